@@ -1,0 +1,52 @@
+"""USB webcams (and anything else OpenCV's VideoCapture opens) as a frame source."""
+
+from __future__ import annotations
+
+import sys
+
+import cv2
+import numpy as np
+
+from kiosk.camera import CameraError
+
+
+class OpenCVSource:
+    def __init__(self, device: int | str, *, width: int, height: int, fps: float) -> None:
+        self.name = f"opencv:{device}"
+        self._device = device
+        self._size = (width, height)
+        self._fps = fps
+        self._cap: cv2.VideoCapture | None = None
+
+    def open(self) -> None:
+        # V4L2 directly on Linux: the default backend order may try GStreamer first, which
+        # is slow to start and ignores the buffer size. Files and URLs keep the default.
+        is_device = isinstance(self._device, int) or str(self._device).startswith("/dev/")
+        backend = cv2.CAP_V4L2 if is_device and sys.platform == "linux" else cv2.CAP_ANY
+        # Bounded open and read: a camera unplugged mid-read must not hang the capture thread.
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 2000]
+        cap = cv2.VideoCapture(self._device, backend, params)
+        if not cap.isOpened():
+            cap.release()
+            raise CameraError(f"no camera at {self._device}")
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, self._size[0])
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self._size[1])
+        cap.set(cv2.CAP_PROP_FPS, self._fps)
+        # One buffer: the driver hands us the newest frame, not one queued a second ago.
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        self._cap = cap
+
+    def read(self, timeout: float) -> np.ndarray | None:
+        if self._cap is None:
+            raise CameraError("camera is not open")
+        ok, img = self._cap.read()
+        if not ok or img is None:
+            raise CameraError(f"{self._device}: read failed")
+        if img.ndim == 3:
+            return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        return img
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None

@@ -1,0 +1,83 @@
+"""The replay camera: plays a folder of images or a video file at a set rate (demo and tests)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kiosk.camera import CameraError, EndOfStream
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
+
+
+class ReplaySource:
+    def __init__(self, path: Path, *, fps: float, loop: bool) -> None:
+        self.name = f"replay:{path}"
+        self._path = path
+        self._period = 1.0 / fps
+        self._loop = loop
+        self._files: list[Path] = []
+        self._index = 0
+        self._video: cv2.VideoCapture | None = None
+        self._next_due = 0.0
+        # Pacing waits on this event rather than sleeping, so close() interrupts it at once.
+        self._closed = threading.Event()
+
+    def open(self) -> None:
+        self._closed.clear()
+        if self._path.is_dir():
+            self._files = sorted(
+                p for p in self._path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+            )
+            if not self._files:
+                raise CameraError(f"no images in {self._path}")
+        elif self._path.is_file():
+            self._video = cv2.VideoCapture(str(self._path))
+            if not self._video.isOpened():
+                raise CameraError(f"cannot open video {self._path}")
+        else:
+            raise CameraError(f"no such file or folder: {self._path}")
+        self._index = 0
+        self._next_due = time.monotonic()
+
+    def _next_image(self) -> np.ndarray | None:
+        if self._video is not None:
+            ok, bgr = self._video.read()
+            if not ok:
+                if not self._loop:
+                    raise EndOfStream
+                self._video.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                ok, bgr = self._video.read()
+                if not ok:
+                    raise CameraError(f"cannot read video {self._path}")
+            return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
+        if self._index >= len(self._files):
+            if not self._loop:
+                raise EndOfStream
+            self._index = 0
+        path = self._files[self._index]
+        self._index += 1
+        img: np.ndarray | None = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            log.warning("replay: skipping unreadable image %s", path)
+        return img
+
+    def read(self, timeout: float) -> np.ndarray | None:
+        wait = self._next_due - time.monotonic()
+        if wait > 0 and (self._closed.wait(min(wait, timeout)) or wait > timeout):
+            return None
+        self._next_due = max(self._next_due + self._period, time.monotonic() - self._period)
+        return self._next_image()
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._video is not None:
+            self._video.release()
+            self._video = None

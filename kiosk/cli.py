@@ -1,0 +1,289 @@
+"""The `kiosk` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kiosk.config import Config, load_config, parse_duration
+from kiosk.yamlfile import ConfigError
+
+log = logging.getLogger("kiosk")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _setup_logging(level: str = "info") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _load(path: Path) -> Config:
+    """Load a config or exit 2 with FILE:LINE: key: message lines on stderr."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _iso(value: str) -> datetime:
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date/time: {value!r}") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)  # a time without a zone is UTC
+
+
+def _duration(value: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    cfg = _load(args.file)
+    print(f"{args.file}: OK (venue {cfg.venue.id}, kiosk {cfg.kiosk.id}, camera {cfg.camera.type})")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = _load(args.config)
+    _setup_logging(cfg.log_level)
+    from kiosk.app import Kiosk, RunOptions
+
+    return Kiosk(cfg, RunOptions(events=args.events)).run()
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    cfg = _load(args.config)
+    import cv2
+
+    from kiosk.app import build_reader_and_policy
+    from kiosk.decode import build_decoder
+    from kiosk.passes import CodeRejected, payload_text
+
+    reader, policy = build_reader_and_policy(cfg)
+    decoder = build_decoder(cfg.decoder)
+    status = EXIT_OK
+    for image in args.images:
+        luma = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+        if luma is None:
+            print(json.dumps({"image": str(image), "error": "cannot read image"}))
+            status = EXIT_FAIL
+            continue
+        t0 = time.perf_counter()
+        symbols = decoder.decode(luma)
+        decode_ms = (time.perf_counter() - t0) * 1000
+        codes = []
+        for sym in symbols:
+            try:
+                decision = policy.decide(reader.read(sym.payload), time.time(), occupancy=0)
+            except CodeRejected as err:
+                decision = policy.rejected(err)
+            code = decision.code
+            text = payload_text(sym.payload)
+            codes.append(
+                {
+                    "text": text if text is not None else sym.text,
+                    "verdict": decision.verdict.value,
+                    "reason": decision.reason.value if decision.reason else None,
+                    "detail": decision.detail or None,
+                    "code_kind": decision.code_kind,
+                    "verified": bool(code and code.verified),
+                    "masked_name": code.masked_name if code else None,
+                }
+            )
+        out = {"image": str(image), "decode_ms": round(decode_ms, 3), "codes": codes}
+        print(json.dumps(out, ensure_ascii=False))
+    return status
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from kiosk.passes.keys import generate_key, key_id, write_private_key, write_public_key
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    private, public = out / "issuer.key", out / "issuer.pub"
+    if private.exists():
+        print(f"{private} exists; refusing to overwrite a signing key", file=sys.stderr)
+        return EXIT_FAIL
+    key = generate_key(args.alg)
+    write_private_key(private, key)
+    write_public_key(public, key.public_key())
+    print(f"key id {key_id(key.public_key()).hex()}")
+    print(f"private key {private} (mode 0600), public key {public}")
+    return EXIT_OK
+
+
+def cmd_issue(args: argparse.Namespace) -> int:
+    from kiosk.passes.keys import load_private_key
+    from kiosk.passes.privacy import mask_name
+    from kiosk.passes.signed import issue_pass
+
+    try:
+        key = load_private_key(args.key)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAIL
+    now = time.time()
+    start = args.valid_from.timestamp() if args.valid_from else now
+    if args.valid_until:
+        until = args.valid_until.timestamp()
+    else:
+        until = start + (args.valid_for if args.valid_for is not None else 30 * 86400)
+    if until <= start:
+        print("the pass would expire before it is valid", file=sys.stderr)
+        return EXIT_USAGE
+    text = issue_pass(
+        key,
+        issuer=args.issuer,
+        masked_name=mask_name(args.name),
+        valid_until=int(until),
+        valid_from=int(args.valid_from.timestamp()) if args.valid_from else None,
+        birth_year=args.birth_year,
+        category=args.category,
+        declared_at=int(args.declared_at.timestamp()) if args.declared_at else None,
+    )
+    print(text)
+    if args.png:
+        import segno
+
+        segno.make(text, error="m").save(str(args.png), scale=8, border=4)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from kiosk.app import open_store
+    from kiosk.store import StorageError
+
+    cfg = _load(args.config)
+    try:
+        with open_store(cfg.storage) as store:
+            status = store.status()
+    except StorageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAIL
+    if args.json:
+        print(json.dumps(status))
+        return EXIT_OK
+    last = status["last_decision"]
+    print(f"database        {status['path']} ({status['storage_bytes'] / 1e6:.2f} MB)")
+    print(f"records         {status['records']}")
+    print(f"queued for sync {status['queued']}")
+    print(f"oldest unsynced {status['oldest_unsynced'] or '-'}")
+    if last:
+        print(
+            f"last decision   {last['time']} {last['verdict']} {last['code_kind']} "
+            f"{last['reason'] or ''}"
+        )
+    else:
+        print("last decision   -")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from kiosk.app import open_store
+    from kiosk.store import StorageError, utc_iso
+    from kiosk.store.export import write_csv
+
+    cfg = _load(args.config)
+    since = utc_iso(args.since.timestamp()) if args.since else None
+    until = utc_iso(args.until.timestamp()) if args.until else None
+    try:
+        with open_store(cfg.storage) as store:
+            count = write_csv(store.records(since, until), sys.stdout)
+    except StorageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAIL
+    print(f"{count} records", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from kiosk.demo import run_demo
+
+    _setup_logging("warning")
+    return run_demo(args.out, headless=args.headless)
+
+
+# ------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="QR check-in kiosk")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check-config", help="validate a venue config")
+    c.add_argument("file", type=Path)
+    c.set_defaults(func=cmd_check_config)
+
+    c = sub.add_parser("run", help="run the kiosk")
+    c.add_argument("--config", type=Path, required=True)
+    c.add_argument("--events", type=Path, help="append one JSON line per decision")
+    c.set_defaults(func=cmd_run)
+
+    c = sub.add_parser("scan", help="decode and decide on still images; records nothing")
+    c.add_argument("--config", type=Path, required=True)
+    c.add_argument("images", type=Path, nargs="+")
+    c.set_defaults(func=cmd_scan)
+
+    pas = sub.add_parser("pass", help="issuer keys and passes").add_subparsers(
+        dest="pass_command", required=True
+    )
+    c = pas.add_parser("keygen", help="make an issuer key pair")
+    c.add_argument("--out", type=Path, required=True)
+    c.add_argument("--alg", choices=["ES256", "Ed25519"], default="ES256")
+    c.set_defaults(func=cmd_keygen)
+    c = pas.add_parser("issue", help="sign a personal pass")
+    c.add_argument("--key", type=Path, required=True)
+    c.add_argument("--name", required=True, help="full name; the pass holds it masked")
+    c.add_argument("--issuer", default="local")
+    c.add_argument("--birth-year", type=int)
+    c.add_argument("--category")
+    c.add_argument("--declared-at", type=_iso)
+    c.add_argument("--valid-from", type=_iso)
+    v = c.add_mutually_exclusive_group()
+    v.add_argument("--valid-until", type=_iso)
+    v.add_argument("--valid-for", type=_duration, help="e.g. 30d (default)")
+    c.add_argument("--png", type=Path, help="also write the QR code as PNG")
+    c.set_defaults(func=cmd_issue)
+
+    c = sub.add_parser("status", help="records queued, last decision, storage size")
+    c.add_argument("--config", type=Path, required=True)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_status)
+
+    c = sub.add_parser("export", help="records as CSV on stdout")
+    c.add_argument("--config", type=Path, required=True)
+    c.add_argument("--since", type=_iso)
+    c.add_argument("--until", type=_iso)
+    c.set_defaults(func=cmd_export)
+
+    c = sub.add_parser("demo", help="run the kiosk on generated passes and camera frames")
+    c.add_argument("--out", type=Path, default=Path("demo-out"))
+    c.add_argument("--headless", action="store_true", help="no window even if a display is present")
+    c.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,43 @@
+"""QR decoders behind one small interface, chosen by the config's `decoder.type`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from kiosk.config import DecoderConfig, PyzbarDecoderConfig, ZxingDecoderConfig
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One decoded QR code: its raw bytes, a plain-text rendering, and where it was."""
+
+    payload: bytes
+    text: str
+    corners: tuple[tuple[int, int], ...] = ()
+
+
+class Decoder(Protocol):
+    name: str
+
+    def decode(self, luma: np.ndarray) -> list[Symbol]:
+        """Decode every QR code in an 8-bit greyscale image (H×W, C-contiguous)."""
+        ...
+
+
+class DecoderUnavailable(RuntimeError):
+    """The chosen decoder's library is not installed on this machine."""
+
+
+def build_decoder(cfg: DecoderConfig) -> Decoder:
+    if isinstance(cfg, ZxingDecoderConfig):
+        from kiosk.decode.zxing import ZxingDecoder
+
+        return ZxingDecoder(try_invert=cfg.try_invert, try_downscale=cfg.try_downscale)
+    if isinstance(cfg, PyzbarDecoderConfig):
+        from kiosk.decode.zbar import ZbarDecoder
+
+        return ZbarDecoder()
+    raise AssertionError(f"unhandled decoder config {cfg!r}")

@@ -1,0 +1,176 @@
+"""`kiosk demo`: the embedded default — generated passes, camera-like frames, the real loop."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from kiosk.camera.scenes import Pose, frame, qr_image
+from kiosk.passes.keys import PrivateKey, generate_key, key_id, write_private_key, write_public_key
+from kiosk.passes.privacy import mask_name
+from kiosk.passes.signed import issue_pass
+
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class Scenario:
+    label: str
+    payload: str | None  # None: frames without a code
+    pose: Pose
+    expect: str  # "PASS", "FAIL:<reason>", or "" for no decision
+
+
+CONFIG = """\
+# Written by `kiosk demo`; see config/venue.example.yaml for every key.
+venue: {{id: demo-tower, name: "Demo Tower · Tòa nhà Demo", timezone: Asia/Ho_Chi_Minh}}
+kiosk: {{id: door-1, direction: entry}}
+camera: {{type: replay, path: frames, fps: {fps}, loop: false, frame_timeout: 5s}}
+decoder: {{type: zxing-cpp, repeat_window: 5s}}
+display: {{mode: {mode}, width: 1024, height: 600, language: vi, pass_hold: 1s, fail_hold: 1500ms}}
+trust:
+  issuer_keys: [issuer/issuer.pub]
+  deny_list: denylist.yaml
+  subject_key: subject.key
+policy:
+  admit_kinds: [signed_pass, national_qr, cccd]
+  max_declaration_age: 14d
+  clock_skew: 5m
+storage: {{path: kiosk.db, retention: 21d}}
+"""
+
+
+def _scenarios(out: Path) -> tuple[list[Scenario], str]:
+    issuer_dir = out / "issuer"
+    issuer_dir.mkdir()
+    key = generate_key()
+    write_private_key(issuer_dir / "issuer.key", key)
+    write_public_key(issuer_dir / "issuer.pub", key.public_key())
+    stranger = generate_key()  # a key this venue does not trust
+    now = int(time.time())
+    declared = now - 2 * DAY
+
+    def signed(name: str, signer: PrivateKey = key, **kw: object) -> str:
+        args: dict[str, object] = {
+            "issuer": "demo-issuer",
+            "masked_name": mask_name(name),
+            "valid_until": now + 30 * DAY,
+            "declared_at": declared,
+        }
+        args.update(kw)
+        return issue_pass(signer, **args)  # type: ignore[arg-type]
+
+    denied_id = os.urandom(16)
+    deny = f"- pass_id: {denied_id.hex()}\n  reason: demo - barred by the venue\n"
+    scenarios = [
+        Scenario("valid staff pass", signed("Nguyễn Văn An", birth_year=1990, category="staff"),
+                 Pose(angle=8, tilt=0.08), "PASS"),
+        Scenario("nothing in view", None, Pose(), ""),
+        Scenario("expired pass", signed("Trần Thị Bình", issued_at=now - 40 * DAY,
+                                       valid_until=now - DAY),
+                 Pose(angle=-12, center=(0.45, 0.5)), "FAIL:expired"),
+        Scenario("pass signed by an unknown issuer", signed("Lê Văn Cường", stranger),
+                 Pose(angle=20, tilt=0.1), "FAIL:unknown_issuer"),
+        Scenario("chip ID card (CCCD)",
+                 "001090012345|123456789|NGUYỄN VĂN AN|01011990|Nam|"
+                 "Số 1, Phố Huế, Phường Hàng Bài, Hai Bà Trưng, Hà Nội|01012021",
+                 Pose(size=0.6, angle=-5, blur=0.6), "PASS"),
+        Scenario("national personal QR", "******012345|Phạm Thị Hoa|15/03/1985|1|Q8F3K2M9|",
+                 Pose(angle=4, tilt=0.12), "PASS"),
+        Scenario("a restaurant's menu QR", "https://example.com/menu?table=4", Pose(angle=-25),
+                 "FAIL:not_personal_code"),
+        Scenario("dark-mode phone screen", signed("Hoàng Thị Em", birth_year=2001,
+                                                 category="visitor"),
+                 Pose(invert=True, angle=10), "PASS"),
+        Scenario("pass on the venue's deny list", signed("Đỗ Minh Dũng", pass_id=denied_id),
+                 Pose(angle=-8), "FAIL:denied"),
+        Scenario("pass without a health declaration", signed("Vũ Thị Giang", declared_at=None),
+                 Pose(angle=3), "FAIL:declaration_missing"),
+        Scenario("nothing in view", None, Pose(), ""),
+    ]  # fmt: skip
+    print(f"demo issuer key id {key_id(key.public_key()).hex()}")
+    return scenarios, deny
+
+
+def _write_frames(folder: Path, scenarios: list[Scenario]) -> int:
+    folder.mkdir()
+    n = 0
+    for i, sc in enumerate(scenarios):
+        code = qr_image(sc.payload) if sc.payload else None
+        # The code is held for three frames (one scan, not three), then two empty frames.
+        for j in range(3):
+            pose = Pose(
+                **{**sc.pose.__dict__, "center": (sc.pose.center[0] + 0.01 * j, sc.pose.center[1])}
+            )
+            cv2.imwrite(str(folder / f"{n:04d}.png"), frame(code, pose, seed=i * 10 + j))
+            n += 1
+        for _ in range(2):
+            cv2.imwrite(str(folder / f"{n:04d}.png"), frame(None, seed=1000 + n))
+            n += 1
+    return n
+
+
+def run_demo(out: Path, *, headless: bool = False) -> int:
+    from kiosk.app import Kiosk, RunOptions
+    from kiosk.config import load_config
+    from kiosk.loop import Outcome, mask_subject
+
+    out = out.resolve()
+    if out.exists():
+        # Only ever delete what a previous demo wrote.
+        for name in ("issuer", "frames", "screens", "kiosk.db", "kiosk.db-wal", "kiosk.db-shm",
+                     "events.jsonl", "venue.yaml", "denylist.yaml", "subject.key"):  # fmt: skip
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    scenarios, deny = _scenarios(out)
+    (out / "denylist.yaml").write_text(deny, encoding="utf-8")
+    frames = _write_frames(out / "frames", scenarios)
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    mode = "windowed" if has_display and not headless else "headless"
+    (out / "venue.yaml").write_text(CONFIG.format(fps=4, mode=mode), encoding="utf-8")
+    cfg = load_config(out / "venue.yaml")
+    expected = [s for s in scenarios if s.expect]
+    print(f"demo: {frames} camera frames, {len(expected)} codes, screen {mode}; output in {out}")
+
+    def show(o: Outcome) -> None:
+        d = o.decision
+        who = d.code.masked_name if d.code else ""
+        subject = mask_subject(d.code.subject if d.code else None) or ""
+        reason = d.reason.value if d.reason else ""
+        print(
+            f"  {d.verdict.value:4}  {d.code_kind:12} {reason:24} {who:18} {subject:14} "
+            f"{o.latency_ms:6.1f} ms"
+        )
+
+    kiosk = Kiosk(
+        cfg,
+        RunOptions(events=out / "events.jsonl", screenshot_dir=out / "screens", observers=[show]),
+    )
+    status = kiosk.run()
+    got = [
+        o.decision.verdict.value + (f":{o.decision.reason.value}" if o.decision.reason else "")
+        for o in kiosk.outcomes
+    ]
+    want = [s.expect for s in expected]
+    counts = Counter(o.decision.verdict.value for o in kiosk.outcomes)
+    print(
+        f"summary: {counts['PASS']} PASS, {counts['FAIL']} FAIL, "
+        f"{len(got)} records in {cfg.storage.path}"
+    )
+    print(f"screenshots: {out / 'screens'}; events: {out / 'events.jsonl'}")
+    if got != want:
+        print("demo: decisions differ from what the scenarios expect:")
+        for s, g in zip(expected, got + [""] * (len(want) - len(got)), strict=False):
+            print(f"  {s.label:36} expected {s.expect:28} got {g}")
+        return 1
+    return status

@@ -1,0 +1,1 @@
+"""The visitor's screen: what to show (views, presenter) and drawing it with pygame."""

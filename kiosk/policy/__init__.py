@@ -1,0 +1,1 @@
+"""The venue policy: which codes PASS here, and why the others FAIL."""

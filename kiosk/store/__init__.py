@@ -1,0 +1,274 @@
+"""The durable record of every decision: SQLite (WAL), committed before the screen shows it."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from kiosk.store.schema import MIGRATIONS
+
+
+class StorageError(Exception):
+    """A record could not be written (disk full, database locked, I/O error)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    seq: int
+    venue_id: str
+    kiosk_id: str
+    direction: str
+    code_kind: str
+    subject: str | None
+    masked_name: str | None
+    verified: bool
+    verdict: str
+    reason: str | None
+    manual: bool
+    created_utc: str
+    created_mono_ns: int
+    boot_id: str
+    sync_state: str
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """What the loop knows about a decision; the store adds id, sequence and times."""
+
+    venue_id: str
+    kiosk_id: str
+    direction: str
+    code_kind: str
+    subject: str | None
+    masked_name: str | None
+    verified: bool
+    verdict: str
+    reason: str | None
+    manual: bool = False
+
+
+_COLUMNS = ", ".join(Record.__dataclass_fields__)
+
+
+def utc_iso(epoch: float) -> str:
+    """Millisecond UTC timestamps that sort as text: `2026-11-22T01:02:03.456Z`."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _boot_id() -> str:
+    # Monotonic clock readings compare only within one boot; the boot id says which one.
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def _row(row: sqlite3.Row | tuple[Any, ...]) -> Record:
+    values = list(row)
+    values[7] = bool(values[7])  # verified
+    values[11] = bool(values[11])  # manual
+    return Record(*values)
+
+
+class RecordStore:
+    """One connection shared by the kiosk's threads behind a lock; writes are short."""
+
+    def __init__(self, path: Path, *, busy_timeout: float = 2.0, min_free_mb: int = 20) -> None:
+        self.path = path
+        self._busy_timeout = busy_timeout
+        self._min_free = min_free_mb * 1024 * 1024
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._boot_id = _boot_id()
+
+    def __enter__(self) -> RecordStore:
+        self.open()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,  # shared by the loop and status readers, under _lock
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit is on disk when execute() returns, so a PASS on screen is never lost
+            # to a power cut. In WAL mode this costs one fsync per commit, about 1 ms on an SD card.
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._migrate(db)
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(f"cannot open {self.path}: {exc}") from exc
+        self._db = db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StorageError(
+                f"database schema v{version} is newer than this kiosk (v{len(MIGRATIONS)})"
+            )
+        for target, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in sql:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={target}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StorageError("record store is not open")
+        return self._db
+
+    def _check_space(self) -> None:
+        if self._min_free <= 0:
+            return
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError as exc:
+            raise StorageError(f"cannot stat {self.path.parent}: {exc}") from exc
+        if free < self._min_free:
+            raise StorageError(f"disk nearly full: {free // (1024 * 1024)} MB free")
+
+    def add(self, new: NewRecord, *, now: float, mono_ns: int) -> Record:
+        """Commit one decision durably and return it. Raises StorageError; writes nothing then."""
+        record_id = str(uuid.uuid4())
+        created = utc_iso(now)
+        with self._lock:
+            self._check_space()
+            db = self.db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    seq = db.execute(
+                        "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value"
+                    ).fetchone()[0]
+                    db.execute(
+                        f"INSERT INTO records ({_COLUMNS}) VALUES "  # noqa: S608 (constant columns)
+                        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'pending')",
+                        (
+                            record_id, seq, new.venue_id, new.kiosk_id, new.direction,
+                            new.code_kind, new.subject, new.masked_name, int(new.verified),
+                            new.verdict, new.reason, int(new.manual), created, mono_ns,
+                            self._boot_id,
+                        ),
+                    )  # fmt: skip
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot write record: {exc}") from exc
+        return Record(
+            record_id, seq, new.venue_id, new.kiosk_id, new.direction, new.code_kind,
+            new.subject, new.masked_name, new.verified, new.verdict, new.reason, new.manual,
+            created, mono_ns, self._boot_id, "pending",
+        )  # fmt: skip
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self.db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot read records: {exc}") from exc
+
+    def occupancy_since(self, start_utc: float) -> int:
+        """Admitted entries minus admitted exits recorded here since `start_utc`."""
+        row = self._query(
+            "SELECT COALESCE(SUM(CASE direction WHEN 'entry' THEN 1 ELSE -1 END), 0) "
+            "FROM records WHERE verdict = 'PASS' AND created_utc >= ?",
+            (utc_iso(start_utc),),
+        )
+        return max(0, int(row[0][0]))
+
+    def get(self, record_id: str) -> Record | None:
+        sql = f"SELECT {_COLUMNS} FROM records WHERE id = ?"  # noqa: S608 (constant columns)
+        rows = self._query(sql, (record_id,))
+        return _row(rows[0]) if rows else None
+
+    def records(self, since: str | None = None, until: str | None = None) -> Iterator[Record]:
+        """Records in sequence order, optionally within [since, until) as UTC ISO strings."""
+        sql = f"SELECT {_COLUMNS} FROM records WHERE 1=1"  # noqa: S608 (constant columns)
+        args: list[str] = []
+        if since:
+            sql += " AND created_utc >= ?"
+            args.append(since)
+        if until:
+            sql += " AND created_utc < ?"
+            args.append(until)
+        for row in self._query(sql + " ORDER BY seq", tuple(args)):
+            yield _row(row)
+
+    def status(self) -> dict[str, Any]:
+        pending, oldest = self._query(
+            "SELECT COUNT(*), MIN(created_utc) FROM records WHERE sync_state = 'pending'"
+        )[0]
+        total = self._query("SELECT COUNT(*) FROM records")[0][0]
+        last = self._query(
+            "SELECT created_utc, verdict, reason, code_kind FROM records ORDER BY seq DESC LIMIT 1"
+        )
+        size = sum(
+            p.stat().st_size
+            for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
+            if p.exists()
+        )
+        return {
+            "records": total,
+            "queued": pending,
+            "oldest_unsynced": oldest,
+            "last_decision": (
+                dict(zip(("time", "verdict", "reason", "code_kind"), last[0], strict=True))
+                if last
+                else None
+            ),
+            "storage_bytes": size,
+            "path": str(self.path),
+        }
+
+    def purge(self, before_utc: float, *, require_synced: bool) -> int:
+        """Delete records older than `before_utc`; with `require_synced`, only synced ones."""
+        sql = "DELETE FROM records WHERE created_utc < ?"
+        if require_synced:
+            sql += " AND sync_state = 'synced'"
+        with self._lock:
+            try:
+                cur = self.db.execute(sql, (utc_iso(before_utc),))
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot purge records: {exc}") from exc
+            return cur.rowcount
+
+    @contextlib.contextmanager
+    def raw(self) -> Iterator[sqlite3.Connection]:
+        """The connection under the lock, for tests and maintenance."""
+        with self._lock:
+            yield self.db
