@@ -22,7 +22,7 @@ from kiosk.decode import build_decoder
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.display.messages import Messages
 from kiosk.display.screen import Screen
-from kiosk.display.views import ErrorView, Presenter, VerdictView
+from kiosk.display.views import ErrorView, Presenter, VerdictView, View
 from kiosk.loop import DecisionLoop, EventLog, Outcome
 from kiosk.passes import CodeReader
 from kiosk.passes.keys import TrustStore
@@ -78,6 +78,7 @@ class Kiosk:
         self.options = options or RunOptions()
         self.stop = threading.Event()
         self.outcomes: list[Outcome] = []
+        self.view: View | None = None  # what the screen shows now (status, tests)
         self._tz = ZoneInfo(cfg.venue.timezone)
 
     def run(self) -> int:
@@ -162,7 +163,8 @@ class Kiosk:
                     and not slot.ended
                 ):
                     fault = ErrorView("error.camera", health.message)
-                screen.render(presenter.current(now, fault), datetime.now(self._tz))
+                self.view = presenter.current(now, fault)
+                screen.render(self.view, datetime.now(self._tz))
                 if loop.finished.is_set() and inbox.empty():
                     break  # a replay that does not loop has been decided and recorded
                 self.stop.wait(tick)

@@ -285,5 +285,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except ConfigError as exc:  # e.g. a file the config names changed after it was checked
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -204,6 +204,17 @@ class TrustConfig(Strict):
             load_public_key(path)  # raises ValueError with a readable reason
         return value
 
+    @field_validator("subject_key")
+    @classmethod
+    def _secret_ok(cls, value: Path) -> Path:
+        if value.exists():
+            from kiosk.passes.privacy import read_secret
+
+            read_secret(value)  # raises ValueError with a readable reason
+        elif not value.parent.is_dir():
+            raise ValueError(f"folder {value.parent} does not exist")
+        return value
+
     @field_validator("deny_list")
     @classmethod
     def _deny_exists(cls, value: Path | None) -> Path | None:
@@ -311,5 +322,10 @@ class Config(Strict):
 
 
 def load_config(path: Path) -> Config:
-    """Load a venue config; raises kiosk.yamlfile.ConfigError with FILE:LINE issues."""
-    return load_model(path, Config)
+    """Load a venue config and the files it names; raises ConfigError with FILE:LINE issues."""
+    cfg = load_model(path, Config)
+    if cfg.trust.deny_list is not None:
+        from kiosk.policy.denylist import DenyFile
+
+        load_model(cfg.trust.deny_list, DenyFile)  # its own FILE:LINE issues
+    return cfg

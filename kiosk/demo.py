@@ -116,7 +116,7 @@ def _write_frames(folder: Path, scenarios: list[Scenario]) -> int:
     return n
 
 
-def run_demo(out: Path, *, headless: bool = False) -> int:
+def run_demo(out: Path, *, headless: bool = False, fps: float = 4.0) -> int:
     from kiosk.app import Kiosk, RunOptions
     from kiosk.config import load_config
     from kiosk.loop import Outcome, mask_subject
@@ -137,7 +137,7 @@ def run_demo(out: Path, *, headless: bool = False) -> int:
     frames = _write_frames(out / "frames", scenarios)
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     mode = "windowed" if has_display and not headless else "headless"
-    (out / "venue.yaml").write_text(CONFIG.format(fps=4, mode=mode), encoding="utf-8")
+    (out / "venue.yaml").write_text(CONFIG.format(fps=fps, mode=mode), encoding="utf-8")
     cfg = load_config(out / "venue.yaml")
     expected = [s for s in scenarios if s.expect]
     print(f"demo: {frames} camera frames, {len(expected)} codes, screen {mode}; output in {out}")

@@ -108,6 +108,7 @@ class DecisionLoop:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="decide", daemon=True)
         self._next_purge = 0.0
+        self._last_error: tuple[str, int] | None = None
         self.frames = 0
         self.finished = threading.Event()
 
@@ -176,10 +177,14 @@ class DecisionLoop:
                 error = None
             except StorageError as exc:
                 # Not recorded means not shown as a verdict: the screen says it cannot record,
-                # and the same code is accepted again at once when shown again.
-                log.error("decision not recorded: %s", exc)
+                # and the code is tried again with the next frame, so the kiosk recovers as
+                # soon as the disk does. Logged once per distinct error a minute, not per frame.
+                error = str(exc)
+                if self._last_error != (error, int(now // 60)):
+                    log.error("decision not recorded: %s", error)
+                    self._last_error = (error, int(now // 60))
                 self._suppressor.forget(symbol.payload)
-                record, error = None, str(exc)
+                record = None
             latency = (time.monotonic_ns() - frame.captured_mono_ns) / 1e6
             outcome = Outcome(decision, record, latency, error)
             log.info(

@@ -144,6 +144,12 @@ def _locate(data: Any, loc: tuple[Any, ...], lines: dict[Path_, int]) -> tuple[P
     return tuple(path), lines.get(tuple(path), 1)
 
 
+_FRIENDLY = {
+    "extra_forbidden": "unknown key (a typo?)",
+    "missing": "required key is missing",
+}
+
+
 def load_model(path: Path, model: type[M], context: dict[str, Any] | None = None) -> M:
     """Load and validate a YAML file into `model`, raising ConfigError with FILE:LINE issues."""
     data, lines = read_yaml(path)
@@ -154,7 +160,7 @@ def load_model(path: Path, model: type[M], context: dict[str, Any] | None = None
         issues = []
         for err in exc.errors(include_url=False):
             where, line = _locate(data, err["loc"], lines)
-            msg = err["msg"]
+            msg = _FRIENDLY.get(err["type"], err["msg"])
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, ") :]
             issues.append(ConfigIssue(str(path), line, _dotted(where), msg))

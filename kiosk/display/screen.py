@@ -53,6 +53,7 @@ class Screen:
         self._fonts: dict[int, pygame.font.Font] = {}
         self._surface: pygame.Surface | None = None
         self._last: tuple[View, str] | None = None
+        self.text_rects: list[pygame.Rect] = []  # where the last render put text (tests)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -128,6 +129,7 @@ class Screen:
         image = font.render(text, True, color)
         rect = image.get_rect(center=center)
         self.surface.blit(image, rect)
+        self.text_rects.append(rect)
         return rect
 
     def _status_line(self, now: datetime, color: Color) -> None:
@@ -138,8 +140,10 @@ class Screen:
         left = font.render(f"{self._venue} · {direction}", True, color)
         right = font.render(now.strftime("%H:%M"), True, color)
         margin = px // 2
-        self.surface.blit(left, (margin, h - px - margin))
-        self.surface.blit(right, (w - right.get_width() - margin, h - px - margin))
+        self.text_rects.append(self.surface.blit(left, (margin, h - px - margin)))
+        self.text_rects.append(
+            self.surface.blit(right, (w - right.get_width() - margin, h - px - margin))
+        )
 
     def _check(self, center: tuple[int, int], r: int) -> None:
         pygame.draw.circle(self.surface, WHITE, center, r)
@@ -165,6 +169,7 @@ class Screen:
         if self._last == key:
             return False
         self._last = key
+        self.text_rects = []
         w, h = self.size
         wide = w - w // 10
         if isinstance(view, IdleView):

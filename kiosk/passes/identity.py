@@ -75,12 +75,13 @@ def parse_cccd(fields: list[str], hasher: SubjectHasher) -> PersonalCode:
 
 
 def looks_like_national(fields: list[str]) -> bool:
-    return len(fields) == 6 and bool(_MASKED_ID.match(fields[0]))
+    # EXT is free-form and may itself contain '|': six fields or more.
+    return len(fields) >= 6 and bool(_MASKED_ID.match(fields[0]))
 
 
 def parse_national(fields: list[str]) -> PersonalCode:
     """`SoGiayTo|HoTen|NgaySinh|LoaiDinhDanh|QID|EXT`, the ID number's first 6 characters masked."""
-    _masked_id, name, dob, id_type, qid, _ext = fields
+    _masked_id, name, dob, id_type, qid = fields[:5]
     if not _TYPE.match(id_type):
         raise CodeRejected(Reason.MALFORMED, "declaration type is not a number")
     if not _QID.match(qid):

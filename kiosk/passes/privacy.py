@@ -27,11 +27,23 @@ def mask_name(full_name: str) -> str:
     return " ".join([words[0], *middle, words[-1][0]])
 
 
-def ensure_secret(path: Path) -> bytes:
-    """Read the deployment's subject-hash secret, creating it (mode 0600) if absent."""
+def read_secret(path: Path) -> bytes:
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        secret = bytes.fromhex(data.decode().strip())
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: subject key must be hex") from exc
+    if len(secret) < 16:
+        raise ValueError(f"{path}: subject key must be at least 16 bytes")
+    return secret
+
+
+def ensure_secret(path: Path) -> bytes:
+    """Read the deployment's subject-hash secret, creating it (mode 0600) if absent."""
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         secret = os.urandom(32)
         try:
@@ -41,13 +53,7 @@ def ensure_secret(path: Path) -> bytes:
         with os.fdopen(fd, "wb") as fh:
             fh.write(secret.hex().encode())
         return secret
-    try:
-        secret = bytes.fromhex(data.decode().strip())
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"{path}: subject key must be hex") from exc
-    if len(secret) < 16:
-        raise ValueError(f"{path}: subject key must be at least 16 bytes")
-    return secret
+    return read_secret(path)
 
 
 class SubjectHasher:

@@ -73,11 +73,11 @@ def _boot_id() -> str:
         return "unknown"
 
 
-def _row(row: sqlite3.Row | tuple[Any, ...]) -> Record:
-    values = list(row)
-    values[7] = bool(values[7])  # verified
-    values[11] = bool(values[11])  # manual
-    return Record(*values)
+def _row(row: tuple[Any, ...]) -> Record:
+    values = dict(zip(Record.__dataclass_fields__, row, strict=True))
+    values["verified"] = bool(values["verified"])  # SQLite has no booleans
+    values["manual"] = bool(values["manual"])
+    return Record(**values)
 
 
 class RecordStore:
@@ -101,6 +101,12 @@ class RecordStore:
         self.close()
 
     def open(self) -> None:
+        with self._lock:
+            self._open()
+
+    def _open(self) -> None:
+        if self._db is not None:
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(
@@ -165,6 +171,9 @@ class RecordStore:
         created = utc_iso(now)
         with self._lock:
             self._check_space()
+            # A database that could not be opened at start (or was closed) is retried here,
+            # so the kiosk recovers by itself once the disk is back.
+            self._open()
             db = self.db
             try:
                 db.execute("BEGIN IMMEDIATE")

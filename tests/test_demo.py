@@ -1,0 +1,34 @@
+"""`kiosk demo`: the embedded default runs the real loop and checks its own outcome."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kiosk.demo import run_demo
+
+
+def test_demo_runs_headless_and_leaves_records_and_screenshots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    out = tmp_path / "demo"
+    assert run_demo(out, fps=50) == 0
+    printed = capsys.readouterr().out
+    assert "summary: 4 PASS, 5 FAIL, 9 records" in printed
+    shots = sorted(p.name for p in (out / "screens").glob("*.png"))
+    assert len(shots) == 9 and shots[0] == "001-PASS-signed_pass.png"
+    con = sqlite3.connect(out / "kiosk.db")
+    kinds = {r[0] for r in con.execute("SELECT code_kind FROM records")}
+    assert kinds == {"signed_pass", "cccd", "national_qr", "unknown"}
+    # Nothing identifying in clear: no ID number and no full name in the database.
+    dump = "\n".join(con.iterdump())
+    assert (
+        "001090012345" not in dump and "NGUYỄN VĂN AN" not in dump and "Nguyễn Văn An" not in dump
+    )
+    assert (out / "issuer" / "issuer.key").stat().st_mode & 0o777 == 0o600
+    # A second run in the same folder starts afresh.
+    assert run_demo(out, fps=50) == 0
