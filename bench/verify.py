@@ -1,0 +1,56 @@
+"""Signature verification and full payload reading time per pass.
+
+.venv/bin/python bench/verify.py [--n 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from kiosk.passes import CodeReader
+from kiosk.passes.keys import TrustStore, generate_key
+from kiosk.passes.privacy import SubjectHasher
+from kiosk.passes.signed import issue_pass, verify_pass
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n", type=int, default=2000)
+    args = ap.parse_args()
+    print("| algorithm | pass length | verify_pass median | p95 | CodeReader.read median |")
+    print("|---|---|---|---|---|")
+    for alg in ("ES256", "Ed25519"):
+        key = generate_key(alg)  # type: ignore[arg-type]
+        trust = TrustStore([key.public_key()])
+        reader = CodeReader(trust=trust, hasher=SubjectHasher(b"k" * 32))
+        text = issue_pass(
+            key,
+            issuer="bench",
+            masked_name="Nguyễn V** A",
+            valid_until=int(time.time()) + 86400,
+            birth_year=1990,
+            category="visitor",
+            declared_at=int(time.time()),
+        )
+        payload = text.encode()
+        t_verify, t_read = [], []
+        for _ in range(args.n):
+            t0 = time.perf_counter()
+            verify_pass(text, trust)
+            t1 = time.perf_counter()
+            reader.read(payload)
+            t2 = time.perf_counter()
+            t_verify.append((t1 - t0) * 1000)
+            t_read.append((t2 - t1) * 1000)
+        print(
+            f"| {alg} | {len(text)} chars | {statistics.median(t_verify):.3f} ms | "
+            f"{np.percentile(t_verify, 95):.3f} ms | {statistics.median(t_read):.3f} ms |"
+        )
+
+
+if __name__ == "__main__":
+    main()
