@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk.camera import build_source
 from kiosk.camera.capture import CaptureThread, FrameSlot
-from kiosk.config import Config, StorageConfig
+from kiosk.config import Config, RegistryConfig, StorageConfig
 from kiosk.decode import build_decoder
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.display.messages import Messages
@@ -25,11 +25,14 @@ from kiosk.display.screen import Screen
 from kiosk.display.views import ErrorView, Presenter, VerdictView, View
 from kiosk.loop import DecisionLoop, EventLog, Outcome
 from kiosk.passes import CodeReader
-from kiosk.passes.keys import TrustStore
+from kiosk.passes.keys import TrustStore, load_public_key
 from kiosk.passes.privacy import SubjectHasher, ensure_secret
 from kiosk.policy.denylist import DenyList
 from kiosk.policy.engine import VenuePolicy
 from kiosk.store import RecordStore, StorageError
+from kiosk.sync.client import RegistryClient
+from kiosk.sync.lists import ListState
+from kiosk.sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +41,40 @@ def open_store(cfg: StorageConfig) -> RecordStore:
     return RecordStore(cfg.path, busy_timeout=cfg.busy_timeout, min_free_mb=cfg.min_free_mb)
 
 
-def build_reader_and_policy(cfg: Config) -> tuple[CodeReader, VenuePolicy]:
-    """The pure part of the kiosk (no devices): shared by `run` and `scan`."""
+@dataclass
+class Core:
+    """The kiosk without devices: reading codes and deciding, shared by `run`, `scan`, `sync`."""
+
+    reader: CodeReader
+    policy: VenuePolicy
+    lists: ListState | None
+
+
+def build_core(cfg: Config, store: RecordStore | None) -> Core:
     hasher = SubjectHasher(ensure_secret(cfg.trust.subject_key))
     trust = TrustStore.from_files(cfg.trust.issuer_keys)
     deny = DenyList.load(cfg.trust.deny_list, hasher) if cfg.trust.deny_list else DenyList()
-    reader = CodeReader(trust=trust, hasher=hasher)
-    policy = VenuePolicy(cfg.policy, cfg.kiosk.direction, cfg.venue.timezone, deny)
-    return reader, policy
+    lists = None
+    if cfg.registry is not None and store is not None:
+        lists = ListState(load_public_key(cfg.registry.list_key), store, trust, deny)
+        try:
+            lists.load()  # the last good lists, so an offline start still knows them
+        except StorageError as exc:
+            log.error("cannot load stored lists: %s", exc)
+    policy = VenuePolicy(
+        cfg.policy, cfg.kiosk.direction, cfg.venue.timezone, deny,
+        list_age=lists.age if lists else None,
+    )  # fmt: skip
+    return Core(CodeReader(trust=trust, hasher=hasher), policy, lists)
+
+
+def build_sync(cfg: RegistryConfig, store: RecordStore, lists: ListState) -> SyncWorker:
+    token = cfg.token_file.read_text(encoding="utf-8").strip()
+    client = RegistryClient(
+        cfg.url, token, connect_timeout=cfg.connect_timeout, read_timeout=cfg.read_timeout,
+        ca_file=cfg.ca_file,
+    )  # fmt: skip
+    return SyncWorker(store, client, lists, cfg)
 
 
 @dataclass
@@ -83,12 +112,18 @@ class Kiosk:
 
     def run(self) -> int:
         cfg, opts = self.cfg, self.options
-        reader, policy = build_reader_and_policy(cfg)
         store = open_store(cfg.storage)
         try:
             store.open()
         except StorageError as exc:  # shown on screen; every write retries the open
             log.error("%s", exc)
+        core = build_core(cfg, store)
+        reader, policy = core.reader, core.policy
+        sync = (
+            build_sync(cfg.registry, store, core.lists)
+            if cfg.registry is not None and core.lists is not None
+            else None
+        )
         slot = FrameSlot()
         inbox: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
         events = EventLog(opts.events) if opts.events else None
@@ -97,6 +132,8 @@ class Kiosk:
             if events is not None:
                 events.write(outcome)
             inbox.put(outcome)  # SimpleQueue.put never blocks: the loop never waits for the UI
+            if sync is not None:
+                sync.wake()
 
         loop = DecisionLoop(
             slot=slot,
@@ -111,8 +148,8 @@ class Kiosk:
             needs_occupancy=cfg.policy.max_occupancy is not None,
             on_outcome=on_outcome,
             retention=cfg.storage.retention,
-            # Nothing syncs records anywhere yet, so none would ever count as synced.
-            require_synced_for_purge=False,
+            # With a registry, a record is deleted only once the registry has it.
+            require_synced_for_purge=cfg.registry is not None,
         )
         capture = CaptureThread(
             build_source(cfg.camera),
@@ -136,7 +173,9 @@ class Kiosk:
                 stack.callback(events.close)
             stack.enter_context(_stop_on_signals(self.stop))
             stack.enter_context(screen)
-            # Started in order screen → decisions → camera; the ExitStack stops them in reverse.
+            # Started in order screen → sync → decisions → camera; stopped in reverse.
+            if sync is not None:
+                stack.enter_context(sync)
             stack.enter_context(loop)
             stack.enter_context(capture)
             tick = 1.0 / cfg.display.fps

@@ -73,11 +73,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
     cfg = _load(args.config)
     import cv2
 
-    from kiosk.app import build_reader_and_policy
+    from kiosk.app import build_core, open_store
     from kiosk.decode import build_decoder
     from kiosk.passes import CodeRejected, payload_text
 
-    reader, policy = build_reader_and_policy(cfg)
+    # The kiosk's stored lists take part when there are any; scan never creates a database.
+    store = open_store(cfg.storage) if cfg.storage.path.exists() else None
+    if store is not None:
+        store.open()
+    core = build_core(cfg, store)
+    reader, policy = core.reader, core.policy
     decoder = build_decoder(cfg.decoder)
     status = EXIT_OK
     for image in args.images:
@@ -186,6 +191,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"records         {status['records']}")
     print(f"queued for sync {status['queued']}")
     print(f"oldest unsynced {status['oldest_unsynced'] or '-'}")
+    print(f"rejected        {status['rejected']}")
+    for name, info in sorted(status["lists"].items()):
+        print(f"{name:15} version {info['version']}, fetched {info['fetched']}")
+    if cfg.registry is not None:
+        print(f"last sync ok    {status['last_sync_ok'] or '-'}")
+        print(f"clock offset    {status['clock_offset_ms'] or '-'} ms")
     if last:
         print(
             f"last decision   {last['time']} {last['verdict']} {last['code_kind']} "
@@ -193,6 +204,42 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     else:
         print("last decision   -")
+    return EXIT_OK
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from kiosk.app import build_core, build_sync, open_store
+    from kiosk.store import StorageError
+
+    cfg = _load(args.config)
+    _setup_logging("warning")
+    if cfg.registry is None:
+        print(f"{args.config}: no registry configured", file=sys.stderr)
+        return EXIT_USAGE
+
+    def bar(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} records")
+        sys.stderr.flush()
+
+    try:
+        with open_store(cfg.storage) as store:
+            core = build_core(cfg, store)
+            assert core.lists is not None
+            worker = build_sync(cfg.registry, store, core.lists)
+            ok = worker.drain(bar, time.monotonic() + args.timeout)
+            sys.stderr.write("\n")
+            left = store.status()["queued"]
+    except StorageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAIL
+    if not ok:
+        print(
+            f"sync incomplete: {worker.state.message}; {left} records still queued", file=sys.stderr
+        )
+        return EXIT_FAIL
+    print(f"synced; {left} records queued")
     return EXIT_OK
 
 
@@ -267,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--config", type=Path, required=True)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_status)
+
+    c = sub.add_parser("sync", help="upload queued records now, with a progress bar")
+    c.add_argument("--config", type=Path, required=True)
+    c.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
+    c.set_defaults(func=cmd_sync)
 
     c = sub.add_parser("export", help="records as CSV on stdout")
     c.add_argument("--config", type=Path, required=True)

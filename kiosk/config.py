@@ -268,11 +268,59 @@ class PolicyConfig(Strict):
     max_occupancy: int | None = Field(
         None, ge=1, le=1_000_000, description="Entries minus exits today at this kiosk."
     )
+    max_list_age: Duration | None = Field(
+        None, gt=0, description="Trust and deny lists older than this are stale (needs registry)."
+    )
+    stale_lists: Literal["warn", "refuse"] = Field(
+        "warn", description="With stale lists: warn (log, status) or refuse to PASS."
+    )
     exit_checks: Literal["record_only", "full"] = Field(
         "record_only",
         description="At an exit door: record any recognised code and let people out "
         "(record_only), or apply every check (full).",
     )
+
+
+# ---------------------------------------------------------------- registry
+
+
+class RegistryConfig(Strict):
+    url: str = Field(pattern=r"^https?://[^\s/]+(/.*)?$", description="The registry's base URL.")
+    token_file: ConfigPath = Field(
+        description="This kiosk's token; must not be readable by others."
+    )
+    list_key: ConfigPath = Field(description="The registry's list-signing public key (lists.pub).")
+    ca_file: ConfigPath | None = Field(
+        None, description="CA bundle for the registry's TLS certificate."
+    )
+    batch_size: int = Field(200, ge=1, le=1000, description="Records per upload.")
+    connect_timeout: Duration = Field(5.0, gt=0, le=60)
+    read_timeout: Duration = Field(15.0, gt=0, le=300)
+    sync_interval: Duration = Field(5.0, gt=0, le=3600, description="Upload pause when idle.")
+    heartbeat_interval: Duration = Field(60.0, gt=0, le=3600)
+    list_refresh: Duration = Field(300.0, gt=0, le=86400, description="How often to fetch lists.")
+    backoff_max: Duration = Field(300.0, gt=0, le=3600, description="Longest wait between retries.")
+
+    @field_validator("token_file")
+    @classmethod
+    def _token_private(cls, value: Path) -> Path:
+        try:
+            mode = value.stat().st_mode
+        except OSError as exc:
+            raise ValueError(f"cannot read {value}: {exc.strerror}") from exc
+        if mode & 0o077:
+            raise ValueError(
+                f"{value} is readable by others (mode {mode & 0o777:o}); run: chmod 600 {value}"
+            )
+        return value
+
+    @field_validator("list_key")
+    @classmethod
+    def _list_key_loads(cls, value: Path) -> Path:
+        from kiosk.passes.keys import load_public_key
+
+        load_public_key(value)
+        return value
 
 
 # ---------------------------------------------------------------- storage
@@ -309,6 +357,9 @@ class Config(Strict):
     trust: TrustConfig = Field(default_factory=dict, validate_default=True)
     policy: PolicyConfig = Field(default_factory=dict, validate_default=True)
     storage: StorageConfig = Field(default_factory=dict, validate_default=True)
+    registry: RegistryConfig | None = Field(
+        None, description="Where records sync to; absent = none."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     def cross_check(self) -> list[tuple[tuple[str | int, ...], str]]:
@@ -317,6 +368,10 @@ class Config(Strict):
         if CodeKind.SIGNED_PASS in self.policy.admit_kinds and not self.trust.issuer_keys:
             issues.append(
                 (("trust", "issuer_keys"), "signed_pass is admitted but no issuer key is trusted")
+            )
+        if self.policy.max_list_age is not None and self.registry is None:
+            issues.append(
+                (("policy", "max_list_age"), "lists come from a registry, and none is set")
             )
         return issues
 

@@ -94,17 +94,25 @@ def load_public_key(path: Path) -> PublicKey:
 
 
 class TrustStore:
-    """Issuer public keys by key id."""
+    """Issuer public keys by key id: the venue's own files, and the registry's trust list.
+
+    The registry's part is replaced whole by the sync thread; reading a dict that another
+    thread swaps out is atomic in CPython, so lookups need no lock.
+    """
 
     def __init__(self, keys: list[PublicKey]) -> None:
         self._keys = {key_id(k): k for k in keys}
+        self._remote: dict[bytes, PublicKey] = {}
+
+    def set_remote(self, keys: list[PublicKey]) -> None:
+        self._remote = {key_id(k): k for k in keys}
 
     @classmethod
     def from_files(cls, paths: list[Path]) -> TrustStore:
         return cls([load_public_key(p) for p in paths])
 
     def get(self, kid: bytes) -> PublicKey | None:
-        return self._keys.get(kid)
+        return self._keys.get(kid) or self._remote.get(kid)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._keys.keys() | self._remote.keys())

@@ -42,10 +42,14 @@ _HEX = re.compile(r"^[0-9a-f]+$")
 
 
 class DenyList:
-    """Subject key → reason."""
+    """Subject key → reason: the venue's own file, and the registry's deny list (swapped whole)."""
 
     def __init__(self, entries: dict[str, str] | None = None) -> None:
         self._entries = dict(entries or {})
+        self._remote: dict[str, str] = {}
+
+    def set_remote(self, entries: dict[str, str]) -> None:
+        self._remote = dict(entries)
 
     @classmethod
     def load(cls, path: Path, hasher: SubjectHasher) -> DenyList:
@@ -64,7 +68,7 @@ class DenyList:
         return cls(entries)
 
     def reason_for(self, subject: str) -> str | None:
-        return self._entries.get(subject)
+        return self._entries.get(subject) or self._remote.get(subject)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries.keys() | self._remote.keys())

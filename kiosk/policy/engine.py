@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -53,8 +54,14 @@ def is_open(hours: list[OpeningHours], local: datetime) -> bool:
 
 class VenuePolicy:
     def __init__(
-        self, cfg: PolicyConfig, direction: Direction, timezone: str, deny: DenyList
+        self,
+        cfg: PolicyConfig,
+        direction: Direction,
+        timezone: str,
+        deny: DenyList,
+        list_age: Callable[[float], float | None] | None = None,
     ) -> None:
+        self._list_age = list_age
         self._cfg = cfg
         self._direction = direction
         self._tz = ZoneInfo(timezone)
@@ -78,6 +85,14 @@ class VenuePolicy:
         def fail(reason: Reason, detail: str) -> Decision:
             return Decision(Verdict.FAIL, reason, code, detail)
 
+        max_age = self._cfg.max_list_age
+        if max_age is not None and self._cfg.stale_lists == "refuse":
+            # The EU verifier apps' rule: no PASS on a revocation list older than allowed.
+            age = self._list_age(now) if self._list_age else None
+            if age is None or age > max_age:
+                return fail(
+                    Reason.LISTS_STALE, "never fetched" if age is None else f"{age:.0f} s old"
+                )
         denied = self._deny.reason_for(code.subject)
         if denied is not None:  # checked first: a deny list always wins
             return fail(Reason.DENIED, denied)
@@ -90,12 +105,12 @@ class VenuePolicy:
             return fail(Reason.EXPIRED, f"expired at {code.expires_at}")
         if self._categories is not None and code.category not in self._categories:
             return fail(Reason.CATEGORY_NOT_ADMITTED, f"category {code.category!r}")
-        max_age = self._cfg.max_declaration_age
+        max_decl = self._cfg.max_declaration_age
         # Identity codes carry no declaration: a venue that admits them accepts that.
-        if max_age is not None and code.kind is CodeKind.SIGNED_PASS:
+        if max_decl is not None and code.kind is CodeKind.SIGNED_PASS:
             if code.declared_at is None:
                 return fail(Reason.DECLARATION_MISSING, "no health declaration on the code")
-            if now - code.declared_at > max_age + skew:
+            if now - code.declared_at > max_decl + skew:
                 return fail(Reason.DECLARATION_TOO_OLD, f"declared at {code.declared_at}")
         if self._direction is Direction.ENTRY:
             hours = self._cfg.opening_hours

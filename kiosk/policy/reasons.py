@@ -19,6 +19,7 @@ class Reason(StrEnum):
     DENIED = "denied"
     CLOSED = "closed"
     FULL = "full"
+    LISTS_STALE = "lists_stale"
 
     @property
     def public(self) -> bool:

@@ -242,6 +242,11 @@ class RecordStore:
         pending, oldest = self._query(
             "SELECT COUNT(*), MIN(created_utc) FROM records WHERE sync_state = 'pending'"
         )[0]
+        rejected = self._query("SELECT COUNT(*) FROM records WHERE sync_state = 'rejected'")[0][0]
+        lists = {
+            name: {"version": version, "fetched": fetched}
+            for name, (version, _, _, fetched) in self.lists().items()
+        }
         total = self._query("SELECT COUNT(*) FROM records")[0][0]
         last = self._query(
             "SELECT created_utc, verdict, reason, code_kind FROM records ORDER BY seq DESC LIMIT 1"
@@ -255,6 +260,10 @@ class RecordStore:
             "records": total,
             "queued": pending,
             "oldest_unsynced": oldest,
+            "rejected": rejected,
+            "lists": lists,
+            "clock_offset_ms": self.get_meta("clock_offset_ms"),
+            "last_sync_ok": self.get_meta("last_sync_ok"),
             "last_decision": (
                 dict(zip(("time", "verdict", "reason", "code_kind"), last[0], strict=True))
                 if last
@@ -263,6 +272,85 @@ class RecordStore:
             "storage_bytes": size,
             "path": str(self.path),
         }
+
+    # ------------------------------------------------------------ sync bookkeeping
+
+    def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run one statement for each row in one transaction."""
+        with self._lock:
+            self._open()
+            db = self.db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.executemany(sql, rows)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot write: {exc}") from exc
+
+    def pending(self, limit: int) -> list[Record]:
+        """The oldest records not yet acknowledged by the registry."""
+        sql = f"SELECT {_COLUMNS} FROM records WHERE sync_state = 'pending' ORDER BY seq LIMIT ?"  # noqa: S608
+        return [_row(r) for r in self._query(sql, (limit,))]
+
+    def mark_synced(self, ids: list[str], now: float) -> None:
+        self._write(
+            "UPDATE records SET sync_state = 'synced', synced_utc = ?, sync_error = NULL "
+            "WHERE id = ?",
+            [(utc_iso(now), i) for i in ids],
+        )
+
+    def mark_rejected(self, items: list[tuple[str, str]]) -> None:
+        """Kept, never retried, shown in `kiosk status`: the registry refused them for good."""
+        self._write(
+            "UPDATE records SET sync_state = 'rejected', sync_error = ? WHERE id = ?",
+            [(reason, i) for i, reason in items],
+        )
+
+    def rejected(self, limit: int = 10) -> list[tuple[str, str, str]]:
+        return [
+            (r[0], r[1], r[2])
+            for r in self._query(
+                "SELECT id, created_utc, sync_error FROM records WHERE sync_state = 'rejected' "
+                "ORDER BY seq LIMIT ?",
+                (limit,),
+            )
+        ]
+
+    def save_list(
+        self, name: str, version: int, envelope: str, etag: str | None, now: float
+    ) -> None:
+        self._write(
+            "INSERT INTO lists (name, version, envelope, etag, fetched_utc) VALUES (?,?,?,?,?) "
+            "ON CONFLICT (name) DO UPDATE SET version = excluded.version, "
+            "envelope = excluded.envelope, etag = excluded.etag, "
+            "fetched_utc = excluded.fetched_utc",
+            [(name, version, envelope, etag, utc_iso(now))],
+        )
+
+    def touch_list(self, name: str, now: float) -> None:
+        """The registry said the list we have is current (HTTP 304)."""
+        self._write("UPDATE lists SET fetched_utc = ? WHERE name = ?", [(utc_iso(now), name)])
+
+    def lists(self) -> dict[str, tuple[int, str, str | None, str]]:
+        """name → (version, envelope, etag, fetched_utc)."""
+        rows = self._query("SELECT name, version, envelope, etag, fetched_utc FROM lists")
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._write(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [(key, value)],
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
 
     def purge(self, before_utc: float, *, require_synced: bool) -> int:
         """Delete records older than `before_utc`; with `require_synced`, only synced ones."""

@@ -26,4 +26,17 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
         "INSERT INTO counters (name, value) VALUES ('seq', 0)",
     ],
+    [
+        # Sync with the registry: why a record was rejected, when it was acknowledged.
+        "ALTER TABLE records ADD COLUMN sync_error TEXT",
+        "ALTER TABLE records ADD COLUMN synced_utc TEXT",
+        """CREATE TABLE lists (
+            name TEXT PRIMARY KEY,             -- trust-list | deny-list
+            version INTEGER NOT NULL,
+            envelope TEXT NOT NULL,            -- the signed document as received
+            etag TEXT,
+            fetched_utc TEXT NOT NULL          -- last time the registry confirmed it current
+        )""",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ],
 ]

@@ -1,0 +1,131 @@
+"""HTTP to the registry (requests): explicit timeouts, TLS verified, errors sorted by what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from kiosk import __version__
+
+
+class SyncError(Exception):
+    """Base of everything the client raises."""
+
+
+class Unavailable(SyncError):
+    """Try again later: network down, timeout, connection cut, 5xx, 429."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Refused(SyncError):
+    """The registry does not accept this kiosk (401/403: token unknown or revoked)."""
+
+
+class BadResponse(SyncError):
+    """An answer the kiosk cannot use (4xx other than the above, malformed JSON)."""
+
+
+@dataclass(frozen=True)
+class Ack:
+    id: str | None
+    status: str  # accepted | duplicate | rejected
+    reason: str | None
+
+
+def _retry_after(resp: requests.Response) -> float | None:
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP-date; the backoff applies instead
+
+
+def parse_time(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+class RegistryClient:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        ca_file: Path | None = None,
+    ) -> None:
+        self._base = url.rstrip("/") + "/api/v1"
+        self._timeout = (connect_timeout, read_timeout)
+        self._session = requests.Session()
+        self._session.headers["Authorization"] = f"Bearer {token}"
+        self._session.headers["User-Agent"] = f"qr-kiosk/{__version__}"
+        # Verification is never switched off; a private CA is given as a file.
+        self._session.verify = str(ca_file) if ca_file else True
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _request(self, method: str, path: str, **kw: Any) -> requests.Response:
+        try:
+            resp = self._session.request(method, self._base + path, timeout=self._timeout, **kw)
+        except requests.Timeout as exc:
+            raise Unavailable(f"timeout: {exc}") from exc
+        except requests.ConnectionError as exc:
+            raise Unavailable(f"connection: {exc}") from exc
+        except requests.RequestException as exc:
+            raise Unavailable(f"request failed: {exc}") from exc
+        if resp.status_code in (401, 403):
+            raise Refused(f"{resp.status_code}: {resp.text[:200]}")
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise Unavailable(f"HTTP {resp.status_code}", _retry_after(resp))
+        if resp.status_code >= 400:
+            raise BadResponse(f"HTTP {resp.status_code}: {resp.text[:200]}")
+        return resp
+
+    def _json(self, resp: requests.Response) -> Any:
+        try:
+            return resp.json()
+        except ValueError as exc:
+            # A body cut mid-way arrives here as invalid JSON: the request may or may not
+            # have been applied, so it is treated as "try again" (uploads are idempotent).
+            raise Unavailable(f"unreadable response: {exc}") from exc
+
+    def push(
+        self, records: list[dict[str, Any]], clock_offset_ms: int | None
+    ) -> tuple[list[Ack], float]:
+        resp = self._request(
+            "POST", "/records", json={"clock_offset_ms": clock_offset_ms, "records": records}
+        )
+        body = self._json(resp)
+        try:
+            acks = [Ack(r.get("id"), r["status"], r.get("reason")) for r in body["results"]]
+            server = parse_time(body["server_time"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise BadResponse(f"unexpected upload response: {exc}") from exc
+        if len(acks) != len(records):
+            raise BadResponse(f"{len(acks)} results for {len(records)} records")
+        return acks, server
+
+    def get_list(self, name: str, etag: str | None) -> tuple[str | None, str | None]:
+        """(envelope, etag); envelope None when the registry says ours is current (304)."""
+        headers = {"If-None-Match": etag} if etag else {}
+        resp = self._request("GET", f"/lists/{name}", headers=headers)
+        if resp.status_code == 304:
+            return None, etag
+        return resp.text, resp.headers.get("ETag")
+
+    def heartbeat(self, data: dict[str, Any]) -> float:
+        body = self._json(self._request("POST", "/heartbeat", json=data))
+        try:
+            return parse_time(body["server_time"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadResponse(f"unexpected heartbeat response: {exc}") from exc

@@ -1,0 +1,235 @@
+"""The sync thread: uploads records until the registry has them, fetches lists, sends heartbeats."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+from kiosk import __version__
+from kiosk.config import RegistryConfig
+from kiosk.store import RecordStore, StorageError, utc_iso
+from kiosk.sync.client import BadResponse, Refused, RegistryClient, SyncError, Unavailable
+from kiosk.sync.documents import DENY_LIST, TRUST_LIST, DocumentError
+from kiosk.sync.lists import PATHS, ListState
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncState:
+    online: bool = False
+    refused: bool = False
+    message: str = "not started"
+    last_ok: float | None = None
+
+
+class SyncWorker:
+    def __init__(
+        self,
+        store: RecordStore,
+        client: RegistryClient,
+        lists: ListState,
+        cfg: RegistryConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._lists = lists
+        self._cfg = cfg
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
+        self._failures = 0
+        self._next_lists = 0.0
+        self._next_heartbeat = 0.0
+        self._state_lock = threading.Lock()
+        self._state = SyncState()
+        offset = store.get_meta("clock_offset_ms")
+        self._offset_ms: int | None = int(offset) if offset is not None else None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> SyncWorker:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(self._cfg.connect_timeout + self._cfg.read_timeout + 1)
+        self._client.close()
+
+    def wake(self) -> None:
+        """A new record is waiting: upload it now rather than at the next interval."""
+        self._wake.set()
+
+    @property
+    def state(self) -> SyncState:
+        with self._state_lock:
+            return self._state
+
+    def _set_state(self, **changes: object) -> None:
+        with self._state_lock:
+            self._state = dataclasses.replace(self._state, **changes)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------ one step each
+
+    def _note_offset(self, sent: float, received: float, server: float) -> None:
+        self._offset_ms = int((server - (sent + received) / 2) * 1000)
+        self._store.set_meta("clock_offset_ms", str(self._offset_ms))
+
+    def push_batch(self) -> int:
+        """Upload the oldest unsynced records; returns how many were settled."""
+        batch = self._store.pending(self._cfg.batch_size)
+        if not batch:
+            return 0
+        payload = []
+        for r in batch:
+            d = dataclasses.asdict(r)
+            d.pop("sync_state")
+            payload.append(d)
+        sent = self._clock()
+        acks, server = self._client.push(payload, self._offset_ms)
+        self._note_offset(sent, self._clock(), server)
+        synced, rejected = [], []
+        for record, ack in zip(batch, acks, strict=True):
+            if ack.id != record.id:
+                raise BadResponse(f"result for {ack.id} where {record.id} was sent")
+            if ack.status in ("accepted", "duplicate"):
+                synced.append(record.id)
+            else:
+                rejected.append((record.id, ack.reason or "rejected"))
+        # Only now, with the registry's answer in hand, is anything marked as synced.
+        if synced:
+            self._store.mark_synced(synced, self._clock())
+        if rejected:
+            log.error("registry rejected %d records, e.g. %s: %s", len(rejected), *rejected[0])
+            self._store.mark_rejected(rejected)
+        return len(batch)
+
+    def refresh_lists(self) -> None:
+        for name in (TRUST_LIST, DENY_LIST):
+            envelope, etag = self._client.get_list(PATHS[name], self._lists.etag(name))
+            now = self._clock()
+            if envelope is None:
+                self._lists.confirm(name, now)
+                continue
+            try:
+                self._lists.apply(name, envelope, etag, now)
+            except DocumentError as exc:
+                # Keep the last good list; a tampered or rolled-back one is never installed.
+                log.error("%s from the registry refused: %s", name, exc)
+
+    def heartbeat(self) -> None:
+        status = self._store.status()
+        versions = self._lists.versions()
+        last = status["last_decision"]
+        sent = self._clock()
+        server = self._client.heartbeat(
+            {
+                "version": __version__,
+                "queue_depth": status["queued"],
+                "last_decision": last["time"] if last else None,
+                "clock_offset_ms": self._offset_ms,
+                "trust_version": versions.get(TRUST_LIST),
+                "deny_version": versions.get(DENY_LIST),
+            }
+        )
+        self._note_offset(sent, self._clock(), server)
+
+    def cycle(self) -> None:
+        """Everything due now; raises SyncError or StorageError on the first failure."""
+        now = self._clock()
+        if now >= self._next_lists:
+            self.refresh_lists()
+            self._next_lists = now + self._cfg.list_refresh
+        while self.push_batch() >= self._cfg.batch_size and not self._stop.is_set():
+            pass
+        if now >= self._next_heartbeat:
+            self.heartbeat()
+            self._next_heartbeat = now + self._cfg.heartbeat_interval
+
+    def backoff(self, retry_after: float | None = None) -> float:
+        """Exponential with jitter (0.5–1.5×), capped; a Retry-After from the registry wins."""
+        if retry_after is not None:
+            return min(retry_after, self._cfg.backoff_max)
+        base = min(self._cfg.backoff_max, 1.0 * 2 ** min(self._failures - 1, 20))
+        return min(self._cfg.backoff_max, base * self._rng.uniform(0.5, 1.5))
+
+    def step(self) -> float:
+        """One cycle with its error handling; returns how long to wait before the next."""
+        try:
+            self.cycle()
+        except Unavailable as exc:
+            self._failures += 1
+            delay = self.backoff(exc.retry_after)
+            if self._failures == 1 or self._failures % 10 == 0:
+                log.warning("registry unavailable (%s); retrying in %.1f s", exc, delay)
+            self._set_state(online=False, refused=False, message=str(exc))
+            return delay
+        except Refused as exc:
+            self._failures += 1
+            log.error("registry refused this kiosk's token: %s; records are kept", exc)
+            self._set_state(online=False, refused=True, message="token refused")
+            return self._cfg.backoff_max
+        except (BadResponse, StorageError, SyncError) as exc:
+            self._failures += 1
+            log.error("sync failed: %s", exc)
+            self._set_state(online=False, message=str(exc))
+            return self.backoff()
+        self._failures = 0
+        self._set_state(online=True, refused=False, message="ok", last_ok=self._clock())
+        self._store.set_meta("last_sync_ok", utc_iso(self._clock()))
+        return self._cfg.sync_interval
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            delay = self.step()
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def drain(self, progress: Callable[[int, int], None], deadline: float) -> bool:
+        """Upload everything now (one-shot `kiosk sync`); False if the deadline passed first.
+
+        `deadline` is a time.monotonic() value. Lists and a heartbeat go along.
+        """
+        total = self._store.status()["queued"]
+        done = 0
+        progress(done, total)
+        first = True
+        while True:
+            try:
+                if first:
+                    self.refresh_lists()
+                n = self.push_batch()
+                done += n
+                progress(min(done, total), total)
+                if n == 0:
+                    self.heartbeat()
+                    self._set_state(online=True, refused=False, message="ok", last_ok=self._clock())
+                    self._store.set_meta("last_sync_ok", utc_iso(self._clock()))
+                    return True
+                first = False
+                self._failures = 0
+            except Unavailable as exc:
+                self._failures += 1
+                delay = self.backoff(exc.retry_after)
+                log.warning("registry unavailable (%s); retrying in %.1f s", exc, delay)
+                if time.monotonic() + delay > deadline:
+                    return False
+                time.sleep(delay)
+            except Refused as exc:
+                log.error("registry refused this kiosk's token: %s; records are kept", exc)
+                self._set_state(online=False, refused=True, message="token refused")
+                return False

@@ -1,0 +1,5 @@
+"""Entry point for `python -m registry`."""
+
+from registry.cli import main
+
+raise SystemExit(main())

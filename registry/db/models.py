@@ -1,0 +1,132 @@
+"""The registry's tables; times are epoch milliseconds (BIGINT): portable, cheap to range-scan."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Venue(Base):
+    __tablename__ = "venues"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    district: Mapped[str] = mapped_column(String(100), default="")
+    province: Mapped[str] = mapped_column(String(100), default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Kiosk(Base):
+    __tablename__ = "kiosks"
+    venue_id: Mapped[str] = mapped_column(ForeignKey("venues.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    last_seen_ms: Mapped[int | None] = mapped_column(BigInteger)
+    version: Mapped[str | None] = mapped_column(String(32))
+    queue_depth: Mapped[int | None] = mapped_column(Integer)
+    last_decision: Mapped[str | None] = mapped_column(String(32))
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+    trust_version: Mapped[int | None] = mapped_column(Integer)
+    deny_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class Principal(Base):
+    """Whoever holds a token: an admin, a venue controller, a health officer or a kiosk."""
+
+    __tablename__ = "principals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 hex, never the token
+    venues: Mapped[str] = mapped_column(Text, default="")  # controller: comma-separated venue ids
+    kiosk_venue: Mapped[str | None] = mapped_column(String(64))
+    kiosk_id: Mapped[str | None] = mapped_column(String(64))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    revoked_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Record(Base):
+    __tablename__ = "records"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the kiosk's UUID
+    venue_id: Mapped[str] = mapped_column(String(64))
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    direction: Mapped[str] = mapped_column(String(8))
+    code_kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(String(80))
+    masked_name: Mapped[str | None] = mapped_column(String(100))
+    verified: Mapped[bool] = mapped_column(Boolean)
+    verdict: Mapped[str] = mapped_column(String(4))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    created_mono_ns: Mapped[int] = mapped_column(BigInteger)
+    boot_id: Mapped[str] = mapped_column(String(64))
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+    received_ms: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("records_created", "created_ms"),
+        Index("records_venue_created", "venue_id", "created_ms"),
+        Index("records_subject_created", "subject", "created_ms"),
+    )
+
+
+class ListVersion(Base):
+    __tablename__ = "list_versions"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class DenyEntry(Base):
+    __tablename__ = "deny_entries"
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
+    reason_code: Mapped[str] = mapped_column(String(32))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class IssuerKey(Base):
+    __tablename__ = "issuer_keys"
+    kid: Mapped[str] = mapped_column(String(16), primary_key=True)
+    alg: Mapped[str] = mapped_column(String(8))
+    public_pem: Mapped[str] = mapped_column(Text)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    retired_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # Once retired, trusted until the last pass it signed has expired.
+    trusted_until_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class IssuedPass(Base):
+    __tablename__ = "issued_passes"
+    pass_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kid: Mapped[str] = mapped_column(ForeignKey("issuer_keys.kid"))
+    issued_ms: Mapped[int] = mapped_column(BigInteger)
+    valid_until_ms: Mapped[int] = mapped_column(BigInteger)
+    revoked_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Declaration(Base):
+    __tablename__ = "declarations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    id_hash: Mapped[str] = mapped_column(String(80), index=True)  # keyed hash, never the number
+    phone: Mapped[str] = mapped_column(String(20))
+    symptoms: Mapped[bool] = mapped_column(Boolean)
+    contact: Mapped[bool] = mapped_column(Boolean)
+    pass_id: Mapped[str] = mapped_column(String(32))
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    principal: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    params: Mapped[str] = mapped_column(Text)
+    results: Mapped[int] = mapped_column(Integer)
