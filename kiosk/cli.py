@@ -265,7 +265,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from kiosk.demo import run_demo
 
     _setup_logging("warning")
-    return run_demo(args.out, headless=args.headless)
+    return run_demo(args.out, headless=args.headless, keep_serving=args.keep_serving)
 
 
 # ------------------------------------------------------------------ parser
@@ -329,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("demo", help="run the kiosk on generated passes and camera frames")
     c.add_argument("--out", type=Path, default=Path("demo-out"))
     c.add_argument("--headless", action="store_true", help="no window even if a display is present")
+    c.add_argument(
+        "--keep-serving", action="store_true", help="keep the registry's dashboard up afterwards"
+    )
     c.set_defaults(func=cmd_demo)
     return p
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import cv2
 
 from kiosk.camera.scenes import Pose, frame, qr_image
+from kiosk.config import Config
 from kiosk.passes.keys import PrivateKey, generate_key, key_id, write_private_key, write_public_key
 from kiosk.passes.privacy import mask_name
 from kiosk.passes.signed import issue_pass
@@ -45,8 +47,17 @@ policy:
 storage: {{path: kiosk.db, retention: 21d}}
 """
 
+REGISTRY = """\
+registry:
+  url: {url}
+  token_file: kiosk.token
+  list_key: lists.pub
+  sync_interval: 1s
+  heartbeat_interval: 10s
+"""
 
-def _scenarios(out: Path) -> tuple[list[Scenario], str]:
+
+def _scenarios(out: Path, demo_registry: DemoRegistry | None) -> tuple[list[Scenario], str]:
     issuer_dir = out / "issuer"
     issuer_dir.mkdir()
     key = generate_key()
@@ -69,31 +80,82 @@ def _scenarios(out: Path) -> tuple[list[Scenario], str]:
     denied_id = os.urandom(16)
     deny = f"- pass_id: {denied_id.hex()}\n  reason: demo - barred by the venue\n"
     scenarios = [
-        Scenario("valid staff pass", signed("Nguyễn Văn An", birth_year=1990, category="staff"),
-                 Pose(angle=8, tilt=0.08), "PASS"),
+        Scenario(
+            "valid staff pass",
+            signed("Nguyễn Văn An", birth_year=1990, category="staff"),
+            Pose(angle=8, tilt=0.08),
+            "PASS",
+        ),
         Scenario("nothing in view", None, Pose(), ""),
-        Scenario("expired pass", signed("Trần Thị Bình", issued_at=now - 40 * DAY,
-                                       valid_until=now - DAY),
-                 Pose(angle=-12, center=(0.45, 0.5)), "FAIL:expired"),
-        Scenario("pass signed by an unknown issuer", signed("Lê Văn Cường", stranger),
-                 Pose(angle=20, tilt=0.1), "FAIL:unknown_issuer"),
-        Scenario("chip ID card (CCCD)",
-                 "001090012345|123456789|NGUYỄN VĂN AN|01011990|Nam|"
-                 "Số 1, Phố Huế, Phường Hàng Bài, Hai Bà Trưng, Hà Nội|01012021",
-                 Pose(size=0.6, angle=-5, blur=0.6), "PASS"),
-        Scenario("national personal QR", "******012345|Phạm Thị Hoa|15/03/1985|1|Q8F3K2M9|",
-                 Pose(angle=4, tilt=0.12), "PASS"),
-        Scenario("a restaurant's menu QR", "https://example.com/menu?table=4", Pose(angle=-25),
-                 "FAIL:not_personal_code"),
-        Scenario("dark-mode phone screen", signed("Hoàng Thị Em", birth_year=2001,
-                                                 category="visitor"),
-                 Pose(invert=True, angle=10), "PASS"),
-        Scenario("pass on the venue's deny list", signed("Đỗ Minh Dũng", pass_id=denied_id),
-                 Pose(angle=-8), "FAIL:denied"),
-        Scenario("pass without a health declaration", signed("Vũ Thị Giang", declared_at=None),
-                 Pose(angle=3), "FAIL:declaration_missing"),
+        Scenario(
+            "expired pass",
+            signed("Trần Thị Bình", issued_at=now - 40 * DAY, valid_until=now - DAY),
+            Pose(angle=-12, center=(0.45, 0.5)),
+            "FAIL:expired",
+        ),
+        Scenario(
+            "pass signed by an unknown issuer",
+            signed("Lê Văn Cường", stranger),
+            Pose(angle=20, tilt=0.1),
+            "FAIL:unknown_issuer",
+        ),
+        Scenario(
+            "chip ID card (CCCD)",
+            "001090012345|123456789|NGUYỄN VĂN AN|01011990|Nam|"
+            "Số 1, Phố Huế, Phường Hàng Bài, Hai Bà Trưng, Hà Nội|01012021",
+            Pose(size=0.6, angle=-5, blur=0.6),
+            "PASS",
+        ),
+        Scenario(
+            "national personal QR",
+            "******012345|Phạm Thị Hoa|15/03/1985|1|Q8F3K2M9|",
+            Pose(angle=4, tilt=0.12),
+            "PASS",
+        ),
+        Scenario(
+            "a restaurant's menu QR",
+            "https://example.com/menu?table=4",
+            Pose(angle=-25),
+            "FAIL:not_personal_code",
+        ),
+        Scenario(
+            "dark-mode phone screen",
+            signed("Hoàng Thị Em", birth_year=2001, category="visitor"),
+            Pose(invert=True, angle=10),
+            "PASS",
+        ),
+        Scenario(
+            "pass on the venue's deny list",
+            signed("Đỗ Minh Dũng", pass_id=denied_id),
+            Pose(angle=-8),
+            "FAIL:denied",
+        ),
+        Scenario(
+            "pass without a health declaration",
+            signed("Vũ Thị Giang", declared_at=None),
+            Pose(angle=3),
+            "FAIL:declaration_missing",
+        ),
         Scenario("nothing in view", None, Pose(), ""),
-    ]  # fmt: skip
+    ]
+    if demo_registry is not None:
+        # A pass from a health declaration at the registry: trusted through its trust list.
+        declaration_pass, _, _ = demo_registry.registry.declare(
+            name="Bùi Thị Lan",
+            id_number="079190000001",
+            phone="0901234567",
+            symptoms=False,
+            contact=False,
+        )
+        scenarios.insert(
+            -1,
+            Scenario(
+                "pass from a declaration at the registry",
+                declaration_pass,
+                Pose(angle=-6, tilt=0.05),
+                "PASS",
+            ),
+        )
     print(f"demo issuer key id {key_id(key.public_key()).hex()}")
     return scenarios, deny
 
@@ -116,29 +178,107 @@ def _write_frames(folder: Path, scenarios: list[Scenario]) -> int:
     return n
 
 
-def run_demo(out: Path, *, headless: bool = False, fps: float = 4.0) -> int:
-    from kiosk.app import Kiosk, RunOptions
-    from kiosk.config import load_config
-    from kiosk.loop import Outcome, mask_subject
+class DemoRegistry:
+    """The embedded registry (SQLite in DIR/registry), with the demo venue and kiosk registered."""
 
+    def __init__(self, out: Path) -> None:
+        from registry.auth import Role
+        from registry.embedded import EmbeddedRegistry
+        from registry.service import Registry
+        from registry.settings import Settings
+
+        self.registry = Registry(Settings.load(out / "registry"))
+        self.registry.init()
+        self.registry.add_venue(
+            "demo-tower", "Demo Tower · Tòa nhà Demo", "Quận 1", "TP. Hồ Chí Minh"
+        )
+        token = self.registry.add_kiosk("demo-tower", "door-1")
+        fd = os.open(out / "kiosk.token", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, token.encode())
+        os.close(fd)
+        shutil.copy(self.registry.settings.keys_dir / "lists.pub", out / "lists.pub")
+        shutil.copy(self.registry.settings.keys_dir / "subject.key", out / "subject.key")
+        os.chmod(out / "subject.key", 0o600)
+        self.controller = self.registry.add_user("demo-controller", Role.CONTROLLER, ["demo-tower"])
+        self.server = EmbeddedRegistry(self.registry)
+
+
+def _sync_now(cfg: Config) -> bool:
+    from kiosk.app import build_core, build_sync, open_store
+
+    assert cfg.registry is not None
+    with open_store(cfg.storage) as store:
+        core = build_core(cfg, store)
+        assert core.lists is not None
+        return build_sync(cfg.registry, store, core.lists).drain(
+            lambda d, t: None, time.monotonic() + 30
+        )
+
+
+def run_demo(
+    out: Path, *, headless: bool = False, fps: float = 4.0, keep_serving: bool = False
+) -> int:
     out = out.resolve()
     if out.exists():
         # Only ever delete what a previous demo wrote.
-        for name in ("issuer", "frames", "screens", "kiosk.db", "kiosk.db-wal", "kiosk.db-shm",
-                     "events.jsonl", "venue.yaml", "denylist.yaml", "subject.key"):  # fmt: skip
+        for name in (
+            "issuer",
+            "frames",
+            "screens",
+            "kiosk.db",
+            "kiosk.db-wal",
+            "kiosk.db-shm",
+            "events.jsonl",
+            "venue.yaml",
+            "denylist.yaml",
+            "subject.key",
+            "registry",
+            "kiosk.token",
+            "lists.pub",
+        ):
             target = out / name
             if target.is_dir():
                 shutil.rmtree(target)
             elif target.exists():
                 target.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    scenarios, deny = _scenarios(out)
+    try:
+        demo_registry: DemoRegistry | None = DemoRegistry(out)
+    except ImportError as exc:  # installed without the [registry] extra
+        print(f"demo: no embedded registry ({exc}); records stay on the kiosk")
+        demo_registry = None
+    with contextlib.ExitStack() as stack:
+        url = None
+        if demo_registry is not None:
+            url = stack.enter_context(demo_registry.server).url
+            print(f"registry: {url}  venue dashboard: {url}/venues/demo-tower")
+            print(f"          sign in with the controller token {demo_registry.controller}")
+        return _run(out, headless, fps, url, demo_registry, keep_serving)
+
+
+def _run(
+    out: Path,
+    headless: bool,
+    fps: float,
+    url: str | None,
+    demo_registry: DemoRegistry | None,
+    keep_serving: bool,
+) -> int:
+    from kiosk.app import Kiosk, RunOptions
+    from kiosk.config import load_config
+    from kiosk.loop import Outcome, mask_subject
+
+    scenarios, deny = _scenarios(out, demo_registry)
     (out / "denylist.yaml").write_text(deny, encoding="utf-8")
     frames = _write_frames(out / "frames", scenarios)
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     mode = "windowed" if has_display and not headless else "headless"
-    (out / "venue.yaml").write_text(CONFIG.format(fps=fps, mode=mode), encoding="utf-8")
+    text = CONFIG.format(fps=fps, mode=mode) + (REGISTRY.format(url=url) if url else "")
+    (out / "venue.yaml").write_text(text, encoding="utf-8")
     cfg = load_config(out / "venue.yaml")
+    if url is not None and not _sync_now(cfg):  # a kiosk is installed with its lists
+        print("demo: could not reach the embedded registry")
+        return 1
     expected = [s for s in scenarios if s.expect]
     print(f"demo: {frames} camera frames, {len(expected)} codes, screen {mode}; output in {out}")
 
@@ -168,6 +308,21 @@ def run_demo(out: Path, *, headless: bool = False, fps: float = 4.0) -> int:
         f"{len(got)} records in {cfg.storage.path}"
     )
     print(f"screenshots: {out / 'screens'}; events: {out / 'events.jsonl'}")
+    if demo_registry is not None:
+        synced = _sync_now(cfg)
+        live = demo_registry.registry.live("demo-tower")
+        print(
+            f"registry: {'all records synced' if synced else 'sync incomplete'}; "
+            "today at the venue "
+            f"{live['today']['entries']} entries, {live['today']['fails']} refused"
+        )
+        if keep_serving:
+            print(f"serving the dashboard at {url}/venues/demo-tower; Ctrl-C to stop")
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
     if got != want:
         print("demo: decisions differ from what the scenarios expect:")
         for s, g in zip(expected, got + [""] * (len(want) - len(got)), strict=False):

@@ -80,3 +80,47 @@ def write_config(venue_dir: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+# ------------------------------------------------------------------ the registry
+
+from collections.abc import Iterator  # noqa: E402
+
+from support.registry import RegistryServer, postgres_available, postgres_database  # noqa: E402
+
+
+def _database(kind: str, folder: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'registry.db'}"
+        return
+    why = postgres_available()
+    if why:
+        pytest.skip(why)
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same registry tests on the embedded default and on PostgreSQL."""
+    yield from _database(request.param, tmp_path)
+
+
+@pytest.fixture
+def registry(tmp_path: Path, registry_db: str) -> Iterator[object]:
+    from registry.service import Registry
+    from registry.settings import Settings
+
+    reg = Registry(Settings(data_dir=tmp_path / "registry", database_url=registry_db))
+    reg.init()
+    reg.add_venue("v1", "Venue One", district="Hoàn Kiếm", province="Hà Nội")
+    yield reg
+    reg.engine.dispose()
+
+
+@pytest.fixture
+def server(registry: object) -> Iterator[RegistryServer]:
+    srv = RegistryServer(registry.settings.data_dir, registry.settings.database_url)  # type: ignore[attr-defined]
+    srv.start()
+    yield srv
+    srv.stop()

@@ -18,9 +18,11 @@ def test_demo_runs_headless_and_leaves_records_and_screenshots(
     out = tmp_path / "demo"
     assert run_demo(out, fps=50) == 0
     printed = capsys.readouterr().out
-    assert "summary: 4 PASS, 5 FAIL, 9 records" in printed
+    assert "summary: 5 PASS, 5 FAIL, 10 records" in printed
+    assert "registry: all records synced; today at the venue 5 entries, 5 refused" in printed
+    assert "/venues/demo-tower" in printed
     shots = sorted(p.name for p in (out / "screens").glob("*.png"))
-    assert len(shots) == 9 and shots[0] == "001-PASS-signed_pass.png"
+    assert len(shots) == 10 and shots[0] == "001-PASS-signed_pass.png"
     con = sqlite3.connect(out / "kiosk.db")
     kinds = {r[0] for r in con.execute("SELECT code_kind FROM records")}
     assert kinds == {"signed_pass", "cccd", "national_qr", "unknown"}

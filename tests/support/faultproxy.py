@@ -1,0 +1,142 @@
+"""A loopback HTTP proxy that injects the faults a kiosk meets on real networks.
+
+It forwards real HTTP between the kiosk and the registry, request by request, and can instead:
+answer 500 or 429, cut the response half-way after the registry has handled the request,
+hang past the client's read timeout, refuse the connection, or alter a response body.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+MODES = ("pass", "http500", "http429", "cut", "hang", "refuse")
+
+
+def _read_message(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes] | None:
+    """One HTTP/1.1 message (headers + Content-Length body) from `sock`; returns (msg, rest)."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        rest += chunk
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+
+def _status(message: bytes) -> int:
+    return int(message.split(b" ", 2)[1])
+
+
+class FaultProxy:
+    def __init__(self, upstream_port: int, hang_seconds: float = 2.0) -> None:
+        self.upstream_port = upstream_port
+        self.hang_seconds = hang_seconds
+        self.choose: Callable[[bytes], str] = lambda request: "pass"
+        self.rewrite: Callable[[bytes], bytes] | None = None  # applied to response bodies
+        self.counts: dict[str, int] = dict.fromkeys(MODES, 0)
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def random_faults(self, rate: float, seed: int, modes: tuple[str, ...] = MODES[1:]) -> None:
+        rng = random.Random(seed)
+        lock = threading.Lock()
+
+        def choose(request: bytes) -> str:
+            with lock:
+                return rng.choice(modes) if rng.random() < rate else "pass"
+
+        self.choose = choose
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream: socket.socket | None = None
+        buf = b""
+        try:
+            while True:
+                got = _read_message(client, buf)
+                if got is None:
+                    return
+                request, buf = got
+                mode = self.choose(request)
+                self.counts[mode] += 1
+                if mode == "refuse":
+                    return
+                if mode == "http500":
+                    client.sendall(
+                        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops"
+                    )
+                    continue
+                if mode == "http429":
+                    client.sendall(
+                        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\n"
+                        b"Content-Length: 0\r\n\r\n"
+                    )
+                    continue
+                if mode == "hang":
+                    time.sleep(self.hang_seconds)
+                    return
+                if upstream is None:
+                    upstream = socket.create_connection(
+                        ("127.0.0.1", self.upstream_port), timeout=30
+                    )
+                upstream.sendall(request)
+                answer = _read_message(upstream, b"")
+                if answer is None:
+                    return
+                response = answer[0]
+                if self.rewrite is not None and _status(response) == 200:
+                    head, _, body = response.partition(b"\r\n\r\n")
+                    body = self.rewrite(body)
+                    lines = [
+                        ln
+                        for ln in head.split(b"\r\n")
+                        if not ln.lower().startswith(b"content-length")
+                    ]
+                    response = (
+                        b"\r\n".join([*lines, b"Content-Length: %d" % len(body)])
+                        + b"\r\n\r\n"
+                        + body
+                    )
+                if mode == "cut":
+                    # The registry has handled the request; the kiosk never learns the answer.
+                    client.sendall(response[: len(response) // 2])
+                    return
+                client.sendall(response)
+        except OSError:
+            return
+        finally:
+            client.close()
+            if upstream is not None:
+                upstream.close()
