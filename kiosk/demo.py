@@ -266,7 +266,8 @@ def _run(
 ) -> int:
     from kiosk.app import Kiosk, RunOptions
     from kiosk.config import load_config
-    from kiosk.loop import Outcome, mask_subject
+    from kiosk.loop import Outcome
+    from kiosk.passes.privacy import mask_subject
 
     scenarios, deny = _scenarios(out, demo_registry)
     (out / "denylist.yaml").write_text(deny, encoding="utf-8")

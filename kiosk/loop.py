@@ -19,6 +19,7 @@ from kiosk.camera.capture import FrameSlot
 from kiosk.decode import Decoder, Symbol
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.passes import CodeReader, CodeRejected
+from kiosk.passes.privacy import mask_subject
 from kiosk.policy.engine import Decision, VenuePolicy
 from kiosk.store import NewRecord, Record, RecordStore, StorageError, utc_iso
 
@@ -33,14 +34,6 @@ class Outcome:
     record: Record | None
     latency_ms: float
     error: str | None = None
-
-
-def mask_subject(subject: str | None) -> str | None:
-    """`pass:3f2a9c…` — enough to match a line with a record, not to identify anyone."""
-    if subject is None:
-        return None
-    kind, _, value = subject.partition(":")
-    return f"{kind}:{value[:6]}…"
 
 
 class EventLog:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kiosk.passes.keys import algorithm_of
-from kiosk.passes.privacy import mask_name
+from kiosk.passes.privacy import mask_name, mask_subject
 from kiosk.passes.signed import issue_pass
 from kiosk.sync.documents import DENY_LIST, TRUST_LIST, sign_document
 from registry.auth import Caller, Role, hash_token, new_token
@@ -83,13 +83,6 @@ class Result:
     id: str | None
     status: Status
     reason: str | None = None
-
-
-def mask_subject(subject: str | None) -> str | None:
-    if subject is None:
-        return None
-    kind, _, value = subject.partition(":")
-    return f"{kind}:{value[:6]}…"
 
 
 _PG_ARRAYS = {

@@ -14,11 +14,11 @@ from kiosk.camera.scenes import Pose, frame, qr_image
 from kiosk.config import Direction, PolicyConfig
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.zxing import ZxingDecoder
-from kiosk.loop import DecisionLoop, Outcome, mask_subject
+from kiosk.loop import DecisionLoop, Outcome
 from kiosk.passes import CodeReader
 from kiosk.passes.keys import TrustStore
 from kiosk.passes.model import CodeKind
-from kiosk.passes.privacy import SubjectHasher
+from kiosk.passes.privacy import SubjectHasher, mask_subject
 from kiosk.policy.denylist import DenyList
 from kiosk.policy.engine import VenuePolicy, Verdict
 from kiosk.policy.reasons import Reason

@@ -27,6 +27,14 @@ def mask_name(full_name: str) -> str:
     return " ".join([words[0], *middle, words[-1][0]])
 
 
+def mask_subject(subject: str | None) -> str | None:
+    """`pass:3f2a9c…`: enough to match a line with a record, not to identify anyone."""
+    if subject is None:
+        return None
+    kind, _, value = subject.partition(":")
+    return f"{kind}:{value[:6]}…"
+
+
 def read_secret(path: Path) -> bytes:
     try:
         data = path.read_bytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import sqlite3
 import threading
@@ -165,12 +166,10 @@ class RecordStore:
         if free < self._min_free:
             raise StorageError(f"disk nearly full: {free // (1024 * 1024)} MB free")
 
-    def add(self, new: NewRecord, *, now: float, mono_ns: int) -> Record:
-        """Commit one decision durably and return it. Raises StorageError; writes nothing then."""
-        record_id = str(uuid.uuid4())
-        created = utc_iso(now)
+    @contextlib.contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT under the lock; any SQLite error becomes a StorageError."""
         with self._lock:
-            self._check_space()
             # A database that could not be opened at start (or was closed) is retried here,
             # so the kiosk recovers by itself once the disk is back.
             self._open()
@@ -178,31 +177,34 @@ class RecordStore:
             try:
                 db.execute("BEGIN IMMEDIATE")
                 try:
-                    seq = db.execute(
-                        "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value"
-                    ).fetchone()[0]
-                    db.execute(
-                        f"INSERT INTO records ({_COLUMNS}) VALUES "  # noqa: S608 (constant columns)
-                        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'pending')",
-                        (
-                            record_id, seq, new.venue_id, new.kiosk_id, new.direction,
-                            new.code_kind, new.subject, new.masked_name, int(new.verified),
-                            new.verdict, new.reason, int(new.manual), created, mono_ns,
-                            self._boot_id,
-                        ),
-                    )  # fmt: skip
+                    yield db
                     db.execute("COMMIT")
                 except BaseException:
                     if db.in_transaction:
                         db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                raise StorageError(f"cannot write record: {exc}") from exc
-        return Record(
-            record_id, seq, new.venue_id, new.kiosk_id, new.direction, new.code_kind,
+                raise StorageError(f"cannot {what}: {exc}") from exc
+
+    def add(self, new: NewRecord, *, now: float, mono_ns: int) -> Record:
+        """Commit one decision durably and return it. Raises StorageError; writes nothing then."""
+        record = Record(
+            str(uuid.uuid4()), 0, new.venue_id, new.kiosk_id, new.direction, new.code_kind,
             new.subject, new.masked_name, new.verified, new.verdict, new.reason, new.manual,
-            created, mono_ns, self._boot_id, "pending",
+            utc_iso(now), mono_ns, self._boot_id, "pending",
         )  # fmt: skip
+        self._check_space()
+        with self._transaction("write record") as db:
+            seq = db.execute(
+                "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value"
+            ).fetchone()[0]
+            record = dataclasses.replace(record, seq=seq)
+            values = dataclasses.astuple(record)  # booleans are stored as 0/1 by sqlite3
+            db.execute(
+                f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})",  # noqa: S608
+                values,
+            )
+        return record
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -277,20 +279,8 @@ class RecordStore:
 
     def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """Run one statement for each row in one transaction."""
-        with self._lock:
-            self._open()
-            db = self.db
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    db.executemany(sql, rows)
-                    db.execute("COMMIT")
-                except BaseException:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise StorageError(f"cannot write: {exc}") from exc
+        with self._transaction("write") as db:
+            db.executemany(sql, rows)
 
     def pending(self, limit: int) -> list[Record]:
         """The oldest records not yet acknowledged by the registry."""

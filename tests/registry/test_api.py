@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from pathlib import Path
-from typing import Any
 
 import requests
 from sqlalchemy import func, select
@@ -18,30 +16,9 @@ from registry.auth import Role
 from registry.db.models import AuditEntry, Record
 from registry.service import Registry
 from support.registry import RegistryServer
+from support.registry import make_record as record
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def record(kiosk: str = "k1", venue: str = "v1", **kw: Any) -> dict[str, Any]:
-    r = {
-        "id": str(uuid.uuid4()),
-        "seq": 1,
-        "venue_id": venue,
-        "kiosk_id": kiosk,
-        "direction": "entry",
-        "code_kind": "signed_pass",
-        "subject": "pass:" + uuid.uuid4().hex,
-        "masked_name": "Nguyễn V** A",
-        "verified": True,
-        "verdict": "PASS",
-        "reason": None,
-        "manual": False,
-        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-        "created_mono_ns": 1,
-        "boot_id": "b",
-    }
-    r.update(kw)
-    return r
 
 
 def auth(token: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +14,7 @@ from kiosk.passes.keys import TrustStore, load_public_key
 from kiosk.passes.signed import verify_pass
 from registry.auth import Role
 from registry.service import Registry
-from support.registry import RegistryServer
+from support.registry import RegistryServer, make_record
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -82,23 +81,7 @@ def test_dashboard_updates_live_without_reload(
     browser.execute_script("window.__same_page = true")
 
     def rec(direction: str) -> dict[str, Any]:
-        return {
-            "id": str(uuid.uuid4()),
-            "seq": 1,
-            "venue_id": "v1",
-            "kiosk_id": "k1",
-            "direction": direction,
-            "code_kind": "cccd",
-            "subject": "idh:" + "a" * 32,
-            "masked_name": "Nguyễn V** A",
-            "verified": False,
-            "verdict": "PASS",
-            "reason": None,
-            "manual": False,
-            "created_utc": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-            "created_mono_ns": 1,
-            "boot_id": "b",
-        }
+        return make_record(direction=direction, code_kind="cccd", subject="idh:" + "a" * 32)
 
     requests.post(
         f"{server.url}/api/v1/records",

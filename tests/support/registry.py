@@ -12,10 +12,24 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def make_record(kiosk: str = "k1", venue: str = "v1", **fields: Any) -> dict[str, Any]:
+    """A record as a kiosk uploads it."""
+    record = {
+        "id": str(uuid.uuid4()), "seq": 1, "venue_id": venue, "kiosk_id": kiosk,
+        "direction": "entry", "code_kind": "signed_pass", "subject": "pass:" + uuid.uuid4().hex,
+        "masked_name": "Nguyễn V** A", "verified": True, "verdict": "PASS", "reason": None,
+        "manual": False, "created_utc": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "created_mono_ns": 1, "boot_id": "b",
+    }  # fmt: skip
+    record.update(fields)
+    return record
 
 
 def free_port() -> int:
