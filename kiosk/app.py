@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import queue
 import signal
@@ -20,15 +21,29 @@ from kiosk.camera.capture import CaptureThread, FrameSlot
 from kiosk.config import Config, RegistryConfig, StorageConfig
 from kiosk.decode import build_decoder
 from kiosk.decode.dedupe import RepeatSuppressor
+from kiosk.decode.diagnose import Locator, ScanFeedback
 from kiosk.display.messages import Messages
-from kiosk.display.screen import Screen
-from kiosk.display.views import ErrorView, Presenter, VerdictView, View
+from kiosk.display.screen import PreviewFrame, Screen
+from kiosk.display.sound import Sounds
+from kiosk.display.views import (
+    ErrorView,
+    HistoryRow,
+    IdleView,
+    NoticeView,
+    Presenter,
+    StatusBar,
+    VerdictView,
+    View,
+)
+from kiosk.door.hook import DecisionHook
+from kiosk.door.relay import DoorRelay
+from kiosk.guard import GuardActions, GuardConsole
 from kiosk.loop import DecisionLoop, EventLog, Outcome
 from kiosk.passes import CodeReader
 from kiosk.passes.keys import TrustStore, load_public_key
 from kiosk.passes.privacy import SubjectHasher, ensure_secret
 from kiosk.policy.denylist import DenyList
-from kiosk.policy.engine import VenuePolicy
+from kiosk.policy.engine import VenuePolicy, Verdict
 from kiosk.store import RecordStore, StorageError
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.lists import ListState
@@ -108,6 +123,9 @@ class Kiosk:
         self.stop = threading.Event()
         self.outcomes: list[Outcome] = []
         self.view: View | None = None  # what the screen shows now (status, tests)
+        self.stats: dict[str, int] = {}  # frames decided, dropped, repeats suppressed (after run)
+        self.relay: DoorRelay | None = None
+        self.hook: DecisionHook | None = None
         self._tz = ZoneInfo(cfg.venue.timezone)
 
     def run(self) -> int:
@@ -118,7 +136,6 @@ class Kiosk:
         except StorageError as exc:  # shown on screen; every write retries the open
             log.error("%s", exc)
         core = build_core(cfg, store)
-        reader, policy = core.reader, core.policy
         sync = (
             build_sync(cfg.registry, store, core.lists)
             if cfg.registry is not None and core.lists is not None
@@ -127,6 +144,7 @@ class Kiosk:
         slot = FrameSlot()
         inbox: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
         events = EventLog(opts.events) if opts.events else None
+        feedback = ScanFeedback()
 
         def on_outcome(outcome: Outcome) -> None:
             if events is not None:
@@ -139,14 +157,15 @@ class Kiosk:
             slot=slot,
             decoder=build_decoder(cfg.decoder),
             suppressor=RepeatSuppressor(cfg.decoder.repeat_window),
-            reader=reader,
-            policy=policy,
+            reader=core.reader,
+            policy=core.policy,
             store=store,
             venue_id=cfg.venue.id,
             kiosk_id=cfg.kiosk.id,
-            direction=cfg.kiosk.direction.value,
             needs_occupancy=cfg.policy.max_occupancy is not None,
             on_outcome=on_outcome,
+            feedback=feedback,
+            locator=Locator(),
             retention=cfg.storage.retention,
             # With a registry, a record is deleted only once the registry has it.
             require_synced_for_purge=cfg.registry is not None,
@@ -158,37 +177,57 @@ class Kiosk:
             reopen_interval=cfg.camera.reopen_interval,
         )
         screen = Screen(
-            cfg.display,
-            venue_name=cfg.venue.name,
-            direction=cfg.kiosk.direction.value,
-            messages=Messages(cfg.display.language),
+            cfg.display, venue_name=cfg.venue.name, messages=Messages(cfg.display.language)
         )
+        sounds = Sounds(cfg.display.sound)
         presenter = Presenter(cfg.display.pass_hold, cfg.display.fail_hold)
+        guard = GuardConsole(
+            cfg.guard,
+            GuardActions(
+                admit=loop.admit_manually,
+                switch_direction=loop.switch_direction,
+                toggle_mute=sounds.toggle_mute,
+                history=self._history,
+            ),
+        )
         if opts.screenshot_dir:
             opts.screenshot_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
+        status = StatusBar(direction=loop.direction)
+        next_status = 0.0
         with contextlib.ExitStack() as stack:
             stack.callback(store.close)
             if events is not None:
                 stack.callback(events.close)
             stack.enter_context(_stop_on_signals(self.stop))
+            # Started in order screen → door → sync → decisions → camera; stopped in reverse,
+            # so the relay is released only after nothing can ask it to open any more.
             stack.enter_context(screen)
-            # Started in order screen → sync → decisions → camera; stopped in reverse.
+            sounds.open()
+            stack.callback(sounds.close)
+            if cfg.door.relay is not None:
+                self.relay = stack.enter_context(DoorRelay(cfg.door.relay))
+            if cfg.door.hook is not None:
+                self.hook = stack.enter_context(DecisionHook(cfg.door.hook))
             if sync is not None:
                 stack.enter_context(sync)
             stack.enter_context(loop)
             stack.enter_context(capture)
             tick = 1.0 / cfg.display.fps
             while not self.stop.is_set():
-                if screen.quit_requested():
-                    break
                 now = time.monotonic()
+                if self._handle_events(screen, guard, presenter, now):
+                    break
                 while True:
                     try:
                         outcome = inbox.get_nowait()
                     except queue.Empty:
                         break
-                    self._show(outcome, presenter, screen, now)
+                    self._show(outcome, presenter, screen, sounds, status)
+                if now >= next_status or status.direction != loop.direction:
+                    status = self._status(store, loop, core, sync, sounds)
+                    next_status = now + 2.0
+                status = dataclasses.replace(status, muted=sounds.muted)
                 health = capture.health
                 fault = None
                 if not loop.is_alive() and not loop.finished.is_set():
@@ -202,11 +241,19 @@ class Kiosk:
                     and not slot.ended
                 ):
                     fault = ErrorView("error.camera", health.message)
-                self.view = presenter.current(now, fault)
-                screen.render(self.view, datetime.now(self._tz))
+                idle = IdleView(hint=feedback.hint(now, cfg.display.help_after))
+                self.view = presenter.current(now, fault, idle)
+                screen.render(
+                    self.view, status, datetime.now(self._tz), self._preview(capture, feedback)
+                )
                 if loop.finished.is_set() and inbox.empty():
                     break  # a replay that does not loop has been decided and recorded
                 self.stop.wait(tick)
+            self.stats = {
+                "frames": loop.frames,
+                "dropped": slot.dropped,
+                "suppressed": loop.suppressed,
+            }
             log.info(
                 "stopping: %d frames decided, %d dropped, %d repeats suppressed",
                 loop.frames,
@@ -215,20 +262,127 @@ class Kiosk:
             )
         return 0
 
-    def _show(self, outcome: Outcome, presenter: Presenter, screen: Screen, now: float) -> None:
-        self.outcomes.append(outcome)
-        view = (
-            ErrorView("error.storage", outcome.error)
-            if outcome.error
-            else VerdictView.of(outcome.decision)
+    def _handle_events(
+        self, screen: Screen, guard: GuardConsole, presenter: Presenter, now: float
+    ) -> bool:
+        """Window and keypad events; True when the window was closed."""
+        import pygame
+
+        for event in screen.events():
+            if event.type == pygame.QUIT:
+                return True
+            if event.type != pygame.KEYDOWN:
+                continue
+            if (
+                event.key == pygame.K_ESCAPE
+                and guard.view is None
+                and self.cfg.display.mode != "fullscreen"
+            ):
+                return True
+            view = guard.key(pygame.key.name(event.key))
+            if view is None:
+                presenter.clear()
+            else:
+                # A guard's screen stays until they finish or cancel (or 30 s pass).
+                presenter.show(view, now, hold=30.0 if not isinstance(view, NoticeView) else 1.5)
+        return False
+
+    def _status(
+        self,
+        store: RecordStore,
+        loop: DecisionLoop,
+        core: Core,
+        sync: SyncWorker | None,
+        sounds: Sounds,
+    ) -> StatusBar:
+        try:
+            occupancy = loop.occupancy()
+            queued = store.status()["queued"] if sync is not None else None
+        except StorageError:
+            occupancy, queued = None, None
+        stale = False
+        max_age = self.cfg.policy.max_list_age
+        if core.lists is not None and max_age is not None:
+            age = core.lists.age(time.time())
+            stale = age is None or age > max_age
+        return StatusBar(
+            direction=loop.direction,
+            occupancy=occupancy,
+            queued=queued,
+            online=sync.state.online if sync is not None else None,
+            lists_stale=stale,
+            muted=sounds.muted,
         )
-        presenter.show(view, now)
+
+    @staticmethod
+    def _preview(capture: CaptureThread, feedback: ScanFeedback) -> PreviewFrame | None:
+        frame = capture.latest
+        if frame is None:
+            return None
+        seen = feedback.snapshot()
+        if seen is not None and time.monotonic() - seen.at < 0.4:
+            return PreviewFrame(frame.luma, seen.corners, seen.read)
+        return PreviewFrame(frame.luma)
+
+    def _history(self) -> list[HistoryRow]:
+        rows = []
+        for o in self.outcomes[-10:]:
+            d = o.decision
+            when = o.record.created_utc if o.record else None
+            local = (
+                datetime.fromisoformat(when.replace("Z", "+00:00"))
+                .astimezone(self._tz)
+                .strftime("%H:%M:%S")
+                if when
+                else "--:--:--"
+            )
+            rows.append(
+                HistoryRow(
+                    time=local,
+                    direction=o.record.direction if o.record else "",
+                    verdict="ERROR" if o.error else d.verdict.value,
+                    masked_name=(d.code.masked_name if d.code else "") or "",
+                    reason=o.manual_reason or (d.reason.value if d.reason else ""),
+                )
+            )
+        return rows
+
+    def _show(
+        self,
+        outcome: Outcome,
+        presenter: Presenter,
+        screen: Screen,
+        sounds: Sounds,
+        status: StatusBar,
+    ) -> None:
+        self.outcomes.append(outcome)
+        d = outcome.decision
+        if outcome.error:
+            view: View = ErrorView("error.storage", outcome.error)
+        else:
+            view = dataclasses.replace(VerdictView.of(d), manual_reason=outcome.manual_reason)
+            sounds.play(d.verdict, datetime.now(self._tz).time())
+            # The door opens only for a recorded PASS; a FAIL or a failed write never opens it.
+            if d.verdict is Verdict.PASS and self.relay is not None:
+                self.relay.open_briefly()
+            if self.hook is not None:
+                self.hook.notify(
+                    {
+                        "venue_id": self.cfg.venue.id,
+                        "kiosk_id": self.cfg.kiosk.id,
+                        "verdict": d.verdict.value,
+                        "reason": d.reason.value if d.reason else None,
+                        "direction": outcome.record.direction if outcome.record else None,
+                        "manual": outcome.manual_reason is not None,
+                        "record_id": outcome.record.id if outcome.record else None,
+                        "time": outcome.record.created_utc if outcome.record else None,
+                    }
+                )
+        presenter.show(view, time.monotonic())
         for observer in self.options.observers:
             observer(outcome)
         shots = self.options.screenshot_dir
         if shots is not None:
-            screen.render(view, datetime.now(self._tz))
-            verdict = "ERROR" if outcome.error else outcome.decision.verdict.value
-            screen.save(
-                shots / f"{len(self.outcomes):03d}-{verdict}-{outcome.decision.code_kind}.png"
-            )
+            screen.render(view, status, datetime.now(self._tz))
+            verdict = "ERROR" if outcome.error else d.verdict.value
+            screen.save(shots / f"{len(self.outcomes):03d}-{verdict}-{d.code_kind}.png")

@@ -261,6 +261,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_hash_pin(args: argparse.Namespace) -> int:
+    import getpass
+
+    from kiosk.guard import hash_pin
+
+    pin = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("Guard PIN: ")
+    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+        print("a PIN is 4 to 12 digits", file=sys.stderr)
+        return EXIT_USAGE
+    print(hash_pin(pin))
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from kiosk.demo import run_demo
 
@@ -325,6 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--since", type=_iso)
     c.add_argument("--until", type=_iso)
     c.set_defaults(func=cmd_export)
+
+    guard = sub.add_parser("guard", help="the guard's keypad").add_subparsers(
+        dest="guard_command", required=True
+    )
+    c = guard.add_parser("hash-pin", help="read a PIN (prompt or stdin), print guard.pin_hash")
+    c.set_defaults(func=cmd_hash_pin)
 
     c = sub.add_parser("demo", help="run the kiosk on generated passes and camera frames")
     c.add_argument("--out", type=Path, default=Path("demo-out"))

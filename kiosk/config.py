@@ -52,6 +52,10 @@ ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
+def _empty_is_default(value: Any) -> Any:
+    return {} if value is None else value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -168,17 +172,91 @@ DecoderConfig = Annotated[ZxingDecoderConfig | PyzbarDecoderConfig, Field(discri
 # ---------------------------------------------------------------- display
 
 
+class QuietHours(Strict):
+    start: dtime = Field(description="From this time (HH:MM) no sounds are played...")
+    end: dtime = Field(description="...until this time; before `start` means past midnight.")
+
+
+class SoundConfig(Strict):
+    enabled: bool = Field(True, description="Short tones on PASS and FAIL (silent without audio).")
+    volume: float = Field(0.6, ge=0, le=1, description="0 = silent, 1 = full.")
+    quiet_hours: QuietHours | None = Field(None, description="When to stay silent.")
+
+
 class DisplayConfig(Strict):
     mode: Literal["fullscreen", "windowed", "headless"] = Field(
         "fullscreen", description="headless uses SDL's dummy driver (tests, demo without a screen)."
     )
     width: int = Field(1024, ge=320, le=7680, description="Window size when not full screen.")
     height: int = Field(600, ge=240, le=4320)
-    language: Literal["vi", "en"] = Field("vi", description="Language of the screen.")
-    pass_hold: Duration = Field(2.0, gt=0, le=60, description="How long PASS stays up.")
+    language: Literal["vi", "en", "both"] = Field(
+        "vi", description="vi, en, or both (bilingual, Vietnamese first)."
+    )
+    pass_hold: Duration = Field(1.5, gt=0, le=60, description="How long PASS stays up.")
     fail_hold: Duration = Field(4.0, gt=0, le=60, description="How long FAIL stays up.")
     fps: int = Field(30, ge=1, le=120, description="Screen refresh rate cap.")
     font: ConfigPath | None = Field(None, description="A TTF font with Vietnamese glyphs.")
+    preview: bool = Field(True, description="Show the camera's view on the idle screen.")
+    mirror: bool = Field(True, description="Mirror the preview, as people expect of a camera.")
+    help_after: Duration = Field(
+        0.6, ge=0, le=10, description="A code seen but unread this long gets a hint on screen."
+    )
+    sound: SoundConfig = Field(default_factory=dict, validate_default=True)
+
+
+# ---------------------------------------------------------------- the door and the guard
+
+
+class RelayConfig(Strict):
+    pin: int | str = Field(
+        description="GPIO pin of the door or turnstile relay (BCM number or name)."
+    )
+    active_high: bool = Field(True, description="False for relay boards that switch on a low pin.")
+    pulse: Duration = Field(1.0, gt=0, le=30, description="How long the relay opens on PASS.")
+    pin_factory: Literal["default", "mock"] = Field(
+        "default", description="mock: gpiozero's mock pins (demo and tests off the Pi)."
+    )
+
+
+class HookConfig(Strict):
+    url: str = Field(pattern=r"^https?://", description="POSTed one JSON object per decision.")
+    timeout: Duration = Field(2.0, gt=0, le=30)
+    on: list[Literal["PASS", "FAIL"]] = Field(
+        default_factory=lambda: ["PASS", "FAIL"],  # type: ignore[arg-type]
+        min_length=1,
+    )
+
+
+class DoorConfig(Strict):
+    relay: RelayConfig | None = Field(
+        None, description="Open a door relay on PASS (never on FAIL)."
+    )
+    hook: HookConfig | None = Field(None, description="Tell a building system about decisions.")
+
+
+class GuardKeys(Strict):
+    """pygame key names (https://pyga.me/docs/ref/key.html), e.g. a, d, m, h, escape, f1."""
+
+    admit: str = "a"
+    direction: str = "d"
+    mute: str = "m"
+    history: str = "h"
+    cancel: str = "escape"
+
+
+class GuardConfig(Strict):
+    pin_hash: str | None = Field(
+        None,
+        pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]{64}$",
+        description="Hash of the guard PIN (`kiosk guard hash-pin`); manual admit needs it.",
+    )
+    keys: GuardKeys = Field(default_factory=dict, validate_default=True)
+    admit_reasons: list[str] = Field(
+        default_factory=lambda: ["no_smartphone", "code_unreadable", "known_staff", "delivery"],
+        min_length=1,
+        max_length=9,
+        description="Reasons a guard picks from (keys 1-9) for a manual admit.",
+    )
 
 
 # ---------------------------------------------------------------- trust and deny list
@@ -359,6 +437,13 @@ class Config(Strict):
     storage: StorageConfig = Field(default_factory=dict, validate_default=True)
     registry: RegistryConfig | None = Field(
         None, description="Where records sync to; absent = none."
+    )
+    # An empty section (only comments under it) reads as null: it means "nothing set".
+    door: Annotated[DoorConfig, BeforeValidator(_empty_is_default)] = Field(
+        default_factory=dict, validate_default=True
+    )
+    guard: Annotated[GuardConfig, BeforeValidator(_empty_is_default)] = Field(
+        default_factory=dict, validate_default=True
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

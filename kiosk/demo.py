@@ -235,6 +235,7 @@ def run_demo(
             "registry",
             "kiosk.token",
             "lists.pub",
+            "gallery",
         ):
             target = out / name
             if target.is_dir():
@@ -308,7 +309,11 @@ def _run(
         f"summary: {counts['PASS']} PASS, {counts['FAIL']} FAIL, "
         f"{len(got)} records in {cfg.storage.path}"
     )
+    from kiosk.display.gallery import write_gallery
+
+    shots = write_gallery(out / "gallery")
     print(f"screenshots: {out / 'screens'}; events: {out / 'events.jsonl'}")
+    print(f"gallery: {len(shots)} screens (every state × language × size) in {out / 'gallery'}")
     if demo_registry is not None:
         synced = _sync_now(cfg)
         live = demo_registry.registry.live("demo-tower")

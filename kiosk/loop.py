@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 
 from kiosk.camera import Frame
 from kiosk.camera.capture import FrameSlot
+from kiosk.config import Direction
 from kiosk.decode import Decoder, Symbol
 from kiosk.decode.dedupe import RepeatSuppressor
+from kiosk.decode.diagnose import Locator, ScanFeedback, diagnose
 from kiosk.passes import CodeReader, CodeRejected
 from kiosk.passes.privacy import mask_subject
-from kiosk.policy.engine import Decision, VenuePolicy
+from kiosk.policy.engine import Decision, VenuePolicy, Verdict
 from kiosk.store import NewRecord, Record, RecordStore, StorageError, utc_iso
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ class Outcome:
     record: Record | None
     latency_ms: float
     error: str | None = None
+    manual_reason: str | None = None
 
 
 class EventLog:
@@ -77,9 +80,10 @@ class DecisionLoop:
         store: RecordStore,
         venue_id: str,
         kiosk_id: str,
-        direction: str,
         needs_occupancy: bool,
         on_outcome: Callable[[Outcome], None],
+        feedback: ScanFeedback | None = None,
+        locator: Locator | None = None,
         retention: float,
         require_synced_for_purge: bool,
         clock: Callable[[], float] = time.time,
@@ -92,9 +96,10 @@ class DecisionLoop:
         self._store = store
         self._venue_id = venue_id
         self._kiosk_id = kiosk_id
-        self._direction = direction
         self._needs_occupancy = needs_occupancy
         self._on_outcome = on_outcome
+        self._feedback = feedback
+        self._locator = locator
         self._retention = retention
         self._require_synced = require_synced_for_purge
         self._clock = clock
@@ -114,6 +119,19 @@ class DecisionLoop:
     ) -> None:
         self._stop.set()
         self._thread.join(5.0)
+
+    @property
+    def direction(self) -> str:
+        return self._policy.direction.value
+
+    def switch_direction(self) -> str:
+        """Entry ↔ exit (the guard's key); returns the new direction."""
+        new = Direction.EXIT if self._policy.direction is Direction.ENTRY else Direction.ENTRY
+        self._policy.direction = new
+        return new.value
+
+    def occupancy(self) -> int:
+        return self._store.occupancy_since(self._start_of_today(self._clock()))
 
     def _start_of_today(self, now: float) -> float:
         tz: ZoneInfo = self._policy.timezone
@@ -142,11 +160,48 @@ class DecisionLoop:
         )
         return self._policy.decide(code, now, occupancy)
 
+    def _help(self, frame: Frame, symbols: list[Symbol], readable: list[Symbol]) -> None:
+        """Tell the screen where a code is and, if it does not read, why not."""
+        if self._feedback is None:
+            return
+        if readable:
+            self._feedback.seen(readable[0].corners, True)
+            return
+        corners = next((s.corners for s in symbols if len(s.corners) >= 3), None)
+        if corners is None and self._locator is not None:
+            corners = self._locator.locate(frame.luma, frame.captured_mono_ns / 1e9)
+        if corners:
+            self._feedback.seen(corners, False, diagnose(frame.luma, corners))
+
+    def admit_manually(self, reason: str) -> Outcome:
+        """A guard's manual admit: recorded like any decision, marked manual, with the reason."""
+        mono = time.monotonic_ns()
+        now = self._clock()
+        new = NewRecord(
+            venue_id=self._venue_id, kiosk_id=self._kiosk_id, direction=self.direction,
+            code_kind="manual", subject=None, masked_name=None, verified=False,
+            verdict=Verdict.PASS.value, reason=reason, manual=True,
+        )  # fmt: skip
+        decision = Decision(Verdict.PASS, None, None, f"manual: {reason}")
+        try:
+            record: Record | None = self._store.add(new, now=now, mono_ns=mono)
+            error = None
+        except StorageError as exc:
+            record, error = None, str(exc)
+        outcome = Outcome(
+            decision, record, (time.monotonic_ns() - mono) / 1e6, error, manual_reason=reason
+        )
+        self._on_outcome(outcome)
+        return outcome
+
     def process(self, frame: Frame) -> list[Outcome]:
         """Handle one frame; returns the outcomes it produced (also passed to on_outcome)."""
         self.frames += 1
         outcomes = []
-        for symbol in self._decoder.decode(frame.luma):
+        symbols = self._decoder.decode(frame.luma)
+        readable = [s for s in symbols if s.error is None]
+        self._help(frame, symbols, readable)
+        for symbol in readable:
             if not self._suppressor.accept(symbol.payload, frame.captured_mono_ns / 1e9):
                 continue
             now = self._clock()
@@ -155,7 +210,7 @@ class DecisionLoop:
             new = NewRecord(
                 venue_id=self._venue_id,
                 kiosk_id=self._kiosk_id,
-                direction=self._direction,
+                direction=self.direction,
                 code_kind=decision.code_kind,
                 subject=code.subject if code else None,
                 masked_name=code.masked_name if code else None,

@@ -45,7 +45,6 @@ def make_loop(
             store=store,
             venue_id="v",
             kiosk_id="k",
-            direction="entry",
             needs_occupancy="max_occupancy" in policy,
             on_outcome=seen.append,
             retention=21 * 86400,

@@ -76,6 +76,9 @@ class CaptureThread:
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
         self._health_lock = threading.Lock()
         self._health = CameraHealth()
+        # The newest frame, for the preview: the screen looks, it never takes (the decoder
+        # takes from the slot). Replacing a reference is atomic; no lock is needed.
+        self.latest: Frame | None = None
 
     @property
     def health(self) -> CameraHealth:
@@ -143,7 +146,9 @@ class CaptureThread:
                     continue
                 last_frame = now
                 seq += 1
-                self._slot.put(Frame(luma=luma, seq=seq, captured_mono_ns=time.monotonic_ns()))
+                frame = Frame(luma=luma, seq=seq, captured_mono_ns=time.monotonic_ns())
+                self._slot.put(frame)
+                self.latest = frame
                 if not self.health.ok:
                     log.info("camera %s: delivering frames", self._source.name)
                 self._set_health(ok=True, message="ok", frames=seq)

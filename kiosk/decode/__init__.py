@@ -17,13 +17,17 @@ class Symbol:
     payload: bytes
     text: str
     corners: tuple[tuple[int, int], ...] = ()
+    error: str | None = None  # set when the code was found but could not be read
 
 
 class Decoder(Protocol):
     name: str
 
     def decode(self, luma: np.ndarray) -> list[Symbol]:
-        """Decode every QR code in an 8-bit greyscale image (H×W, C-contiguous)."""
+        """Every QR code in an 8-bit greyscale image (H×W, C-contiguous).
+
+        Codes found but not readable come back with `error` set, where the decoder says so.
+        """
         ...
 
 

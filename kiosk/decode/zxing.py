@@ -38,9 +38,15 @@ class ZxingDecoder:
             # Plain: the content as encoded, not the "human readable" rendering (HRI),
             # which for binary or ECI content differs from what was put in the code.
             text_mode=zxingcpp.TextMode.Plain,
+            # Also the codes it located but could not read (glare, damage): scan help uses them.
+            return_errors=True,
         )
         return [
-            Symbol(payload=bytes(r.bytes), text=r.text, corners=_corners(r.position))
+            Symbol(
+                payload=bytes(r.bytes) if r.valid else b"",
+                text=r.text if r.valid else "",
+                corners=_corners(r.position),
+                error=None if r.valid else str(r.error),
+            )
             for r in results
-            if r.valid
         ]

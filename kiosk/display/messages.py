@@ -1,4 +1,4 @@
-"""The screen's string catalogue (messages.yaml), NFC-normalised, in one language."""
+"""The screen's string catalogue (messages.yaml), NFC-normalised: Vietnamese, English or both."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Literal
 
 import yaml
 
-Language = Literal["vi", "en"]
+Language = Literal["vi", "en", "both"]
 
 
 @cache
@@ -31,13 +31,22 @@ class Messages:
     def __init__(self, language: Language) -> None:
         self.language = language
         self._table = _catalogue()
+        self._order = ("vi", "en") if language == "both" else (language,)
 
-    def __call__(self, key: str, **values: object) -> str:
+    def lines(self, key: str, **values: object) -> list[str]:
+        """The text in each language shown, first language first (bilingual: vi then en)."""
         entry = self._table.get(key)
         if entry is None:
-            return key
-        text = entry.get(self.language) or entry["en"]
-        return text.format(**values) if values else text
+            return [key]
+        return [entry[lang].format(**values) if values else entry[lang] for lang in self._order]
+
+    def __call__(self, key: str, **values: object) -> str:
+        """The text in the first language shown."""
+        return self.lines(key, **values)[0]
+
+    def joined(self, key: str, **values: object) -> str:
+        """All languages on one line: `Lối vào / Entrance`."""
+        return " / ".join(self.lines(key, **values))
 
     def has(self, key: str) -> bool:
         return key in self._table

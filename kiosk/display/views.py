@@ -10,7 +10,7 @@ from kiosk.policy.reasons import Reason
 
 @dataclass(frozen=True)
 class IdleView:
-    pass
+    hint: str | None = None  # a `help.*` key while a code is seen but cannot be read
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class VerdictView:
     birth_year: int | None = None
     category: str | None = None
     verified: bool = True
+    manual_reason: str | None = None  # set for a guard's manual admit
 
     @classmethod
     def of(cls, decision: Decision) -> VerdictView:
@@ -41,7 +42,52 @@ class ErrorView:
     detail: str = ""
 
 
-View = IdleView | VerdictView | ErrorView
+@dataclass(frozen=True)
+class GuardPinView:
+    digits: int = 0
+    wrong: bool = False
+
+
+@dataclass(frozen=True)
+class GuardReasonView:
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    time: str  # HH:MM:SS local
+    direction: str
+    verdict: str
+    masked_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    rows: tuple[HistoryRow, ...]
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    key: str
+    value: str = ""
+
+
+View = (
+    IdleView | VerdictView | ErrorView | GuardPinView | GuardReasonView | HistoryView | NoticeView
+)
+
+
+@dataclass(frozen=True)
+class StatusBar:
+    """The strip along the top: what the guard glances at."""
+
+    direction: str = "entry"
+    occupancy: int | None = None
+    queued: int | None = None  # records waiting for the registry; None without a registry
+    online: bool | None = None  # None without a registry
+    lists_stale: bool = False
+    muted: bool = False
 
 
 class Presenter:
@@ -52,20 +98,24 @@ class Presenter:
 
     def __init__(self, pass_hold: float, fail_hold: float) -> None:
         self._holds = {Verdict.PASS: pass_hold, Verdict.FAIL: fail_hold}
-        self._view: VerdictView | ErrorView | None = None
+        self._view: View | None = None
         self._until = 0.0
 
-    def show(self, view: VerdictView | ErrorView, now: float) -> None:
+    def show(self, view: View, now: float, hold: float | None = None) -> None:
         self._view = view
-        hold = (
-            self._holds[view.verdict]
-            if isinstance(view, VerdictView)
-            else self._holds[Verdict.FAIL]
-        )
+        if hold is None:
+            hold = (
+                self._holds[view.verdict]
+                if isinstance(view, VerdictView)
+                else self._holds[Verdict.FAIL]
+            )
         self._until = now + hold
 
-    def current(self, now: float, fault: ErrorView | None) -> View:
+    def clear(self) -> None:
+        self._view = None
+
+    def current(self, now: float, fault: ErrorView | None, idle: IdleView | None = None) -> View:
         if self._view is not None and now < self._until:
             return self._view
         self._view = None
-        return fault if fault is not None else IdleView()
+        return fault if fault is not None else (idle or IdleView())

@@ -63,7 +63,7 @@ class VenuePolicy:
     ) -> None:
         self._list_age = list_age
         self._cfg = cfg
-        self._direction = direction
+        self.direction = direction  # the guard can switch a door between entry and exit
         self._tz = ZoneInfo(timezone)
         self._deny = deny
         self._kinds = frozenset(cfg.admit_kinds)
@@ -78,7 +78,7 @@ class VenuePolicy:
 
     def decide(self, code: PersonalCode, now: float, occupancy: int) -> Decision:
         """`now` is UTC epoch seconds; `occupancy` is entries minus exits today."""
-        if self._direction is Direction.EXIT and self._cfg.exit_checks == "record_only":
+        if self.direction is Direction.EXIT and self._cfg.exit_checks == "record_only":
             # Nobody is kept in: an exit door records who left, whatever their code says.
             return Decision(Verdict.PASS, None, code)
 
@@ -112,7 +112,7 @@ class VenuePolicy:
                 return fail(Reason.DECLARATION_MISSING, "no health declaration on the code")
             if now - code.declared_at > max_decl + skew:
                 return fail(Reason.DECLARATION_TOO_OLD, f"declared at {code.declared_at}")
-        if self._direction is Direction.ENTRY:
+        if self.direction is Direction.ENTRY:
             hours = self._cfg.opening_hours
             if hours is not None and not is_open(hours, datetime.fromtimestamp(now, self._tz)):
                 return fail(Reason.CLOSED, "outside opening hours")

@@ -1,0 +1,99 @@
+"""Every screen state in every language at every supported size, as PNGs (demo and tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from kiosk.camera.scenes import Pose, frame, qr_image
+from kiosk.config import DisplayConfig
+from kiosk.display.messages import Language, Messages
+from kiosk.display.screen import PreviewFrame, Screen
+from kiosk.display.views import (
+    ErrorView,
+    GuardPinView,
+    GuardReasonView,
+    HistoryRow,
+    HistoryView,
+    IdleView,
+    NoticeView,
+    StatusBar,
+    VerdictView,
+    View,
+)
+from kiosk.policy.engine import Verdict
+from kiosk.policy.reasons import Reason
+
+RESOLUTIONS = [(800, 480), (1024, 600), (1920, 1080), (480, 800), (1080, 1920)]
+LANGUAGES: list[Language] = ["vi", "en", "both"]
+VENUE = "Tòa nhà Bitexco Financial Tower · Tầng 1"
+NOW = datetime(2026, 11, 22, 9, 41)
+
+
+def sample_views() -> dict[str, View]:
+    history = tuple(
+        HistoryRow(f"09:{30 + i:02d}:1{i}", "entry", "FAIL" if i % 3 == 2 else "PASS",
+                   "Nguyễn V** A", "expired" if i % 3 == 2 else "")
+        for i in range(10)
+    )  # fmt: skip
+    return {
+        "idle": IdleView(),
+        "idle-help-glare": IdleView(hint="help.glare"),
+        "idle-help-far": IdleView(hint="help.far"),
+        "pass-staff": VerdictView(Verdict.PASS, None, "Nguyễn V** A", 1990, "staff", True),
+        "pass-identity-code": VerdictView(Verdict.PASS, None, "Trần T** M** K", 1985, None, False),
+        "pass-manual": VerdictView(Verdict.PASS, manual_reason="no_smartphone"),
+        "fail-expired": VerdictView(Verdict.FAIL, Reason.EXPIRED),
+        "fail-not-personal": VerdictView(Verdict.FAIL, Reason.NOT_PERSONAL_CODE),
+        "fail-kind": VerdictView(Verdict.FAIL, Reason.KIND_NOT_ADMITTED),
+        "fail-private": VerdictView(Verdict.FAIL, Reason.DENIED),
+        "out-of-order": ErrorView("error.camera"),
+        "cannot-record": ErrorView("error.storage"),
+        "guard-pin": GuardPinView(digits=2, wrong=True),
+        "guard-reasons": GuardReasonView(
+            ("no_smartphone", "code_unreadable", "known_staff", "delivery")
+        ),
+        "guard-history": HistoryView(history),
+        "guard-switched": NoticeView("guard.switched", "direction.exit"),
+    }
+
+
+SAMPLE_STATUS = StatusBar(
+    direction="entry", occupancy=137, queued=12, online=False, lists_stale=True, muted=True
+)
+
+
+def sample_preview() -> PreviewFrame:
+    luma = frame(
+        qr_image("KP1:" + "X" * 200), Pose(angle=12, tilt=0.06, center=(0.55, 0.5)), seed=3
+    )
+    from kiosk.decode.zxing import ZxingDecoder
+
+    (sym,) = ZxingDecoder().decode(luma)
+    return PreviewFrame(luma, sym.corners, read=True)
+
+
+def screens(
+    sizes: list[tuple[int, int]] = RESOLUTIONS, languages: list[Language] = LANGUAGES
+) -> Iterator[tuple[tuple[int, int], Language, Screen]]:
+    """An open headless Screen for each size × language."""
+    for w, h in sizes:
+        cfg = DisplayConfig.model_validate({"mode": "headless", "width": w, "height": h})
+        with Screen(cfg, venue_name=VENUE, messages=Messages("vi")) as screen:
+            for lang in languages:
+                screen.set_messages(Messages(lang))
+                yield (w, h), lang, screen
+
+
+def write_gallery(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    preview = sample_preview()
+    written = []
+    for (w, h), lang, screen in screens():
+        for name, view in sample_views().items():
+            screen.render(view, SAMPLE_STATUS, NOW, preview)
+            path = out / f"{w}x{h}-{lang}-{name}.png"
+            screen.save(path)
+            written.append(path)
+    return written

@@ -1,0 +1,104 @@
+"""`kiosk run` at the door: relay on PASS only, hook, guard's manual admit and keys, end to end."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+import cv2
+import pygame
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory
+
+from kiosk.app import Kiosk
+from kiosk.camera.scenes import Pose, frame, qr_image
+from kiosk.config import load_config
+from kiosk.display.views import IdleView, NoticeView
+from kiosk.guard import hash_pin
+
+
+class Building(http.server.BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, object]]] = []
+
+    def do_POST(self) -> None:
+        Building.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def key(name: str) -> None:
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.key.key_code(name)))
+
+
+def test_the_door_opens_for_pass_only_and_the_guard_can_admit(
+    write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str]
+) -> None:
+    Device.pin_factory = MockFactory()
+    relay_pin = Device.pin_factory.pin(17)
+    Building.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Building)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    frames = venue_dir / "frames"
+    n = 0
+    for payload in ("https://example.com/menu", None, make_pass(), None):
+        for _ in range(3):
+            cv2.imwrite(
+                str(frames / f"{n:03d}.png"),
+                frame(qr_image(payload) if payload else None, Pose(), seed=n),
+            )
+            n += 1
+    extra = f"""\
+door:
+  relay: {{pin: 17, pulse: 300ms, pin_factory: mock}}
+  hook: {{url: "http://127.0.0.1:{server.server_address[1]}/door", timeout: 1s}}
+guard: {{pin_hash: "{hash_pin("2468", rounds=1000)}"}}
+"""
+    cfg = load_config(
+        write_config(extra, camera="{type: replay, path: frames, fps: 10, loop: true}")
+    )
+    kiosk = Kiosk(cfg)
+    t = threading.Thread(target=kiosk.run, daemon=True)
+    t.start()
+    try:
+        assert wait_for(lambda: len(kiosk.outcomes) >= 2)  # the menu code, then the pass
+        assert [o.decision.verdict.value for o in kiosk.outcomes[:2]] == ["FAIL", "PASS"]
+        assert wait_for(lambda: relay_pin.state is True, 2)  # opened for the PASS...
+        assert wait_for(lambda: relay_pin.state is False, 2)  # ...and closed after the pulse
+        for k in ("a", "2", "4", "6", "8", "return", "1"):
+            key(k)
+        assert wait_for(lambda: any(o.manual_reason for o in kiosk.outcomes))
+        assert wait_for(lambda: relay_pin.state is True, 2)  # a manual admit opens the door too
+        key("d")
+        assert wait_for(lambda: kiosk.view == NoticeView("guard.switched", "direction.exit"))
+        assert wait_for(lambda: isinstance(kiosk.view, IdleView), 5)
+    finally:
+        kiosk.stop.set()
+        t.join(10)
+        server.shutdown()
+    assert not t.is_alive()
+    assert relay_pin.state is False  # released on stop
+    verdicts = [e["verdict"] for e in Building.received]
+    assert verdicts[:3] == ["FAIL", "PASS", "PASS"] and Building.received[2]["manual"] is True
+    con = sqlite3.connect(venue_dir / "kiosk.db")
+    manual = con.execute(
+        "SELECT verdict, reason, manual, code_kind, direction FROM records WHERE manual = 1"
+    ).fetchall()
+    assert manual == [("PASS", "no_smartphone", 1, "manual", "entry")]
