@@ -35,7 +35,9 @@ venue: {{id: demo-tower, name: "Demo Tower · Tòa nhà Demo", timezone: Asia/Ho
 kiosk: {{id: door-1, direction: entry}}
 camera: {{type: replay, path: frames, fps: {fps}, loop: false, frame_timeout: 5s}}
 decoder: {{type: zxing-cpp, repeat_window: 5s}}
-display: {{mode: {mode}, width: 1024, height: 600, language: vi, pass_hold: 1s, fail_hold: 1500ms}}
+display:
+  {{mode: {mode}, width: 1024, height: 600, language: vi, pass_hold: 1s, fail_hold: 1500ms,
+    sound: {{enabled: {sound}}}}}
 trust:
   issuer_keys: [issuer/issuer.pub]
   deny_list: denylist.yaml
@@ -275,7 +277,11 @@ def _run(
     frames = _write_frames(out / "frames", scenarios)
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     mode = "windowed" if has_display and not headless else "headless"
-    text = CONFIG.format(fps=fps, mode=mode) + (REGISTRY.format(url=url) if url else "")
+    text = CONFIG.format(
+        fps=fps,
+        mode=mode,
+        sound=str(mode == "windowed").lower(),  # no tones for nobody to hear
+    ) + (REGISTRY.format(url=url) if url else "")
     (out / "venue.yaml").write_text(text, encoding="utf-8")
     cfg = load_config(out / "venue.yaml")
     if url is not None and not _sync_now(cfg):  # a kiosk is installed with its lists

@@ -191,7 +191,7 @@ class Screen:
         """One line, centred; shrunk to fit `max_w`, else wrapped. Returns the y below it."""
         size = px
         font = self._font(size)
-        while font.size(text)[0] > max_w and size > px * 0.55:
+        while font.size(text)[0] > max_w and size > px * 0.8:  # then wrap, rather than shrink
             size = int(size * 0.92)
             font = self._font(size)
         if font.size(text)[0] > max_w and " " in text:

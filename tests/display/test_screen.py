@@ -64,9 +64,16 @@ def expected_background(view: View) -> tuple[int, int, int]:
 @pytest.mark.parametrize("size", RESOLUTIONS, ids=[f"{w}x{h}" for w, h in RESOLUTIONS])
 def test_every_state_in_every_language_fits_and_shows_its_colour(size: tuple[int, int]) -> None:
     preview = sample_preview()
+    views: dict[str, View] = dict(sample_views())
+    # Every string the visitor can see: every reason and every hint, not just the samples.
+    views.update({f"fail-{r.value}": VerdictView(Verdict.FAIL, r) for r in Reason})
+    views["pass-long"] = VerdictView(
+        Verdict.PASS, None, "Nguyễn T** M** K", 1999, "contractor", False
+    )
+    views.update({k: IdleView(hint=k) for k in keys() if k.startswith("help.")})
     for (w, h), lang, s in screens([size], LANGUAGES):
         bounds = pygame.Rect(0, 0, w, h)
-        for name, view in sample_views().items():
+        for name, view in views.items():
             pixels = draw(s, view, SAMPLE_STATUS, preview)
             assert s.text_rects, (name, lang)
             for rect in s.text_rects:
