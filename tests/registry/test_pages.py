@@ -137,7 +137,9 @@ def test_declaration_form_shows_a_verifiable_qr(
     browser.find_element(By.ID, "id_number").send_keys("001090012345")
     browser.find_element(By.ID, "phone").send_keys("0912345678")
     browser.find_element(By.ID, "submit").click()
-    text = browser.find_element(By.ID, "pass-text").text
+    # textContent, not .text: base45 has spaces, and two in a row collapse in rendered text
+    # (a flaky failure until the page kept them with white-space: pre-wrap).
+    text = browser.find_element(By.ID, "pass-text").get_attribute("textContent")
     src = browser.find_element(By.ID, "qr").get_attribute("src")
     png = base64.b64decode(src.split(",", 1)[1])
     img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
