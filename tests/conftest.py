@@ -64,7 +64,7 @@ def write_config(venue_dir: Path) -> Callable[..., Path]:
     """Write a venue config; `extra` is YAML appended at the top level."""
 
     def write(extra: str = "", *, camera: str | None = None, name: str = "venue.yaml") -> Path:
-        cam = camera or "{type: replay, path: frames, fps: 50, loop: false}"
+        cam = camera or "{type: replay, path: frames, fps: 25, loop: false}"
         text = textwrap.dedent(
             f"""\
             venue: {{id: test-venue, name: Test Venue}}

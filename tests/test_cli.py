@@ -84,8 +84,12 @@ def test_scan_prints_payloads_and_decisions(
 def test_status_and_export_after_a_run(
     write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str]
 ) -> None:
-    cv2.imwrite(str(venue_dir / "frames" / "0.png"), frame(qr_image(make_pass()), seed=1))
-    cv2.imwrite(str(venue_dir / "frames" / "1.png"), frame(qr_image("=cmd|' /C calc'!A0"), seed=2))
+    # Each code in view for several frames, as at a real door: the camera hands over only the
+    # newest frame, so a single frame can be overtaken by the next before it is decided.
+    for i, payload in enumerate([make_pass(), None, "=cmd|' /C calc'!A0", None]):
+        for j in range(4):
+            img = frame(qr_image(payload) if payload else None, seed=10 * i + j)
+            cv2.imwrite(str(venue_dir / "frames" / f"{4 * i + j:02d}.png"), img)
     cfg = str(write_config())
     assert kiosk("run", "--config", cfg).returncode == 0
     status = kiosk("status", "--config", cfg, "--json")

@@ -16,7 +16,7 @@ def test_demo_runs_headless_and_leaves_records_and_screenshots(
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     out = tmp_path / "demo"
-    assert run_demo(out, fps=50) == 0
+    assert run_demo(out, fps=20) == 0
     printed = capsys.readouterr().out
     assert "summary: 5 PASS, 5 FAIL, 10 records" in printed
     assert "registry: all records synced; today at the venue 5 entries, 5 refused" in printed
@@ -35,4 +35,4 @@ def test_demo_runs_headless_and_leaves_records_and_screenshots(
     )
     assert (out / "issuer" / "issuer.key").stat().st_mode & 0o777 == 0o600
     # A second run in the same folder starts afresh.
-    assert run_demo(out, fps=50) == 0
+    assert run_demo(out, fps=20) == 0

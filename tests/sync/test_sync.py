@@ -332,12 +332,14 @@ def test_kiosk_run_uploads_while_it_runs(
     from kiosk.camera.scenes import frame, qr_image
 
     frames = kiosk.folder / "frames"
-    cv2.imwrite(str(frames / "000.png"), frame(qr_image(make_pass()), seed=1))
-    for i in range(1, 30):  # 1.5 s of an empty door at 20 fps
+    code = qr_image(make_pass())
+    for i in range(3):
+        cv2.imwrite(str(frames / f"{i:03d}.png"), frame(code, seed=i))
+    for i in range(3, 30):  # 1.4 s of an empty door at 20 fps
         cv2.imwrite(str(frames / f"{i:03d}.png"), frame(None, seed=i))
     cfg = kiosk.config(server.url)
     path = kiosk.folder / "venue.yaml"
-    path.write_text(path.read_text().replace("fps: 50", "fps: 20"))
+    path.write_text(path.read_text().replace("fps: 25", "fps: 20"))
     cfg = load_config(path)
     k = Kiosk(cfg)
     assert k.run() == 0
