@@ -180,9 +180,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         with open_store(cfg.storage) as store:
             status = store.status()
+            rejected = store.rejected(5)
     except StorageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAIL
+    status["rejected_examples"] = [
+        {"id": rid, "time": created, "reason": reason} for rid, created, reason in rejected
+    ]
     if args.json:
         print(json.dumps(status))
         return EXIT_OK
@@ -192,6 +196,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"queued for sync {status['queued']}")
     print(f"oldest unsynced {status['oldest_unsynced'] or '-'}")
     print(f"rejected        {status['rejected']}")
+    for r in status["rejected_examples"]:
+        print(f"  {r['time']} {r['id']}: {r['reason']}")
     for name, info in sorted(status["lists"].items()):
         print(f"{name:15} version {info['version']}, fetched {info['fetched']}")
     if cfg.registry is not None:

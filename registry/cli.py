@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--name", required=True)
     c.add_argument("--district", default="")
     c.add_argument("--province", default="")
+    c.add_argument("--timezone", default="Asia/Ho_Chi_Minh", help="IANA zone; 'today' starts here")
 
     kiosk = sub.add_parser("kiosk").add_subparsers(dest="kiosk_command", required=True)
     c = kiosk.add_parser("add", help="register a kiosk; prints its token once")
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(json.dumps(create_app(registry).openapi(), indent=2, sort_keys=True))
         elif args.command == "venue":
-            registry.add_venue(args.id, args.name, args.district, args.province)
+            registry.add_venue(args.id, args.name, args.district, args.province, args.timezone)
             print(f"venue {args.id} added")
         elif args.command == "kiosk" and args.kiosk_command == "add":
             token = registry.add_kiosk(args.venue, args.kiosk)

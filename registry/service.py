@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -144,7 +145,18 @@ class Registry:
 
     # ------------------------------------------------------------ venues, kiosks, people
 
-    def add_venue(self, venue_id: str, name: str, district: str = "", province: str = "") -> None:
+    def add_venue(
+        self,
+        venue_id: str,
+        name: str,
+        district: str = "",
+        province: str = "",
+        timezone: str = "Asia/Ho_Chi_Minh",
+    ) -> None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RegistryError(f"unknown time zone {timezone!r}") from None
         with self.session.begin() as s:
             if s.get(Venue, venue_id) is not None:
                 raise RegistryError(f"venue {venue_id} exists")
@@ -154,6 +166,7 @@ class Registry:
                     name=name,
                     district=district,
                     province=province,
+                    timezone=timezone,
                     created_ms=now_ms(),
                 )
             )
@@ -459,11 +472,13 @@ class Registry:
     def live(self, venue_id: str, limit: int = 50) -> dict[str, Any]:
         """Today's entries and exits at a venue, masked, for its controllers."""
         now = now_ms()
-        start = now - now % (DAY * 1000)  # today in UTC; venues keep their own clock on kiosks
         with self.session() as s:
             venue = s.get(Venue, venue_id)
             if venue is None:
                 raise RegistryError(f"no venue {venue_id}")
+            # "Today" starts at the venue's own midnight, as on its kiosks' occupancy count.
+            local = datetime.fromtimestamp(now / 1000, ZoneInfo(venue.timezone))
+            start = int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
             counts = dict(
                 s.execute(
                     select(Record.direction, func.count())

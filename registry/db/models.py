@@ -17,6 +17,7 @@ class Venue(Base):
     district: Mapped[str] = mapped_column(String(100), default="")
     province: Mapped[str] = mapped_column(String(100), default="")
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    timezone: Mapped[str] = mapped_column(String(64), server_default="Asia/Ho_Chi_Minh")
 
 
 class Kiosk(Base):

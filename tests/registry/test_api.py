@@ -307,3 +307,25 @@ def test_batch_size_is_bounded(registry: Registry, server: RegistryServer) -> No
         f"{server.url}/api/v1/records", json={"records": big}, headers=auth(token), timeout=30
     )
     assert r.status_code == 413
+
+
+def test_today_starts_at_the_venues_midnight(registry: Registry, server: RegistryServer) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    kiosk = registry.add_kiosk("v1", "k1")
+    controller = registry.add_user("ctl", Role.CONTROLLER, ["v1"])
+    midnight = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    iso = lambda d: d.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
+    # 00:00:01 local is 17:00:01 UTC the day before: it is today at the venue.
+    batch = [record(created_utc=iso(midnight + timedelta(seconds=1))),
+             record(created_utc=iso(midnight - timedelta(seconds=1)))]  # fmt: skip
+    requests.post(
+        f"{server.url}/api/v1/records", json={"records": batch}, headers=auth(kiosk), timeout=10
+    )
+    live = requests.get(
+        f"{server.url}/api/v1/venues/v1/live", headers=auth(controller), timeout=10
+    ).json()
+    assert live["today"]["entries"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -224,6 +225,17 @@ def test_rejected_records_are_kept_marked_and_not_retried(
         worker.step()
         assert len(store.pending(100)) == 0
     assert sorted(registry_ids(registry)) == sorted(good)
+    config = str(kiosk.folder / "venue.yaml")
+    shown = subprocess.run(
+        [sys.executable, "-m", "kiosk", "status", "--config", config, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    examples = json.loads(shown.stdout)["rejected_examples"]
+    assert [e["id"] for e in examples] == bad and examples[0][
+        "reason"
+    ] == "record is not from this kiosk"
 
 
 def test_retry_after_and_backoff(
