@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from kiosk.sync.documents import DENY_LIST, TRUST_LIST
 from registry.auth import Caller, Role
-from registry.service import Registry, RegistryError, iso_ms, now_ms
+from registry.service import Registry, RegistryError, iso_ms, now_ms, parse_iso_ms
 
 API = "/api/v1"
 COOKIE = "registry_token"
@@ -165,8 +165,6 @@ def create_app(registry: Registry) -> FastAPI:
         """Where a subject was recorded and who else was there within ±window. Audited."""
         since_ms = None
         if since:
-            from registry.service import parse_iso_ms
-
             try:
                 since_ms = parse_iso_ms(since)
             except ValueError:
