@@ -75,6 +75,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     from kiosk.app import build_core, open_store
     from kiosk.decode import build_decoder
+    from kiosk.decode.diagnose import diagnose
     from kiosk.passes import CodeRejected, payload_text
 
     # The kiosk's stored lists take part when there are any; scan never creates a database.
@@ -95,7 +96,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
         symbols = decoder.decode(luma)
         decode_ms = (time.perf_counter() - t0) * 1000
         codes = []
-        for sym in symbols:
+        unread = [
+            {"error": s.error, "hint": diagnose(luma, s.corners)}
+            for s in symbols
+            if s.error is not None and len(s.corners) >= 3
+        ]
+        for sym in (s for s in symbols if s.error is None):
             try:
                 decision = policy.decide(reader.read(sym.payload), time.time(), occupancy=0)
             except CodeRejected as err:
@@ -113,7 +119,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
                     "masked_name": code.masked_name if code else None,
                 }
             )
-        out = {"image": str(image), "decode_ms": round(decode_ms, 3), "codes": codes}
+        out: dict[str, object] = {
+            "image": str(image),
+            "decode_ms": round(decode_ms, 3),
+            "codes": codes,
+        }
+        if unread:
+            out["unread"] = unread  # found but not readable, and what the kiosk would say
         print(json.dumps(out, ensure_ascii=False))
     return status
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from kiosk.camera.scenes import Pose, frame, qr_image
@@ -64,9 +65,13 @@ def test_scan_prints_payloads_and_decisions(
     cv2.imwrite(str(venue_dir / "menu.png"), frame(qr_image("https://example.com/menu"), seed=2))
     cv2.imwrite(str(venue_dir / "empty.png"), frame(None, seed=3))
     (venue_dir / "broken.png").write_bytes(b"not an image")
+    glare = frame(qr_image(text), Pose(), seed=1).astype("float32")
+    yy, xx = np.mgrid[0:480, 0:640]
+    glare += np.exp(-((xx - 330) ** 2 + (yy - 230) ** 2) / (2 * 45**2)) * 400
+    cv2.imwrite(str(venue_dir / "glare.png"), np.clip(glare, 0, 255).astype("uint8"))
     out = kiosk(
         "scan", "--config", str(write_config()),
-        *(str(venue_dir / n) for n in ("pass.png", "menu.png", "empty.png", "broken.png")),
+        *(str(venue_dir / f"{n}.png") for n in ("pass", "menu", "empty", "broken", "glare")),
     )  # fmt: skip
     assert out.returncode == 1  # one image could not be read
     lines = [json.loads(line) for line in out.stdout.splitlines()]
@@ -78,6 +83,7 @@ def test_scan_prints_payloads_and_decisions(
     assert lines[1]["codes"][0]["reason"] == "not_personal_code"
     assert lines[2]["codes"] == [] and lines[2]["decode_ms"] > 0
     assert lines[3] == {"image": str(venue_dir / "broken.png"), "error": "cannot read image"}
+    assert lines[4]["codes"] == [] and lines[4]["unread"][0]["hint"] == "help.glare"
     assert not (venue_dir / "kiosk.db").exists()  # scan records nothing
 
 
