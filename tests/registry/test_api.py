@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -265,9 +266,7 @@ def test_declaration_issues_a_pass_and_risk_goes_on_the_deny_list(
         timeout=10,
     ).json()
     _, deny = registry.document(DENY_LIST)
-    entries = json.loads(
-        __import__("base64").urlsafe_b64decode(json.loads(deny)["payload"] + "==")
-    )["entries"]
+    entries = json.loads(base64.urlsafe_b64decode(json.loads(deny)["payload"] + "=="))["entries"]
     subjects = {e["subject"]: e for e in entries}
     assert f"pass:{risky['pass_id']}" in subjects and f"pass:{ok['pass_id']}" not in subjects
     assert registry.keys.hasher()("001090099999") in subjects

@@ -178,9 +178,10 @@ def test_export_is_safe_against_formula_injection(store: RecordStore) -> None:
 
 WRITER = """
 import sys, time
+from pathlib import Path
 sys.path.insert(0, {repo!r})
 from kiosk.store import NewRecord, RecordStore
-s = RecordStore(__import__("pathlib").Path({db!r}), min_free_mb=0)
+s = RecordStore(Path({db!r}), min_free_mb=0)
 s.open()
 while True:
     r = s.add(NewRecord("v", "k", "entry", "cccd", "idh:1", "A", False, "PASS", None),
