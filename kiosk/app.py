@@ -297,7 +297,7 @@ class Kiosk:
     ) -> StatusBar:
         try:
             occupancy = loop.occupancy()
-            queued = store.status()["queued"] if sync is not None else None
+            queued = store.queued() if sync is not None else None
         except StorageError:
             occupancy, queued = None, None
         stale = False

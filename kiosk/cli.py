@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -79,11 +80,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from kiosk.passes import CodeRejected, payload_text
 
     # The kiosk's stored lists take part when there are any; scan never creates a database.
-    store = open_store(cfg.storage) if cfg.storage.path.exists() else None
-    if store is not None:
-        store.open()
-    core = build_core(cfg, store)
-    reader, policy = core.reader, core.policy
+    with contextlib.ExitStack() as stack:
+        store = open_store(cfg.storage) if cfg.storage.path.exists() else None
+        if store is not None:
+            stack.enter_context(store)
+        core = build_core(cfg, store)
+    reader, policy = core.reader, core.policy  # lists are in memory now; the store can close
     decoder = build_decoder(cfg.decoder)
     status = EXIT_OK
     for image in args.images:
@@ -246,9 +248,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
             core = build_core(cfg, store)
             assert core.lists is not None
             worker = build_sync(cfg.registry, store, core.lists)
-            ok = worker.drain(bar, time.monotonic() + args.timeout)
+            try:
+                ok = worker.drain(bar, time.monotonic() + args.timeout)
+            finally:
+                worker.close()
             sys.stderr.write("\n")
-            left = store.status()["queued"]
+            left = store.queued()
     except StorageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAIL

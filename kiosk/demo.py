@@ -212,9 +212,11 @@ def _sync_now(cfg: Config) -> bool:
     with open_store(cfg.storage) as store:
         core = build_core(cfg, store)
         assert core.lists is not None
-        return build_sync(cfg.registry, store, core.lists).drain(
-            lambda d, t: None, time.monotonic() + 30
-        )
+        worker = build_sync(cfg.registry, store, core.lists)
+        try:
+            return worker.drain(lambda done, total: None, time.monotonic() + 30)
+        finally:
+            worker.close()
 
 
 def run_demo(

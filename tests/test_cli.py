@@ -111,7 +111,7 @@ def test_status_and_export_after_a_run(
     assert none.stdout.strip().count("\n") == 0  # header only
 
 
-def test_usage_errors_exit_2(capsys: object) -> None:
+def test_usage_errors_exit_2() -> None:
     assert kiosk("export").returncode == 2
     assert kiosk("pass", "issue", "--key", "k", "--name", "A", "--valid-for", "30").returncode == 2
 

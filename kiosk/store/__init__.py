@@ -240,6 +240,10 @@ class RecordStore:
         for row in self._query(sql + " ORDER BY seq", tuple(args)):
             yield _row(row)
 
+    def queued(self) -> int:
+        """Records not yet acknowledged by the registry (an index count)."""
+        return int(self._query("SELECT COUNT(*) FROM records WHERE sync_state = 'pending'")[0][0])
+
     def status(self) -> dict[str, Any]:
         pending, oldest = self._query(
             "SELECT COUNT(*), MIN(created_utc) FROM records WHERE sync_state = 'pending'"

@@ -68,6 +68,10 @@ class SyncWorker:
         self._stop.set()
         self._wake.set()
         self._thread.join(self._cfg.connect_timeout + self._cfg.read_timeout + 1)
+        self.close()
+
+    def close(self) -> None:
+        """Release the HTTP session (a one-shot `drain` calls this; the thread's exit does too)."""
         self._client.close()
 
     def wake(self) -> None:
@@ -204,7 +208,7 @@ class SyncWorker:
 
         `deadline` is a time.monotonic() value. Lists and a heartbeat go along.
         """
-        total = self._store.status()["queued"]
+        total = self._store.queued()
         done = 0
         progress(done, total)
         first = True
