@@ -14,6 +14,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from kiosk.camera.scenes import Pose, frame, qr_image
 from kiosk.config import PyzbarDecoderConfig, ZxingDecoderConfig
@@ -31,7 +32,7 @@ class OpenCVDecoder:
     def __init__(self) -> None:
         self._det = cv2.QRCodeDetector()
 
-    def decode(self, luma: np.ndarray) -> list[bytes]:
+    def decode(self, luma: npt.NDArray[np.uint8]) -> list[bytes]:
         try:
             ok, texts, _, _ = self._det.detectAndDecodeMulti(luma)
         except (UnicodeDecodeError, cv2.error):  # non-UTF-8 payloads, Kanji mode: not handled
@@ -39,15 +40,26 @@ class OpenCVDecoder:
         return [t.encode("utf-8") for t in texts if t] if ok else []
 
 
-def decoders() -> dict[str, Callable[[np.ndarray], list[bytes]]]:
-    out: dict[str, Callable[[np.ndarray], list[bytes]]] = {}
+def _payloads(d: Decoder) -> Callable[[npt.NDArray[np.uint8]], list[bytes]]:
+    return lambda img: [s.payload for s in d.decode(img)]
+
+
+def _gray(path: Path) -> npt.NDArray[np.uint8]:
+    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise SystemExit(f"cannot read {path}")
+    return np.asarray(img, dtype=np.uint8)
+
+
+def decoders() -> dict[str, Callable[[npt.NDArray[np.uint8]], list[bytes]]]:
+    out: dict[str, Callable[[npt.NDArray[np.uint8]], list[bytes]]] = {}
     for cfg in (ZxingDecoderConfig(type="zxing-cpp"), PyzbarDecoderConfig(type="pyzbar")):
         try:
             d: Decoder = build_decoder(cfg)
         except DecoderUnavailable as exc:
             print(f"skipping {cfg.type}: {exc}")
             continue
-        out[cfg.type] = lambda img, d=d: [s.payload for s in d.decode(img)]
+        out[cfg.type] = _payloads(d)
     out["opencv"] = OpenCVDecoder().decode
     return out
 
@@ -122,7 +134,7 @@ def photos(root: Path) -> None:
     for name, decode in decoders().items():
         native = small = 0
         for r in coded:
-            img = cv2.imread(str(root / r["image"]), cv2.IMREAD_GRAYSCALE)
+            img = _gray(root / r["image"])
             want = normalise((root / r["expected_text_file"]).read_text(encoding="utf-8"))
             for target, scaled in ((0, img), (1, _fit(img, 640, 480))):
                 got = [normalise(p.decode("utf-8", "replace")) for p in decode(scaled)]
@@ -131,9 +143,7 @@ def photos(root: Path) -> None:
                         native += 1
                     else:
                         small += 1
-        false = sum(
-            bool(decode(cv2.imread(str(root / r["image"]), cv2.IMREAD_GRAYSCALE))) for r in empty
-        )
+        false = sum(bool(decode(_gray(root / r["image"]))) for r in empty)
         print(f"| {name} | {native}/{len(coded)} | {small}/{len(coded)} | {false}/{len(empty)} |")
 
 
@@ -148,11 +158,12 @@ def _sjis(want: str, payloads: list[bytes]) -> bool:
     return False
 
 
-def _fit(img: np.ndarray, w: int, h: int) -> np.ndarray:
+def _fit(img: npt.NDArray[np.uint8], w: int, h: int) -> npt.NDArray[np.uint8]:
     scale = min(w / img.shape[1], h / img.shape[0], 1.0)
     if scale >= 1.0:
         return img
-    return cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return np.asarray(small, dtype=np.uint8)
 
 
 def main() -> None:

@@ -22,9 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from checkin_protocol.keys import generate_key, write_public_key
+from checkin_protocol.kp1 import issue_pass
 from kiosk.camera.scenes import Pose, frame, qr_image
-from kiosk.passes.keys import generate_key, write_public_key
-from kiosk.passes.signed import issue_pass
 
 CONFIG = """\
 venue: {{id: bench, name: Bench}}

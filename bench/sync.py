@@ -10,10 +10,12 @@ loopback, on SQLite and on PostgreSQL (127.0.0.1:5432, database `test`, or $TEST
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -74,7 +76,9 @@ class Server:
 
 
 def backlog(db: Path, n: int, venue: str, kiosk: str) -> None:
-    with RecordStore(db, min_free_mb=0) as store, store.raw() as conn:
+    with RecordStore(db, min_free_mb=0):
+        pass  # creates and migrates the schema; the backlog goes in through a plain connection
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as conn:
         now = time.time()
         rows = [
             (

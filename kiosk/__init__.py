@@ -1,3 +1,5 @@
 """QR check-in kiosk: camera → decode → verify → venue policy → durable record → screen."""
 
-__version__ = "0.1.0"
+from checkin_protocol import __version__
+
+__all__ = ["__version__"]

@@ -6,19 +6,27 @@ import contextlib
 import dataclasses
 import logging
 import queue
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from checkin_protocol.keys import TrustStore, load_public_key
 from kiosk.camera import build_source
 from kiosk.camera.capture import CaptureThread, FrameSlot
-from kiosk.config import Config, RegistryConfig, StorageConfig
+from kiosk.clock import ClockWatch, build_floor
+from kiosk.config import (
+    Config,
+    NoCameraConfig,
+    RegistryConfig,
+    ReplayCameraConfig,
+    StorageConfig,
+)
 from kiosk.decode import build_decoder
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.diagnose import Locator, ScanFeedback
@@ -38,13 +46,16 @@ from kiosk.display.views import (
 from kiosk.door.hook import DecisionHook
 from kiosk.door.relay import DoorRelay
 from kiosk.guard import GuardActions, GuardConsole
-from kiosk.loop import DecisionLoop, EventLog, Outcome
+from kiosk.loop import DecisionLoop, EventLog, Outcome, OutcomeChannel
+from kiosk.notify import SystemdNotifier
 from kiosk.passes import CodeReader
-from kiosk.passes.keys import TrustStore, load_public_key
-from kiosk.passes.privacy import SubjectHasher, ensure_secret
 from kiosk.policy.denylist import DenyList
 from kiosk.policy.engine import VenuePolicy, Verdict
+from kiosk.readers import ReaderWorker, ScanQueue, build_readers
+from kiosk.service import Restart, Service
+from kiosk.signals import StopSignals, stop_on_signals
 from kiosk.store import RecordStore, StorageError
+from kiosk.store.lock import AlreadyRunning, InstanceLock
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.lists import ListState
 from kiosk.sync.worker import SyncWorker
@@ -66,9 +77,10 @@ class Core:
 
 
 def build_core(cfg: Config, store: RecordStore | None) -> Core:
-    hasher = SubjectHasher(ensure_secret(cfg.trust.subject_key))
+    # No ID-number key on the kiosk (trust.subject_key is no longer read): a CCCD's number
+    # is sealed to the registry's key from the signed deny list, never hashed here.
     trust = TrustStore.from_files(cfg.trust.issuer_keys)
-    deny = DenyList.load(cfg.trust.deny_list, hasher) if cfg.trust.deny_list else DenyList()
+    deny = DenyList.load(cfg.trust.deny_list) if cfg.trust.deny_list else DenyList()
     lists = None
     if cfg.registry is not None and store is not None:
         lists = ListState(load_public_key(cfg.registry.list_key), store, trust, deny)
@@ -80,7 +92,7 @@ def build_core(cfg: Config, store: RecordStore | None) -> Core:
         cfg.policy, cfg.kiosk.direction, cfg.venue.timezone, deny,
         list_age=lists.age if lists else None,
     )  # fmt: skip
-    return Core(CodeReader(trust=trust, hasher=hasher), policy, lists)
+    return Core(CodeReader(trust=trust, sealing=deny), policy, lists)
 
 
 def build_sync(cfg: RegistryConfig, store: RecordStore, lists: ListState) -> SyncWorker:
@@ -92,183 +104,464 @@ def build_sync(cfg: RegistryConfig, store: RecordStore, lists: ListState) -> Syn
     return SyncWorker(store, client, lists, cfg)
 
 
+EXIT_CLEAN = 0
+EXIT_CRASHED = 1  # systemd's Restart=on-failure starts the kiosk again
+# Not 2 (a config error, which the unit's RestartPreventExitStatus=2 does not retry): the
+# kiosk that holds the database may be an admin's, run by hand, and the service should
+# start again, every RestartSec, until that one has ended.
+EXIT_ALREADY_RUNNING = 3
+RECENT = 200  # outcomes kept in memory: the guard's history and `Kiosk.outcomes`
+CRASH_SHOWN = 3.0  # seconds out-of-order stays on screen before a crashed kiosk exits
+
+
 @dataclass
 class RunOptions:
     events: Path | None = None
     screenshot_dir: Path | None = None  # a PNG of the screen for each decision (the demo)
+    # Called on the outcome thread, in order, once the record is committed; must not block.
     observers: list[Callable[[Outcome], None]] = field(default_factory=list)
+    pin_factory: Any = None  # gpiozero's pin factory for the door relay; None: the board's
+    # The wall clock every part stamps and judges with (a shifted one: the clock tests).
+    clock: Callable[[], float] = time.time
 
 
-@contextlib.contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        log.info("signal %d: stopping", signum)
-        stop.set()
+class StatusPoller(Service):
+    """Reads the status strip's figures (occupancy, queue, sync, list age) every 2 s on its
+    own thread, so the render loop never waits on the database. A crash restarts it with
+    backoff: a stale strip is better than a kiosk out of order over a cosmetic figure."""
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    def __init__(
+        self,
+        cfg: Config,
+        store: RecordStore,
+        loop: DecisionLoop,
+        core: Core,
+        sync: SyncWorker | None,
+        interval: float = 2.0,
+        readers: Sequence[ReaderWorker] = (),
+    ) -> None:
+        super().__init__("status", restart=Restart(first=2.0, limit=60.0))
+        self._readers = readers
+        self._cfg, self._store, self._loop, self._core, self._sync = cfg, store, loop, core, sync
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._latest = StatusBar(direction=loop.direction)
+
+    @property
+    def latest(self) -> StatusBar:
+        with self._lock:
+            return self._latest
+
+    def serve(self) -> None:
+        while True:
+            status = self.read()
+            with self._lock:
+                self._latest = status
+            if self.wait_stopping(self._interval):
+                return
+
+    def read(self) -> StatusBar:
+        try:
+            occupancy = self._loop.occupancy()
+            queued = self._store.queued() if self._sync is not None else None
+        except StorageError:
+            occupancy, queued = None, None
+        stale = False
+        max_age = self._cfg.policy.max_list_age
+        lists = self._core.lists
+        if lists is not None and max_age is not None:
+            age = lists.age(time.time())
+            stale = age is None or age > max_age
+        return StatusBar(
+            direction=self._loop.direction,
+            occupancy=occupancy,
+            queued=queued,
+            online=self._sync.state.online if self._sync is not None else None,
+            lists_stale=stale,
+            # An unplugged reader is reopened when it returns; meanwhile staff should know.
+            reader_down=any(not r.status.ok for r in self._readers),
+        )
+
+
+@dataclass
+class Parts:
+    """Everything `kiosk run` is made of, built from the config and not yet started."""
+
+    store: RecordStore
+    core: Core
+    sync: SyncWorker | None
+    slot: FrameSlot
+    loop: DecisionLoop
+    capture: CaptureThread | None  # None: a kiosk with dedicated readers only
+    readers: list[ReaderWorker]
+    channel: OutcomeChannel
+    inbox: queue.SimpleQueue[Outcome]  # the screen's share of the outcomes
+    events: EventLog | None
+    feedback: ScanFeedback
+    screen: Screen
+    sounds: Sounds
+    presenter: Presenter
+    guard: GuardConsole
+    relay: DoorRelay | None
+    hook: DecisionHook | None
+    status: StatusPoller
+    clock: ClockWatch
+
+
+def build_parts(
+    cfg: Config,
+    opts: RunOptions,
+    remember: Callable[[Outcome], None],
+    history: Callable[[], list[HistoryRow]],
+) -> Parts:
+    """Wire the kiosk: every collaborator, and every sink the outcome channel feeds."""
+    store = open_store(cfg.storage)
     try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
+        store.open()
+    except StorageError as exc:  # shown on screen; every write retries the open
+        log.error("%s", exc)
+    core = build_core(cfg, store)
+    sync = (
+        build_sync(cfg.registry, store, core.lists)
+        if cfg.registry is not None and core.lists is not None
+        else None
+    )
+    relay = DoorRelay(cfg.door.relay, pin_factory=opts.pin_factory) if cfg.door.relay else None
+    hook = DecisionHook(cfg.door.hook) if cfg.door.hook is not None else None
+    events = EventLog(opts.events) if opts.events else None
+    inbox: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+    sinks: list[Callable[[Outcome], None]] = [remember]
+    if events is not None:
+        sinks.append(events.write)
+    if relay is not None:
+        sinks.append(lambda o: _open_door(relay, o))
+    if hook is not None:
+        sinks.append(lambda o: _notify(hook, cfg, o))
+    if sync is not None:
+        sinks.append(lambda o: sync.wake())
+    sinks += opts.observers
+    sinks.append(inbox.put)  # last: the screen shows what every other sink has seen
+    channel = OutcomeChannel(sinks)
+    camera = cfg.camera
+    lockstep = isinstance(camera, ReplayCameraConfig) and camera.pace == "lockstep"
+    slot = FrameSlot(lockstep=lockstep)
+    feedback = ScanFeedback()
+    has_camera = not isinstance(camera, NoCameraConfig)
+    # Readers hand their codes to the decision loop between frames; a scan wakes it.
+    scans = ScanQueue(notify=slot.poke)
+    readers = [ReaderWorker(reader, scans) for reader in build_readers(cfg.readers)]
+    clock = ClockWatch(store, clock=opts.clock, floor=build_floor())
+    loop = DecisionLoop(
+        slot=slot,
+        decoder=build_decoder(cfg.decoder),
+        suppressor=RepeatSuppressor(cfg.decoder.repeat_window),
+        reader=core.reader,
+        policy=core.policy,
+        store=store,
+        venue_id=cfg.venue.id,
+        kiosk_id=cfg.kiosk.id,
+        needs_occupancy=cfg.policy.max_occupancy is not None,
+        on_outcome=channel.publish,
+        feedback=feedback,
+        locator=Locator(),
+        retention=cfg.storage.retention,
+        # With a registry, a record is deleted only once the registry has it.
+        require_synced_for_purge=cfg.registry is not None,
+        scans=scans,
+        camera=has_camera,
+        clock=opts.clock,
+        clock_set=lambda: clock.plausible,
+    )
+    capture = (
+        CaptureThread(
+            build_source(camera),
+            slot,
+            frame_timeout=camera.frame_timeout,
+            reopen_interval=camera.reopen_interval,
+        )
+        if has_camera
+        else None
+    )
+    sounds = Sounds(cfg.display.sound)
+    guard = GuardConsole(
+        cfg.guard,
+        GuardActions(
+            admit=loop.admit_manually,
+            switch_direction=loop.switch_direction,
+            toggle_mute=sounds.toggle_mute,
+            history=history,
+        ),
+    )
+    return Parts(
+        store=store, core=core, sync=sync, slot=slot, loop=loop, capture=capture, readers=readers,
+        channel=channel, inbox=inbox, events=events, feedback=feedback,
+        screen=Screen(
+            cfg.display, venue_name=cfg.venue.name, messages=Messages(cfg.display.language)
+        ),
+        sounds=sounds, presenter=Presenter(cfg.display.pass_hold, cfg.display.fail_hold),
+        guard=guard, relay=relay, hook=hook,
+        status=StatusPoller(cfg, store, loop, core, sync, readers=readers),
+        clock=clock,
+    )  # fmt: skip
+
+
+def _open_door(relay: DoorRelay, outcome: Outcome) -> None:
+    # The door opens only for a recorded PASS; a FAIL or a failed write never opens it.
+    if not outcome.error and outcome.decision.verdict is Verdict.PASS:
+        relay.open_briefly()
+
+
+def _notify(hook: DecisionHook, cfg: Config, outcome: Outcome) -> None:
+    if outcome.error:
+        return
+    d, record = outcome.decision, outcome.record
+    hook.notify(
+        {
+            "venue_id": cfg.venue.id,
+            "kiosk_id": cfg.kiosk.id,
+            "verdict": d.verdict.value,
+            "reason": d.reason.value if d.reason else None,
+            "direction": record.direction if record else None,
+            "manual": outcome.manual_reason is not None,
+            "record_id": record.id if record else None,
+            "time": record.created_utc if record else None,
+        }
+    )
 
 
 class Kiosk:
-    def __init__(self, cfg: Config, options: RunOptions | None = None) -> None:
+    """`kiosk run`: starts the parts, runs the render loop on this thread, stops them.
+
+    `run()` returns 0 when asked to stop or when a non-looping replay has been decided, and 1
+    when a worker without a restart policy (capture, decisions, outcomes) crashed: the
+    screen says out of order for a moment first, and systemd restarts the process.
+    """
+
+    def __init__(
+        self, cfg: Config, options: RunOptions | None = None, stop: threading.Event | None = None
+    ) -> None:
         self.cfg = cfg
         self.options = options or RunOptions()
-        self.stop = threading.Event()
-        self.outcomes: list[Outcome] = []
+        # Given by `kiosk run`, whose signal handlers set it from before the kiosk was built.
+        self.stop = stop or threading.Event()
+        self._recent: deque[Outcome] = deque(maxlen=RECENT)
+        self._recent_lock = threading.Lock()
         self.view: View | None = None  # what the screen shows now (status, tests)
+        self.strip: StatusBar | None = None  # and what its status strip says
         self.stats: dict[str, int] = {}  # frames decided, dropped, repeats suppressed (after run)
-        self.relay: DoorRelay | None = None
-        self.hook: DecisionHook | None = None
+        self.crashed: list[str] = []  # the workers that crashed, after run
+        self._shots = 0
         self._tz = ZoneInfo(cfg.venue.timezone)
 
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """The last RECENT outcomes, oldest first (a copy: safe from any thread)."""
+        with self._recent_lock:
+            return list(self._recent)
+
+    def _remember(self, outcome: Outcome) -> None:
+        with self._recent_lock:
+            self._recent.append(outcome)
+
     def run(self) -> int:
-        cfg, opts = self.cfg, self.options
-        store = open_store(cfg.storage)
-        try:
-            store.open()
-        except StorageError as exc:  # shown on screen; every write retries the open
-            log.error("%s", exc)
-        core = build_core(cfg, store)
-        sync = (
-            build_sync(cfg.registry, store, core.lists)
-            if cfg.registry is not None and core.lists is not None
-            else None
-        )
-        slot = FrameSlot()
-        inbox: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
-        events = EventLog(opts.events) if opts.events else None
-        feedback = ScanFeedback()
-
-        def on_outcome(outcome: Outcome) -> None:
-            if events is not None:
-                events.write(outcome)
-            inbox.put(outcome)  # SimpleQueue.put never blocks: the loop never waits for the UI
-            if sync is not None:
-                sync.wake()
-
-        loop = DecisionLoop(
-            slot=slot,
-            decoder=build_decoder(cfg.decoder),
-            suppressor=RepeatSuppressor(cfg.decoder.repeat_window),
-            reader=core.reader,
-            policy=core.policy,
-            store=store,
-            venue_id=cfg.venue.id,
-            kiosk_id=cfg.kiosk.id,
-            needs_occupancy=cfg.policy.max_occupancy is not None,
-            on_outcome=on_outcome,
-            feedback=feedback,
-            locator=Locator(),
-            retention=cfg.storage.retention,
-            # With a registry, a record is deleted only once the registry has it.
-            require_synced_for_purge=cfg.registry is not None,
-        )
-        capture = CaptureThread(
-            build_source(cfg.camera),
-            slot,
-            frame_timeout=cfg.camera.frame_timeout,
-            reopen_interval=cfg.camera.reopen_interval,
-        )
-        screen = Screen(
-            cfg.display, venue_name=cfg.venue.name, messages=Messages(cfg.display.language)
-        )
-        sounds = Sounds(cfg.display.sound)
-        presenter = Presenter(cfg.display.pass_hold, cfg.display.fail_hold)
-        guard = GuardConsole(
-            cfg.guard,
-            GuardActions(
-                admit=loop.admit_manually,
-                switch_direction=loop.switch_direction,
-                toggle_mute=sounds.toggle_mute,
-                history=self._history,
-            ),
-        )
-        if opts.screenshot_dir:
-            opts.screenshot_dir.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
-        status = StatusBar(direction=loop.direction)
-        next_status = 0.0
         with contextlib.ExitStack() as stack:
-            stack.callback(store.close)
-            if events is not None:
-                stack.callback(events.close)
-            stack.enter_context(_stop_on_signals(self.stop))
-            # Started in order screen → door → sync → decisions → camera; stopped in reverse,
-            # so the relay is released only after nothing can ask it to open any more.
-            stack.enter_context(screen)
-            sounds.open()
-            stack.callback(sounds.close)
-            if cfg.door.relay is not None:
-                self.relay = stack.enter_context(DoorRelay(cfg.door.relay))
-            if cfg.door.hook is not None:
-                self.hook = stack.enter_context(DecisionHook(cfg.door.hook))
-            if sync is not None:
-                stack.enter_context(sync)
-            stack.enter_context(loop)
-            stack.enter_context(capture)
-            tick = 1.0 / cfg.display.fps
-            while not self.stop.is_set():
-                now = time.monotonic()
-                if self._handle_events(screen, guard, presenter, now):
-                    break
-                while True:
-                    try:
-                        outcome = inbox.get_nowait()
-                    except queue.Empty:
-                        break
-                    self._show(outcome, presenter, screen, sounds, status)
-                if now >= next_status or status.direction != loop.direction:
-                    status = self._status(store, loop, core, sync, sounds)
-                    next_status = now + 2.0
-                status = dataclasses.replace(status, muted=sounds.muted)
-                health = capture.health
-                fault = None
-                if not loop.is_alive() and not loop.finished.is_set():
-                    fault = ErrorView("error.camera", "decision loop stopped")
-                elif (
-                    not health.ok
-                    and (
-                        health.message not in ("starting", "waiting for frames")
-                        or now - started > cfg.camera.frame_timeout
-                    )
-                    and not slot.ended
-                ):
-                    fault = ErrorView("error.camera", health.message)
-                idle = IdleView(hint=feedback.hint(now, cfg.display.help_after))
-                self.view = presenter.current(now, fault, idle)
-                screen.render(
-                    self.view, status, datetime.now(self._tz), self._preview(capture, feedback)
-                )
-                if loop.finished.is_set() and inbox.empty():
-                    break  # a replay that does not loop has been decided and recorded
-                self.stop.wait(tick)
+            # First: a signal from here on stops the kiosk cleanly, whatever it is doing.
+            signals = stack.enter_context(stop_on_signals(self.stop))
+            lock = InstanceLock(self.cfg.storage.path)
+            try:
+                stack.enter_context(lock)
+            except AlreadyRunning as exc:
+                log.error("%s", exc)
+                return EXIT_ALREADY_RUNNING
+            except OSError as exc:  # no state folder: the store's error shows on screen
+                log.error("cannot take the lock %s: %s", lock.path, exc)
+            if self.stop.is_set():
+                return EXIT_CLEAN
+            parts = build_parts(self.cfg, self.options, self._remember, self._history)
+            stack.callback(parts.store.close)
+            if parts.events is not None:
+                stack.callback(parts.events.close)
+            notifier = self._start_notifier(stack, parts)
+            if not self._start(stack, parts, signals):
+                return EXIT_CLEAN  # stopped while starting: what started is stopped in reverse
+            status = self._render_loop(parts, notifier)
+            notifier.will_stop()  # before the parts stop, which may take seconds
             self.stats = {
-                "frames": loop.frames,
-                "dropped": slot.dropped,
-                "suppressed": loop.suppressed,
+                "frames": parts.loop.frames,
+                "dropped": parts.slot.dropped,
+                "suppressed": parts.loop.suppressed,
             }
             log.info(
                 "stopping: %d frames decided, %d dropped, %d repeats suppressed",
-                loop.frames,
-                slot.dropped,
-                loop.suppressed,
+                parts.loop.frames,
+                parts.slot.dropped,
+                parts.loop.suppressed,
             )
-        return 0
+        return status
 
-    def _handle_events(
-        self, screen: Screen, guard: GuardConsole, presenter: Presenter, now: float
+    def _start(
+        self, stack: contextlib.ExitStack, parts: Parts, signals: StopSignals | None
     ) -> bool:
-        """Window and keypad events; True when the window was closed."""
+        """Start every part in order, each entered on `stack` so it is stopped in reverse;
+        False as soon as a stop was asked for (a signal during start-up)."""
+        if self.stop.is_set():
+            return False
+        if self.options.screenshot_dir:
+            self.options.screenshot_dir.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(parts.guard)
+        # Started in order screen → door → sync → status → outcomes → decisions → camera;
+        # stopped in reverse, so the relay is released only after nothing can open it.
+        stack.enter_context(parts.screen)
+        parts.sounds.open()
+        stack.callback(parts.sounds.close)
+        if signals is not None:
+            signals.reassert()  # pygame and SDL may have put their own handlers in place
+        if parts.relay is not None:
+            stack.enter_context(parts.relay)
+        parts.clock.check()  # before the decision loop's first frame: is the clock set?
+        services: list[Service] = [s for s in (parts.hook, parts.sync) if s is not None] + [
+            parts.clock,
+            parts.status,
+            parts.channel,
+            parts.loop,
+            *parts.readers,
+            *([parts.capture] if parts.capture is not None else []),
+        ]
+        for service in services:
+            if self.stop.is_set():
+                return False
+            stack.enter_context(service)
+        return not self.stop.is_set()
+
+    @staticmethod
+    def _vital(parts: Parts) -> list[Service]:
+        """The workers without which the door cannot decide: a crash of one is not restarted."""
+        vital: list[Service] = [parts.loop, parts.channel]
+        return vital if parts.capture is None else [parts.capture, *vital]
+
+    def _crash(self, parts: Parts) -> ErrorView | None:
+        """Out-of-order for the first worker that crashed and is not restarted."""
+        for service in self._vital(parts):
+            health = service.health
+            if health.crashed:
+                return ErrorView("error.camera", f"{service.name} crashed: {health.error}")
+        return None
+
+    def _ended(self, parts: Parts) -> bool:
+        """A non-looping replay has been decided, and every outcome delivered and shown."""
+        return (
+            parts.loop.health.finished
+            and not parts.loop.health.crashed
+            and parts.channel.drained
+            and parts.inbox.empty()
+        )
+
+    # ---------------------------------------------------------------- the appliance
+
+    def _start_notifier(self, stack: contextlib.ExitStack, parts: Parts) -> SystemdNotifier:
+        """systemd's notifications, started first so it is stopped last (after STOPPING=1)."""
+        notifier = SystemdNotifier(lambda: parts.loop.turns, lambda: self._status_line(parts))
+        stack.enter_context(notifier)
+        return notifier
+
+    def _status_line(self, parts: Parts) -> str:
+        """One line for `systemctl status` (read on the notifier's thread: no database)."""
+        camera = parts.capture.camera if parts.capture is not None else None
+        if not parts.clock.plausible:
+            state = "clock not set: deciding nothing"
+        elif camera is not None and not camera.ok and not parts.slot.ended:
+            state = f"camera: {camera.message}"
+        else:
+            state = "ready"
+        queued = parts.status.latest.queued
+        line = state + (f"; queue {queued}" if queued is not None else "")
+        recent = self.outcomes
+        if recent:
+            last = recent[-1]
+            verdict = "ERROR" if last.error else last.decision.verdict.value
+            when = last.record.created_utc[11:19] if last.record else ""
+            line += f"; last {verdict} {when}".rstrip()
+        return line
+
+    def _appliance(self, parts: Parts, notifier: SystemdNotifier) -> None:
+        """READY=1 once the camera delivered a frame (or a replay ended) and the screen drew;
+        a kiosk with readers only is ready once it draws (its readers report on their own)."""
+        if parts.capture is None or parts.capture.camera.frames > 0 or parts.slot.ended:
+            notifier.ready()  # sent once however often asked
+
+    def _clock_fault(self, parts: Parts) -> ErrorView | None:
+        return None if parts.clock.plausible else ErrorView("error.clock", "clock not set")
+
+    def _clock_offset(self, parts: Parts) -> int | None:
+        """Seconds the registry measured this clock off by, when beyond the configured limit."""
+        offset = parts.clock.offset_ms
+        if offset is None or abs(offset) <= self.cfg.display.max_clock_offset * 1000:
+            return None
+        return round(offset / 1000)
+
+    def _render_loop(self, parts: Parts, notifier: SystemdNotifier) -> int:
+        """Renders until stopped, ended or crashed; returns the exit status."""
+        cfg = self.cfg
+        tick = 1.0 / cfg.display.fps
+        started = time.monotonic()
+        crash_until: float | None = None
+        while not self.stop.is_set():
+            now = time.monotonic()
+            if self._handle_events(parts, now):
+                break
+            # The direction from its owner at once (a guard's switch shows without delay).
+            status = dataclasses.replace(
+                parts.status.latest,
+                direction=parts.loop.direction,
+                muted=parts.sounds.muted,
+                clock_offset=self._clock_offset(parts),
+            )
+            self._drain_inbox(parts, status)
+            fault = self._crash(parts)
+            if fault is not None and crash_until is None:
+                self.crashed = [s.name for s in self._vital(parts) if s.health.crashed]
+                parts.presenter.clear()  # out-of-order at once, not after a verdict's hold
+                crash_until = now + CRASH_SHOWN
+            fault = fault or self._clock_fault(parts) or self._camera_fault(parts, now - started)
+            idle = IdleView(hint=parts.feedback.hint(now, cfg.display.help_after))
+            self.view = parts.presenter.current(now, fault, idle)
+            self.strip = status
+            parts.screen.render(self.view, status, datetime.now(self._tz), self._preview(parts))
+            self._appliance(parts, notifier)
+            if crash_until is not None and now >= crash_until:
+                return EXIT_CRASHED
+            if crash_until is None and self._ended(parts):
+                return EXIT_CLEAN  # a replay that does not loop has been decided and recorded
+            self.stop.wait(tick)
+        return EXIT_CRASHED if crash_until is not None else EXIT_CLEAN
+
+    def _camera_fault(self, parts: Parts, running_for: float) -> ErrorView | None:
+        if parts.capture is None:
+            return None
+        camera = parts.capture.camera
+        if camera.ok or parts.slot.ended:
+            return None
+        # A camera gets its frame timeout to deliver a first frame before it is a fault.
+        if camera.message in ("starting", "waiting for frames") and (
+            running_for <= self.cfg.camera.frame_timeout
+        ):
+            return None
+        return ErrorView("error.camera", camera.message)
+
+    def _drain_inbox(self, parts: Parts, status: StatusBar) -> None:
+        while True:
+            try:
+                outcome = parts.inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._show(outcome, parts, status)
+
+    def _handle_events(self, parts: Parts, now: float) -> bool:
+        """Window and keypad events, and a finished PIN check; True when the window closed."""
         import pygame
 
-        for event in screen.events():
+        guard, presenter = parts.guard, parts.presenter
+        for event in parts.screen.events():
             if event.type == pygame.QUIT:
                 return True
             if event.type != pygame.KEYDOWN:
@@ -279,50 +572,29 @@ class Kiosk:
                 and self.cfg.display.mode != "fullscreen"
             ):
                 return True
-            view = guard.key(pygame.key.name(event.key))
-            if view is None:
-                presenter.clear()
-            else:
-                # A guard's screen stays until they finish or cancel (or 30 s pass).
-                presenter.show(view, now, hold=30.0 if not isinstance(view, NoticeView) else 1.5)
+            self._guard_view(presenter, guard.key(pygame.key.name(event.key)), now)
+        checked = guard.poll()
+        if checked is not None:
+            self._guard_view(presenter, checked, now)
         return False
 
-    def _status(
-        self,
-        store: RecordStore,
-        loop: DecisionLoop,
-        core: Core,
-        sync: SyncWorker | None,
-        sounds: Sounds,
-    ) -> StatusBar:
-        try:
-            occupancy = loop.occupancy()
-            queued = store.queued() if sync is not None else None
-        except StorageError:
-            occupancy, queued = None, None
-        stale = False
-        max_age = self.cfg.policy.max_list_age
-        if core.lists is not None and max_age is not None:
-            age = core.lists.age(time.time())
-            stale = age is None or age > max_age
-        return StatusBar(
-            direction=loop.direction,
-            occupancy=occupancy,
-            queued=queued,
-            online=sync.state.online if sync is not None else None,
-            lists_stale=stale,
-            muted=sounds.muted,
-        )
+    @staticmethod
+    def _guard_view(presenter: Presenter, view: View | None, now: float) -> None:
+        if view is None:
+            presenter.clear()
+        else:
+            # A guard's screen stays until they finish or cancel (or 30 s pass).
+            presenter.show(view, now, hold=30.0 if not isinstance(view, NoticeView) else 1.5)
 
     @staticmethod
-    def _preview(capture: CaptureThread, feedback: ScanFeedback) -> PreviewFrame | None:
-        frame = capture.latest
+    def _preview(parts: Parts) -> PreviewFrame | None:
+        frame = parts.capture.latest if parts.capture is not None else None
         if frame is None:
             return None
-        seen = feedback.snapshot()
+        seen = parts.feedback.snapshot()
         if seen is not None and time.monotonic() - seen.at < 0.4:
-            return PreviewFrame(frame.luma, seen.corners, seen.read)
-        return PreviewFrame(frame.luma)
+            return PreviewFrame(frame.luma, seen.corners, seen.read, seq=frame.seq)
+        return PreviewFrame(frame.luma, seq=frame.seq)
 
     def _history(self) -> list[HistoryRow]:
         rows = []
@@ -347,42 +619,18 @@ class Kiosk:
             )
         return rows
 
-    def _show(
-        self,
-        outcome: Outcome,
-        presenter: Presenter,
-        screen: Screen,
-        sounds: Sounds,
-        status: StatusBar,
-    ) -> None:
-        self.outcomes.append(outcome)
+    def _show(self, outcome: Outcome, parts: Parts, status: StatusBar) -> None:
+        """Put one outcome on screen (the door, hook and log already have it)."""
         d = outcome.decision
         if outcome.error:
             view: View = ErrorView("error.storage", outcome.error)
         else:
             view = dataclasses.replace(VerdictView.of(d), manual_reason=outcome.manual_reason)
-            sounds.play(d.verdict, datetime.now(self._tz).time())
-            # The door opens only for a recorded PASS; a FAIL or a failed write never opens it.
-            if d.verdict is Verdict.PASS and self.relay is not None:
-                self.relay.open_briefly()
-            if self.hook is not None:
-                self.hook.notify(
-                    {
-                        "venue_id": self.cfg.venue.id,
-                        "kiosk_id": self.cfg.kiosk.id,
-                        "verdict": d.verdict.value,
-                        "reason": d.reason.value if d.reason else None,
-                        "direction": outcome.record.direction if outcome.record else None,
-                        "manual": outcome.manual_reason is not None,
-                        "record_id": outcome.record.id if outcome.record else None,
-                        "time": outcome.record.created_utc if outcome.record else None,
-                    }
-                )
-        presenter.show(view, time.monotonic())
-        for observer in self.options.observers:
-            observer(outcome)
+            parts.sounds.play(d.verdict, datetime.now(self._tz).time())
+        parts.presenter.show(view, time.monotonic())
         shots = self.options.screenshot_dir
         if shots is not None:
-            screen.render(view, status, datetime.now(self._tz))
+            self._shots += 1
+            parts.screen.render(view, status, datetime.now(self._tz))
             verdict = "ERROR" if outcome.error else d.verdict.value
-            screen.save(shots / f"{len(self.outcomes):03d}-{verdict}-{d.code_kind}.png")
+            parts.screen.save(shots / f"{self._shots:03d}-{verdict}-{d.code_kind}.png")

@@ -7,13 +7,18 @@ import contextlib
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kiosk.config import Config, load_config, parse_duration
-from kiosk.yamlfile import ConfigError
+# Only the standard library at the top: `kiosk run` catches signals from its first line, and
+# until then a SIGTERM kills it. The config's imports (pydantic) alone take half a second.
+if TYPE_CHECKING:
+    from kiosk.config import Config
+    from kiosk.yamlfile import ConfigError
 
 log = logging.getLogger("kiosk")
 
@@ -30,6 +35,9 @@ def _setup_logging(level: str = "info") -> None:
 
 def _load(path: Path) -> Config:
     """Load a config or exit 2 with FILE:LINE: key: message lines on stderr."""
+    from kiosk.config import load_config
+    from kiosk.yamlfile import ConfigError
+
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -47,6 +55,8 @@ def _iso(value: str) -> datetime:
 
 
 def _duration(value: str) -> float:
+    from kiosk.config import parse_duration
+
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -57,22 +67,111 @@ def _duration(value: str) -> float:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from kiosk.preflight import preflight
+
     cfg = _load(args.file)
+    # What `run` needs at start, checked here so that a config that passes cannot crash-loop.
+    issues = preflight(cfg, args.file, devices=args.devices)
+    if issues:
+        print(*issues, sep="\n", file=sys.stderr)
+        return EXIT_USAGE
     print(f"{args.file}: OK (venue {cfg.venue.id}, kiosk {cfg.kiosk.id}, camera {cfg.camera.type})")
     return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """0 when stopped (or a non-looping replay is done), 1 when a worker crashed (the screen
+    said out of order first), 3 when another kiosk runs on the same database."""
+    # First of all: from here on a signal asks for a stop, which each step of the start-up
+    # sees. Kept installed to the very end: a signal as the interpreter exits must not turn
+    # a clean stop into a death by signal.
+    from kiosk.signals import catch_stop_signals
+
+    stop = threading.Event()
+    catch_stop_signals(stop)
     cfg = _load(args.config)
     _setup_logging(cfg.log_level)
+    # check-config's preflight, in this process: the unit has no ExecStartPre (one Python
+    # start-up, not two), and a config that cannot run exits 2, which systemd does not retry.
+    from kiosk.preflight import preflight
+
+    issues = preflight(cfg, args.config)
+    if issues:
+        print(*issues, sep="\n", file=sys.stderr)
+        return EXIT_USAGE
+    if stop.is_set():
+        log.info("stopped while starting")
+        return EXIT_OK
     from kiosk.app import Kiosk, RunOptions
 
-    return Kiosk(cfg, RunOptions(events=args.events)).run()
+    return Kiosk(cfg, RunOptions(events=args.events), stop=stop).run()
+
+
+def cmd_camera_check(args: argparse.Namespace) -> int:
+    """Open the configured camera, show its live preview and print the read rate of a code
+    held up to it: 0 when frames came, 1 when the camera gave none."""
+    import os
+
+    cfg = _load(args.config)
+    _setup_logging("warning")
+    # A window where there is a display to put it on; otherwise the preview is drawn headless.
+    windowed = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    t0 = time.monotonic()
+    frames, read, camera = _camera_check(cfg, args.seconds, windowed=windowed)
+    took = time.monotonic() - t0
+    if not frames:
+        print(f"camera {camera}: no frames in {took:.1f} s", file=sys.stderr)
+        return EXIT_FAIL
+    print(
+        f"{frames} frames in {took:.1f} s ({frames / took:.1f} fps); "
+        f"code read in {read} ({100 * read / frames:.0f} %)"
+    )
+    return EXIT_OK
+
+
+def _camera_check(cfg: Config, seconds: float, *, windowed: bool) -> tuple[int, int, str]:
+    """Frames decoded, frames with a code read, and the camera's last state."""
+    from kiosk.camera import build_source
+    from kiosk.camera.capture import CaptureThread, FrameSlot
+    from kiosk.config import ReplayCameraConfig
+    from kiosk.decode import build_decoder
+    from kiosk.display.messages import Messages
+    from kiosk.display.screen import PreviewFrame, Screen
+    from kiosk.display.views import IdleView, StatusBar
+
+    camera = cfg.camera
+    slot = FrameSlot(lockstep=isinstance(camera, ReplayCameraConfig) and camera.pace == "lockstep")
+    capture = CaptureThread(
+        build_source(camera),
+        slot,
+        frame_timeout=camera.frame_timeout,
+        reopen_interval=camera.reopen_interval,
+    )
+    decoder = build_decoder(cfg.decoder)
+    display = cfg.display.model_copy(update={"mode": "windowed" if windowed else "headless"})
+    messages = Messages(cfg.display.language)
+    frames = read = 0
+    with Screen(display, venue_name=cfg.venue.name, messages=messages) as screen, capture:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not slot.ended:
+            screen.events()  # a window that is not serviced is greyed out as hung
+            frame = slot.take(timeout=0.2)
+            if frame is None:
+                continue
+            codes = [s for s in decoder.decode(frame.luma) if s.error is None]
+            frames += 1
+            read += bool(codes)
+            corners = codes[0].corners if codes else ()
+            preview = PreviewFrame(frame.luma, corners, bool(codes), frame.seq)
+            screen.render(IdleView(), StatusBar(), datetime.now(UTC), preview)
+        state = capture.camera.message
+    return frames, read, f"{camera.type}: {state}"
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
     cfg = _load(args.config)
     import cv2
+    import numpy as np
 
     from kiosk.app import build_core, open_store
     from kiosk.decode import build_decoder
@@ -89,11 +188,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
     decoder = build_decoder(cfg.decoder)
     status = EXIT_OK
     for image in args.images:
-        luma = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
-        if luma is None:
+        read = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+        if read is None:
             print(json.dumps({"image": str(image), "error": "cannot read image"}))
             status = EXIT_FAIL
             continue
+        luma = np.asarray(read, dtype=np.uint8)
         t0 = time.perf_counter()
         symbols = decoder.decode(luma)
         decode_ms = (time.perf_counter() - t0) * 1000
@@ -133,7 +233,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from kiosk.passes.keys import generate_key, key_id, write_private_key, write_public_key
+    from checkin_protocol.keys import generate_key, key_id, write_private_key, write_public_key
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -150,9 +250,9 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
-    from kiosk.passes.keys import load_private_key
-    from kiosk.passes.privacy import mask_name
-    from kiosk.passes.signed import issue_pass
+    from checkin_protocol.keys import load_private_key
+    from checkin_protocol.kp1 import issue_pass
+    from checkin_protocol.privacy import mask_name
 
     try:
         key = load_private_key(args.key)
@@ -311,14 +411,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk", description="QR check-in kiosk")
     sub = p.add_subparsers(dest="command", required=True)
 
-    c = sub.add_parser("check-config", help="validate a venue config")
+    c = sub.add_parser("check-config", help="validate a venue config and what `run` needs at start")
     c.add_argument("file", type=Path)
+    c.add_argument(
+        "--devices", action="store_true", help="also check the camera, GPIO and display devices"
+    )
     c.set_defaults(func=cmd_check_config)
 
-    c = sub.add_parser("run", help="run the kiosk")
+    c = sub.add_parser("run", help="run the kiosk (exit 1 after a crash, for systemd to restart)")
     c.add_argument("--config", type=Path, required=True)
     c.add_argument("--events", type=Path, help="append one JSON line per decision")
     c.set_defaults(func=cmd_run)
+
+    c = sub.add_parser(
+        "camera-check", help="live preview and read rate of a code held to the camera"
+    )
+    c.add_argument("--config", type=Path, required=True)
+    c.add_argument("--seconds", type=float, default=10.0, help="how long to decode (default 10)")
+    c.set_defaults(func=cmd_camera_check)
+
+    from kiosk.enroll import add_command as add_enroll_command
+
+    add_enroll_command(sub)
 
     c = sub.add_parser("scan", help="decode and decide on still images; records nothing")
     c.add_argument("--config", type=Path, required=True)
@@ -378,11 +492,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _config_error() -> type[ConfigError]:
+    from kiosk.yamlfile import ConfigError  # lazily: see the imports at the top
+
+    return ConfigError
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except ConfigError as exc:  # e.g. a file the config names changed after it was checked
+    # e.g. a file the config names changed after it was checked; the class is looked up
+    # only when something was raised
+    except _config_error() as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
         return EXIT_USAGE

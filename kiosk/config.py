@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import zoneinfo
 from datetime import time as dtime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,24 +16,13 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
-from kiosk.passes.model import CodeKind
-from kiosk.yamlfile import load_model
-
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-
-
-def parse_duration(value: Any) -> float:
-    """`30s`, `24h`, `21d`, `500ms` → seconds. Bare numbers are refused: the unit must be said."""
-    if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError("a duration needs a unit, e.g. '30s', '5m', '24h', '21d'")
-    match = _DURATION.match(value)
-    if not match:
-        raise ValueError(f"not a duration: {value!r} (use e.g. '500ms', '30s', '5m', '24h', '21d')")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
+from checkin_protocol.records import IDENTIFIER_PATTERN, CodeKind
+from checkin_protocol.records import Direction as Direction  # re-exported for config users
+from checkin_protocol.times import parse_duration as parse_duration  # re-exported (the CLI)
+from kiosk.yamlfile import FileRefused, load_model, read_limited
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
@@ -49,7 +37,45 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
 
 # Relative paths in a config file are relative to that file, not to the working directory.
 ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+# Text shown on screen: a control character (a NUL written as "\0") makes pygame's render fail.
+_PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]+$"
+Label = Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
+
+
+# Key files are a few hundred bytes; a font a few megabytes. Reading is bounded and refuses
+# anything but a regular file, so /dev/zero or a FIFO named here cannot hang `check-config`.
+KEY_FILE_BYTES = 64 * 1024
+FONT_FILE_BYTES = 32 * 1024 * 1024
+_FONT_MAGIC = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"ttcf", b"wOFF", b"wOF2")
+
+
+def small_file(path: Path, limit: int = KEY_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; ValueError naming the file."""
+    try:
+        return read_limited(path, limit)
+    except FileRefused as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+_CLOCK = re.compile(r"^\s*([0-9]{1,2}):([0-5][0-9])(?::([0-5][0-9]))?\s*$")
+
+
+def _clock(value: Any) -> Any:
+    # Unquoted 19:00 was the integer 1140 in YAML 1.1, which pydantic reads as 00:19 (seconds);
+    # the loader now keeps it as text, and a number here is refused, never taken as seconds.
+    if isinstance(value, bool | int | float):
+        raise ValueError('a time of day is written HH:MM, e.g. "07:30"')
+    if isinstance(value, str):
+        match = _CLOCK.match(value)
+        if not match or int(match.group(1)) > 23:
+            raise ValueError(f'not a time of day: {value!r} (use HH:MM, e.g. "07:30")')
+        hour, minute, second = match.groups()
+        return dtime(int(hour), int(minute), int(second or 0))
+    return value
+
+
+Clock = Annotated[dtime, BeforeValidator(_clock)]
 
 
 def _empty_is_default(value: Any) -> Any:
@@ -57,12 +83,8 @@ def _empty_is_default(value: Any) -> Any:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Direction(StrEnum):
-    ENTRY = "entry"
-    EXIT = "exit"
+    # NaN and infinity pass no bound check a reader would expect (.nan <= 60 is not False).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------- venue and kiosk
@@ -70,7 +92,9 @@ class Direction(StrEnum):
 
 class VenueConfig(Strict):
     id: Identifier = Field(description="Venue id as registered with the check-in registry.")
-    name: str = Field(min_length=1, max_length=80, description="Shown on the idle screen.")
+    name: str = Field(
+        min_length=1, max_length=80, pattern=_PRINTABLE, description="Shown on the idle screen."
+    )
     timezone: str = Field(
         "Asia/Ho_Chi_Minh", description="IANA time zone for opening hours and 'today'."
     )
@@ -80,7 +104,7 @@ class VenueConfig(Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
@@ -111,6 +135,12 @@ class ReplayCameraConfig(CameraBase):
     )
     fps: float = Field(10.0, gt=0, le=240, description="Frames per second to play at.")
     loop: bool = Field(True, description="Start again after the last frame; if false `run` ends.")
+    pace: Literal["realtime", "lockstep"] = Field(
+        "realtime",
+        description="realtime: play at `fps` by the clock, and a busy decoder misses frames as "
+        "with a real camera (benchmarks). lockstep: hand each frame over only once the "
+        "decoder has taken the last, so every frame is decided, none dropped (tests, demo).",
+    )
 
     @field_validator("path")
     @classmethod
@@ -122,25 +152,92 @@ class ReplayCameraConfig(CameraBase):
 
 class OpenCVCameraConfig(CameraBase):
     type: Literal["opencv"]
-    device: int | str = Field(0, description="V4L2 index (0 = /dev/video0) or a device path.")
+    device: (
+        Annotated[int, Field(ge=0, le=63)] | Annotated[str, Field(min_length=1, max_length=255)]
+    ) = Field(0, description="V4L2 index (0 = /dev/video0) or a device path.")
     width: int = Field(640, ge=160, le=3840)
     height: int = Field(480, ge=120, le=2160)
     fps: float = Field(30.0, gt=0, le=120)
 
 
+# Width and height in pixels: an unbounded int would reach libcamera as a crash, not an error.
+Size = tuple[Annotated[int, Field(ge=16, le=9152)], Annotated[int, Field(ge=16, le=6944)]]
+
+
 class Picamera2CameraConfig(CameraBase):
     type: Literal["picamera2"]
     camera_num: int = Field(0, ge=0, le=7, description="Which libcamera camera.")
-    main_size: tuple[int, int] = Field((1280, 960), description="Main stream size (preview).")
-    lores_size: tuple[int, int] = Field(
+    main_size: Size = Field((1280, 960), description="Main stream size (preview).")
+    lores_size: Size = Field(
         (640, 480), description="Low-resolution YUV stream whose luma plane is decoded."
     )
     fps: float = Field(30.0, gt=0, le=120)
     autofocus: bool = Field(True, description="Continuous autofocus where the camera has it.")
 
 
+class NoCameraConfig(CameraBase):
+    """A kiosk that reads codes with dedicated readers only (`readers:`), no camera.
+
+    It keeps the camera timings (unused) so code written for any camera type still types.
+    """
+
+    type: Literal["none"]
+
+
 CameraConfig = Annotated[
-    ReplayCameraConfig | OpenCVCameraConfig | Picamera2CameraConfig, Field(discriminator="type")
+    ReplayCameraConfig | OpenCVCameraConfig | Picamera2CameraConfig | NoCameraConfig,
+    Field(discriminator="type"),
+]
+
+
+# ---------------------------------------------------------------- dedicated QR readers
+
+# A device path: /dev/ttyACM0, /dev/input/by-id/usb-...-event-kbd (udev keeps by-id paths
+# stable across replugging, so a reader that comes back is found at the same path).
+DevicePath = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^/\S+$")]
+# Past ~1 s a person would wait visibly; under 10 ms a slow scanner's pauses would split codes.
+Silence = Annotated[float, BeforeValidator(parse_duration), Field(ge=0.01, le=1.0)]
+
+
+class SerialReaderConfig(Strict):
+    """A USB-CDC (virtual serial port) scanner: raw bytes, so UTF-8 names arrive intact."""
+
+    type: Literal["serial"]
+    device: DevicePath = Field(description="The serial device, e.g. /dev/ttyACM0.")
+    baud: int = Field(115200, ge=1200, le=4_000_000, description="Ignored by true USB-CDC.")
+    terminator: Literal["crlf", "cr", "lf", "none"] = Field(
+        "crlf", description="What the scanner sends after each code; none = silence only."
+    )
+    silence: Silence = Field(0.05, description="A pause this long also ends a code.")
+
+
+class HidReaderConfig(Strict):
+    """A keyboard-wedge scanner, grabbed through evdev so its keys never reach the screen."""
+
+    type: Literal["hid"]
+    device: DevicePath = Field(description="The evdev device, e.g. /dev/input/by-id/...-kbd.")
+    silence: Silence = Field(0.05, description="A pause this long ends a code (besides Enter).")
+
+
+class ReplayReaderConfig(Strict):
+    """The readers' fake: plays codes from a UTF-8 text file, one per line (tests, demo)."""
+
+    type: Literal["replay"]
+    path: ConfigPath = Field(description="A text file of codes, one per line.")
+    source: Literal["serial", "hid"] = Field("serial", description="Which reader it plays.")
+    interval: Duration = Field(2.0, gt=0, le=3600, description="Time between codes.")
+    loop: bool = Field(False, description="Start again after the last code.")
+
+    @field_validator("path")
+    @classmethod
+    def _is_file(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+
+ReaderConfig = Annotated[
+    SerialReaderConfig | HidReaderConfig | ReplayReaderConfig, Field(discriminator="type")
 ]
 
 
@@ -173,8 +270,8 @@ DecoderConfig = Annotated[ZxingDecoderConfig | PyzbarDecoderConfig, Field(discri
 
 
 class QuietHours(Strict):
-    start: dtime = Field(description="From this time (HH:MM) no sounds are played...")
-    end: dtime = Field(description="...until this time; before `start` means past midnight.")
+    start: Clock = Field(description="From this time (HH:MM) no sounds are played...")
+    end: Clock = Field(description="...until this time; before `start` means past midnight.")
 
 
 class SoundConfig(Strict):
@@ -202,6 +299,20 @@ class DisplayConfig(Strict):
         0.6, ge=0, le=10, description="A code seen but unread this long gets a hint on screen."
     )
     sound: SoundConfig = Field(default_factory=dict, validate_default=True)
+    max_clock_offset: Duration = Field(
+        120.0,
+        gt=0,
+        le=86400,
+        description="Warn staff on the status strip when the registry measures the clock "
+        "off by more than this.",
+    )
+
+    @field_validator("font")
+    @classmethod
+    def _font_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not small_file(value, FONT_FILE_BYTES).startswith(_FONT_MAGIC):
+            raise ValueError(f"{value} is not a TrueType or OpenType font")
+        return value
 
 
 # ---------------------------------------------------------------- the door and the guard
@@ -213,13 +324,14 @@ class RelayConfig(Strict):
     )
     active_high: bool = Field(True, description="False for relay boards that switch on a low pin.")
     pulse: Duration = Field(1.0, gt=0, le=30, description="How long the relay opens on PASS.")
-    pin_factory: Literal["default", "mock"] = Field(
-        "default", description="mock: gpiozero's mock pins (demo and tests off the Pi)."
-    )
 
 
 class HookConfig(Strict):
-    url: str = Field(pattern=r"^https?://", description="POSTed one JSON object per decision.")
+    url: str = Field(
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        max_length=2000,
+        description="POSTed one JSON object per decision.",
+    )
     timeout: Duration = Field(2.0, gt=0, le=30)
     on: list[Literal["PASS", "FAIL"]] = Field(
         default_factory=lambda: ["PASS", "FAIL"],  # type: ignore[arg-type]
@@ -234,24 +346,37 @@ class DoorConfig(Strict):
     hook: HookConfig | None = Field(None, description="Tell a building system about decisions.")
 
 
+# A pygame key name (pygame.key.name), compared with the name of the key pressed.
+KeyName = Annotated[str, Field(min_length=1, max_length=32)]
+
+
 class GuardKeys(Strict):
     """pygame key names (https://pyga.me/docs/ref/key.html), e.g. a, d, m, h, escape, f1."""
 
-    admit: str = "a"
-    direction: str = "d"
-    mute: str = "m"
-    history: str = "h"
-    cancel: str = "escape"
+    admit: KeyName = "a"
+    direction: KeyName = "d"
+    mute: KeyName = "m"
+    history: KeyName = "h"
+    cancel: KeyName = "escape"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> GuardKeys:
+        names = [self.admit, self.direction, self.mute, self.history, self.cancel]
+        if len(set(names)) != len(names):
+            raise ValueError("each guard action needs its own key")
+        if any(n in tuple("123456789") for n in names):
+            raise ValueError("keys 1-9 choose admit reasons; pick other keys")
+        return self
 
 
 class GuardConfig(Strict):
     pin_hash: str | None = Field(
         None,
-        pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]{64}$",
+        pattern=r"^pbkdf2_sha256\$[0-9]+\$[0-9a-f]+\$[0-9a-f]{64}$",
         description="Hash of the guard PIN (`kiosk guard hash-pin`); manual admit needs it.",
     )
     keys: GuardKeys = Field(default_factory=dict, validate_default=True)
-    admit_reasons: list[str] = Field(
+    admit_reasons: list[Label] = Field(
         default_factory=lambda: ["no_smartphone", "code_unreadable", "known_staff", "delivery"],
         min_length=1,
         max_length=9,
@@ -267,30 +392,20 @@ class TrustConfig(Strict):
         default_factory=list, description="PEM public keys of pass issuers trusted here."
     )
     deny_list: ConfigPath | None = Field(None, description="Local deny list (YAML), optional.")
-    subject_key: ConfigPath = Field(
-        Path("subject.key"),
-        validate_default=True,  # a relative default is relative to the config file too
-        description="Secret for keyed hashes of ID numbers; created (mode 0600) if missing.",
+    subject_key: ConfigPath | None = Field(
+        None,
+        description="No longer used: a kiosk keeps no key for ID numbers (it seals them to the "
+        "registry). Accepted so that older configs load; delete the file it names.",
     )
 
     @field_validator("issuer_keys")
     @classmethod
     def _keys_load(cls, value: list[Path]) -> list[Path]:
-        from kiosk.passes.keys import load_public_key
+        from checkin_protocol.keys import load_public_key
 
         for path in value:
+            small_file(path)  # a device or FIFO would hang the read below
             load_public_key(path)  # raises ValueError with a readable reason
-        return value
-
-    @field_validator("subject_key")
-    @classmethod
-    def _secret_ok(cls, value: Path) -> Path:
-        if value.exists():
-            from kiosk.passes.privacy import read_secret
-
-            read_secret(value)  # raises ValueError with a readable reason
-        elif not value.parent.is_dir():
-            raise ValueError(f"folder {value.parent} does not exist")
         return value
 
     @field_validator("deny_list")
@@ -321,24 +436,38 @@ def _parse_days(value: Any) -> Any:
 
 class OpeningHours(Strict):
     days: Annotated[
-        list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]], BeforeValidator(_parse_days)
+        list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]],
+        BeforeValidator(_parse_days),
+        Field(min_length=1),
     ] = Field(description="'mon-fri', 'sat', or a list of day names.")
-    open: dtime = Field(description="Opening time, HH:MM, venue time zone.")
-    close: dtime = Field(description="Closing time, HH:MM; before `open` means past midnight.")
+    open: Clock = Field(description="Opening time, HH:MM, venue time zone.")
+    close: Clock = Field(description="Closing time, HH:MM; before `open` means past midnight.")
+
+
+def _scannable_kind(kind: CodeKind) -> CodeKind:
+    if kind in (CodeKind.MANUAL, CodeKind.UNKNOWN):
+        raise ValueError(f"{kind.value} is not a code format; use signed_pass, national_qr, cccd")
+    return kind
+
+
+ScannableKind = Annotated[CodeKind, AfterValidator(_scannable_kind)]
 
 
 class PolicyConfig(Strict):
-    admit_kinds: list[CodeKind] = Field(
+    admit_kinds: list[ScannableKind] = Field(
         default_factory=lambda: [CodeKind.SIGNED_PASS],
         min_length=1,
         description="Code kinds admitted. national_qr and cccd are identity codes (unsigned).",
     )
-    admit_categories: list[str] | None = Field(
+    admit_categories: list[Label] | None = Field(
         None, description="Pass categories admitted (e.g. staff, visitor); absent = all."
     )
     clock_skew: Duration = Field(300.0, ge=0, le=3600, description="Tolerance for pass times.")
     max_declaration_age: Duration | None = Field(
-        None, gt=0, description="Refuse passes whose last health declaration is older."
+        None,
+        gt=0,
+        le=3650 * 86400,
+        description="Refuse passes whose last health declaration is older.",
     )
     opening_hours: list[OpeningHours] | None = Field(
         None, description="When entries are admitted; absent = always."
@@ -347,7 +476,10 @@ class PolicyConfig(Strict):
         None, ge=1, le=1_000_000, description="Entries minus exits today at this kiosk."
     )
     max_list_age: Duration | None = Field(
-        None, gt=0, description="Trust and deny lists older than this are stale (needs registry)."
+        None,
+        gt=0,
+        le=365 * 86400,
+        description="Trust and deny lists older than this are stale (needs registry).",
     )
     stale_lists: Literal["warn", "refuse"] = Field(
         "warn", description="With stale lists: warn (log, status) or refuse to PASS."
@@ -382,10 +514,8 @@ class RegistryConfig(Strict):
     @field_validator("token_file")
     @classmethod
     def _token_private(cls, value: Path) -> Path:
-        try:
-            mode = value.stat().st_mode
-        except OSError as exc:
-            raise ValueError(f"cannot read {value}: {exc.strerror}") from exc
+        small_file(value)  # `run` reads it whole: a device or FIFO must not get that far
+        mode = value.stat().st_mode
         if mode & 0o077:
             raise ValueError(
                 f"{value} is readable by others (mode {mode & 0o777:o}); run: chmod 600 {value}"
@@ -395,9 +525,17 @@ class RegistryConfig(Strict):
     @field_validator("list_key")
     @classmethod
     def _list_key_loads(cls, value: Path) -> Path:
-        from kiosk.passes.keys import load_public_key
+        from checkin_protocol.keys import load_public_key
 
+        small_file(value)
         load_public_key(value)
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            small_file(value, 16 * 1024 * 1024)
         return value
 
 
@@ -419,11 +557,23 @@ class StorageConfig(Strict):
     )
     busy_timeout: Duration = Field(2.0, gt=0, le=60, description="Wait for a locked database.")
 
+    @field_validator("path")
+    @classmethod
+    def _not_a_folder(cls, value: Path) -> Path:
+        if value.is_dir():
+            raise ValueError(f"{value} is a folder; name the database file in it")
+        return value
+
 
 class Config(Strict):
     venue: VenueConfig
     kiosk: KioskConfig
     camera: CameraConfig = Field(description="Frame source; `type` chooses the implementation.")
+    readers: list[ReaderConfig] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Dedicated QR readers beside (or instead of) the camera.",
+    )
     # Section defaults are dicts validated like written ones, so that their relative paths
     # resolve against the config file's folder (pydantic passes the context only then).
     decoder: DecoderConfig = Field(
@@ -450,7 +600,12 @@ class Config(Strict):
     def cross_check(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Rules that span sections, reported at the key that has to change."""
         issues: list[tuple[tuple[str | int, ...], str]] = []
-        if CodeKind.SIGNED_PASS in self.policy.admit_kinds and not self.trust.issuer_keys:
+        # With a registry, the signed trust list brings the issuer keys: none need be local.
+        if (
+            CodeKind.SIGNED_PASS in self.policy.admit_kinds
+            and not self.trust.issuer_keys
+            and self.registry is None
+        ):
             issues.append(
                 (("trust", "issuer_keys"), "signed_pass is admitted but no issuer key is trusted")
             )

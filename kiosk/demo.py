@@ -5,20 +5,34 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import cv2
+import requests
 
+from checkin_protocol.keys import (
+    PrivateKey,
+    generate_key,
+    key_id,
+    write_private_key,
+    write_public_key,
+)
+from checkin_protocol.kp1 import issue_pass
+from checkin_protocol.privacy import mask_name
 from kiosk.camera.scenes import Pose, frame, qr_image
 from kiosk.config import Config
-from kiosk.passes.keys import PrivateKey, generate_key, key_id, write_private_key, write_public_key
-from kiosk.passes.privacy import mask_name
-from kiosk.passes.signed import issue_pass
 
 DAY = 86400
+VENUE, KIOSK = "demo-tower", "door-1"
+VENUE_NAME = "Demo Tower · Tòa nhà Demo"
 
 
 @dataclass(frozen=True)
@@ -33,7 +47,7 @@ CONFIG = """\
 # Written by `kiosk demo`; see config/venue.example.yaml for every key.
 venue: {{id: demo-tower, name: "Demo Tower · Tòa nhà Demo", timezone: Asia/Ho_Chi_Minh}}
 kiosk: {{id: door-1, direction: entry}}
-camera: {{type: replay, path: frames, fps: {fps}, loop: false, frame_timeout: 5s}}
+camera: {{type: replay, path: frames, fps: {fps}, loop: false, frame_timeout: 5s, pace: {pace}}}
 decoder: {{type: zxing-cpp, repeat_window: 5s}}
 display:
   {{mode: {mode}, width: 1024, height: 600, language: vi, pass_hold: 1s, fail_hold: 1500ms,
@@ -41,7 +55,6 @@ display:
 trust:
   issuer_keys: [issuer/issuer.pub]
   deny_list: denylist.yaml
-  subject_key: subject.key
 policy:
   admit_kinds: [signed_pass, national_qr, cccd]
   max_declaration_age: 14d
@@ -142,7 +155,7 @@ def _scenarios(out: Path, demo_registry: DemoRegistry | None) -> tuple[list[Scen
     ]
     if demo_registry is not None:
         # A pass from a health declaration at the registry: trusted through its trust list.
-        declaration_pass, _, _ = demo_registry.registry.declare(
+        declaration_pass = demo_registry.declare(
             name="Bùi Thị Lan",
             id_number="079190000001",
             phone="0901234567",
@@ -181,28 +194,95 @@ def _write_frames(folder: Path, scenarios: list[Scenario]) -> int:
 
 
 class DemoRegistry:
-    """The embedded registry (SQLite in DIR/registry), with the demo venue and kiosk registered."""
+    """The registry as a program (`kiosk-registry`, SQLite in DIR/registry) on loopback, with
+    the demo venue, its kiosk and a controller registered through its own command line.
 
-    def __init__(self, out: Path) -> None:
-        from registry.auth import Role
-        from registry.embedded import EmbeddedRegistry
-        from registry.service import Registry
-        from registry.settings import Settings
+    The kiosk never imports the registry: the demo talks to it as any deployment does.
+    """
 
-        self.registry = Registry(Settings.load(out / "registry"))
-        self.registry.init()
-        self.registry.add_venue(
-            "demo-tower", "Demo Tower · Tòa nhà Demo", "Quận 1", "TP. Hồ Chí Minh"
+    def __init__(self, out: Path, program: Path) -> None:
+        self._program = program
+        self._data = out / "registry"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.url = ""
+        self._cli("init")
+        self._cli("venue", "add", VENUE, "--name", VENUE_NAME, "--district", "Quận 1",
+                  "--province", "TP. Hồ Chí Minh")  # fmt: skip
+        self._cli("kiosk", "add", VENUE, KIOSK, "--token-file", str(out / "kiosk.token"))
+        said = self._cli("user", "add", "demo-controller", "--role", "controller",
+                         "--venue", VENUE)  # fmt: skip
+        # "… token (shown once): TOKEN"
+        self.controller = said.split()[-1]
+        keys = self._data / "keys"
+        shutil.copy(keys / "lists.pub", out / "lists.pub")
+
+    @staticmethod
+    def find() -> Path | None:
+        """`kiosk-registry` beside this interpreter (the workspace venv), or on PATH."""
+        beside = Path(sys.executable).with_name("kiosk-registry")
+        if beside.exists():
+            return beside
+        found = shutil.which("kiosk-registry")
+        return Path(found) if found else None
+
+    def _cli(self, *args: str) -> str:
+        # The program is the kiosk-registry found beside this interpreter or on PATH.
+        done = subprocess.run(  # noqa: S603
+            [str(self._program), "--data", str(self._data), *args],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"kiosk-registry {args[0]}: {done.stderr.strip()[-300:]}")
+        return done.stdout
+
+    def __enter__(self) -> DemoRegistry:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        self.url = f"http://127.0.0.1:{port}"
+        self._proc = subprocess.Popen(  # noqa: S603 (the program found as above)
+            [str(self._program), "--data", str(self._data), "serve", "--port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError("the registry exited at start")
+            try:
+                requests.get(self.url + "/", timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("the registry did not answer within 30 s")
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(10)
+            self._proc = None
+
+    def declare(self, **declaration: object) -> str:
+        """A citizen's health declaration through the public API; returns the pass text."""
+        resp = requests.post(f"{self.url}/api/v1/declarations", json=declaration, timeout=(3, 30))
+        resp.raise_for_status()
+        return str(resp.json()["pass_text"])
+
+    def live(self) -> dict[str, Any]:
+        """The venue's live view, as its controller sees it."""
+        resp = requests.get(
+            f"{self.url}/api/v1/venues/{VENUE}/live",
+            headers={"Authorization": f"Bearer {self.controller}"},
+            timeout=(3, 30),
         )
-        token = self.registry.add_kiosk("demo-tower", "door-1")
-        fd = os.open(out / "kiosk.token", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.write(fd, token.encode())
-        os.close(fd)
-        shutil.copy(self.registry.settings.keys_dir / "lists.pub", out / "lists.pub")
-        shutil.copy(self.registry.settings.keys_dir / "subject.key", out / "subject.key")
-        os.chmod(out / "subject.key", 0o600)
-        self.controller = self.registry.add_user("demo-controller", Role.CONTROLLER, ["demo-tower"])
-        self.server = EmbeddedRegistry(self.registry)
+        resp.raise_for_status()
+        result: dict[str, Any] = resp.json()
+        return result
 
 
 def _sync_now(cfg: Config) -> bool:
@@ -247,15 +327,16 @@ def run_demo(
             elif target.exists():
                 target.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        demo_registry: DemoRegistry | None = DemoRegistry(out)
-    except ImportError as exc:  # installed without the [registry] extra
-        print(f"demo: no embedded registry ({exc}); records stay on the kiosk")
-        demo_registry = None
+    program = DemoRegistry.find()
+    demo_registry: DemoRegistry | None = None
+    if program is None:  # the kiosk installed on its own, as on a Pi
+        print("demo: kiosk-registry is not installed; records stay on the kiosk")
+    else:
+        demo_registry = DemoRegistry(out, program)
     with contextlib.ExitStack() as stack:
         url = None
         if demo_registry is not None:
-            url = stack.enter_context(demo_registry.server).url
+            url = stack.enter_context(demo_registry).url
             print(f"registry: {url}  venue dashboard: {url}/venues/demo-tower")
             print(f"          sign in with the controller token {demo_registry.controller}")
         return _run(out, headless, fps, url, demo_registry, keep_serving)
@@ -269,10 +350,10 @@ def _run(
     demo_registry: DemoRegistry | None,
     keep_serving: bool,
 ) -> int:
+    from checkin_protocol.records import mask_subject
     from kiosk.app import Kiosk, RunOptions
     from kiosk.config import load_config
     from kiosk.loop import Outcome
-    from kiosk.passes.privacy import mask_subject
 
     scenarios, deny = _scenarios(out, demo_registry)
     (out / "denylist.yaml").write_text(deny, encoding="utf-8")
@@ -281,6 +362,9 @@ def _run(
     mode = "windowed" if has_display and not headless else "headless"
     text = CONFIG.format(
         fps=fps,
+        # Headless, every frame is decided however slow the machine: the demo's outcome never
+        # depends on CPU speed. In a window it plays at `fps`, as a camera would.
+        pace="lockstep" if mode == "headless" else "realtime",
         mode=mode,
         sound=str(mode == "windowed").lower(),  # no tones for nobody to hear
     ) + (REGISTRY.format(url=url) if url else "")
@@ -324,7 +408,7 @@ def _run(
     print(f"gallery: {len(shots)} screens (every state × language × size) in {out / 'gallery'}")
     if demo_registry is not None:
         synced = _sync_now(cfg)
-        live = demo_registry.registry.live("demo-tower")
+        live = demo_registry.live()
         print(
             f"registry: {'all records synced' if synced else 'sync incomplete'}; "
             "today at the venue "

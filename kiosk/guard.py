@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kiosk.config import GuardConfig
@@ -49,18 +50,49 @@ class GuardActions:
 
 
 class GuardConsole:
-    """Turns key presses into actions and into the guard views the screen shows."""
+    """Turns key presses into actions and into the guard views the screen shows.
+
+    The PIN check (PBKDF2, ~140 ms on a Pi 4) runs on a worker thread so the screen keeps
+    drawing; the UI calls `poll()` each frame and shows the result when it is there.
+    Use as a context manager, or call `close()`.
+    """
 
     def __init__(self, cfg: GuardConfig, actions: GuardActions) -> None:
         self._cfg = cfg
         self._actions = actions
         self._keys = cfg.keys
         self._pin = ""
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guard-pin")
+        self._check: Future[bool] | None = None
         self.view: View | None = None  # a guard view on screen, or None
+
+    def __enter__(self) -> GuardConsole:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        # A check in progress finishes on its own (it is bounded by PBKDF2's rounds);
+        # nothing waits for it.
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _cancel(self) -> None:
         self._pin = ""
+        self._check = None  # a result still on its way is ignored
         self.view = None
+
+    def poll(self) -> View | None:
+        """The view to show now that a PIN check has finished; None while nothing changed."""
+        check = self._check
+        if check is None or not check.done():
+            return None
+        self._check = None
+        if check.result():
+            self.view = GuardReasonView(tuple(self._cfg.admit_reasons))
+        else:
+            self.view = GuardPinView(digits=0, wrong=True)
+        return self.view
 
     def key(self, raw: str) -> View | None:
         """Handle one key; returns the view to show now (None: back to the visitor's screen)."""
@@ -68,6 +100,8 @@ class GuardConsole:
         if name == self._keys.cancel:
             self._cancel()
             return None
+        if self._check is not None:
+            return self.view  # the PIN is being checked: only cancel counts
         if isinstance(self.view, GuardPinView):
             return self._pin_key(name)
         if isinstance(self.view, GuardReasonView):
@@ -102,9 +136,7 @@ class GuardConsole:
             self.view = GuardPinView(digits=len(self._pin))
         elif name == "return":
             assert self._cfg.pin_hash is not None
-            if verify_pin(self._pin, self._cfg.pin_hash):
-                self.view = GuardReasonView(tuple(self._cfg.admit_reasons))
-            else:
-                self.view = GuardPinView(digits=0, wrong=True)
+            self._check = self._pool.submit(verify_pin, self._pin, self._cfg.pin_hash)
+            self.view = GuardPinView(digits=len(self._pin), checking=True)
             self._pin = ""
         return self.view

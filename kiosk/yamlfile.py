@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,11 +12,22 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-# Cap what we read: a venue config or a deny list is a few kilobytes, and a YAML
-# "billion laughs" alias bomb is cheap to write; pyyaml's SafeLoader expands aliases.
 M = TypeVar("M", bound=BaseModel)
 
+# A venue config or a deny list is a few kilobytes; these limits are far above any real file
+# and far below what would hang or exhaust a Raspberry Pi. A YAML "billion laughs" alias bomb
+# is cheap to write, so nodes are counted as if aliases were expanded, while composing.
 MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_NODES = 100_000
+MAX_ALIASES = 1_000
+MAX_DEPTH = 64
+
+# What PyYAML's reader refuses; checked first so that the error has a line number.
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_BOM_UTF8 = b"\xef\xbb\xbf"
+_BOMS_UTF16_32 = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -41,75 +54,222 @@ class ConfigError(Exception):
 Path_ = tuple[str | int, ...]
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _walk(
-    node: yaml.Node, path: Path_, lines: dict[Path_, int], dups: list[tuple[Path_, int]]
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[tuple[Path_, int, str]]
 ) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value)
             sub = (*path, key)
+            line = key_node.start_mark.line + 1
+            # Every key in our files is text; `true:`, `1:` or `[a]:` would be matched by
+            # pydantic under another spelling than the one looked up here for its line.
+            if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG):
+                problems.append((sub, line, "a key must be text (quote it)"))
+                continue
             if key in seen:
-                dups.append((sub, key_node.start_mark.line + 1))
+                problems.append((sub, line, "duplicate key"))
             seen.add(key)
-            lines[sub] = key_node.start_mark.line + 1
-            _walk(value_node, sub, lines, dups)
+            lines[sub] = line
+            _walk(value_node, sub, lines, problems)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             sub = (*path, index)
             lines[sub] = item.start_mark.line + 1
-            _walk(item, sub, lines, dups)
+            _walk(item, sub, lines, problems)
 
 
-def _count_nodes(node: yaml.Node) -> Iterator[yaml.Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, yaml.MappingNode):
-            for k, v in current.value:
-                stack.extend((k, v))
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
+class FileRefused(ValueError):
+    """A file that must not be read: not a regular file, or larger than its limit."""
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """Read a regular file of at most `limit` bytes; anything else is refused before reading.
+
+    /dev/zero would exhaust memory and a FIFO would block forever, so the file is opened
+    without blocking, checked with fstat, and read no further than one byte past the limit
+    (a file can grow after the check).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise FileRefused(f"cannot read file: {getattr(exc, 'strerror', None) or exc}") from exc
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise FileRefused("a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefused("not a regular file (a device, a pipe or a socket)")
+        if st.st_size > limit:
+            raise FileRefused(f"file is larger than {limit} bytes")
+        chunks: list[bytes] = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        raise FileRefused(f"cannot read file: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise FileRefused(f"file is larger than {limit} bytes")
+    return data
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A document refused while composing; carries the line of the node that crossed a limit."""
+
+
+# YAML 1.1, which PyYAML implements, turns `yes`, `no`, `on`, `off` into booleans, `7:30` into
+# 450, `0755` into 493 and `<<` into a merge. A venue file means none of that, so plain scalars
+# are resolved like YAML 1.2's core schema, and whatever it leaves is text for pydantic to check.
+# A leading zero (0755, 007.5) is not a number either: 1.1 reads it as octal, 1.2 as decimal.
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_IMPLICIT: list[tuple[str, re.Pattern[str], str | list[str]]] = [
+    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    (
+        "tag:yaml.org,2002:int",
+        re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0x[0-9a-fA-F]+)$"),
+        "-+0123456789",
+    ),
+    (
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        "-+0123456789.",
+    ),
+    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
+]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core scalars, counting nodes, aliases and depth as it composes.
+
+    PyYAML composes recursively (deep nesting raises RecursionError) and returns the same node
+    for every alias, so a few lines can stand for 10⁹ nodes that our walk and pydantic would
+    then visit; a recursive alias makes a cycle. All are refused here, before any walk.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._depth = 0
+        self._aliases = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> node count with aliases expanded
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(None, None, f"more than {MAX_ALIASES} aliases", event.start_mark)
+            target = self.anchors.get(event.anchor)
+            if target is not None and id(target) not in self._sizes:
+                raise _Refused(
+                    None, None, f"alias *{event.anchor} refers to itself", event.start_mark
+                )
+            return super().compose_node(parent, index)  # counted in its parent's size
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise _Refused(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if node is None:
+            return None
+        if isinstance(node, yaml.MappingNode):
+            size = 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._sizes[id(item)] for item in node.value)
+        else:
+            size = 1
+        # A node's size includes its children's, each alias counting its whole tree again,
+        # so the document's expanded size is refused at the first node that crosses the limit.
+        if size > MAX_NODES:
+            raise _Refused(None, None, "document is too large (aliases expand it)", node.start_mark)
+        self._sizes[id(node)] = size
+        return node
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # Scalar constructors raise plain errors (an int of 5,000 digits, a bad !!binary);
+        # give them the node's line like any other YAML error.
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value: {exc}", node.start_mark
+            ) from exc
+
+
+# Our own table: SafeLoader's (YAML 1.1) must not be inherited, nor changed for other loaders.
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in _IMPLICIT:
+    _Loader.add_implicit_resolver(_tag, _regexp, list(_first))
+
+
+def _decode(name: str, raw: bytes) -> str:
+    if raw.startswith(_BOMS_UTF16_32) or (len(raw) > 1 and b"\x00" in raw[:2]):
+        raise ConfigError([ConfigIssue(name, 1, "", "file is UTF-16 or UTF-32; save it as UTF-8")])
+    raw = raw.removeprefix(_BOM_UTF8)  # editors on Windows write one; it means UTF-8
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError([ConfigIssue(name, line, "", f"not UTF-8 text: {exc.reason}")]) from exc
+    bad = _NON_PRINTABLE.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise ConfigError(
+            [ConfigIssue(name, line, "", f"control character {bad.group()!r} is not allowed")]
+        )
+    return text
+
+
+def _compose(name: str, text: str) -> tuple[yaml.Node | None, Any]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = "YAML" if isinstance(exc, _Refused) else "YAML syntax"
+        raise ConfigError([ConfigIssue(name, line, "", f"{what}: {exc.problem}")]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigIssue(name, 1, "", f"YAML: {exc}")]) from exc
+    finally:
+        loader.dispose()
+    return node, data
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
     """Parse a YAML file into plain data and a map from key path to line number."""
     name = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError([ConfigIssue(name, 0, "", f"cannot read file: {exc.strerror}")]) from exc
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError([ConfigIssue(name, 0, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError([ConfigIssue(name, 1, "", f"not UTF-8 text: {exc.reason}")]) from exc
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return {}, {}
-        # Expanded aliases show up as shared nodes; refuse documents that blow up in size.
-        if sum(1 for _ in _count_nodes(node)) > 100_000:
-            raise ConfigError([ConfigIssue(name, 1, "", "document is too large")])
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise ConfigError([ConfigIssue(name, line, "", f"YAML syntax: {exc.problem}")]) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError([ConfigIssue(name, 0, "", f"YAML: {exc}")]) from exc
-    finally:
-        loader.dispose()
+        raw = read_limited(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        raise ConfigError([ConfigIssue(name, 1, "", str(exc))]) from exc
+    node, data = _compose(name, _decode(name, raw))
+    if node is None:
+        return {}, {}
     lines: dict[Path_, int] = {(): node.start_mark.line + 1}
-    dups: list[tuple[Path_, int]] = []
-    _walk(node, (), lines, dups)
-    if dups:
-        raise ConfigError(
-            [ConfigIssue(name, line, _dotted(p), "duplicate key") for p, line in dups]
-        )
+    problems: list[tuple[Path_, int, str]] = []
+    _walk(node, (), lines, problems)
+    if problems:
+        raise ConfigError([ConfigIssue(name, line, _dotted(p), msg) for p, line, msg in problems])
     return data, lines
 
 

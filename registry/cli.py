@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from kiosk.config import parse_duration
+from checkin_protocol.times import parse_duration
 from registry.auth import Role
 from registry.settings import Settings
+
+if TYPE_CHECKING:
+    from registry.service import Registry
+
+Handler = Callable[["Registry", argparse.Namespace], None]
 
 
 def _duration(value: str) -> int:
@@ -18,6 +25,206 @@ def _duration(value: str) -> int:
         return int(parse_duration(value))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _write_token(path: Path, token: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+
+
+# ------------------------------------------------------------------ one handler per command
+
+
+def cmd_init(registry: Registry, args: argparse.Namespace) -> None:
+    from registry.service import RegistryError
+
+    registry.init()
+    keys = registry.settings.keys_dir
+    print(f"registry ready in {registry.settings.data_dir} ({registry.engine.dialect.name})")
+    print(f"list-signing public key for kiosks: {keys / 'lists.pub'}")
+    # subject.key stays here: kiosks seal ID numbers to the key the deny list carries.
+    print(f"registry-only secrets, never copied to kiosks: {keys / 'subject.key'}, seal.key")
+    try:
+        print(f"admin token (shown once): {registry.add_user('admin', Role.ADMIN)}")
+    except RegistryError:
+        print("admin exists")
+
+
+def cmd_serve(registry: Registry, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from registry.app import create_app
+
+    registry.init()
+    uvicorn.run(
+        create_app(registry),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        # No access log: its lines carry query strings (a traced subject) and addresses.
+        access_log=False,
+        # Whose X-Forwarded-For is believed (rate limits key on the client's address).
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        proxy_headers=True,
+        timeout_keep_alive=5,
+    )
+
+
+def cmd_openapi(registry: Registry, args: argparse.Namespace) -> None:
+    from registry.app import create_app
+
+    print(json.dumps(create_app(registry).openapi(), indent=2, sort_keys=True))
+
+
+def cmd_venue_add(registry: Registry, args: argparse.Namespace) -> None:
+    registry.add_venue(args.id, args.name, args.district, args.province, args.timezone)
+    print(f"venue {args.id} added")
+
+
+def cmd_kiosk_add(registry: Registry, args: argparse.Namespace) -> None:
+    token = registry.add_kiosk(args.venue, args.kiosk)
+    if args.token_file:
+        _write_token(args.token_file, token)
+        print(f"kiosk {args.venue}/{args.kiosk} added; token in {args.token_file}")
+    else:
+        print(f"kiosk {args.venue}/{args.kiosk} token (shown once): {token}")
+    _print_enrolment_code(registry, args.venue, args.kiosk)
+
+
+def cmd_kiosk_enrol_code(registry: Registry, args: argparse.Namespace) -> None:
+    _print_enrolment_code(registry, args.venue, args.kiosk)
+
+
+def _print_enrolment_code(registry: Registry, venue: str, kiosk: str) -> None:
+    """The code to type (or scan) at the kiosk: `sudo kiosk enroll CODE --registry URL`."""
+    import segno
+
+    from registry.core.common import iso_ms
+    from registry.core.enrolment import Enrolments
+
+    code, expires = Enrolments(registry.db, registry.keys).issue(venue, kiosk)
+    print(f"enrolment code for {venue}/{kiosk}: {code} (single use, until {iso_ms(expires)})")
+    print("on the kiosk: sudo /opt/qr-kiosk/venv/bin/kiosk enroll CODE --registry URL")
+    print("(enrolling gives the kiosk a new token: any token printed before stops working)")
+    # In the terminal too, for a phone held up to the screen; compact: two rows per line.
+    segno.make(code, error="m").terminal(compact=True)
+
+
+def cmd_kiosk_revoke(registry: Registry, args: argparse.Namespace) -> None:
+    registry.revoke_kiosk(args.venue, args.kiosk)
+    print(f"kiosk {args.venue}/{args.kiosk} revoked")
+
+
+def cmd_user_add(registry: Registry, args: argparse.Namespace) -> None:
+    token = registry.add_user(args.name, Role(args.role), args.venue)
+    print(f"{args.role} {args.name} token (shown once): {token}")
+
+
+def cmd_pass_issue(registry: Registry, args: argparse.Namespace) -> None:
+    text, pass_id = registry.issue_pass(
+        args.name, valid_for=args.valid_for, birth_year=args.birth_year, category=args.category
+    )
+    print(text)
+    print(f"pass id {pass_id}", file=sys.stderr)
+    if args.png:
+        import segno
+
+        segno.make(text, error="m").save(str(args.png), scale=8, border=4)
+
+
+def cmd_pass_revoke(registry: Registry, args: argparse.Namespace) -> None:
+    registry.revoke_pass(args.pass_id, args.reason)
+    print(f"pass {args.pass_id} revoked")
+
+
+def cmd_keys_rotate(registry: Registry, args: argparse.Namespace) -> None:
+    print(f"new signing key {registry.rotate_keys()}")
+
+
+def cmd_retention_purge(registry: Registry, args: argparse.Namespace) -> None:
+    print(json.dumps(registry.purge()))
+
+
+def cmd_status(registry: Registry, args: argparse.Namespace) -> None:
+    status = registry.status()
+    print(json.dumps(status, indent=2))
+    for alarm in status["alarms"]:
+        print(f"ALARM: {alarm}", file=sys.stderr)
+
+
+def cmd_keys_revoke(registry: Registry, args: argparse.Namespace) -> None:
+    new = registry.passes.revoke_key(args.kid)
+    print(f"issuer key {args.kid} distrusted; its passes fail once kiosks fetch the trust list")
+    if new:
+        print(f"new signing key {new}")
+
+
+def cmd_keys_list(registry: Registry, args: argparse.Namespace) -> None:
+    print(json.dumps(registry.passes.keys_info(), indent=2))
+
+
+def _officer() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def cmd_deny_add(registry: Registry, args: argparse.Namespace) -> None:
+    entry = registry.denials.deny_id(
+        _officer(), args.id_number, reason_code=args.reason, days=args.days, public=args.public
+    )
+    print(json.dumps(entry))
+
+
+def cmd_deny_list(registry: Registry, args: argparse.Namespace) -> None:
+    print(json.dumps(registry.denials.entries(), indent=2))
+
+
+def cmd_deny_lift(registry: Registry, args: argparse.Namespace) -> None:
+    from checkin_protocol.records import Subject
+
+    try:
+        subject = (
+            registry.keys.hasher()(args.subject)
+            if args.subject.isdigit()
+            else Subject.parse(args.subject)
+        )
+    except ValueError as exc:
+        raise SystemExit(f"kiosk-registry: {exc}") from None
+    registry.denials.lift(_officer(), subject)
+    print(f"{subject.masked()} lifted")
+
+
+def cmd_user_list(registry: Registry, args: argparse.Namespace) -> None:
+    print(json.dumps(registry.accounts.users(), indent=2))
+
+
+def cmd_user_disable(registry: Registry, args: argparse.Namespace) -> None:
+    registry.accounts.disable_user(args.name)
+    print(f"{args.name} disabled")
+
+
+def cmd_user_reset_token(registry: Registry, args: argparse.Namespace) -> None:
+    print(f"{args.name} token (shown once): {registry.accounts.reset_token(args.name)}")
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def _group(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str) -> Any:
+    return sub.add_parser(name).add_subparsers(dest=f"{name}_command", required=True)
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    handler: Handler,
+    help: str | None = None,
+) -> argparse.ArgumentParser:
+    c = sub.add_parser(name, help=help)
+    c.set_defaults(handler=handler)
+    return c
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,129 +235,116 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("init", help="create the database schema and keys; prints an admin token once")
-    c = sub.add_parser("serve", help="serve the HTTP API and pages")
+    _command(
+        sub, "init", cmd_init, "create the database schema and keys; prints an admin token once"
+    )
+    c = _command(sub, "serve", cmd_serve, "serve the HTTP API and pages")
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", type=int, default=8800)
-    sub.add_parser("openapi", help="print the OpenAPI document")
+    c.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="proxies whose X-Forwarded-For names the client (comma-separated, or '*')",
+    )
+    _command(sub, "status", cmd_status, "row counts, deny-list size against its budget, alarms")
+    _command(sub, "openapi", cmd_openapi, "print the OpenAPI document")
 
-    venue = sub.add_parser("venue").add_subparsers(dest="venue_command", required=True)
-    c = venue.add_parser("add")
+    venue = _group(sub, "venue")
+    c = _command(venue, "add", cmd_venue_add)
     c.add_argument("id")
     c.add_argument("--name", required=True)
     c.add_argument("--district", default="")
     c.add_argument("--province", default="")
     c.add_argument("--timezone", default="Asia/Ho_Chi_Minh", help="IANA zone; 'today' starts here")
 
-    kiosk = sub.add_parser("kiosk").add_subparsers(dest="kiosk_command", required=True)
-    c = kiosk.add_parser("add", help="register a kiosk; prints its token once")
+    kiosk = _group(sub, "kiosk")
+    c = _command(
+        kiosk, "add", cmd_kiosk_add, "register a kiosk; prints its token once and an enrolment code"
+    )
     c.add_argument("venue")
     c.add_argument("kiosk")
     c.add_argument("--token-file", type=Path, help="write the token here (mode 0600) instead")
-    c = kiosk.add_parser("revoke")
+    c = _command(
+        kiosk, "enrol-code", cmd_kiosk_enrol_code, "a new enrolment code (the older one stops)"
+    )
+    c.add_argument("venue")
+    c.add_argument("kiosk")
+    c = _command(kiosk, "revoke", cmd_kiosk_revoke)
     c.add_argument("venue")
     c.add_argument("kiosk")
 
-    user = sub.add_parser("user").add_subparsers(dest="user_command", required=True)
-    c = user.add_parser(
-        "add", help="an admin, venue controller or health officer; prints a token once"
+    user = _group(sub, "user")
+    c = _command(
+        user,
+        "add",
+        cmd_user_add,
+        "an admin, venue controller or health officer; prints a token once",
     )
     c.add_argument("name")
     c.add_argument("--role", choices=[r.value for r in Role if r is not Role.KIOSK], required=True)
     c.add_argument("--venue", action="append", default=[], help="a controller's venue (repeatable)")
+    _command(user, "list", cmd_user_list, "users (not kiosks), their roles, whether disabled")
+    c = _command(user, "disable", cmd_user_disable, "the user's token stops working at once")
+    c.add_argument("name")
+    c = _command(user, "reset-token", cmd_user_reset_token, "a new token; the old one stops")
+    c.add_argument("name")
 
-    pas = sub.add_parser("pass").add_subparsers(dest="pass_command", required=True)
-    c = pas.add_parser("issue")
+    pas = _group(sub, "pass")
+    c = _command(pas, "issue", cmd_pass_issue)
     c.add_argument("--name", required=True)
     c.add_argument("--birth-year", type=int)
     c.add_argument("--category")
     c.add_argument("--valid-for", type=_duration, default=30 * 86400)
     c.add_argument("--png", type=Path)
-    c = pas.add_parser("revoke")
+    c = _command(pas, "revoke", cmd_pass_revoke)
     c.add_argument("pass_id")
     c.add_argument("--reason", default="revoked")
 
-    keys = sub.add_parser("keys").add_subparsers(dest="keys_command", required=True)
-    keys.add_parser("rotate", help="new pass-signing key; old passes stay valid until they expire")
+    keys = _group(sub, "keys")
+    _command(
+        keys,
+        "rotate",
+        cmd_keys_rotate,
+        "new pass-signing key; the old one is trusted until the last pass it signed expires",
+    )
+    c = _command(keys, "revoke", cmd_keys_revoke, "distrust an issuer key at once (compromised)")
+    c.add_argument("kid")
+    _command(keys, "list", cmd_keys_list, "issuer keys: active, trusted, until when")
 
-    ret = sub.add_parser("retention").add_subparsers(dest="retention_command", required=True)
-    ret.add_parser("purge", help="delete records and declarations past the retention period")
+    deny = _group(sub, "deny")
+    c = _command(deny, "add", cmd_deny_add, "bar an ID number at every kiosk for a time (audited)")
+    c.add_argument("id_number")
+    c.add_argument("--days", type=int, help="default: REGISTRY_DENY_ID_DAYS (14)")
+    c.add_argument("--reason", default="health_order")
+    c.add_argument("--public", action="store_true", help="the kiosk may show the reason")
+    _command(deny, "list", cmd_deny_list, "deny entries in force")
+    c = _command(deny, "lift", cmd_deny_lift, "take an entry off at once (audited)")
+    c.add_argument("subject", help="pass:…/qid:…/idh:… or an ID number")
+
+    ret = _group(sub, "retention")
+    _command(
+        ret,
+        "purge",
+        cmd_retention_purge,
+        "delete what is past its retention (serve also does this every few minutes)",
+    )
     return p
-
-
-def _write_token(path: Path, token: str) -> None:
-    import os
-
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(token + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from registry.service import Registry, RegistryError
 
-    settings = Settings.load(args.data, args.db)
-    registry = Registry(settings)
+    # Whatever this command creates (database, keys, token files) is the owner's alone; the
+    # mask is put back after, for a caller running commands in-process.
+    umask = os.umask(0o077)
     try:
-        if args.command == "init":
-            registry.init()
-            print(f"registry ready in {settings.data_dir} ({registry.engine.dialect.name})")
-            print(f"list-signing public key for kiosks: {settings.keys_dir / 'lists.pub'}")
-            print(f"subject key to copy to kiosks: {settings.keys_dir / 'subject.key'}")
-            try:
-                token = registry.add_user("admin", Role.ADMIN)
-                print(f"admin token (shown once): {token}")
-            except RegistryError:
-                print("admin exists")
-        elif args.command == "serve":
-            import uvicorn
-
-            from registry.app import create_app
-
-            registry.init()
-            uvicorn.run(create_app(registry), host=args.host, port=args.port, log_level="warning")
-        elif args.command == "openapi":
-            from registry.app import create_app
-
-            print(json.dumps(create_app(registry).openapi(), indent=2, sort_keys=True))
-        elif args.command == "venue":
-            registry.add_venue(args.id, args.name, args.district, args.province, args.timezone)
-            print(f"venue {args.id} added")
-        elif args.command == "kiosk" and args.kiosk_command == "add":
-            token = registry.add_kiosk(args.venue, args.kiosk)
-            if args.token_file:
-                _write_token(args.token_file, token)
-                print(f"kiosk {args.venue}/{args.kiosk} added; token in {args.token_file}")
-            else:
-                print(f"kiosk {args.venue}/{args.kiosk} token (shown once): {token}")
-        elif args.command == "kiosk":
-            registry.revoke_kiosk(args.venue, args.kiosk)
-            print(f"kiosk {args.venue}/{args.kiosk} revoked")
-        elif args.command == "user":
-            token = registry.add_user(args.name, Role(args.role), args.venue)
-            print(f"{args.role} {args.name} token (shown once): {token}")
-        elif args.command == "pass" and args.pass_command == "issue":
-            text, pass_id = registry.issue_pass(
-                args.name,
-                valid_for=args.valid_for,
-                birth_year=args.birth_year,
-                category=args.category,
-            )
-            print(text)
-            print(f"pass id {pass_id}", file=sys.stderr)
-            if args.png:
-                import segno
-
-                segno.make(text, error="m").save(str(args.png), scale=8, border=4)
-        elif args.command == "pass":
-            registry.revoke_pass(args.pass_id, args.reason)
-            print(f"pass {args.pass_id} revoked")
-        elif args.command == "keys":
-            print(f"new signing key {registry.rotate_keys()}")
-        elif args.command == "retention":
-            print(json.dumps(registry.purge()))
-    except RegistryError as exc:
-        print(f"kiosk-registry: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        registry = Registry(Settings.load(args.data, args.db))
+        try:
+            args.handler(registry, args)
+        except RegistryError as exc:
+            print(f"kiosk-registry: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        os.umask(umask)

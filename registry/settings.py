@@ -7,17 +7,39 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DAY = 86400
+MIB = 1024 * 1024
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
 
 
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
-    retention_days: int = 21
+    retention_days: int = 21  # records, declarations, and passes past their validity
+    audit_retention_days: int = 365  # the audit log is evidence: kept longer
     list_validity: int = 7 * DAY  # a signed list is valid this long after it was served
     declaration_pass_validity: int = 7 * DAY
+    deny_id_days: int = 14  # a health officer's deny entry by ID number, unless told otherwise
     online_window: int = 180  # a kiosk is online if it sent a heartbeat this recently (s)
     max_batch: int = 1000
+    # A record further ahead of the registry than this, once clock-corrected, is refused.
+    max_future_ms: int = 10 * 60 * 1000
+    # The kiosks refuse a list document over 8 MiB; the deny list is held far below it: past
+    # this budget new declarations are refused (their deny entries would not fit) and status
+    # raises an alarm.
+    deny_list_budget: int = 2 * MIB
+    purge_interval: int = 600  # s between retention runs inside `serve`; 0: never
+    purge_batch: int = 500  # rows per delete: SQLite has one writer, uploads wait for each batch
+    purge_time_budget: int = 60  # s one retention run may take; the rest waits for the next
+    # Declarations: (burst, seconds to earn one back) per client address and per ID number.
+    declare_per_address: tuple[int, int] = (20, 180)
+    declare_per_id: tuple[int, int] = (3, 3600)
+    login_per_address: tuple[int, int] = (10, 60)
+    session_lifetime: int = 12 * 3600  # s a browser stays signed in
+    api_docs: bool = False  # /docs and /redoc load scripts from a CDN: off unless asked for
 
     @property
     def keys_dir(self) -> Path:
@@ -25,8 +47,17 @@ class Settings:
 
     @classmethod
     def load(cls, data_dir: Path | None = None, database_url: str | None = None) -> Settings:
-        """Flags first, then REGISTRY_DATA / REGISTRY_DB, then ./registry-data with SQLite."""
+        """Flags first, then REGISTRY_* variables, then ./registry-data with SQLite."""
         data = Path(data_dir or os.environ.get("REGISTRY_DATA", "registry-data")).resolve()
         url = database_url or os.environ.get("REGISTRY_DB") or f"sqlite:///{data / 'registry.db'}"
-        retention = int(os.environ.get("REGISTRY_RETENTION_DAYS", "21"))
-        return cls(data_dir=data, database_url=url, retention_days=retention)
+        return cls(
+            data_dir=data,
+            database_url=url,
+            retention_days=_env_int("REGISTRY_RETENTION_DAYS", 21),
+            audit_retention_days=_env_int("REGISTRY_AUDIT_RETENTION_DAYS", 365),
+            deny_id_days=_env_int("REGISTRY_DENY_ID_DAYS", 14),
+            max_future_ms=_env_int("REGISTRY_MAX_FUTURE_S", 600) * 1000,
+            deny_list_budget=_env_int("REGISTRY_DENY_LIST_BUDGET", 2 * MIB),
+            purge_interval=_env_int("REGISTRY_PURGE_INTERVAL", 600),
+            api_docs=os.environ.get("REGISTRY_API_DOCS", "") == "1",
+        )

@@ -9,14 +9,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # Every test that draws does so headless, through SDL's dummy video driver.
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["SDL_AUDIODRIVER"] = "dummy"
 
-from kiosk.passes.keys import PrivateKey, TrustStore, generate_key, write_public_key
-from kiosk.passes.privacy import mask_name
-from kiosk.passes.signed import issue_pass
+from checkin_protocol.keys import PrivateKey, TrustStore, generate_key, write_public_key
+from checkin_protocol.kp1 import issue_pass
+from checkin_protocol.privacy import mask_name
+
+# Generated inputs: enough in the suite to find a class of bug, many more on demand
+# (HYPOTHESIS_PROFILE=long ./dev test). No deadline: a loaded machine is not a failure.
+settings.register_profile("suite", max_examples=100, deadline=None)
+settings.register_profile("long", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 DAY = 86400
 
@@ -86,40 +93,55 @@ def write_config(venue_dir: Path) -> Callable[..., Path]:
 
 from collections.abc import Iterator  # noqa: E402
 
-from support.registry import RegistryServer, postgres_available, postgres_database  # noqa: E402
+from support.registry import (  # noqa: E402
+    RegistryServer,
+    SharedRegistries,
+    postgres_available,
+    reset_registry,
+)
 
 
-def _database(kind: str, folder: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / 'registry.db'}"
-        return
-    why = postgres_available()
-    if why:
-        pytest.skip(why)
-    with postgres_database() as url:
-        yield url
+@pytest.fixture(scope="session")
+def _registries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedRegistries]:
+    """One data folder, database and server per database kind, for the whole session."""
+    shared = SharedRegistries(tmp_path_factory.mktemp("registries"))
+    yield shared
+    shared.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def registry_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The same registry tests on the embedded default and on PostgreSQL."""
-    yield from _database(request.param, tmp_path)
+def registry_db(request: pytest.FixtureRequest, _registries: SharedRegistries) -> str:
+    """The same registry tests on the embedded default and on PostgreSQL: the database URL."""
+    if request.param == "postgresql":
+        why = postgres_available()
+        if why:
+            pytest.skip(why)
+    return _registries.get(request.param).url
 
 
 @pytest.fixture
-def registry(tmp_path: Path, registry_db: str) -> Iterator[object]:
+def registry(registry_db: str, _registries: SharedRegistries) -> Iterator[object]:
+    """The session's registry for this database kind, emptied and set up afresh: venue v1."""
     from registry.service import Registry
     from registry.settings import Settings
 
-    reg = Registry(Settings(data_dir=tmp_path / "registry", database_url=registry_db))
-    reg.init()
+    shared = _registries.by_url(registry_db)
+    reg = Registry(Settings(data_dir=shared.data, database_url=registry_db))
+    reset_registry(reg)
     reg.add_venue("v1", "Venue One", district="Hoàn Kiếm", province="Hà Nội")
     yield reg
     reg.engine.dispose()
 
 
 @pytest.fixture
-def server(registry: object) -> Iterator[RegistryServer]:
+def server(registry: object, _registries: SharedRegistries) -> RegistryServer:
+    """The session's server for this database kind (restarted if an earlier test stopped it)."""
+    return _registries.by_url(registry.settings.database_url).running_server()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def own_server(registry: object) -> Iterator[RegistryServer]:
+    """A server of this test's own on the same registry: to stop, kill and restart at will."""
     srv = RegistryServer(registry.settings.data_dir, registry.settings.database_url)  # type: ignore[attr-defined]
     srv.start()
     yield srv

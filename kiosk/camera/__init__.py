@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from kiosk.config import CameraConfig, OpenCVCameraConfig, Picamera2CameraConfig, ReplayCameraConfig
 
@@ -20,9 +21,20 @@ class EndOfStream(Exception):
 
 @dataclass(frozen=True)
 class Frame:
-    luma: np.ndarray  # H×W uint8, what the decoder reads
+    luma: npt.NDArray[np.uint8]  # H×W uint8, what the decoder reads
     seq: int  # capture sequence number, counting from 1 per capture thread
     captured_mono_ns: int  # time.monotonic_ns() when the frame was handed over
+    # The same instant at the sensor's full resolution (picamera2's main stream), where a code
+    # located but too small to read in `luma` is read again; None when `luma` is all there is.
+    full: npt.NDArray[np.uint8] | None = None
+
+
+@dataclass(frozen=True)
+class Shot:
+    """What a source that has two resolutions returns from `read`: both luma planes."""
+
+    luma: npt.NDArray[np.uint8]
+    full: npt.NDArray[np.uint8]
 
 
 class FrameSource(Protocol):
@@ -34,8 +46,9 @@ class FrameSource(Protocol):
         """Start the device; raises CameraError."""
         ...
 
-    def read(self, timeout: float) -> np.ndarray | None:
-        """The next frame's luma plane, or None if none came within `timeout` seconds.
+    def read(self, timeout: float) -> npt.NDArray[np.uint8] | Shot | None:
+        """The next frame's luma plane (or both planes, a Shot), or None if none came within
+        `timeout` seconds.
 
         Raises CameraError when the device fails, EndOfStream when a replay has ended.
         """
@@ -50,7 +63,7 @@ def build_source(cfg: CameraConfig) -> FrameSource:
     if isinstance(cfg, ReplayCameraConfig):
         from kiosk.camera.replay import ReplaySource
 
-        return ReplaySource(cfg.path, fps=cfg.fps, loop=cfg.loop)
+        return ReplaySource(cfg.path, fps=cfg.fps, loop=cfg.loop, pace=cfg.pace)
     if isinstance(cfg, OpenCVCameraConfig):
         from kiosk.camera.opencv import OpenCVSource
 

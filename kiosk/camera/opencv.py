@@ -6,6 +6,7 @@ import sys
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from kiosk.camera import CameraError
 
@@ -25,6 +26,9 @@ class OpenCVSource:
         backend = cv2.CAP_V4L2 if is_device and sys.platform == "linux" else cv2.CAP_ANY
         # Bounded open and read: a camera unplugged mid-read must not hang the capture thread.
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 2000]
+        # OpenCV's own warnings go straight to stderr, one per failed open, past our
+        # once-a-minute logging; the CameraError we raise says what failed.
+        cv2.setLogLevel(2)  # errors only (OpenCV has no named constant in Python)
         cap = cv2.VideoCapture(self._device, backend, params)
         if not cap.isOpened():
             cap.release()
@@ -36,15 +40,14 @@ class OpenCVSource:
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         self._cap = cap
 
-    def read(self, timeout: float) -> np.ndarray | None:
+    def read(self, timeout: float) -> npt.NDArray[np.uint8] | None:
         if self._cap is None:
             raise CameraError("camera is not open")
         ok, img = self._cap.read()
         if not ok or img is None:
             raise CameraError(f"{self._device}: read failed")
-        if img.ndim == 3:
-            return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-        return img
+        grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
+        return np.asarray(grey, dtype=np.uint8)
 
     def close(self) -> None:
         if self._cap is not None:

@@ -1,4 +1,4 @@
-"""Raspberry Pi cameras through picamera2; decodes the low-resolution stream's luma plane."""
+"""Raspberry Pi cameras through picamera2: lores luma to decode, main luma to re-read from."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.camera import CameraError
+from kiosk.camera import CameraError, Shot
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,10 @@ class Picamera2Source:
         try:
             cam = Picamera2(self._num)
             config = cam.create_video_configuration(
-                main={"size": self._main, "format": "XBGR8888"},
-                # YUV420 lores: the first `height` rows are the luma plane the decoder wants,
-                # so no colour conversion is done per frame.
+                # YUV420 both: the first `height` rows are the luma plane, so no colour
+                # conversion is done per frame. The decoder reads lores; main is where a code
+                # located there but too small to read is read again, from farther away.
+                main={"size": self._main, "format": "YUV420"},
                 lores={"size": self._lores, "format": "YUV420"},
                 controls={"FrameRate": self._fps},
                 buffer_count=4,
@@ -57,7 +58,7 @@ class Picamera2Source:
             raise CameraError(f"cannot start camera {self._num}: {exc}") from exc
         self._cam = cam
 
-    def read(self, timeout: float) -> np.ndarray | None:
+    def read(self, timeout: float) -> Shot | None:
         if self._cam is None:
             raise CameraError("camera is not open")
         try:
@@ -68,12 +69,18 @@ class Picamera2Source:
         except Exception as exc:
             raise CameraError(f"capture failed: {exc}") from exc
         try:
-            yuv = request.make_array("lores")
+            lores = request.make_array("lores")
+            main = request.make_array("main")
+            width, height = self._lores
+            full_w, full_h = self._main
+            # Copies: the request buffer goes back to libcamera; the decoder reads later.
+            # The main plane's copy (~1 MB) is the price of re-reading from it.
+            return Shot(
+                luma=np.ascontiguousarray(lores[:height, :width]),
+                full=np.ascontiguousarray(main[:full_h, :full_w]),
+            )
         finally:
             request.release()
-        width, height = self._lores
-        # Copy: the request buffer goes back to libcamera; the decoder reads later.
-        return np.ascontiguousarray(yuv[:height, :width])
 
     def close(self) -> None:
         if self._cam is not None:

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import segno
 
 
 def qr_image(
     text: str | bytes, *, module_px: int = 6, border: int = 4, error: str = "m"
-) -> np.ndarray:
+) -> npt.NDArray[np.uint8]:
     """The code as a uint8 image: 0 for dark modules, 255 for light, with its quiet zone."""
     qr = segno.make(text, error=error, micro=False)
     matrix = np.array([list(row) for row in qr.matrix], dtype=np.uint8)
@@ -34,7 +35,7 @@ class Pose:
     invert: bool = False  # dark mode: light modules on a dark screen
 
 
-def background(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def background(size: tuple[int, int], rng: np.random.Generator) -> npt.NDArray[np.float32]:
     w, h = size
     x = np.linspace(0, 1, w, dtype=np.float32)
     y = np.linspace(0, 1, h, dtype=np.float32)[:, None]
@@ -43,12 +44,12 @@ def background(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
 
 
 def frame(
-    code: np.ndarray | None,
+    code: npt.NDArray[np.uint8] | None,
     pose: Pose = Pose(),
     *,
     size: tuple[int, int] = (640, 480),
     seed: int = 0,
-) -> np.ndarray:
+) -> npt.NDArray[np.uint8]:
     """A greyscale camera frame, with `code` (from qr_image) held at `pose`, or none."""
     rng = np.random.default_rng(seed)
     w, h = size
@@ -72,13 +73,16 @@ def frame(
         dst = corners @ rot.T + np.array([cx, cy], np.float32)
         src_pts = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], np.float32)
         m = cv2.getPerspectiveTransform(src_pts, dst.astype(np.float32))
-        warped = cv2.warpPerspective(src, m, size, flags=cv2.INTER_LINEAR, borderValue=-1.0)
-        mask = cv2.warpPerspective(
-            np.ones_like(src), m, size, flags=cv2.INTER_NEAREST, borderValue=0.0
+        # A one-channel image takes the first of the four border values.
+        warped = cv2.warpPerspective(
+            src, m, size, flags=cv2.INTER_LINEAR, borderValue=(-1.0, -1.0, -1.0, -1.0)
         )
-        img = np.where(mask > 0, warped, img)
+        mask = cv2.warpPerspective(
+            np.ones_like(src), m, size, flags=cv2.INTER_NEAREST, borderValue=(0.0, 0.0, 0.0, 0.0)
+        )
+        img = np.where(mask > 0, warped, img).astype(np.float32)
     if pose.blur > 0:
-        img = cv2.GaussianBlur(img, (0, 0), pose.blur)
+        img = np.asarray(cv2.GaussianBlur(img, (0, 0), pose.blur), dtype=np.float32)
     if pose.noise > 0:
         img = img + rng.normal(0, pose.noise, img.shape).astype(np.float32)
     return np.clip(img, 0, 255).astype(np.uint8)

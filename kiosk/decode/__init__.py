@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from kiosk.config import DecoderConfig, PyzbarDecoderConfig, ZxingDecoderConfig
 
@@ -23,7 +24,7 @@ class Symbol:
 class Decoder(Protocol):
     name: str
 
-    def decode(self, luma: np.ndarray) -> list[Symbol]:
+    def decode(self, luma: npt.NDArray[np.uint8]) -> list[Symbol]:
         """Every QR code in an 8-bit greyscale image (H×W, C-contiguous).
 
         Codes found but not readable come back with `error` set, where the decoder says so.

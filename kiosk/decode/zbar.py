@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from kiosk.decode import DecoderUnavailable, Symbol
 
@@ -24,7 +25,7 @@ class ZbarDecoder:
                 "'apt-get install libzbar0' and 'pip install .[pyzbar]'"
             )
 
-    def _scan(self, luma: np.ndarray) -> list[Symbol]:
+    def _scan(self, luma: npt.NDArray[np.uint8]) -> list[Symbol]:
         out = []
         for r in pyzbar.decode(luma, symbols=[pyzbar.ZBarSymbol.QRCODE]):
             text = r.data.decode("utf-8", errors="replace")
@@ -32,7 +33,7 @@ class ZbarDecoder:
             out.append(Symbol(payload=bytes(r.data), text=text, corners=corners))
         return out
 
-    def decode(self, luma: np.ndarray) -> list[Symbol]:
+    def decode(self, luma: npt.NDArray[np.uint8]) -> list[Symbol]:
         found = self._scan(luma)
         if not found:
             # zbar has no inverted mode: a dark-mode (light on dark) code needs a second pass.

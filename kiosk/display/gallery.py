@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from checkin_protocol.reasons import Reason
 from kiosk.camera.scenes import Pose, frame, qr_image
 from kiosk.config import DisplayConfig
 from kiosk.display.messages import Language, Messages
@@ -23,7 +24,6 @@ from kiosk.display.views import (
     View,
 )
 from kiosk.policy.engine import Verdict
-from kiosk.policy.reasons import Reason
 
 RESOLUTIONS = [(800, 480), (1024, 600), (1920, 1080), (480, 800), (1080, 1920)]
 LANGUAGES: list[Language] = ["vi", "en", "both"]

@@ -12,6 +12,7 @@ from types import TracebackType
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from kiosk.config import DisplayConfig
 from kiosk.display.messages import Messages
@@ -60,9 +61,21 @@ def default_font_path() -> Path:
 class PreviewFrame:
     """The newest camera frame, and where a code was last seen in it."""
 
-    luma: np.ndarray
+    luma: npt.NDArray[np.uint8]
     corners: tuple[tuple[int, int], ...] = ()
     read: bool = False  # the code was decoded (green outline) or not (amber)
+    # The frame's capture sequence number: a frame already shown is neither scaled nor drawn
+    # again. None: a frame of unknown origin, scaled each time.
+    seq: int | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a frame drew: where each text went and at what size, in drawing order
+    (the view's first line first), for checks that nothing is cut off or too small."""
+
+    text_rects: tuple[pygame.Rect, ...]
+    font_sizes: tuple[int, ...]
 
 
 class Layout:
@@ -112,8 +125,15 @@ class Screen:
         self._base: pygame.Surface | None = None
         self._base_key: tuple[object, ...] | None = None
         self.layout = Layout(cfg.width, cfg.height)
-        self.text_rects: list[pygame.Rect] = []  # where the last drawing put text (tests)
-        self.font_sizes: list[int] = []
+        # Collected while drawing the base picture, returned by `render` with it.
+        self._text_rects: list[pygame.Rect] = []
+        self._font_sizes: list[int] = []
+        self._rendered = Rendered((), ())
+        # What the screen shows now, and the preview scaled for it: idle, the camera's frame
+        # changes at most at its own rate, and the screen is left alone between frames.
+        self._shown: tuple[object, ...] | None = None  # the preview frame drawn, and its outline
+        # The surface shares the bytes it is made from, which are kept with it.
+        self._scaled: tuple[int, pygame.Surface, bytes] | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -204,8 +224,8 @@ class Screen:
         image = font.render(text, True, color)
         rect = image.get_rect(midtop=(center_x, top))
         surf.blit(image, rect)
-        self.text_rects.append(rect)
-        self.font_sizes.append(size)
+        self._text_rects.append(rect)
+        self._font_sizes.append(size)
         return rect.bottom
 
     def _lines(
@@ -236,28 +256,45 @@ class Screen:
         left = [self._t.joined(f"direction.{status.direction}")]
         if status.occupancy is not None:
             left.append(self._t("status.inside", n=status.occupancy))
-        warn: list[str] = []  # most important first: the rest give way on narrow screens
+        # Most important first: the rest give way on narrow screens. Each is (text, shorter text
+        # for a narrow strip, where the catalogue has one).
+        warn: list[tuple[str, str]] = []
+        if status.clock_offset is not None:
+            warn.append(self._warning("status.clock_offset", n=status.clock_offset))
         if status.lists_stale:
-            warn.append(self._t("status.lists_stale"))
+            warn.append(self._warning("status.lists_stale"))
+        if status.reader_down:
+            warn.append(self._warning("status.reader_down"))
         if status.online is False:
-            warn.append(self._t("status.offline"))
+            warn.append(self._warning("status.offline"))
         if status.queued:
-            warn.append(self._t("status.waiting", n=status.queued))
+            warn.append(self._warning("status.waiting", n=status.queued))
         if status.muted:
-            warn.append(self._t("status.muted"))
+            warn.append(self._warning("status.muted"))
         clock = font.render(now.strftime("%H:%M"), True, WHITE)
         right = clock.get_rect(midright=(lay.w - pad, y))
         surf.blit(clock, right)
-        self.text_rects.append(right)
+        self._text_rects.append(right)
         x = pad
         room = right.left - pad
-        for text, color in [(" · ".join(left), WHITE), *((w, AMBER) for w in warn)]:
+        info = " · ".join(left)
+        if warn and (font.size(info)[0] + pad * 2 + font.size(warn[0][1])[0] > room - x):
+            info = left[0]  # the count gives way to the most important warning for staff
+        items = [((info, info), WHITE), *((w, AMBER) for w in warn)]
+        for (text, short), color in items:
             image = font.render(text, True, color)
+            if x + image.get_width() > room:
+                image = font.render(short, True, color)
             if x + image.get_width() > room:
                 break  # less important items give way on narrow screens
             rect = surf.blit(image, image.get_rect(midleft=(x, y)))
-            self.text_rects.append(rect)
+            self._text_rects.append(rect)
             x = rect.right + pad * 2
+
+    def _warning(self, key: str, **values: object) -> tuple[str, str]:
+        short = f"{key}.short"
+        text = self._t(key, **values)
+        return text, self._t(short, **values) if self._t.has(short) else text
 
     def _icon(
         self, surf: pygame.Surface, verdict: Verdict, center: tuple[int, int], r: int
@@ -288,13 +325,13 @@ class Screen:
         start = area.top if isinstance(view, IdleView) and self._cfg.preview else lay.body.top
         scale = 1.0
         for scale in (1.0, 0.86, 0.74, 0.62, 0.5):
-            self.text_rects, self.font_sizes = [], []
+            self._text_rects, self._font_sizes = [], []
             bottom = self._draw_view(surf, view, status, scale, 0)
             if bottom <= area.bottom:
                 break
         slack = area.bottom - bottom
         if slack > lay.margin * 2 and not isinstance(view, NoticeView):
-            self.text_rects, self.font_sizes = [], []
+            self._text_rects, self._font_sizes = [], []
             dy = slack // 2 - (lay.margin if start == lay.body.top else 0)
             self._draw_view(surf, view, status, scale, max(0, dy))
         self._strip(surf, status, now)
@@ -303,123 +340,154 @@ class Screen:
     def _draw_view(
         self, surf: pygame.Surface, view: View, status: StatusBar, s: float, dy: int
     ) -> int:
-        lay = self.layout
-        u = lay.unit * s
-        cx, w = lay.w // 2, lay.w - 2 * lay.margin
+        """Draw the view's body at scale `s`, `dy` lower; returns the y below its content."""
+        u = self.layout.unit * s
         if isinstance(view, IdleView):
-            surf.fill(IDLE_BG)
-            panel = (
-                lay.panel
-                if self._cfg.preview
-                else lay.body.inflate(-2 * lay.margin, -2 * lay.margin)
-            )
-            if self._cfg.preview:
-                pygame.draw.rect(surf, (0, 0, 0), lay.preview)
-            pcx, pw = panel.centerx, panel.w
-            y = panel.top + dy
-            y = self._line(surf, self._venue, int(u * 0.07), MUTED, pcx, y, pw) + int(u * 0.04)
-            y = self._lines(
-                surf, self._t.lines("idle.title"), int(u * 0.11), WHITE, pcx, y, pw
-            ) + int(u * 0.03)
-            y = self._lines(
-                surf, self._t.lines("idle.subtitle"), int(u * 0.05), MUTED, pcx, y, pw
-            ) + int(u * 0.03)
-            if view.hint:
-                lines = self._t.lines(view.hint)
-                box_top = y
-                inner = pygame.Rect(panel.left, box_top, pw, 10)
-                # Measure by drawing on a scratch surface, then draw the box and the text.
-                scratch = pygame.Surface((1, 1))
-                rects, sizes = list(self.text_rects), list(self.font_sizes)
-                end = self._lines(
-                    scratch,
-                    lines,
-                    int(u * 0.08),
-                    HINT_FG,
-                    pcx,
-                    box_top + int(u * 0.02),
-                    pw - 2 * lay.margin,
-                )
-                self.text_rects, self.font_sizes = rects, sizes
-                inner.h = end - box_top + int(u * 0.02)
-                pygame.draw.rect(surf, HINT_BG, inner, border_radius=max(4, int(u * 0.02)))
-                y = self._lines(
-                    surf,
-                    lines,
-                    int(u * 0.08),
-                    HINT_FG,
-                    pcx,
-                    box_top + int(u * 0.02),
-                    pw - 2 * lay.margin,
-                )
-                y += int(u * 0.02)
-            elif self._cfg.preview:
-                y = self._lines(surf, self._t.lines("idle.frame"), int(u * 0.05), MUTED, pcx, y, pw)
-            return y
+            return self._draw_idle(surf, view, status, u, dy)
         if isinstance(view, VerdictView):
-            passed = view.verdict is Verdict.PASS
-            surf.fill(PASS_BG if passed else FAIL_BG)
-            r = int(u * 0.13)
-            top = lay.body.top + lay.margin + dy
-            self._icon(surf, view.verdict, (cx, top + r), r)
-            y = top + 2 * r + int(u * 0.025)
-            if passed:
-                title = "pass.manual" if view.manual_reason else f"pass.{status.direction}"
-                y = self._lines(surf, self._t.lines(title), int(u * 0.14), WHITE, cx, y, w) + int(
-                    u * 0.02
-                )
-                if view.masked_name:
-                    y = self._line(surf, view.masked_name, int(u * 0.11), WHITE, cx, y, w) + int(
-                        u * 0.015
-                    )
-                details = []
-                if view.birth_year:
-                    details.append(self._t("pass.born", year=view.birth_year))
-                if view.category:
-                    key = f"category.{view.category}"
-                    details.append(self._t(key) if self._t.has(key) else view.category)
-                if view.manual_reason:
-                    key = f"manual.{view.manual_reason}"
-                    details.append(self._t(key) if self._t.has(key) else view.manual_reason)
-                elif not view.verified:
-                    details.append(self._t("pass.unverified"))
-                if details:
-                    y = self._line(surf, " · ".join(details), int(u * 0.065), WHITE, cx, y, w)
-                return y
+            return self._draw_verdict(surf, view, status, u, dy)
+        if isinstance(view, ErrorView):
+            return self._draw_error(surf, view, status, u, dy)
+        return self._draw_guard(surf, view, status, u, dy)
+
+    def _draw_idle(
+        self, surf: pygame.Surface, view: IdleView, status: StatusBar, u: float, dy: int
+    ) -> int:
+        """The waiting screen: venue, how to scan, and a hint when a code will not read."""
+        lay = self.layout
+        surf.fill(IDLE_BG)
+        panel = (
+            lay.panel if self._cfg.preview else lay.body.inflate(-2 * lay.margin, -2 * lay.margin)
+        )
+        if self._cfg.preview:
+            pygame.draw.rect(surf, (0, 0, 0), lay.preview)
+        pcx, pw = panel.centerx, panel.w
+        y = panel.top + dy
+        y = self._line(surf, self._venue, int(u * 0.07), MUTED, pcx, y, pw) + int(u * 0.04)
+        y = self._lines(surf, self._t.lines("idle.title"), int(u * 0.11), WHITE, pcx, y, pw) + int(
+            u * 0.03
+        )
+        y = self._lines(
+            surf, self._t.lines("idle.subtitle"), int(u * 0.05), MUTED, pcx, y, pw
+        ) + int(u * 0.03)
+        if view.hint:
+            lines = self._t.lines(view.hint)
+            box_top = y
+            inner = pygame.Rect(panel.left, box_top, pw, 10)
+            # Measure by drawing on a scratch surface, then draw the box and the text.
+            scratch = pygame.Surface((1, 1))
+            rects, sizes = list(self._text_rects), list(self._font_sizes)
+            end = self._lines(
+                scratch,
+                lines,
+                int(u * 0.08),
+                HINT_FG,
+                pcx,
+                box_top + int(u * 0.02),
+                pw - 2 * lay.margin,
+            )
+            self._text_rects, self._font_sizes = rects, sizes
+            inner.h = end - box_top + int(u * 0.02)
+            pygame.draw.rect(surf, HINT_BG, inner, border_radius=max(4, int(u * 0.02)))
             y = self._lines(
-                surf, self._t.lines("fail.title"), int(u * 0.13), WHITE, cx, y, w
-            ) + int(u * 0.02)
-            reason = view.reason
-            if reason is None or not reason.public:
-                # Reasons that reveal health status or a sanction are never shown publicly.
-                return self._lines(
-                    surf, self._t.lines("fail.see_staff"), int(u * 0.085), WHITE, cx, y, w
-                )
-            y = self._lines(
-                surf, self._t.lines(f"reason.{reason.value}"), int(u * 0.085), WHITE, cx, y, w
+                surf,
+                lines,
+                int(u * 0.08),
+                HINT_FG,
+                pcx,
+                box_top + int(u * 0.02),
+                pw - 2 * lay.margin,
             )
             y += int(u * 0.02)
+        elif self._cfg.preview:
+            y = self._lines(surf, self._t.lines("idle.frame"), int(u * 0.05), MUTED, pcx, y, pw)
+        return y
+
+    def _draw_verdict(
+        self, surf: pygame.Surface, view: VerdictView, status: StatusBar, u: float, dy: int
+    ) -> int:
+        """A verdict: the icon, then what it says."""
+        lay = self.layout
+        cx, w = lay.w // 2, lay.w - 2 * lay.margin
+        passed = view.verdict is Verdict.PASS
+        surf.fill(PASS_BG if passed else FAIL_BG)
+        r = int(u * 0.13)
+        top = lay.body.top + lay.margin + dy
+        self._icon(surf, view.verdict, (cx, top + r), r)
+        y = top + 2 * r + int(u * 0.025)
+        if passed:
+            return self._draw_pass(surf, view, status, u, y)
+        y = self._lines(surf, self._t.lines("fail.title"), int(u * 0.13), WHITE, cx, y, w) + int(
+            u * 0.02
+        )
+        reason = view.reason
+        if reason is None or not reason.public:
+            # Reasons that reveal health status or a sanction are never shown publicly.
             return self._lines(
-                surf, self._t.lines(f"hint.{reason.value}"), int(u * 0.06), WHITE, cx, y, w
+                surf, self._t.lines("fail.see_staff"), int(u * 0.085), WHITE, cx, y, w
             )
-        if isinstance(view, ErrorView):
-            surf.fill(ERROR_BG)
-            top = lay.body.top + lay.margin + dy
-            side = int(u * 0.2)
-            pygame.draw.polygon(
-                surf,
-                AMBER,
-                [(cx, top), (cx - side * 0.58, top + side), (cx + side * 0.58, top + side)],
-            )
-            pygame.draw.rect(
-                surf, ERROR_BG, (cx - side // 20, top + side * 0.3, side // 10, side * 0.4)
-            )
-            pygame.draw.circle(surf, ERROR_BG, (cx, int(top + side * 0.82)), max(2, side // 16))
-            y = top + side + int(u * 0.04)
-            y = self._lines(surf, self._t.lines(view.key), int(u * 0.11), AMBER, cx, y, w) + int(
-                u * 0.03
-            )
-            return self._lines(surf, self._t.lines("error.hint"), int(u * 0.07), WHITE, cx, y, w)
+        y = self._lines(
+            surf, self._t.lines(f"reason.{reason.value}"), int(u * 0.085), WHITE, cx, y, w
+        )
+        y += int(u * 0.02)
+        return self._lines(
+            surf, self._t.lines(f"hint.{reason.value}"), int(u * 0.06), WHITE, cx, y, w
+        )
+
+    def _draw_pass(
+        self, surf: pygame.Surface, view: VerdictView, status: StatusBar, u: float, y: int
+    ) -> int:
+        """A PASS's text, from `y` down: who, and what else the guard should know."""
+        cx, w = self.layout.w // 2, self.layout.w - 2 * self.layout.margin
+        title = "pass.manual" if view.manual_reason else f"pass.{status.direction}"
+        y = self._lines(surf, self._t.lines(title), int(u * 0.14), WHITE, cx, y, w) + int(u * 0.02)
+        if view.masked_name:
+            y = self._line(surf, view.masked_name, int(u * 0.11), WHITE, cx, y, w) + int(u * 0.015)
+        details = []
+        if view.birth_year:
+            details.append(self._t("pass.born", year=view.birth_year))
+        if view.category:
+            key = f"category.{view.category}"
+            details.append(self._t(key) if self._t.has(key) else view.category)
+        if view.manual_reason:
+            key = f"manual.{view.manual_reason}"
+            details.append(self._t(key) if self._t.has(key) else view.manual_reason)
+        elif not view.verified:
+            details.append(self._t("pass.unverified"))
+        if details:
+            y = self._line(surf, " · ".join(details), int(u * 0.065), WHITE, cx, y, w)
+        return y
+
+    def _draw_error(
+        self, surf: pygame.Surface, view: ErrorView, status: StatusBar, u: float, dy: int
+    ) -> int:
+        """Out of order, or cannot record: a warning sign and what to do."""
+        lay = self.layout
+        cx, w = lay.w // 2, lay.w - 2 * lay.margin
+        surf.fill(ERROR_BG)
+        top = lay.body.top + lay.margin + dy
+        side = int(u * 0.2)
+        pygame.draw.polygon(
+            surf,
+            AMBER,
+            [(cx, top), (cx - side * 0.58, top + side), (cx + side * 0.58, top + side)],
+        )
+        pygame.draw.rect(
+            surf, ERROR_BG, (cx - side // 20, top + side * 0.3, side // 10, side * 0.4)
+        )
+        pygame.draw.circle(surf, ERROR_BG, (cx, int(top + side * 0.82)), max(2, side // 16))
+        y = top + side + int(u * 0.04)
+        y = self._lines(surf, self._t.lines(view.key), int(u * 0.11), AMBER, cx, y, w) + int(
+            u * 0.03
+        )
+        return self._lines(surf, self._t.lines("error.hint"), int(u * 0.07), WHITE, cx, y, w)
+
+    def _draw_guard(
+        self, surf: pygame.Surface, view: View, status: StatusBar, u: float, dy: int
+    ) -> int:
+        """The guard's screens, on their own background."""
+        lay = self.layout
+        cx, w = lay.w // 2, lay.w - 2 * lay.margin
         surf.fill(GUARD_BG)
         y = lay.body.top + lay.margin + dy
         if isinstance(view, NoticeView):
@@ -469,32 +537,47 @@ class Screen:
                 surf, self._t.lines("guard.cancel"), int(u * 0.05), MUTED, cx, y + int(u * 0.02), w
             )
         if isinstance(view, HistoryView):
-            y = self._lines(
-                surf, self._t.lines("guard.history"), int(u * 0.07), WHITE, cx, y, w
-            ) + int(u * 0.02)
-            for row in view.rows:
-                text = f"{row.time}  {row.verdict}  {row.masked_name or '—'}  {row.reason}"
-                y = self._line(
-                    surf,
-                    text.strip(),
-                    int(u * 0.05),
-                    AMBER if row.verdict == "FAIL" else WHITE,
-                    cx,
-                    y,
-                    w,
-                )
-            return y
+            return self._draw_history(surf, view, u, y)
         raise AssertionError(f"unhandled view {view!r}")
+
+    def _draw_history(self, surf: pygame.Surface, view: HistoryView, u: float, y: int) -> int:
+        """The last decisions, for the guard."""
+        cx, w = self.layout.w // 2, self.layout.w - 2 * self.layout.margin
+        y = self._lines(surf, self._t.lines("guard.history"), int(u * 0.07), WHITE, cx, y, w) + int(
+            u * 0.02
+        )
+        for row in view.rows:
+            text = f"{row.time}  {row.verdict}  {row.masked_name or '—'}  {row.reason}"
+            y = self._line(
+                surf,
+                text.strip(),
+                int(u * 0.05),
+                AMBER if row.verdict == "FAIL" else WHITE,
+                cx,
+                y,
+                w,
+            )
+        return y
+
+    def _preview_image(self, preview: PreviewFrame) -> pygame.Surface:
+        """The frame scaled to the preview's box, once per frame."""
+        box = self.layout.preview
+        cached = self._scaled
+        if cached is not None and cached[0] == preview.seq and cached[1].get_size() == box.size:
+            return cached[1]
+        scaled = cv2.resize(preview.luma, (box.w, box.h), interpolation=cv2.INTER_AREA)
+        if self._cfg.mirror:
+            scaled = cv2.flip(scaled, 1)
+        data = cv2.cvtColor(scaled, cv2.COLOR_GRAY2RGB).tobytes()
+        image = pygame.image.frombuffer(data, (box.w, box.h), "RGB")
+        if preview.seq is not None:
+            self._scaled = (preview.seq, image, data)
+        return image
 
     def _draw_preview(self, preview: PreviewFrame) -> None:
         box = self.layout.preview
-        luma = preview.luma
-        h, w = luma.shape
-        scaled = cv2.resize(luma, (box.w, box.h), interpolation=cv2.INTER_AREA)
-        if self._cfg.mirror:
-            scaled = cv2.flip(scaled, 1)
-        rgb = cv2.cvtColor(scaled, cv2.COLOR_GRAY2RGB)
-        self.surface.blit(pygame.image.frombuffer(rgb.tobytes(), (box.w, box.h), "RGB"), box)
+        h, w = preview.luma.shape
+        self.surface.blit(self._preview_image(preview), box)
         # The aiming frame: corner brackets round the middle of the view.
         aim = box.inflate(-box.w * 0.3, -box.h * 0.2)
         arm, width = max(10, aim.w // 6), max(3, box.w // 120)
@@ -519,13 +602,23 @@ class Screen:
 
     def render(
         self, view: View, status: StatusBar, now: datetime, preview: PreviewFrame | None = None
-    ) -> None:
-        """Draw one frame: the view (cached until it, the status or the minute changes)."""
+    ) -> Rendered:
+        """Draw one frame: the view (cached until it, the status or the minute changes). Nothing
+        is drawn when nothing changed: the same view and status, and no new camera frame."""
         key = (view, status, now.strftime("%H:%M"), self.layout.w, self.layout.h, self._t.language)
-        if key != self._base_key or self._base is None:
-            self._base = self._draw_base(view, status, now)
+        live = isinstance(view, IdleView) and self._cfg.preview and preview is not None
+        shown = (preview.seq, preview.corners, preview.read) if live and preview else None
+        unknown_frame = live and preview is not None and preview.seq is None
+        base = self._base
+        if base is None or key != self._base_key:
+            base = self._base = self._draw_base(view, status, now)
             self._base_key = key
-        self.surface.blit(self._base, (0, 0))
-        if isinstance(view, IdleView) and self._cfg.preview and preview is not None:
+            self._rendered = Rendered(tuple(self._text_rects), tuple(self._font_sizes))
+        elif shown == self._shown and not unknown_frame:
+            return self._rendered
+        self._shown = shown
+        self.surface.blit(base, (0, 0))
+        if live and preview is not None:
             self._draw_preview(preview)
         pygame.display.flip()
+        return self._rendered

@@ -6,6 +6,7 @@ import logging
 from datetime import time as dtime
 
 import numpy as np
+import numpy.typing as npt
 
 from kiosk.config import SoundConfig
 from kiosk.policy.engine import Verdict
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 RATE = 22050
 
 
-def tone(freqs: list[tuple[float, float]], volume: float) -> np.ndarray:
+def tone(freqs: list[tuple[float, float]], volume: float) -> npt.NDArray[np.int16]:
     """Notes (Hz, seconds) one after another, 16-bit stereo, with 8 ms fades against clicks."""
     parts = []
     for freq, seconds in freqs:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from checkin_protocol.reasons import Reason
 from kiosk.policy.engine import Decision, Verdict
-from kiosk.policy.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class VerdictView:
 
 @dataclass(frozen=True)
 class ErrorView:
-    key: str  # "error.camera" or "error.storage"
+    key: str  # "error.camera", "error.storage" or "error.clock"
     detail: str = ""
 
 
@@ -46,6 +46,7 @@ class ErrorView:
 class GuardPinView:
     digits: int = 0
     wrong: bool = False
+    checking: bool = False  # entered, being checked: the dots stay until the answer
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,10 @@ class StatusBar:
     queued: int | None = None  # records waiting for the registry; None without a registry
     online: bool | None = None  # None without a registry
     lists_stale: bool = False
+    reader_down: bool = False  # a dedicated QR reader is unplugged or cannot be opened
     muted: bool = False
+    # The registry measured this clock off by more than display.max_clock_offset: seconds.
+    clock_offset: int | None = None
 
 
 class Presenter:

@@ -5,40 +5,41 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
-import threading
-from types import TracebackType
 from typing import Any
 
 import requests
 
 from kiosk.config import HookConfig
+from kiosk.logs import RepeatingLog
+from kiosk.service import Restart, Service
 
 log = logging.getLogger(__name__)
 
 
-class DecisionHook:
-    def __init__(self, cfg: HookConfig) -> None:
+class DecisionHook(Service):
+    """A crash here restarts the thread with backoff: a building notice is a convenience,
+    the door relay and the record are what count, so the kiosk keeps deciding."""
+
+    def __init__(self, cfg: HookConfig, *, restart: Restart | None = None) -> None:
+        super().__init__("hook", restart=restart or Restart(first=1.0, limit=60.0))
         self._cfg = cfg
+        self.stop_timeout = cfg.timeout + 1
         # Bounded: if the building system is down, old notices are dropped, not piled up.
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=100)
-        self._thread = threading.Thread(target=self._run, name="hook", daemon=True)
         self._session = requests.Session()
-        self._stopping = threading.Event()
         self.sent = 0
         self.dropped = 0
+        # A building system that is down fails every decision: a line a minute, with a count.
+        self._failures = RepeatingLog(log)
 
-    def __enter__(self) -> DecisionHook:
-        self._thread.start()
-        return self
+    def stop(self, timeout: float | None = None) -> bool:
+        stopped = super().stop(timeout)  # what is still queued is dropped: the kiosk is stopping
+        self._session.close()
+        return stopped
 
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._stopping.set()  # what is still queued is dropped: the kiosk is stopping
+    def wake(self) -> None:
         with contextlib.suppress(queue.Full):
             self._queue.put_nowait(None)
-        self._thread.join(self._cfg.timeout + 1)
-        self._session.close()
 
     def notify(self, event: dict[str, Any]) -> None:
         if event.get("verdict") not in self._cfg.on:
@@ -48,14 +49,21 @@ class DecisionHook:
         except queue.Full:
             self.dropped += 1
 
-    def _run(self) -> None:
-        while True:
-            event = self._queue.get()
-            if event is None or self._stopping.is_set():
-                return
+    def serve(self) -> None:
+        while not self.stopping:
             try:
-                resp = self._session.post(self._cfg.url, json=event, timeout=self._cfg.timeout)
-                resp.raise_for_status()
-                self.sent += 1
-            except requests.RequestException as exc:
-                log.warning("decision hook %s failed: %s", self._cfg.url, exc)
+                event = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if event is None or self.stopping:
+                return
+            self.post(event)
+
+    def post(self, event: dict[str, Any]) -> None:
+        try:
+            resp = self._session.post(self._cfg.url, json=event, timeout=self._cfg.timeout)
+            resp.raise_for_status()
+            self.sent += 1
+            self._failures.flush()  # working again: say how often it was not
+        except requests.RequestException as exc:
+            self._failures.warning("decision hook %s failed: %s", self._cfg.url, exc)

@@ -12,21 +12,22 @@ log = logging.getLogger(__name__)
 
 
 class DoorRelay:
-    def __init__(self, cfg: RelayConfig) -> None:
+    def __init__(self, cfg: RelayConfig, *, pin_factory: Any = None) -> None:
+        """`pin_factory`: gpiozero's pin factory (a MockFactory off the Pi); None for the
+        default, which gpiozero picks for the board it runs on."""
         self._cfg = cfg
+        self._pin_factory = pin_factory
         self._device: Any = None
 
     def __enter__(self) -> DoorRelay:
-        from gpiozero import Device, DigitalOutputDevice
+        from gpiozero import DigitalOutputDevice
 
-        if self._cfg.pin_factory == "mock":
-            from gpiozero.pins.mock import MockFactory
-
-            if not isinstance(Device.pin_factory, MockFactory):
-                Device.pin_factory = MockFactory()
         # initial_value=False: the door is closed whatever state the pin was left in.
         self._device = DigitalOutputDevice(
-            self._cfg.pin, active_high=self._cfg.active_high, initial_value=False
+            self._cfg.pin,
+            active_high=self._cfg.active_high,
+            initial_value=False,
+            pin_factory=self._pin_factory,
         )
         return self
 

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from checkin_protocol.keys import TrustStore
+from checkin_protocol.kp1 import PREFIX, PassRejected, verify_pass
+from checkin_protocol.reasons import Reason
+from checkin_protocol.records import Subject
 from kiosk.passes.errors import CodeRejected
 from kiosk.passes.identity import looks_like_cccd, looks_like_national, parse_cccd, parse_national
-from kiosk.passes.keys import TrustStore
-from kiosk.passes.model import CodeKind, PersonalCode
-from kiosk.passes.privacy import SubjectHasher
-from kiosk.passes.signed import PREFIX, verify_pass
-from kiosk.policy.reasons import Reason
+from kiosk.passes.model import CodeKind, IdNumber, PersonalCode
 
-__all__ = ["CodeKind", "CodeReader", "CodeRejected", "PersonalCode"]
+__all__ = [
+    "CodeKind",
+    "CodeReader",
+    "CodeRejected",
+    "IdNumber",
+    "PersonalCode",
+    "SealingKey",
+    "looks_personal",
+]
 
 # No personal code format here is longer than this; longer payloads are refused unread.
 MAX_PAYLOAD = 2000
+# `KP2:`, `KP10:`: a later version of our pass, refused as malformed rather than as foreign.
+_FUTURE_VERSION = re.compile(r"KP[0-9]{1,2}:")
 
 
 def payload_text(payload: bytes) -> str | None:
@@ -26,12 +40,43 @@ def payload_text(payload: bytes) -> str | None:
         return None
 
 
+def looks_personal(payload: bytes) -> bool:
+    """Whether a payload is shaped like one of our formats (no signature or date checked).
+
+    For a frame with several codes: a visitor's code (valid or not) should be decided before
+    a stray second code, such as a poster's URL or a symbol seen in the pass's own artwork.
+    """
+    if len(payload) > MAX_PAYLOAD:
+        return False
+    text = payload_text(payload)
+    if text is None:
+        return False
+    if text.startswith(PREFIX) or _FUTURE_VERSION.match(text):
+        return True
+    if "|" not in text:
+        return False
+    fields = text.rstrip("\r\n").split("|")
+    return looks_like_cccd(fields) or looks_like_national(fields)
+
+
+class SealingKey(Protocol):
+    """Where the registry's ID-sealing key is found (the signed deny list), if anywhere."""
+
+    def sealing_key(self) -> X25519PublicKey | None: ...
+
+
+class _NoRegistry:
+    def sealing_key(self) -> X25519PublicKey | None:
+        return None
+
+
 @dataclass(frozen=True)
 class CodeReader:
     """Dispatches a payload to its format, cheapest checks first."""
 
     trust: TrustStore
-    hasher: SubjectHasher
+    # Read at each scan: the key arrives (or changes) with the registry's deny list.
+    sealing: SealingKey = field(default_factory=_NoRegistry)
 
     def read(self, payload: bytes) -> PersonalCode:
         """Raises CodeRejected for anything that is not a usable personal code."""
@@ -43,12 +88,12 @@ class CodeReader:
         if text.startswith(PREFIX):
             try:
                 p = verify_pass(text, self.trust)
-            except CodeRejected as err:
+            except PassRejected as err:
                 raise CodeRejected(err.reason, err.detail, CodeKind.SIGNED_PASS) from None
             return PersonalCode(
                 kind=CodeKind.SIGNED_PASS,
                 verified=True,
-                subject="pass:" + p.pass_id.hex(),
+                subject=Subject.of_pass(p.pass_id),
                 masked_name=p.masked_name,
                 birth_year=p.birth_year,
                 category=p.category,
@@ -57,13 +102,13 @@ class CodeReader:
                 not_before=p.not_before,
                 declared_at=p.declared_at,
             )
-        if len(text) > 3 and text[:2] == "KP" and text[2].isdigit() and ":" in text[3:5]:
+        if _FUTURE_VERSION.match(text):
             raise CodeRejected(Reason.MALFORMED, "pass format version not supported")
         if "|" in text:
             fields = text.rstrip("\r\n").split("|")
             try:
                 if looks_like_cccd(fields):
-                    return parse_cccd(fields, self.hasher)
+                    return parse_cccd(fields, self.sealing.sealing_key())
                 if looks_like_national(fields):
                     return parse_national(fields)
             except CodeRejected as err:

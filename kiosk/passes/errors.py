@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from checkin_protocol.reasons import Reason
 from kiosk.passes.model import CodeKind
-from kiosk.policy.reasons import Reason
 
 
 class CodeRejected(Exception):

@@ -1,14 +1,38 @@
-"""The venue's local deny list: pass ids and subjects refused entry, each with a reason."""
+"""Deny lists: the venue's file and the registry's signed list, ID numbers never kept as such."""
 
 from __future__ import annotations
 
-import re
+import hashlib
+import hmac
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, model_validator
 
-from kiosk.passes.privacy import SubjectHasher
+from checkin_protocol.documents import ListDocument
+from checkin_protocol.privacy import normalize_id_number
+from checkin_protocol.records import SUBJECT_PATTERN, Subject, SubjectKind
+from checkin_protocol.sealing import IdKdf, public_key_from_text
 from kiosk.yamlfile import load_model
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _digits_as_text(value: Any) -> Any:
+    # An unquoted 123456789 is a YAML number; the loader keeps leading zeros as text, so
+    # turning a number back into text loses nothing.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Digits = Annotated[str | None, BeforeValidator(_digits_as_text)]
 
 
 class DenyEntry(BaseModel):
@@ -17,12 +41,15 @@ class DenyEntry(BaseModel):
     pass_id: str | None = Field(
         None, pattern=r"^[0-9a-fA-F]{32}$", description="A KP1 pass id (hex)."
     )
-    qid: str | None = Field(None, min_length=4, max_length=64, description="A national QR's QID.")
-    id_number: str | None = Field(
-        None, pattern=r"^\d{9,12}$", description="An ID number; hashed on load, never kept."
+    qid: Digits = Field(None, pattern=r"^[A-Za-z0-9_-]{4,64}$", description="A national QR's QID.")
+    id_number: Digits = Field(
+        None,
+        # [0-9], not \d: pydantic's regex engine counts other scripts' digits as \d.
+        pattern=r"^[0-9]{9,12}$",
+        description="An ID number; kept only as an HMAC under a per-run key in memory.",
     )
     subject: str | None = Field(
-        None, pattern=r"^(pass|qid|idh):[0-9A-Za-z_-]+$", description="A subject key as exported."
+        None, pattern=SUBJECT_PATTERN, description="A subject key as exported."
     )
     reason: str = Field(min_length=1, max_length=200, description="Why (staff only, never shown).")
 
@@ -38,37 +65,133 @@ class DenyFile(RootModel[list[DenyEntry]]):
     pass
 
 
-_HEX = re.compile(r"^[0-9a-f]+$")
+@dataclass(frozen=True)
+class Barred:
+    """What the kiosk may know of an entry: the public reason (or `denied`) and its end."""
+
+    reason: str
+    expires: int | None = None
+
+    def live(self, now: float | None) -> bool:
+        return self.expires is None or now is None or now < self.expires
+
+
+@dataclass(frozen=True)
+class RemoteDeny:
+    """The registry's deny list as installed: subjects, scrypt keys of ID numbers, and the
+    two ID parameters the signed document carries (the KDF and the registry's sealing key)."""
+
+    subjects: dict[Subject, Barred] = field(default_factory=dict)
+    ids: dict[str, Barred] = field(default_factory=dict)
+    kdf: IdKdf | None = None
+    seal_key: X25519PublicKey | None = None
+
+    @classmethod
+    def from_document(cls, doc: ListDocument) -> RemoteDeny:
+        """Entries that cannot be used are logged and skipped, as are bad ID parameters."""
+        kdf = _attribute(doc, "id_kdf", IdKdf.from_json)
+        seal = _attribute(doc, "seal_key", lambda v: public_key_from_text(str(v)))
+        subjects: dict[Subject, Barred] = {}
+        ids: dict[str, Barred] = {}
+        for e in doc.entries:
+            try:
+                barred = _barred(e)
+                if "id_key" in e:
+                    ids[str(e["id_key"])] = barred
+                else:
+                    subjects[Subject.parse(str(e["subject"]))] = barred
+            except (KeyError, ValueError, TypeError) as exc:
+                log.error("deny list entry unusable: %s", exc)
+        if ids and kdf is None:
+            log.error("deny list has %d ID entries but no usable id_kdf", len(ids))
+        return cls(subjects, ids, kdf, seal)
+
+
+def _attribute(doc: ListDocument, name: str, parse: Callable[[Any], T]) -> T | None:
+    """A document field parsed, or None (logged) if absent or unusable: one bad field must
+    not take the other, or the list's pass entries, with it."""
+    if name not in doc.attributes:
+        return None
+    try:
+        return parse(doc.attributes[name])
+    except ValueError as exc:
+        log.error("deny list %s unusable: %s", name, exc)
+        return None
+
+
+def _barred(entry: dict[str, Any]) -> Barred:
+    # A private entry carries no reason code (a kiosk only refuses, and a stolen kiosk must
+    # not learn who is a health risk); an old list's reason code is kept only if public.
+    public = entry.get("public") is True and "reason_code" in entry
+    reason = str(entry["reason_code"]) if public else "denied"
+    expires = entry.get("expires")
+    if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int)):
+        raise ValueError("expires is epoch seconds")
+    return Barred(reason, expires)
 
 
 class DenyList:
-    """Subject key → reason: the venue's own file, and the registry's deny list (swapped whole)."""
+    """Subject key → reason: the venue's own file, and the registry's deny list (swapped whole).
 
-    def __init__(self, entries: dict[str, str] | None = None) -> None:
+    The venue file's ID numbers are kept only as an HMAC under a key that lives in this
+    process's memory: nothing on disk can be checked against a guessed number (the file
+    itself is the venue's, written by its staff).
+    """
+
+    def __init__(
+        self, entries: dict[Subject, str] | None = None, id_numbers: dict[str, str] | None = None
+    ) -> None:
         self._entries = dict(entries or {})
-        self._remote: dict[str, str] = {}
+        self._pepper = os.urandom(32)
+        self._local_ids = {self._local_key(n): r for n, r in (id_numbers or {}).items()}
+        self._remote = RemoteDeny()
 
-    def set_remote(self, entries: dict[str, str]) -> None:
-        self._remote = dict(entries)
+    def _local_key(self, id_number: str) -> bytes:
+        number = normalize_id_number(id_number)
+        return hmac.new(self._pepper, number.encode(), hashlib.sha256).digest()
+
+    def set_remote(self, remote: RemoteDeny) -> None:
+        self._remote = remote
+
+    def sealing_key(self) -> X25519PublicKey | None:
+        return self._remote.seal_key
 
     @classmethod
-    def load(cls, path: Path, hasher: SubjectHasher) -> DenyList:
+    def load(cls, path: Path) -> DenyList:
         """Raises kiosk.yamlfile.ConfigError with FILE:LINE issues."""
-        entries: dict[str, str] = {}
+        entries: dict[Subject, str] = {}
+        ids: dict[str, str] = {}
         for e in load_model(path, DenyFile).root:
             if e.pass_id:
-                key = "pass:" + e.pass_id.lower()
+                entries[Subject(SubjectKind.PASS, e.pass_id.lower())] = e.reason
             elif e.qid:
-                key = "qid:" + e.qid
+                entries[Subject(SubjectKind.QID, e.qid)] = e.reason
             elif e.id_number:
-                key = hasher(e.id_number)
+                ids[e.id_number] = e.reason
             else:
-                key = str(e.subject)
-            entries[key] = e.reason
-        return cls(entries)
+                entries[Subject.parse(str(e.subject))] = e.reason
+        return cls(entries, ids)
 
-    def reason_for(self, subject: str) -> str | None:
-        return self._entries.get(subject) or self._remote.get(subject)
+    def reason_for(self, subject: Subject, now: float | None = None) -> str | None:
+        local = self._entries.get(subject)
+        if local is not None:
+            return local
+        barred = self._remote.subjects.get(subject)
+        return barred.reason if barred is not None and barred.live(now) else None
+
+    def reason_for_id(self, id_number: str, now: float | None = None) -> str | None:
+        """Whether an ID number is barred: one scrypt derivation, then set lookups."""
+        local = self._local_ids.get(self._local_key(id_number))
+        if local is not None:
+            return local
+        remote = self._remote
+        if remote.kdf is None or not remote.ids:
+            return None
+        barred = remote.ids.get(remote.kdf.derive(normalize_id_number(id_number)))
+        return barred.reason if barred is not None and barred.live(now) else None
 
     def __len__(self) -> int:
-        return len(self._entries.keys() | self._remote.keys())
+        remote = self._remote
+        return len(self._entries.keys() | remote.subjects.keys()) + len(
+            self._local_ids.keys() | remote.ids.keys()
+        )

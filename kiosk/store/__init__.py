@@ -4,42 +4,72 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
+import os
 import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, TypeVar
 
+from checkin_protocol.records import (
+    RECORD_FIELDS,
+    CheckinRecord,
+    CodeKind,
+    Direction,
+    ReadSource,
+    Subject,
+    Verdict,
+)
+from checkin_protocol.times import utc_iso
+from kiosk.logs import RepeatingLog
 from kiosk.store.schema import MIGRATIONS
+
+__all__ = ["NewRecord", "Record", "RecordStore", "StorageError", "utc_iso"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Errors that say the connection itself is unusable, not the statement: a file opened
+# read-only stays read-only on that handle after its mode is fixed, and an I/O error or a
+# replaced file leaves the handle pointing at what is gone. Only a new connection recovers.
+# (Busy and full are not here: they clear by themselves on the same connection.)
+_REOPEN = {
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CORRUPT,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_NOTADB,
+    sqlite3.SQLITE_PERM,
+    sqlite3.SQLITE_PROTOCOL,
+}
+
+
+class _Uncertain(Exception):
+    """COMMIT itself failed: the transaction may be on disk, so it is not run again."""
+
+
+def _needs_reopen(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _REOPEN  # the primary code, without extension
 
 
 class StorageError(Exception):
     """A record could not be written (disk full, database locked, I/O error)."""
 
 
-@dataclass(frozen=True)
-class Record:
-    id: str
-    seq: int
-    venue_id: str
-    kiosk_id: str
-    direction: str
-    code_kind: str
-    subject: str | None
-    masked_name: str | None
-    verified: bool
-    verdict: str
-    reason: str | None
-    manual: bool
-    created_utc: str
-    created_mono_ns: int
-    boot_id: str
-    sync_state: str
+class Record(CheckinRecord):
+    """A record as this kiosk keeps it: the wire record and where it stands with the registry."""
+
+    sync_state: Literal["pending", "synced", "rejected"] = "pending"
+
+    def wire(self) -> CheckinRecord:
+        """The record as uploaded: every protocol field, nothing local."""
+        return CheckinRecord.model_validate(self.model_dump(include=set(RECORD_FIELDS)))
 
 
 @dataclass(frozen=True)
@@ -48,22 +78,20 @@ class NewRecord:
 
     venue_id: str
     kiosk_id: str
-    direction: str
-    code_kind: str
-    subject: str | None
+    direction: Direction
+    code_kind: CodeKind
+    subject: Subject | None
     masked_name: str | None
     verified: bool
-    verdict: str
+    verdict: Verdict
     reason: str | None
     manual: bool = False
+    source: ReadSource = ReadSource.CAMERA
 
 
-_COLUMNS = ", ".join(Record.__dataclass_fields__)
-
-
-def utc_iso(epoch: float) -> str:
-    """Millisecond UTC timestamps that sort as text: `2026-11-22T01:02:03.456Z`."""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+# The SQLite columns of `records` that hold a Record; the schema's other columns are local.
+COLUMNS: tuple[str, ...] = (*RECORD_FIELDS, "sync_state")
+_COLUMNS = ", ".join(COLUMNS)
 
 
 def _boot_id() -> str:
@@ -75,10 +103,8 @@ def _boot_id() -> str:
 
 
 def _row(row: tuple[Any, ...]) -> Record:
-    values = dict(zip(Record.__dataclass_fields__, row, strict=True))
-    values["verified"] = bool(values["verified"])  # SQLite has no booleans
-    values["manual"] = bool(values["manual"])
-    return Record(**values)
+    # SQLite's 0/1 become booleans and the subject's text a Subject on validation.
+    return Record.model_validate(dict(zip(COLUMNS, row, strict=True)))
 
 
 class RecordStore:
@@ -91,6 +117,7 @@ class RecordStore:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._boot_id = _boot_id()
+        self._reopens = RepeatingLog(log)
 
     def __enter__(self) -> RecordStore:
         self.open()
@@ -108,6 +135,7 @@ class RecordStore:
     def _open(self) -> None:
         if self._db is not None:
             return
+        self._refuse_read_only()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(
@@ -125,6 +153,15 @@ class RecordStore:
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open {self.path}: {exc}") from exc
         self._db = db
+
+    def _refuse_read_only(self) -> None:
+        # SQLite opens a read-only file read-only without a word, and then creates the -wal
+        # and -shm files with the same read-only mode: fixing the database's mode would no
+        # longer be enough. So a read-only file is not opened at all; each write tries again,
+        # and the first one after the fix opens it for writing.
+        for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            if p.exists() and not os.access(p, os.W_OK):
+                raise StorageError(f"cannot open {self.path}: {p} is read-only")
 
     def close(self) -> None:
         with self._lock:
@@ -166,52 +203,88 @@ class RecordStore:
         if free < self._min_free:
             raise StorageError(f"disk nearly full: {free // (1024 * 1024)} MB free")
 
-    @contextlib.contextmanager
-    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT under the lock; any SQLite error becomes a StorageError."""
+    def _drop(self) -> None:
+        """Forget an unusable connection; the next call opens a new one."""
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+
+    def _run(self, what: str, op: Callable[[sqlite3.Connection], T]) -> T:
+        """`op` on the connection, under the lock; any SQLite error becomes a StorageError.
+
+        A database that could not be opened (or was dropped) is opened again here, so the
+        kiosk recovers by itself once the disk is back. After an error that leaves the handle
+        unusable (read-only, I/O, replaced file) the connection is dropped and `op` runs once
+        more on a new one: a file fixed by an admin is used at once, without a restart.
+        """
         with self._lock:
-            # A database that could not be opened at start (or was closed) is retried here,
-            # so the kiosk recovers by itself once the disk is back.
-            self._open()
-            db = self.db
-            try:
-                db.execute("BEGIN IMMEDIATE")
+            for attempt in (1, 2):
+                self._open()
                 try:
-                    yield db
-                    db.execute("COMMIT")
-                except BaseException:
-                    if db.in_transaction:
+                    return op(self.db)
+                except _Uncertain as exc:
+                    self._drop()  # the commit may or may not be on disk: never run it twice
+                    raise StorageError(f"cannot {what}: {exc.__cause__}") from exc.__cause__
+                except sqlite3.Error as exc:
+                    if not _needs_reopen(exc):
+                        raise StorageError(f"cannot {what}: {exc}") from exc
+                    self._reopens.warning("database %s unusable (%s); reopening", self.path, exc)
+                    self._drop()
+                    if attempt == 2:
+                        raise StorageError(f"cannot {what}: {exc}") from exc
+            raise AssertionError("unreachable")
+
+    def _transaction(self, what: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        """BEGIN IMMEDIATE … COMMIT around `work`; all of it or nothing is written."""
+
+        def run(db: sqlite3.Connection) -> T:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(db)
+            except BaseException:
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):  # never mask the first error
                         db.execute("ROLLBACK")
-                    raise
+                raise
+            try:
+                db.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise StorageError(f"cannot {what}: {exc}") from exc
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                raise _Uncertain from exc
+            return result
+
+        return self._run(what, run)
 
     def add(self, new: NewRecord, *, now: float, mono_ns: int) -> Record:
         """Commit one decision durably and return it. Raises StorageError; writes nothing then."""
-        record = Record(
-            str(uuid.uuid4()), 0, new.venue_id, new.kiosk_id, new.direction, new.code_kind,
-            new.subject, new.masked_name, new.verified, new.verdict, new.reason, new.manual,
-            utc_iso(now), mono_ns, self._boot_id, "pending",
-        )  # fmt: skip
+        # Not dataclasses.asdict: it would turn the Subject into a dict.
+        fields = {f.name: getattr(new, f.name) for f in dataclasses.fields(new)}
         self._check_space()
-        with self._transaction("write record") as db:
+
+        def write(db: sqlite3.Connection) -> Record:
             seq = db.execute(
                 "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value"
             ).fetchone()[0]
-            record = dataclasses.replace(record, seq=seq)
-            values = dataclasses.astuple(record)  # booleans are stored as 0/1 by sqlite3
+            record = Record(
+                id=str(uuid.uuid4()), seq=seq, created_utc=utc_iso(now), created_mono_ns=mono_ns,
+                boot_id=self._boot_id, **fields,
+            )  # fmt: skip
+            # Enums and the subject as their text; booleans are stored as 0/1 by sqlite3.
+            row = record.model_dump(mode="json")
+            values = tuple(row[c] for c in COLUMNS)
             db.execute(
                 f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})",  # noqa: S608
                 values,
             )
-        return record
+            return record
+
+        return self._transaction("write record", write)
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                return self.db.execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
-                raise StorageError(f"cannot read records: {exc}") from exc
+        return self._run("read records", lambda db: db.execute(sql, args).fetchall())
 
     def occupancy_since(self, start_utc: float) -> int:
         """Admitted entries minus admitted exits recorded here since `start_utc`."""
@@ -283,8 +356,7 @@ class RecordStore:
 
     def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """Run one statement for each row in one transaction."""
-        with self._transaction("write") as db:
-            db.executemany(sql, rows)
+        self._transaction("write", lambda db: db.executemany(sql, rows))
 
     def pending(self, limit: int) -> list[Record]:
         """The oldest records not yet acknowledged by the registry."""
@@ -351,15 +423,5 @@ class RecordStore:
         sql = "DELETE FROM records WHERE created_utc < ?"
         if require_synced:
             sql += " AND sync_state = 'synced'"
-        with self._lock:
-            try:
-                cur = self.db.execute(sql, (utc_iso(before_utc),))
-            except sqlite3.Error as exc:
-                raise StorageError(f"cannot purge records: {exc}") from exc
-            return cur.rowcount
-
-    @contextlib.contextmanager
-    def raw(self) -> Iterator[sqlite3.Connection]:
-        """The connection under the lock, for tests and maintenance."""
-        with self._lock:
-            yield self.db
+        args = (utc_iso(before_utc),)
+        return self._transaction("purge records", lambda db: db.execute(sql, args).rowcount)

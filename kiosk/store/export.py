@@ -6,9 +6,9 @@ import csv
 from collections.abc import Iterable
 from typing import TextIO
 
-from kiosk.store import Record
+from kiosk.store import COLUMNS, Record
 
-FIELDS = list(Record.__dataclass_fields__)
+FIELDS = list(COLUMNS)
 # A cell starting with one of these is run as a formula by Excel/LibreOffice
 # (CSV injection, OWASP); a leading apostrophe makes it text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")

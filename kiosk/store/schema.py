@@ -39,4 +39,8 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ],
+    [
+        # Dedicated readers: how each code was read (camera, serial, hid, manual).
+        "ALTER TABLE records ADD COLUMN source TEXT NOT NULL DEFAULT 'camera'",
+    ],
 ]

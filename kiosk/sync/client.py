@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import requests
+from pydantic import ValidationError
 
+from checkin_protocol.messages import (
+    HeartbeatRequest,
+    RecordResult,
+    ServerTime,
+    UploadRequest,
+    UploadResponse,
+)
+from checkin_protocol.records import CheckinRecord
+from checkin_protocol.times import parse_iso
 from kiosk import __version__
 
 
@@ -32,13 +40,6 @@ class BadResponse(SyncError):
     """An answer the kiosk cannot use (4xx other than the above, malformed JSON)."""
 
 
-@dataclass(frozen=True)
-class Ack:
-    id: str | None
-    status: str  # accepted | duplicate | rejected
-    reason: str | None
-
-
 def _retry_after(resp: requests.Response) -> float | None:
     value = resp.headers.get("Retry-After")
     if not value:
@@ -47,10 +48,6 @@ def _retry_after(resp: requests.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None  # an HTTP-date; the backoff applies instead
-
-
-def parse_time(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 class RegistryClient:
@@ -100,20 +97,18 @@ class RegistryClient:
             raise Unavailable(f"unreadable response: {exc}") from exc
 
     def push(
-        self, records: list[dict[str, Any]], clock_offset_ms: int | None
-    ) -> tuple[list[Ack], float]:
-        resp = self._request(
-            "POST", "/records", json={"clock_offset_ms": clock_offset_ms, "records": records}
-        )
-        body = self._json(resp)
+        self, records: list[CheckinRecord], clock_offset_ms: int | None
+    ) -> tuple[list[RecordResult], float]:
+        body = UploadRequest(clock_offset_ms=clock_offset_ms, records=records)
+        resp = self._request("POST", "/records", json=body.model_dump(mode="json"))
         try:
-            acks = [Ack(r.get("id"), r["status"], r.get("reason")) for r in body["results"]]
-            server = parse_time(body["server_time"])
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            answer = UploadResponse.model_validate(self._json(resp))
+            server = parse_iso(answer.server_time)
+        except (ValidationError, ValueError) as exc:
             raise BadResponse(f"unexpected upload response: {exc}") from exc
-        if len(acks) != len(records):
-            raise BadResponse(f"{len(acks)} results for {len(records)} records")
-        return acks, server
+        if len(answer.results) != len(records):
+            raise BadResponse(f"{len(answer.results)} results for {len(records)} records")
+        return answer.results, server
 
     def get_list(self, name: str, etag: str | None) -> tuple[str | None, str | None]:
         """(envelope, etag); envelope None when the registry says ours is current (304)."""
@@ -123,9 +118,9 @@ class RegistryClient:
             return None, etag
         return resp.text, resp.headers.get("ETag")
 
-    def heartbeat(self, data: dict[str, Any]) -> float:
-        body = self._json(self._request("POST", "/heartbeat", json=data))
+    def heartbeat(self, data: HeartbeatRequest) -> float:
+        body = self._json(self._request("POST", "/heartbeat", json=data.model_dump(mode="json")))
         try:
-            return parse_time(body["server_time"])
-        except (KeyError, TypeError, ValueError) as exc:
+            return parse_iso(ServerTime.model_validate(body).server_time)
+        except (ValidationError, ValueError) as exc:
             raise BadResponse(f"unexpected heartbeat response: {exc}") from exc

@@ -8,15 +8,25 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from kiosk.passes.keys import PublicKey, TrustStore
-from kiosk.policy.denylist import DenyList
+from checkin_protocol.documents import (
+    DENY_LIST,
+    TRUST_LIST,
+    DocumentError,
+    ListDocument,
+    verify_document,
+)
+from checkin_protocol.keys import PublicKey, TrustStore
+from kiosk.policy.denylist import DenyList, RemoteDeny
 from kiosk.store import RecordStore
-from kiosk.sync.documents import DENY_LIST, TRUST_LIST, DocumentError, ListDocument, verify_document
 
 log = logging.getLogger(__name__)
 
 # The URL path of each list under /api/v1/lists/.
 PATHS = {TRUST_LIST: "trust", DENY_LIST: "deny"}
+
+
+def _deny_entries(doc: ListDocument) -> RemoteDeny:
+    return RemoteDeny.from_document(doc)
 
 
 class ListState:
@@ -92,13 +102,7 @@ class ListState:
                 keys.append(key)
             self._trust.set_remote(keys)  # type: ignore[arg-type]
         else:
-            self._deny.set_remote(
-                {
-                    str(e["subject"]): str(e.get("reason_code", "denied"))
-                    for e in doc.entries
-                    if "subject" in e
-                }
-            )
+            self._deny.set_remote(_deny_entries(doc))
         with self._lock:
             self._docs[doc.type] = doc
             self._etags[doc.type] = etag

@@ -8,13 +8,15 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 
+from checkin_protocol.documents import DENY_LIST, TRUST_LIST, DocumentError
+from checkin_protocol.messages import HeartbeatRequest, RecordStatus
 from kiosk import __version__
 from kiosk.config import RegistryConfig
+from kiosk.logs import RepeatingLog
+from kiosk.service import Restart, Service
 from kiosk.store import RecordStore, StorageError, utc_iso
 from kiosk.sync.client import BadResponse, Refused, RegistryClient, SyncError, Unavailable
-from kiosk.sync.documents import DENY_LIST, TRUST_LIST, DocumentError
 from kiosk.sync.lists import PATHS, ListState
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,11 @@ class SyncState:
     last_ok: float | None = None
 
 
-class SyncWorker:
+class SyncWorker(Service):
+    """Registry errors are handled in `step` (offline, backoff). A crash (a bug, an
+    unexpected error) restarts the thread with backoff: records wait safely in the store,
+    so the kiosk keeps deciding rather than going out of order over an upload."""
+
     def __init__(
         self,
         store: RecordStore,
@@ -38,44 +44,41 @@ class SyncWorker:
         *,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        restart: Restart | None = None,
     ) -> None:
+        super().__init__("sync", restart=restart or Restart(first=2.0, limit=cfg.backoff_max))
+        self.stop_timeout = cfg.connect_timeout + cfg.read_timeout + 1
         self._store = store
         self._client = client
         self._lists = lists
         self._cfg = cfg
         self._clock = clock
         self._rng = rng or random.Random()
-        self._stop = threading.Event()
         self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
         self._failures = 0
         self._next_lists = 0.0
         self._next_heartbeat = 0.0
         self._state_lock = threading.Lock()
         self._state = SyncState()
+        # A registry down for a day fails every backoff: a line a minute, with the count.
+        self._failing = RepeatingLog(log)
         offset = store.get_meta("clock_offset_ms")
         self._offset_ms: int | None = int(offset) if offset is not None else None
 
     # ------------------------------------------------------------ lifecycle
 
-    def __enter__(self) -> SyncWorker:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(self._cfg.connect_timeout + self._cfg.read_timeout + 1)
+    def stop(self, timeout: float | None = None) -> bool:
+        stopped = super().stop(timeout)
         self.close()
+        return stopped
 
     def close(self) -> None:
         """Release the HTTP session (a one-shot `drain` calls this; the thread's exit does too)."""
         self._client.close()
 
     def wake(self) -> None:
-        """A new record is waiting: upload it now rather than at the next interval."""
+        """A new record is waiting: upload it now rather than at the next interval (and a
+        stop is seen at once)."""
         self._wake.set()
 
     @property
@@ -98,19 +101,14 @@ class SyncWorker:
         batch = self._store.pending(self._cfg.batch_size)
         if not batch:
             return 0
-        payload = []
-        for r in batch:
-            d = dataclasses.asdict(r)
-            d.pop("sync_state")
-            payload.append(d)
         sent = self._clock()
-        acks, server = self._client.push(payload, self._offset_ms)
+        acks, server = self._client.push([r.wire() for r in batch], self._offset_ms)
         self._note_offset(sent, self._clock(), server)
         synced, rejected = [], []
         for record, ack in zip(batch, acks, strict=True):
             if ack.id != record.id:
                 raise BadResponse(f"result for {ack.id} where {record.id} was sent")
-            if ack.status in ("accepted", "duplicate"):
+            if ack.status in (RecordStatus.ACCEPTED, RecordStatus.DUPLICATE):
                 synced.append(record.id)
             else:
                 rejected.append((record.id, ack.reason or "rejected"))
@@ -133,7 +131,7 @@ class SyncWorker:
                 self._lists.apply(name, envelope, etag, now)
             except DocumentError as exc:
                 # Keep the last good list; a tampered or rolled-back one is never installed.
-                log.error("%s from the registry refused: %s", name, exc)
+                self._failing.error("%s from the registry refused: %s", name, exc)
 
     def heartbeat(self) -> None:
         status = self._store.status()
@@ -141,14 +139,14 @@ class SyncWorker:
         last = status["last_decision"]
         sent = self._clock()
         server = self._client.heartbeat(
-            {
-                "version": __version__,
-                "queue_depth": status["queued"],
-                "last_decision": last["time"] if last else None,
-                "clock_offset_ms": self._offset_ms,
-                "trust_version": versions.get(TRUST_LIST),
-                "deny_version": versions.get(DENY_LIST),
-            }
+            HeartbeatRequest(
+                version=__version__,
+                queue_depth=status["queued"],
+                last_decision=last["time"] if last else None,
+                clock_offset_ms=self._offset_ms,
+                trust_version=versions.get(TRUST_LIST),
+                deny_version=versions.get(DENY_LIST),
+            )
         )
         self._note_offset(sent, self._clock(), server)
 
@@ -158,7 +156,7 @@ class SyncWorker:
         if now >= self._next_lists:
             self.refresh_lists()
             self._next_lists = now + self._cfg.list_refresh
-        while self.push_batch() >= self._cfg.batch_size and not self._stop.is_set():
+        while self.push_batch() >= self._cfg.batch_size and not self.stopping:
             pass
         if now >= self._next_heartbeat:
             self.heartbeat()
@@ -168,7 +166,7 @@ class SyncWorker:
         """Exponential with jitter (0.5–1.5×), capped; a Retry-After from the registry wins."""
         if retry_after is not None:
             return min(retry_after, self._cfg.backoff_max)
-        base = min(self._cfg.backoff_max, 1.0 * 2 ** min(self._failures - 1, 20))
+        base = min(self._cfg.backoff_max, 1.0 * 2.0 ** min(self._failures - 1, 20))
         return min(self._cfg.backoff_max, base * self._rng.uniform(0.5, 1.5))
 
     def step(self) -> float:
@@ -178,27 +176,27 @@ class SyncWorker:
         except Unavailable as exc:
             self._failures += 1
             delay = self.backoff(exc.retry_after)
-            if self._failures == 1 or self._failures % 10 == 0:
-                log.warning("registry unavailable (%s); retrying in %.1f s", exc, delay)
+            self._failing.warning("registry unavailable (%s); retrying in %.1f s", exc, delay)
             self._set_state(online=False, refused=False, message=str(exc))
             return delay
         except Refused as exc:
             self._failures += 1
-            log.error("registry refused this kiosk's token: %s; records are kept", exc)
+            self._failing.error("registry refused this kiosk's token: %s; records are kept", exc)
             self._set_state(online=False, refused=True, message="token refused")
             return self._cfg.backoff_max
         except (BadResponse, StorageError, SyncError) as exc:
             self._failures += 1
-            log.error("sync failed: %s", exc)
+            self._failing.error("sync failed: %s", exc)
             self._set_state(online=False, message=str(exc))
             return self.backoff()
         self._failures = 0
+        self._failing.flush()  # back online: how often it failed, and the next failure at once
         self._set_state(online=True, refused=False, message="ok", last_ok=self._clock())
         self._store.set_meta("last_sync_ok", utc_iso(self._clock()))
         return self._cfg.sync_interval
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    def serve(self) -> None:
+        while not self.stopping:
             delay = self.step()
             self._wake.wait(delay)
             self._wake.clear()
@@ -229,7 +227,7 @@ class SyncWorker:
             except Unavailable as exc:
                 self._failures += 1
                 delay = self.backoff(exc.retry_after)
-                log.warning("registry unavailable (%s); retrying in %.1f s", exc, delay)
+                self._failing.warning("registry unavailable (%s); retrying in %.1f s", exc, delay)
                 if time.monotonic() + delay > deadline:
                     return False
                 time.sleep(delay)

@@ -51,9 +51,10 @@ class Principal(Base):
 
 class Record(Base):
     __tablename__ = "records"
+    # Unique per kiosk, not globally: a kiosk's UUID cannot deny another kiosk's record.
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the kiosk's UUID
-    venue_id: Mapped[str] = mapped_column(String(64))
-    kiosk_id: Mapped[str] = mapped_column(String(64))
+    venue_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     direction: Mapped[str] = mapped_column(String(8))
     code_kind: Mapped[str] = mapped_column(String(16))
@@ -63,6 +64,8 @@ class Record(Base):
     verdict: Mapped[str] = mapped_column(String(4))
     reason: Mapped[str | None] = mapped_column(String(32))
     manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16), default="camera", server_default="camera")
+    # The kiosk's time corrected by the batch's clock offset; the kiosk's own is this minus it.
     created_ms: Mapped[int] = mapped_column(BigInteger)
     created_mono_ns: Mapped[int] = mapped_column(BigInteger)
     boot_id: Mapped[str] = mapped_column(String(64))
@@ -88,7 +91,13 @@ class DenyEntry(Base):
     reason_code: Mapped[str] = mapped_column(String(32))
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_ms: Mapped[int] = mapped_column(BigInteger)
-    expires_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # Every entry ends: a pass's when the pass would have expired, an ID number's when the
+    # health officer said. Expired entries leave the list and the table.
+    expires_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_by: Mapped[str | None] = mapped_column(String(100))  # None: the registry itself
+    # An ID entry's number sealed to the registry's own key (checkin_protocol.sealing): the
+    # deny list gives kiosks a scrypt key of it, salted anew for each list version.
+    sealed_id: Mapped[str | None] = mapped_column(String(80))
 
 
 class IssuerKey(Base):
@@ -107,8 +116,10 @@ class IssuedPass(Base):
     pass_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kid: Mapped[str] = mapped_column(ForeignKey("issuer_keys.kid"))
     issued_ms: Mapped[int] = mapped_column(BigInteger)
-    valid_until_ms: Mapped[int] = mapped_column(BigInteger)
+    valid_until_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     revoked_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # A declaration's pass: the keyed hash of the ID number, so a new one supersedes it.
+    id_hash: Mapped[str | None] = mapped_column(String(80), index=True)
 
 
 class Declaration(Base):
@@ -131,3 +142,14 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     params: Mapped[str] = mapped_column(Text)
     results: Mapped[int] = mapped_column(Integer)
+
+
+class WebSession(Base):
+    """A browser's sign-in: its own random secret (stored hashed), never the API token."""
+
+    __tablename__ = "web_sessions"
+    secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 hex
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))  # the forms' token for this session
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_ms: Mapped[int] = mapped_column(BigInteger, index=True)

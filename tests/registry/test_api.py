@@ -10,9 +10,9 @@ from pathlib import Path
 import requests
 from sqlalchemy import func, select
 
-from kiosk.passes.keys import TrustStore, load_public_key
-from kiosk.passes.signed import verify_pass
-from kiosk.sync.documents import DENY_LIST, TRUST_LIST, verify_document
+from checkin_protocol.documents import DENY_LIST, TRUST_LIST, verify_document
+from checkin_protocol.keys import TrustStore, load_public_key
+from checkin_protocol.kp1 import verify_pass
 from registry.auth import Role
 from registry.db.models import AuditEntry, Record
 from registry.service import Registry
@@ -128,9 +128,11 @@ def test_lists_are_signed_versioned_and_served_with_etags(
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     newer = verify_document(changed.text, key, expect_type=DENY_LIST, now=time.time())
     assert newer.version > doc.version
-    assert newer.entries == [
-        {"subject": f"pass:{pass_id}", "reason_code": "revoked", "public": False}
-    ]
+    # A private entry goes out without its reason code, with its end (epoch seconds).
+    [entry] = newer.entries
+    assert entry.keys() == {"subject", "public", "expires"} and isinstance(entry["expires"], int)
+    assert (entry["subject"], entry["public"]) == (f"pass:{pass_id}", False)
+    assert {"seal_key", "id_kdf"} <= newer.attributes.keys()
 
 
 def test_key_rotation_keeps_old_passes_valid(registry: Registry, server: RegistryServer) -> None:
@@ -186,8 +188,11 @@ def test_live_view_masks_and_counts(registry: Registry, server: RegistryServer) 
 def test_tracing_finds_contacts_and_is_audited(registry: Registry, server: RegistryServer) -> None:
     kiosk = registry.add_kiosk("v1", "k1")
     officer = registry.add_user("doc", Role.HEALTH_OFFICER)
-    t0 = 1_800_000_000
-    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))  # noqa: E731
+    t0 = int(time.time()) - 3 * 86400  # in the past: records from the future are refused
+
+    def iso(t: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
+
     case, near, far = "qid:CASE0001", "qid:NEAR0001", "qid:FAR00001"
     batch = [
         record(subject=case, created_utc=iso(t0)),
@@ -201,7 +206,7 @@ def test_tracing_finds_contacts_and_is_audited(registry: Registry, server: Regis
         f"{server.url}/api/v1/tracing",
         headers=auth(officer),
         timeout=10,
-        params={"subject": case, "window_minutes": 30, "since": iso(t0 - 86400)},
+        params={"subject": case, "window_minutes": "30", "since": iso(t0 - 86400)},
     )
     body = r.json()
     assert [v["venue_id"] for v in body["visits"]] == ["v1"]
@@ -230,7 +235,7 @@ def test_statistics(registry: Registry, server: RegistryServer) -> None:
     assert stats["kiosks"] == {"total": 1, "online": 0}
 
 
-def test_declaration_issues_a_pass_and_risk_goes_on_the_deny_list(
+def test_declaration_issues_a_pass_and_risk_bars_that_pass_only(
     registry: Registry, server: RegistryServer
 ) -> None:
     url = f"{server.url}/api/v1/declarations"
@@ -269,8 +274,11 @@ def test_declaration_issues_a_pass_and_risk_goes_on_the_deny_list(
     entries = json.loads(base64.urlsafe_b64decode(json.loads(deny)["payload"] + "=="))["entries"]
     subjects = {e["subject"]: e for e in entries}
     assert f"pass:{risky['pass_id']}" in subjects and f"pass:{ok['pass_id']}" not in subjects
-    assert registry.keys.hasher()("001090099999") in subjects
-    assert all(not e["public"] and e["reason_code"] == "health_risk" for e in entries)
+    # Anyone may declare with anyone's ID number: the risk never reaches the ID number.
+    assert str(registry.keys.hasher()("001090099999")) not in subjects
+    # Private, and without the reason: a kiosk's copy must not say who declared a risk.
+    assert all(not e["public"] and "reason_code" not in e for e in entries)
+    assert "health_risk" not in deny
     # The ID number itself is never stored.
     with registry.engine.connect() as c:
         dump = json.dumps(
@@ -294,7 +302,14 @@ def test_retention_purge(registry: Registry, server: RegistryServer) -> None:
         headers=auth(kiosk),
         timeout=10,
     )
-    assert registry.purge() == {"records": 1, "declarations": 0}
+    assert registry.purge() == {
+        "records": 1,
+        "declarations": 0,
+        "deny_entries": 0,
+        "issued_passes": 0,
+        "web_sessions": 0,
+        "audit_log": 0,
+    }
     with registry.session() as s:
         assert s.scalar(select(func.count()).select_from(Record)) == 1
 
@@ -317,7 +332,10 @@ def test_today_starts_at_the_venues_midnight(registry: Registry, server: Registr
     midnight = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    iso = lambda d: d.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
+
+    def iso(d: datetime) -> str:
+        return d.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
     # 00:00:01 local is 17:00:01 UTC the day before: it is today at the venue.
     batch = [record(created_utc=iso(midnight + timedelta(seconds=1))),
              record(created_utc=iso(midnight - timedelta(seconds=1)))]  # fmt: skip

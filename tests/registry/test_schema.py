@@ -37,3 +37,48 @@ def test_init_is_idempotent(registry: Registry) -> None:
     for name in keys:
         if name.endswith(".key"):
             assert (registry.settings.keys_dir / name).stat().st_mode & 0o777 == 0o600
+
+
+def test_the_records_table_is_the_record_model_plus_the_registrys_columns() -> None:
+    from checkin_protocol.records import CheckinRecord
+    from registry.core.ingest import _PG_ARRAYS
+    from registry.db.models import Record
+
+    columns = {c.name for c in Record.__table__.columns}
+    fields = set(CheckinRecord.model_fields)
+    assert columns == fields - {"created_utc"} | {"created_ms", "clock_offset_ms", "received_ms"}
+    assert list(_PG_ARRAYS) == [c.name for c in Record.__table__.columns]
+    assert _PG_ARRAYS["seq"] == "BIGINT" and _PG_ARRAYS["verified"] == "BOOLEAN"
+
+
+def test_a_record_row_fills_every_column() -> None:
+    from checkin_protocol.records import CheckinRecord
+    from registry.core.ingest import record_row
+    from registry.db.models import Record
+    from support.registry import make_record
+
+    sent = make_record(created_utc="2024-05-01T10:00:00.250Z")
+    row = record_row(CheckinRecord.model_validate(sent), -40, 1_714_557_600_999)
+    assert set(row) == {c.name for c in Record.__table__.columns}
+    # The kiosk's time corrected by its measured offset; the offset is kept beside it.
+    assert row["created_ms"] == 1_714_557_600_210 and row["clock_offset_ms"] == -40
+    assert row["subject"] == sent["subject"] and row["direction"] == "entry"
+
+
+def test_the_published_upload_types_every_record() -> None:
+    doc = json.loads((REPO / "registry" / "openapi.json").read_text(encoding="utf-8"))
+    body = doc["paths"]["/api/v1/records"]["post"]["requestBody"]["content"]["application/json"]
+    upload = doc["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert upload["properties"]["records"]["items"] == {
+        "$ref": "#/components/schemas/CheckinRecord"
+    }
+    record = doc["components"]["schemas"]["CheckinRecord"]
+    assert set(record["properties"]) == set(json.loads(json.dumps(record["required"]))) | {
+        "subject",
+        "masked_name",
+        "reason",
+        "manual",
+        "source",
+    }
+    results = doc["paths"]["/api/v1/records"]["post"]["responses"]["200"]["content"]
+    assert results["application/json"]["schema"] == {"$ref": "#/components/schemas/UploadResponse"}

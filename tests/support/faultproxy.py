@@ -41,6 +41,13 @@ def _status(message: bytes) -> int:
     return int(message.split(b" ", 2)[1])
 
 
+# Answers the proxy gives itself, without asking the registry.
+_CANNED = {
+    "http500": b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops",
+    "http429": b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n",
+}
+
+
 class FaultProxy:
     def __init__(self, upstream_port: int, hang_seconds: float = 2.0) -> None:
         self.upstream_port = upstream_port
@@ -91,44 +98,21 @@ class FaultProxy:
                 request, buf = got
                 mode = self.choose(request)
                 self.counts[mode] += 1
-                if mode == "refuse":
-                    return
-                if mode == "http500":
-                    client.sendall(
-                        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops"
-                    )
+                canned = _CANNED.get(mode)
+                if canned is not None:
+                    client.sendall(canned)
                     continue
-                if mode == "http429":
-                    client.sendall(
-                        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\n"
-                        b"Content-Length: 0\r\n\r\n"
-                    )
-                    continue
-                if mode == "hang":
-                    time.sleep(self.hang_seconds)
+                if mode in ("refuse", "hang"):
+                    if mode == "hang":
+                        time.sleep(self.hang_seconds)
                     return
                 if upstream is None:
                     upstream = socket.create_connection(
                         ("127.0.0.1", self.upstream_port), timeout=30
                     )
-                upstream.sendall(request)
-                answer = _read_message(upstream, b"")
-                if answer is None:
+                response = self._forward(upstream, request)
+                if response is None:
                     return
-                response = answer[0]
-                if self.rewrite is not None and _status(response) == 200:
-                    head, _, body = response.partition(b"\r\n\r\n")
-                    body = self.rewrite(body)
-                    lines = [
-                        ln
-                        for ln in head.split(b"\r\n")
-                        if not ln.lower().startswith(b"content-length")
-                    ]
-                    response = (
-                        b"\r\n".join([*lines, b"Content-Length: %d" % len(body)])
-                        + b"\r\n\r\n"
-                        + body
-                    )
                 if mode == "cut":
                     # The registry has handled the request; the kiosk never learns the answer.
                     client.sendall(response[: len(response) // 2])
@@ -140,3 +124,20 @@ class FaultProxy:
             client.close()
             if upstream is not None:
                 upstream.close()
+
+    def _forward(self, upstream: socket.socket, request: bytes) -> bytes | None:
+        upstream.sendall(request)
+        answer = _read_message(upstream, b"")
+        if answer is None:
+            return None
+        response = answer[0]
+        if self.rewrite is not None and _status(response) == 200:
+            head, _, body = response.partition(b"\r\n\r\n")
+            body = self.rewrite(body)
+            lines = [
+                ln for ln in head.split(b"\r\n") if not ln.lower().startswith(b"content-length")
+            ]
+            response = (
+                b"\r\n".join([*lines, b"Content-Length: %d" % len(body)]) + b"\r\n\r\n" + body
+            )
+        return response

@@ -1,4 +1,8 @@
-"""The real registry, run as a server process on loopback, with SQLite or PostgreSQL behind it."""
+"""The real registry, run as a server process on loopback, with SQLite or PostgreSQL behind it.
+
+One server per database kind serves a whole test session; `reset_registry` empties its
+database between tests, so each test starts from a freshly set-up registry.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,18 +79,26 @@ def postgres_database() -> Iterator[str]:
 class RegistryServer:
     """`kiosk-registry serve` in a child process; stop, kill and start it again at will."""
 
-    def __init__(self, data: Path, db_url: str) -> None:
+    def __init__(self, data: Path, db_url: str, env: dict[str, str] | None = None) -> None:
         self.data = data
         self.db_url = db_url
+        # REGISTRY_* settings for this server; the retention job is off unless a test asks:
+        # tests that store old records must not race a purge.
+        self.env = {"REGISTRY_PURGE_INTERVAL": "0", **(env or {})}
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        """Everything the server wrote to stderr."""
+        return self.data.parent / f"{self.data.name}-server-{self.port}.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
+    def _spawn(self, log: Any) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -99,12 +112,19 @@ class RegistryServer:
                 str(self.port),
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # A file, not a pipe nobody reads: a chatty server must never block on it, and
+            # tests read what it logged.
+            stderr=log,
+            env={**os.environ, **self.env},
         )
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:  # the child has its own copy of the descriptor
+            self.proc = self._spawn(log)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                err = self.log.read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"registry exited: {err}")
             try:
                 requests.get(self.url + "/", timeout=1)
@@ -112,6 +132,10 @@ class RegistryServer:
             except requests.ConnectionError:
                 time.sleep(0.05)
         raise RuntimeError("registry did not start")
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -122,3 +146,108 @@ class RegistryServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+@dataclass
+class SharedRegistry:
+    """One database kind's data folder, database and (once asked for) server, for a session."""
+
+    kind: str
+    data: Path
+    url: str
+    server: RegistryServer | None = field(default=None)
+
+    def running_server(self) -> RegistryServer:
+        """The session's server, started (again, if a test stopped or killed it)."""
+        if self.server is None:
+            self.server = RegistryServer(self.data, self.url)
+        if not self.server.running:
+            self.server.start()
+        return self.server
+
+
+class SharedRegistries:
+    """The session's registries by database kind, made on first use and removed at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._by_kind: dict[str, SharedRegistry] = {}
+        self._stack = ExitStack()
+
+    def get(self, kind: str) -> SharedRegistry:
+        if kind not in self._by_kind:
+            url = (
+                f"sqlite:///{self.folder / kind / 'registry.db'}"
+                if kind == "sqlite"
+                else self._stack.enter_context(postgres_database())
+            )
+            shared = SharedRegistry(kind, self.folder / kind, url)
+            self._by_kind[kind] = shared
+            self._stack.callback(_stop, shared)
+        return self._by_kind[kind]
+
+    def by_url(self, url: str) -> SharedRegistry:
+        return next(r for r in self._by_kind.values() if r.url == url)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _stop(shared: SharedRegistry) -> None:
+    if shared.server is not None:
+        shared.server.stop()
+
+
+def reset_registry(registry: Any) -> None:
+    """Empty every table but the list versions and the migration mark, then set up again.
+
+    List versions only ever go up, as in a real registry: a server that cached a signed list
+    must see a new version, never an old number with new content.
+    """
+    from sqlalchemy import update
+
+    from registry.db.models import Base, ListVersion
+
+    registry.init()  # the schema, on a database's first use
+    tables = [
+        t for t in reversed(Base.metadata.sorted_tables) if t.name != ListVersion.__tablename__
+    ]
+    with registry.engine.begin() as conn:
+        if registry.engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY")
+        else:
+            for t in tables:
+                conn.execute(t.delete())
+        conn.execute(update(ListVersion).values(version=ListVersion.version + 1))
+    for old in registry.settings.keys_dir.glob("issuer-*"):
+        old.unlink()  # their keys are gone from the database; init makes a new one
+    registry.init()
+
+
+def own_address() -> dict[str, str]:
+    """A client address of one's own, through the loopback proxy the server trusts: rate
+    limits met by one test do not spill into the next one on a shared server."""
+    n = uuid.uuid4().int
+    return {"X-Forwarded-For": f"10.{n % 250}.{n // 250 % 250}.{n // 62500 % 250 + 1}"}
+
+
+def form_token(session: requests.Session, url: str) -> str:
+    """The CSRF token of the form at `url` (its cookie lands in the session)."""
+    import re
+
+    page = session.get(url, timeout=10).text
+    found = re.search(r'name="csrf" value="([^"]*)"', page)
+    assert found, f"no CSRF token in {url}"
+    return found.group(1)
+
+
+def sign_in(session: requests.Session, base: str, token: str, next: str = "/") -> requests.Response:
+    """Sign in through the form, as a browser does."""
+    csrf = form_token(session, f"{base}/login")
+    return session.post(
+        f"{base}/login",
+        data={"token": token, "next": next, "csrf": csrf},
+        headers=own_address(),
+        allow_redirects=False,
+        timeout=10,
+    )

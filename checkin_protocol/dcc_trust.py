@@ -1,0 +1,237 @@
+"""Document Signer Certificates (DSCs) trusted to sign EU Digital COVID Certificates, by kid."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+Kind = Literal["v", "t", "r"]
+
+# The DCC key-usage OIDs, in both the spec's form and the variant with an extra ".0" that some
+# member states issued and the EU test data uses (both are honoured by the reference apps).
+_EKU_KIND: dict[str, Kind] = {}
+for _base in ("1.3.6.1.4.1.1847.2021.1", "1.3.6.1.4.1.0.1847.2021.1"):
+    _EKU_KIND[_base + ".1"] = "t"
+    _EKU_KIND[_base + ".2"] = "v"
+    _EKU_KIND[_base + ".3"] = "r"
+
+# A trust list from a gateway mirror is a few MB for all of Europe; more is not a trust list.
+MAX_TRUST_LIST = 64 * 1024 * 1024
+MAX_CERT_DER = 16 * 1024
+
+DscKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+
+
+class DccTrustError(ValueError):
+    """A certificate or trust list that cannot be trusted; the message says which and why."""
+
+
+class DscExpired(DccTrustError):
+    """A well-formed DSC past its notAfter: refused alone, skipped (and reported) in a list."""
+
+
+def dsc_kid(der: bytes) -> bytes:
+    """The DCC key id of a DSC: the first 8 bytes of SHA-256 of its DER encoding."""
+    return hashlib.sha256(der).digest()[:8]
+
+
+@dataclass(frozen=True)
+class Dsc:
+    kid: bytes
+    der: bytes
+    key: DscKey
+    not_before: int
+    not_after: int
+    # None when the DSC has none of the DCC key-usage OIDs: then it may sign every kind.
+    kinds: frozenset[Kind] | None
+    country: str | None
+
+    def valid_at(self, now: int) -> bool:
+        return self.not_before <= now <= self.not_after
+
+
+def _timestamp(value: dt.datetime) -> int:
+    # The *_utc accessors return aware datetimes, so timestamp() needs no local-time guess.
+    return int(value.timestamp())
+
+
+def _kinds(cert: x509.Certificate) -> frozenset[Kind] | None:
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    kinds = frozenset(_EKU_KIND[oid.dotted_string] for oid in eku if oid.dotted_string in _EKU_KIND)
+    return kinds or None
+
+
+def _country(cert: x509.Certificate) -> str | None:
+    names = cert.subject.get_attributes_for_oid(x509.NameOID.COUNTRY_NAME)
+    value = names[0].value if names else None
+    return value if isinstance(value, str) else None
+
+
+def _public_key(cert: x509.Certificate) -> DscKey:
+    key = cert.public_key()
+    # ES256 needs P-256; PS256 needs RSA, and below 2048 bits it is not a signature worth trusting.
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return key
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
+        return key
+    raise DccTrustError("the certificate's key is neither EC P-256 nor RSA of 2048 bits or more")
+
+
+def read_dsc(der: bytes, *, now: int, expected_kid: bytes | None = None) -> Dsc:
+    """Parse and check one DSC for import; refuses malformed, expired or mislabelled ones."""
+    if not isinstance(der, bytes) or not 0 < len(der) <= MAX_CERT_DER:
+        raise DccTrustError("the certificate is empty or too large")
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        not_before = _timestamp(cert.not_valid_before_utc)
+        not_after = _timestamp(cert.not_valid_after_utc)
+        kinds = _kinds(cert)
+    except (ValueError, TypeError) as exc:
+        raise DccTrustError(f"not a valid X.509 certificate ({exc})") from exc
+    kid = dsc_kid(der)
+    # A gateway names each DSC by kid; one that does not match its DER is refused rather than
+    # filed under a kid a verifier would never find (or under a kid of someone else's).
+    if expected_kid is not None and expected_kid != kid:
+        raise DccTrustError(f"listed kid {expected_kid.hex()} is not the certificate's {kid.hex()}")
+    if not_after < now:
+        when = dt.datetime.fromtimestamp(not_after, dt.UTC).isoformat()
+        raise DscExpired(f"certificate {kid.hex()} expired at {when}")
+    try:
+        key = _public_key(cert)
+    except DccTrustError as exc:
+        raise DccTrustError(f"certificate {kid.hex()}: {exc}") from exc
+    return Dsc(kid, der, key, not_before, not_after, kinds, _country(cert))
+
+
+def _b64(value: object, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise DccTrustError(f"{what} is not a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DccTrustError(f"{what} is not valid base64") from exc
+
+
+def _list_entries(document: Any) -> list[Any]:
+    # Gateway mirrors serve the DSC list either as a bare JSON list (the DGCG /trustList/DSC
+    # form) or wrapped as {"certificates": [...]} (national mirrors such as the German one).
+    if isinstance(document, dict) and isinstance(document.get("certificates"), list):
+        return list(document["certificates"])
+    if isinstance(document, list):
+        return document
+    raise DccTrustError('a trust list is a JSON list or an object with a "certificates" list')
+
+
+class DccTrust:
+    """The DSCs a verifier accepts, by kid. Several DSCs may share a kid (8 bytes can collide)."""
+
+    def __init__(self, dscs: Iterable[Dsc] = ()) -> None:
+        self._by_kid: dict[bytes, list[Dsc]] = {}
+        for dsc in dscs:
+            self._put(dsc)
+
+    def _put(self, dsc: Dsc) -> None:
+        same = self._by_kid.setdefault(dsc.kid, [])
+        if all(d.der != dsc.der for d in same):
+            same.append(dsc)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._by_kid.values())
+
+    def __iter__(self) -> Iterator[Dsc]:
+        for dscs in self._by_kid.values():
+            yield from dscs
+
+    def candidates(self, kid: bytes) -> tuple[Dsc, ...]:
+        return tuple(self._by_kid.get(kid, ()))
+
+    def add_der(self, der: bytes, *, now: int, expected_kid: bytes | None = None) -> Dsc:
+        dsc = read_dsc(der, now=now, expected_kid=expected_kid)
+        self._put(dsc)
+        return dsc
+
+    def add_certificate(self, cert: x509.Certificate, *, now: int) -> Dsc:
+        return self.add_der(cert.public_bytes(Encoding.DER), now=now)
+
+    def add_file(self, path: Path, *, now: int) -> list[Dsc]:
+        """A PEM file (one or more certificates) or a DER file."""
+        data = path.read_bytes()
+        if b"-----BEGIN CERTIFICATE-----" not in data:
+            try:
+                return [self.add_der(data, now=now)]
+            except DccTrustError as exc:
+                raise DccTrustError(f"{path}: {exc}") from exc
+        try:
+            certs = x509.load_pem_x509_certificates(data)
+        except ValueError as exc:
+            raise DccTrustError(f"{path}: not a valid PEM certificate file ({exc})") from exc
+        try:
+            return [self.add_certificate(c, now=now) for c in certs]
+        except DccTrustError as exc:
+            raise DccTrustError(f"{path}: {exc}") from exc
+
+    def add_path(self, path: Path, *, now: int) -> list[Dsc]:
+        """A certificate file, or every *.pem, *.crt, *.cer and *.der file in a folder."""
+        if not path.is_dir():
+            return self.add_file(path, now=now)
+        added: list[Dsc] = []
+        for item in sorted(path.iterdir()):
+            if item.suffix.lower() in {".pem", ".crt", ".cer", ".der"}:
+                added.extend(self.add_file(item, now=now))
+        return added
+
+    def add_trust_list(self, data: bytes | str, *, now: int) -> tuple[list[Dsc], list[str]]:
+        """The EU gateway's public DSC list as JSON: entries {kid, rawData | certificate}.
+
+        Returns the DSCs added and a message per expired one skipped (gateway lists keep
+        expired DSCs for a while). Any malformed entry refuses the whole list, with the entry
+        named, so that a half-imported list never passes for a complete one.
+        """
+        if len(data) > MAX_TRUST_LIST:
+            raise DccTrustError("trust list is too large")
+        try:
+            document = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DccTrustError(f"trust list is not valid JSON ({exc})") from exc
+        dscs: list[Dsc] = []
+        skipped: list[str] = []
+        for n, entry in enumerate(_list_entries(document)):
+            if not isinstance(entry, dict):
+                raise DccTrustError(f"trust list entry {n} is not an object")
+            raw = entry.get("rawData", entry.get("certificate"))
+            try:
+                der = _b64(raw, "rawData/certificate")
+                kid = _b64(entry["kid"], "kid") if "kid" in entry else None
+                dscs.append(read_dsc(der, now=now, expected_kid=kid))
+            except DscExpired as exc:
+                skipped.append(f"trust list entry {n}: {exc}")
+            except DccTrustError as exc:
+                raise DccTrustError(f"trust list entry {n}: {exc}") from exc
+        for dsc in dscs:
+            self._put(dsc)
+        return dscs, skipped
+
+
+__all__ = [
+    "DccTrust",
+    "DccTrustError",
+    "Dsc",
+    "DscExpired",
+    "Kind",
+    "dsc_kid",
+    "read_dsc",
+]

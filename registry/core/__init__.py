@@ -1,0 +1,1 @@
+"""The registry's services, one module per responsibility; `registry.service` wires them."""

@@ -1,0 +1,97 @@
+"""What every registry service shares: the database handle, the clock and the error it raises."""
+
+from __future__ import annotations
+
+import json
+import time
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.db import sessions
+from registry.db.models import AuditEntry, ListVersion
+
+
+class RegistryError(Exception):
+    """A request the registry refuses (unknown venue, duplicate name...)."""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_iso_ms(text: str) -> int:
+    """Epoch ms of an ISO time; ValueError for anything else (a time out of range included)."""
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return int(when.timestamp() * 1000)
+    except OverflowError:
+        raise ValueError("time out of range") from None
+
+
+class Database:
+    """One engine and its session factory, shared by the services of one registry."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.session: sessionmaker[Session] = sessions(engine)
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def insert(self) -> Callable[..., Any]:
+        """The dialect's INSERT, the one with ON CONFLICT."""
+        return postgresql.insert if self.is_postgresql else sqlite.insert
+
+
+def bump_list(s: Session, name: str) -> None:
+    """A signed list's content changed: the next document gets a new version."""
+    s.execute(
+        update(ListVersion).where(ListVersion.name == name).values(version=ListVersion.version + 1)
+    )
+
+
+def audit(s: Session, principal: str, action: str, params: dict[str, Any], results: int) -> None:
+    """One line of the audit log, in the caller's transaction: it stands or falls with the act."""
+    s.add(
+        AuditEntry(
+            at_ms=now_ms(),
+            principal=principal,
+            action=action,
+            params=json.dumps(params, ensure_ascii=False),
+            results=results,
+        )
+    )
+
+
+def text_problem(value: str) -> str | None:
+    """Why a text from outside cannot be stored, or None.
+
+    PostgreSQL refuses NUL in text and no database takes a lone surrogate as UTF-8: either
+    would fail the whole statement, so they are refused here with a reason. Other control
+    characters would reach screens and logs: refused too (tab excepted).
+    """
+    for ch in value:
+        cat = unicodedata.category(ch)
+        if cat == "Cs":
+            return "not valid Unicode (a lone surrogate)"
+        if cat == "Cc" and ch != "\t":
+            return f"control character U+{ord(ch):04X}"
+    return None
+
+
+def printable(value: str, limit: int = 100) -> str:
+    """Text from outside made safe to echo: cut short, unencodable and control characters '?'."""
+    return "".join("?" if text_problem(ch) else ch for ch in value[:limit])

@@ -1,0 +1,175 @@
+"""What kiosks send: record batches (validated one record at a time) and heartbeats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, Table, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from checkin_protocol.messages import HeartbeatRequest, RecordStatus
+from checkin_protocol.records import CheckinRecord, Subject
+from registry.auth import Caller
+from registry.core.common import (
+    Database,
+    RegistryError,
+    now_ms,
+    parse_iso_ms,
+    printable,
+    text_problem,
+)
+from registry.db.models import Kiosk, Record
+
+# The columns the registry adds to a record: its kiosk time as a number, and the two clocks.
+REGISTRY_COLUMNS = ("created_ms", "clock_offset_ms", "received_ms")
+# Fields stored as sent; created_utc is stored as created_ms, a number to range-scan.
+STORED_FIELDS = tuple(f for f in CheckinRecord.model_fields if f != "created_utc")
+
+_RECORDS = Record.__table__
+assert isinstance(_RECORDS, Table)  # a mapped class's table, for the type checker
+# PostgreSQL: one array per column, typed as the column is (VARCHAR(36)[], BIGINT[]...).
+_PG_ARRAYS = {
+    c.name: c.type.compile(dialect=postgresql.dialect())  # type: ignore[no-untyped-call]
+    for c in _RECORDS.columns
+}
+_PG_INSERT = text(
+    f"INSERT INTO {_RECORDS.name} ({', '.join(_PG_ARRAYS)}) SELECT * FROM unnest("  # noqa: S608 (from the ORM table)
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _PG_ARRAYS.items())
+    + ") ON CONFLICT (id, venue_id, kiosk_id) DO NOTHING RETURNING id"
+)
+_SQLITE_INSERT = (
+    sqlite.insert(Record)
+    .on_conflict_do_nothing(index_elements=["id", "venue_id", "kiosk_id"])
+    .returning(Record.id)
+)
+# Free text in a record: checked for what no database (or screen) should take.
+TEXT_FIELDS = ("masked_name", "boot_id")
+
+
+@dataclass(frozen=True)
+class Result:
+    id: str | None
+    status: RecordStatus
+    reason: str | None = None
+
+
+def record_row(record: CheckinRecord, clock_offset_ms: int | None, received: int) -> dict[str, Any]:
+    """The `records` row for a record: its fields as JSON values, plus the registry's columns.
+
+    `created_ms` is the kiosk's time corrected by the batch's measured offset (registry time
+    minus kiosk time); the kiosk's own time is `created_ms - clock_offset_ms`.
+    """
+    row = record.model_dump(mode="json", include=set(STORED_FIELDS))
+    row.update(
+        created_ms=parse_iso_ms(record.created_utc) + (clock_offset_ms or 0),
+        clock_offset_ms=clock_offset_ms,
+        received_ms=received,
+    )
+    return row
+
+
+def _rejected(raw: object, exc: ValidationError) -> Result:
+    rid = raw.get("id") if isinstance(raw, dict) else None
+    # The id is echoed only if it could be one: the answer must not carry a megabyte or a
+    # lone surrogate (which would fail to encode) back.
+    if not (isinstance(rid, str) and len(rid) <= 36 and text_problem(rid) is None):
+        rid = None
+    err = exc.errors(include_url=False)[0]
+    where = printable(".".join(str(p) for p in err["loc"]))
+    return Result(rid, RecordStatus.REJECTED, f"{where}: {err['msg']}"[:300])
+
+
+def _refusal(record: CheckinRecord, row: dict[str, Any], max_future_ms: int) -> str | None:
+    """Why a valid record is refused all the same, or None."""
+    for name in TEXT_FIELDS:
+        value = getattr(record, name)
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem:
+            return f"{name}: {problem}"
+    ahead = row["created_ms"] - row["received_ms"]
+    if ahead > max_future_ms:
+        # A record from the future would count as "today" every day and never be purged.
+        return f"created_utc: {ahead // 1000} s in the future after clock correction"
+    return None
+
+
+class Ingest:
+    def __init__(
+        self,
+        db: Database,
+        max_future_ms: int,
+        subjects: Callable[[Subject], Subject] | None = None,
+    ) -> None:
+        self.db = db
+        self.max_future_ms = max_future_ms
+        # How a subject is stored: a sealed ID number becomes the registry's own `idh:`.
+        self.subjects = subjects
+
+    def ingest(
+        self, caller: Caller, records: Sequence[object], clock_offset_ms: int | None
+    ) -> list[Result]:
+        """Store a batch; idempotent by record id. Returns one result per record, in order."""
+        results: list[Result | None] = []
+        rows: list[dict[str, Any]] = []
+        positions: dict[str, int] = {}
+        received = now_ms()
+        for raw in records:
+            try:
+                r = CheckinRecord.model_validate(raw)
+            except ValidationError as exc:
+                results.append(_rejected(raw, exc))
+                continue
+            if (r.venue_id, r.kiosk_id) != (caller.kiosk_venue, caller.kiosk_id):
+                results.append(Result(r.id, RecordStatus.REJECTED, "record is not from this kiosk"))
+                continue
+            if r.id in positions:
+                results.append(Result(r.id, RecordStatus.DUPLICATE))
+                continue
+            if r.subject is not None and self.subjects is not None:
+                r = r.model_copy(update={"subject": self.subjects(r.subject)})
+            row = record_row(r, clock_offset_ms, received)
+            why = _refusal(r, row, self.max_future_ms)
+            if why:
+                results.append(Result(r.id, RecordStatus.REJECTED, why))
+                continue
+            positions[r.id] = len(results)
+            results.append(None)
+            rows.append(row)
+        inserted: set[str] = set()
+        if rows:
+            with self.db.engine.begin() as conn:
+                inserted = set(self._insert(conn, rows))
+        for rid, pos in positions.items():
+            status = RecordStatus.ACCEPTED if rid in inserted else RecordStatus.DUPLICATE
+            results[pos] = Result(rid, status)
+        return [r for r in results if r is not None]
+
+    def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
+        """Insert what is new, skip ids already there; returns the ids inserted."""
+        if self.db.is_postgresql:
+            # One statement with one array per column: a multi-row VALUES list of 1000 rows
+            # has 17,000 placeholders, and parsing those costs psycopg more than the insert.
+            params = {name: [row[name] for row in rows] for name in _PG_ARRAYS}
+            return list(conn.execute(_PG_INSERT, params).scalars())
+        return list(conn.execute(_SQLITE_INSERT, rows).scalars())
+
+    def heartbeat(self, caller: Caller, beat: HeartbeatRequest) -> None:
+        for name in ("version", "last_decision"):
+            value = getattr(beat, name)
+            problem = text_problem(value) if isinstance(value, str) else None
+            if problem:
+                raise RegistryError(f"{name}: {problem}")
+        with self.db.session.begin() as s:
+            k = s.get(Kiosk, (caller.kiosk_venue, caller.kiosk_id))
+            if k is None:
+                raise RegistryError("kiosk not registered")
+            k.last_seen_ms = now_ms()
+            k.version = beat.version or None
+            k.queue_depth = beat.queue_depth
+            k.last_decision = beat.last_decision
+            k.clock_offset_ms = beat.clock_offset_ms
+            k.trust_version = beat.trust_version
+            k.deny_version = beat.deny_version

@@ -1,0 +1,162 @@
+"""Read-only queries behind the web pages: what a page shows and the JSON API does not carry
+(refusal reasons, a day's history by the venue's own calendar, kiosks across venues).
+
+Nothing here writes: tracing (which must be audited) goes through the facade's trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from checkin_protocol.records import mask_subject
+from registry.core.common import Database, now_ms
+from registry.core.views import day_counts
+from registry.db.models import DenyEntry, IssuerKey, Kiosk, ListVersion, Record, Venue
+
+
+@dataclass(frozen=True)
+class VenueRow:
+    id: str
+    name: str
+    district: str
+    province: str
+    timezone: str
+
+
+def _venue_row(v: Venue) -> VenueRow:
+    return VenueRow(v.id, v.name, v.district, v.province, v.timezone)
+
+
+def day_bounds(day: date, tz: str) -> tuple[int, int]:
+    """[start, end) of a calendar day at the venue, in epoch ms (DST-safe: two midnights)."""
+    zone = ZoneInfo(tz)
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def today_at(tz: str, at_ms: int | None = None) -> date:
+    return datetime.fromtimestamp((at_ms or now_ms()) / 1000, ZoneInfo(tz)).date()
+
+
+def record_row(r: Record) -> dict[str, Any]:
+    return {
+        "time_ms": r.created_ms,
+        "kiosk_id": r.kiosk_id,
+        "direction": r.direction,
+        "verdict": r.verdict,
+        "reason": r.reason,
+        "manual": r.manual,
+        "masked_name": r.masked_name or "",
+        "subject": mask_subject(r.subject) or "",
+    }
+
+
+class PageData:
+    def __init__(self, db: Database, online_window_s: int) -> None:
+        self.db = db
+        self.online_window_ms = online_window_s * 1000
+
+    def venues(self, ids: frozenset[str] | None = None) -> list[VenueRow]:
+        """All venues, or those among `ids` (a controller's), by name."""
+        q = select(Venue).order_by(Venue.name)
+        if ids is not None:
+            q = q.where(Venue.id.in_(sorted(ids)))
+        with self.db.session() as s:
+            return [_venue_row(v) for v in s.scalars(q)]
+
+    def venue(self, venue_id: str) -> VenueRow | None:
+        with self.db.session() as s:
+            v = s.get(Venue, venue_id)
+            return _venue_row(v) if v is not None else None
+
+    def venue_names(self, ids: set[str]) -> dict[str, str]:
+        with self.db.session() as s:
+            return dict(s.execute(select(Venue.id, Venue.name).where(Venue.id.in_(ids))).all())
+
+    def live(self, venue: VenueRow, refusals: int = 20, recent: int = 20) -> dict[str, Any]:
+        """Today's counts at the whole venue (its own midnight), refusals, recent, kiosks."""
+        now = now_ms()
+        start, end = day_bounds(today_at(venue.timezone, now), venue.timezone)
+        today = (Record.venue_id == venue.id, Record.created_ms >= start, Record.created_ms < end)
+        with self.db.session() as s:
+            counts = day_counts(s, venue.id, start, end)
+            fails = s.scalars(
+                select(Record)
+                .where(*today, Record.verdict == "FAIL")
+                .order_by(Record.created_ms.desc())
+                .limit(refusals)
+            ).all()
+            latest = s.scalars(
+                select(Record)
+                .where(Record.venue_id == venue.id)
+                .order_by(Record.created_ms.desc())
+                .limit(recent)
+            ).all()
+        return {
+            "now_ms": now,
+            "entries": counts.entries,
+            "exits": counts.exits,
+            "inside": counts.inside,
+            "refused": counts.refused,
+            "refusals": [record_row(r) for r in fails],
+            "recent": [record_row(r) for r in latest],
+            "kiosks": self.kiosks(venue.id, now),
+        }
+
+    def kiosks(self, venue_id: str | None = None, now: int | None = None) -> list[dict[str, Any]]:
+        now = now or now_ms()
+        q = select(Kiosk).order_by(Kiosk.venue_id, Kiosk.id)
+        if venue_id is not None:
+            q = q.where(Kiosk.venue_id == venue_id)
+        with self.db.session() as s:
+            rows = s.scalars(q).all()
+        return [
+            {
+                "venue_id": k.venue_id,
+                "id": k.id,
+                "online": bool(k.last_seen_ms and now - k.last_seen_ms < self.online_window_ms),
+                "last_seen_ms": k.last_seen_ms,
+                "version": k.version or "",
+                "queue_depth": k.queue_depth,
+                "trust_version": k.trust_version,
+                "deny_version": k.deny_version,
+            }
+            for k in rows
+        ]
+
+    def history(
+        self, venue: VenueRow, day: date, offset: int = 0, limit: int | None = 50
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many, a page of them): a day's records at the venue, oldest first."""
+        start, end = day_bounds(day, venue.timezone)
+        where = (Record.venue_id == venue.id, Record.created_ms >= start, Record.created_ms < end)
+        with self.db.session() as s:
+            total = s.scalar(select(func.count()).select_from(Record).where(*where)) or 0
+            q = select(Record).where(*where).order_by(Record.created_ms, Record.seq).offset(offset)
+            rows = s.scalars(q.limit(limit) if limit is not None else q).all()
+        return total, [record_row(r) for r in rows]
+
+    def list_versions(self) -> dict[str, int]:
+        with self.db.session() as s:
+            return dict(s.execute(select(ListVersion.name, ListVersion.version)).all())
+
+    def trusted_issuer_pems(self) -> list[str]:
+        """The issuer keys a pass may be signed with now (as on the trust list kiosks get)."""
+        now = now_ms()
+        with self.db.session() as s:
+            rows = s.scalars(select(IssuerKey)).all()
+        return [
+            k.public_pem for k in rows if k.trusted_until_ms is None or k.trusted_until_ms > now
+        ]
+
+    def denied(self, subject: str) -> bool:
+        """Whether a subject is on the deny list now (the reason stays private)."""
+        with self.db.session() as s:
+            entry = s.get(DenyEntry, subject)
+            return entry is not None and entry.expires_ms > now_ms()

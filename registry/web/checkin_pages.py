@@ -1,0 +1,109 @@
+"""Self check-in by a visitor's phone: the venue poster's QR opens /checkin/<venue>, where the
+registry pass kept on that phone (by the declaration page) checks in or out with one tap.
+
+The registry decides as a kiosk would for a signed pass (signature, expiry, deny list) and
+records it under the venue's pseudo-kiosk "self-checkin", so the live view, history and
+tracing see it like any other record. Venue policies a kiosk applies (opening hours,
+capacity, declaration age) are not applied here yet.
+"""
+
+import time
+import uuid
+from typing import Annotated
+
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from fastapi import APIRouter, Form, Request, Response
+
+from checkin_protocol.keys import TrustStore
+from checkin_protocol.kp1 import PassRejected, verify_pass
+from checkin_protocol.records import Subject
+from registry.auth import Caller, Role
+from registry.core.common import now_ms
+from registry.web import i18n
+from registry.web.deps import RegistryDep, client_address, limited
+from registry.web.pages import _form_token, _form_token_ok, _with_form_token, refused_form
+from registry.web.render import message, page, pagedata, texts
+
+router = APIRouter(include_in_schema=False)
+SELF_KIOSK = "self-checkin"
+
+
+def _decide(registry: RegistryDep, text: str) -> tuple[str, str | None, Subject | None, str]:
+    """(verdict, reason, subject, masked name) for a pass shown by a phone."""
+    keys = [load_pem_public_key(p.encode()) for p in pagedata(registry).trusted_issuer_pems()]
+    # Issuer keys are EC or Ed25519 (what the protocol signs with); nothing else is trusted.
+    trust = TrustStore(
+        [k for k in keys if isinstance(k, EllipticCurvePublicKey | Ed25519PublicKey)]
+    )
+    try:
+        p = verify_pass(text, trust)
+    except PassRejected as exc:
+        return "FAIL", exc.reason.value, None, ""
+    subject = Subject.of_pass(p.pass_id)
+    if p.expires_at < time.time():
+        return "FAIL", "expired", subject, p.masked_name
+    if pagedata(registry).denied(str(subject)):
+        return "FAIL", "denied", subject, p.masked_name
+    return "PASS", None, subject, p.masked_name
+
+
+@router.get("/checkin/{venue_id}")
+def checkin_page(venue_id: str, request: Request, registry: RegistryDep) -> Response:
+    venue = pagedata(registry).venue(venue_id)
+    if venue is None:
+        return message(request, 404, "not_found_title", "not_found")
+    token = _form_token(request)
+    t = texts(request)
+    resp = page(request, "checkin.html", title=t.checkin_title, venue=venue, csrf=token)
+    return _with_form_token(resp, request, token)
+
+
+@router.post("/checkin/{venue_id}")
+def checkin(
+    venue_id: str,
+    request: Request,
+    registry: RegistryDep,
+    pass_text: Annotated[str, Form(max_length=2000)] = "",
+    direction: Annotated[str, Form(max_length=8)] = "entry",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    if not _form_token_ok(request, csrf):
+        return refused_form(request)
+    venue = pagedata(registry).venue(venue_id)
+    if venue is None or direction not in ("entry", "exit"):
+        return message(request, 404, "not_found_title", "not_found")
+    limited(request, "declare_address", client_address(request))
+    t = texts(request)
+    verdict, reason, subject, masked = _decide(registry, pass_text.strip())
+    now = now_ms()
+    record = {
+        "id": str(uuid.uuid4()),
+        "seq": now,  # one pseudo-kiosk for many phones: time orders them, ids keep them apart
+        "venue_id": venue.id,
+        "kiosk_id": SELF_KIOSK,
+        "direction": direction,
+        "code_kind": "signed_pass",
+        "subject": str(subject) if subject else None,
+        "masked_name": masked or None,
+        "verified": subject is not None,
+        "verdict": verdict,
+        "reason": reason,
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now / 1000)),
+        "created_mono_ns": time.monotonic_ns(),
+        "boot_id": SELF_KIOSK,
+        "source": "phone",
+    }
+    me = Caller(0, Role.KIOSK, SELF_KIOSK, frozenset(), venue.id, SELF_KIOSK)
+    registry.ingest(me, [record], 0)
+    done = t(f"checkin_done_{direction}", time=i18n.date_time(now, venue.timezone))
+    return page(
+        request,
+        "checkin.html",
+        title=t.checkin_title,
+        venue=venue,
+        csrf=csrf,
+        outcome=done if verdict == "PASS" else t.checkin_refused,
+        ok=verdict == "PASS",
+    )

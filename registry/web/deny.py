@@ -1,0 +1,61 @@
+"""The deny list as health officers manage it: bar an ID number for a time, list, lift."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, Field
+
+from checkin_protocol.records import REASON_PATTERN, SUBJECT_PATTERN, Subject, SubjectKind
+from registry.auth import Caller, Role
+from registry.core.denials import ID_NUMBER_PATTERN, MAX_DENY_DAYS
+from registry.web.deps import API, RegistryDep, require
+
+router = APIRouter(prefix=f"{API}/deny", tags=["health"])
+Officer = Annotated[Caller, require(Role.HEALTH_OFFICER)]
+
+
+class DenyIdIn(BaseModel):
+    id_number: str = Field(pattern=ID_NUMBER_PATTERN)
+    reason_code: str = Field("health_order", pattern=REASON_PATTERN)
+    days: int | None = Field(None, ge=1, le=MAX_DENY_DAYS, description="Default: the setting")
+    public: bool = Field(False, description="May the kiosk show the reason to the holder?")
+
+
+class DenyEntryOut(BaseModel):
+    subject: str
+    reason_code: str
+    expires: str
+
+
+@router.post("", response_model=DenyEntryOut)
+def deny_id(body: DenyIdIn, c: Officer, registry: RegistryDep) -> dict[str, Any]:
+    """Bar an ID number (by its keyed hash) at every kiosk until the entry expires. Audited."""
+    return registry.denials.deny_id(
+        c.name, body.id_number, reason_code=body.reason_code, days=body.days, public=body.public
+    )
+
+
+@router.get("")
+def entries(
+    _: Annotated[Caller, require(Role.HEALTH_OFFICER, Role.ADMIN)],
+    registry: RegistryDep,
+    kind: Annotated[SubjectKind | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    """Deny entries in force, newest first."""
+    return registry.denials.entries(kind, limit)
+
+
+@router.delete("/{subject}")
+def lift(
+    subject: Annotated[str, Path(pattern=SUBJECT_PATTERN)],
+    c: Officer,
+    registry: RegistryDep,
+) -> dict[str, str]:
+    """Take an entry off the deny list at once. Audited."""
+    try:
+        parsed = Subject.parse(subject)
+    except ValueError:
+        raise HTTPException(422, "not a subject (pass:…, qid:… or idh:…)") from None
+    registry.denials.lift(c.name, parsed)
+    return {"lifted": str(parsed)}

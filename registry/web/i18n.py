@@ -1,0 +1,405 @@
+"""Every string a visitor, citizen or officer reads on the pages: Vietnamese first, English.
+
+One catalogue, so a reviewer reads each Vietnamese sentence beside its English one, and a
+page in one language cannot leak a string of the other. Times are formatted here too: in the
+venue's own time zone, labelled, dates as Vietnamese write them (dd/mm/yyyy).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+Lang = Literal["vi", "en"]
+LANGS: tuple[Lang, ...] = ("vi", "en")
+DEFAULT_TZ = "Asia/Ho_Chi_Minh"
+
+# key: (Vietnamese, English). Placeholders are str.format fields.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "service": ("Hệ thống ghi nhận ra vào bằng mã QR", "QR check-in registry"),
+    "service_short": ("Ghi nhận ra vào", "Check-in registry"),
+    "switch_to": ("English", "Tiếng Việt"),
+    "skip": ("Bỏ qua, đến nội dung chính", "Skip to main content"),
+    "footer": (
+        "Dữ liệu ra vào được giữ 21 ngày rồi tự động xoá.",
+        "Check-in data is kept for 21 days, then deleted automatically.",
+    ),
+    # Index
+    "index_title": ("Trang chủ", "Home"),
+    "index_lead": (
+        "Khai báo y tế để nhận mã QR cá nhân, rồi quét mã tại cửa ra vào.",
+        "Declare your health to get a personal QR pass, then show it at the door.",
+    ),
+    "index_declare": ("Khai báo y tế", "Health declaration"),
+    "index_staff": ("Dành cho cán bộ", "For staff"),
+    "index_login": ("Đăng nhập", "Sign in"),
+    "index_docs": ("Tài liệu giao diện lập trình (API)", "API documentation"),
+    # Sign in and out
+    "login_title": ("Đăng nhập", "Sign in"),
+    "login_lead": (
+        "Dành cho người quản lý địa điểm, cán bộ y tế và quản trị viên.",
+        "For venue controllers, health officers and administrators.",
+    ),
+    "login_token": ("Mã truy cập", "Access token"),
+    "login_token_hint": (
+        "Mã do quản trị viên cấp cho bạn.",
+        "The token your administrator gave you.",
+    ),
+    "login_submit": ("Đăng nhập", "Sign in"),
+    "login_failed": (
+        "Mã truy cập không đúng hoặc đã bị thu hồi. Vui lòng kiểm tra lại.",
+        "That access token is wrong or has been revoked. Please check it.",
+    ),
+    "logout": ("Đăng xuất", "Sign out"),
+    "signed_in_as": ("Đang đăng nhập: {name}", "Signed in as {name}"),
+    "form_expired": (
+        "Biểu mẫu đã hết hạn. Vui lòng tải lại trang và thử lại.",
+        "The form has expired. Please reload the page and try again.",
+    ),
+    "forbidden_title": ("Không có quyền truy cập", "Access denied"),
+    "forbidden": (
+        "Tài khoản của bạn không được xem trang này.",
+        "Your account may not see this page.",
+    ),
+    "not_found_title": ("Không tìm thấy", "Not found"),
+    "not_found": ("Không có địa điểm này.", "There is no such venue."),
+    "back_home": ("Về trang chủ", "Back to the home page"),
+    # Declaration
+    "declare_title": ("Khai báo y tế", "Health declaration"),
+    "declare_lead": (
+        "Điền thông tin dưới đây để nhận mã QR ra vào cá nhân.",
+        "Fill in the form below to get your personal check-in QR pass.",
+    ),
+    "field_name": ("Họ và tên", "Full name"),
+    "field_name_hint": ("Như trên thẻ căn cước.", "As on your ID card."),
+    "field_id": ("Số thẻ căn cước", "ID card number"),
+    "field_id_hint": ("9 hoặc 12 chữ số.", "9 or 12 digits."),
+    "field_phone": ("Số điện thoại", "Phone number"),
+    "q_symptoms": (
+        "Trong 14 ngày qua, bạn có bị sốt, ho hoặc khó thở không?",
+        "In the last 14 days, have you had a fever, a cough or difficulty breathing?",
+    ),
+    "q_contact": (
+        "Trong 14 ngày qua, bạn có tiếp xúc gần với người mắc bệnh không?",
+        "In the last 14 days, have you been in close contact with someone who has the disease?",
+    ),
+    "yes": ("Có", "Yes"),
+    "no": ("Không", "No"),
+    "declare_submit": ("Gửi khai báo", "Send declaration"),
+    "privacy_title": ("Thông tin của bạn được dùng thế nào", "How your information is used"),
+    "privacy_stored": (
+        "Chúng tôi lưu họ tên, số điện thoại, câu trả lời của bạn và một mã băm có khoá "
+        "của số thẻ căn cước (không lưu chính số thẻ).",
+        "We store your full name, phone number, your answers and a keyed hash of your ID "
+        "card number (not the number itself).",
+    ),
+    "privacy_days": (
+        "Thông tin được giữ 21 ngày, sau đó tự động xoá.",
+        "It is kept for 21 days, then deleted automatically.",
+    ),
+    "privacy_who": (
+        "Chỉ cán bộ y tế được xem, khi truy vết tiếp xúc, và mỗi lần xem đều được ghi lại.",
+        "Only health officers may see it, when tracing contacts, and every look is recorded.",
+    ),
+    "err_summary": (
+        "Vui lòng sửa các mục được đánh dấu bên dưới.",
+        "Please correct the fields marked below.",
+    ),
+    "err_name": (
+        "Vui lòng nhập họ và tên (từ 2 đến 100 ký tự).",
+        "Please enter your full name (2 to 100 characters).",
+    ),
+    "err_id_number": (
+        "Vui lòng nhập số thẻ căn cước gồm 9 hoặc 12 chữ số.",
+        "Please enter an ID card number of 9 or 12 digits.",
+    ),
+    "err_phone": (
+        "Vui lòng nhập số điện thoại gồm 8 đến 16 chữ số.",
+        "Please enter a phone number of 8 to 16 digits.",
+    ),
+    "err_symptoms": ("Vui lòng chọn Có hoặc Không.", "Please choose Yes or No."),
+    "err_contact": ("Vui lòng chọn Có hoặc Không.", "Please choose Yes or No."),
+    "err_busy": (
+        "Bạn đã khai báo quá nhiều lần. Vui lòng thử lại sau.",
+        "Too many declarations. Please try again later.",
+    ),
+    "err_unavailable": (
+        "Hệ thống đang bận. Vui lòng thử lại sau ít phút.",
+        "The service is busy. Please try again in a few minutes.",
+    ),
+    "pass_title": ("Mã QR của bạn", "Your QR pass"),
+    "pass_alt": ("Mã QR ra vào của {name}", "Check-in QR pass of {name}"),
+    "pass_name": ("Họ tên trên mã", "Name on the pass"),
+    "pass_valid": ("Có giá trị đến", "Valid until"),
+    "pass_declared": ("Khai báo lúc", "Declared at"),
+    "pass_show": (
+        "Đưa mã này trước máy quét khi vào và khi ra.",
+        "Hold this code in front of the scanner when you enter and when you leave.",
+    ),
+    "pass_save": ("Lưu ảnh mã QR", "Save the QR as an image"),
+    "pass_print": ("In mã QR", "Print the QR"),
+    "pass_saved_here": (
+        "Mã cũng được lưu trên điện thoại này để tự ghi nhận ra vào.",
+        "The pass is also kept on this phone for self check-in.",
+    ),
+    "risk_title": (
+        "Vui lòng ở nhà và gọi cho cơ quan y tế",
+        "Please stay home and call the health service",
+    ),
+    "risk_body": (
+        "Bạn đã khai báo có triệu chứng hoặc có tiếp xúc với người bệnh. Vui lòng ở nhà, "
+        "hạn chế tiếp xúc và gọi đường dây nóng của Bộ Y tế để được hướng dẫn.",
+        "You declared symptoms or contact with someone who is ill. Please stay home, avoid "
+        "contact with others and call the Ministry of Health hotline for advice.",
+    ),
+    "risk_call": ("Gọi 1900 9095", "Call 1900 9095"),
+    "risk_pass": (
+        "Mã QR dưới đây vẫn được cấp nhưng sẽ không mở cửa ra vào cho đến khi bạn khai báo "
+        "lại mà không còn nguy cơ.",
+        "The QR pass below is still issued, but it will not open doors until you declare "
+        "again without a risk.",
+    ),
+    # Venues
+    "venues_title": ("Địa điểm của bạn", "Your venues"),
+    "venues_none": (
+        "Bạn chưa được giao quản lý địa điểm nào.",
+        "You have not been given any venue to control.",
+    ),
+    "venue_id": ("Mã địa điểm", "Venue code"),
+    "venue_name": ("Tên địa điểm", "Venue name"),
+    "venue_area": ("Khu vực", "Area"),
+    "venue_live": ("Theo dõi trực tiếp", "Live view"),
+    "venue_history": ("Lịch sử", "History"),
+    "live_title": ("Trực tiếp: {venue}", "Live: {venue}"),
+    "live_today": ("Hôm nay, toàn địa điểm", "Today, whole venue"),
+    "entries": ("Lượt vào", "Entries"),
+    "exits": ("Lượt ra", "Exits"),
+    "inside": ("Đang ở trong", "Inside"),
+    "refused": ("Bị từ chối", "Refused"),
+    "loading": ("Đang tải…", "Loading…"),
+    "updated": ("Cập nhật lúc {time}", "Updated at {time}"),
+    "connection_lost": (
+        "Mất kết nối, đang thử lại…",
+        "Connection lost, trying again…",
+    ),
+    "kiosks": ("Máy quét", "Kiosks"),
+    "kiosk": ("Máy quét", "Kiosk"),
+    "kiosk_state": ("Trạng thái", "State"),
+    "kiosk_seen": ("Tín hiệu gần nhất", "Last heartbeat"),
+    "kiosk_queue": ("Chờ gửi", "Waiting to send"),
+    "kiosk_version": ("Phiên bản", "Version"),
+    "online": ("Đang hoạt động", "Online"),
+    "offline": ("Mất kết nối", "Offline"),
+    "never": ("Chưa bao giờ", "Never"),
+    "no_kiosks": ("Chưa có máy quét nào.", "No kiosks yet."),
+    "refusals": ("Lượt bị từ chối gần đây", "Recent refusals"),
+    "no_refusals": ("Hôm nay chưa có lượt nào bị từ chối.", "No refusals today."),
+    "recent": ("Lượt ra vào gần đây", "Recent check-ins"),
+    "no_recent": ("Chưa có lượt ra vào nào.", "No check-ins yet."),
+    "col_time": ("Thời gian", "Time"),
+    "col_direction": ("Chiều", "Direction"),
+    "col_result": ("Kết quả", "Result"),
+    "col_reason": ("Lý do", "Reason"),
+    "col_name": ("Họ tên (che bớt)", "Name (masked)"),
+    "col_code": ("Mã (che bớt)", "Code (masked)"),
+    "entry": ("Vào", "In"),
+    "exit": ("Ra", "Out"),
+    "PASS": ("Cho qua", "Admitted"),
+    "FAIL": ("Từ chối", "Refused"),
+    "manual": ("thủ công", "manual"),
+    "private": ("riêng tư", "private"),
+    "self_checkin": ("tự ghi nhận", "self check-in"),
+    "tz_label": ("Giờ {tz} (UTC{offset})", "{tz} time (UTC{offset})"),
+    "ago_now": ("vừa xong", "just now"),
+    "ago_min": ("{n} phút trước", "{n} minutes ago"),
+    "ago_hour": ("{n} giờ trước", "{n} hours ago"),
+    "ago_day": ("{n} ngày trước", "{n} days ago"),
+    # History
+    "history_title": ("Lịch sử: {venue}", "History: {venue}"),
+    "history_date": ("Ngày", "Date"),
+    "history_show": ("Xem", "Show"),
+    "history_csv": ("Tải tệp CSV của ngày này", "Download this day as CSV"),
+    "history_none": ("Không có lượt ra vào nào trong ngày này.", "No check-ins on this day."),
+    "history_count": ("{n} lượt, trang {page}/{pages}", "{n} check-ins, page {page} of {pages}"),
+    "prev": ("Trang trước", "Previous page"),
+    "next": ("Trang sau", "Next page"),
+    "csv_time": ("Thời gian, {tz}", "Time, {tz}"),
+    "csv_kiosk": ("Máy quét", "Kiosk"),
+    # Tracing
+    "trace_title": ("Truy vết tiếp xúc", "Contact tracing"),
+    "trace_lead": (
+        "Tìm theo số thẻ căn cước hoặc mã thẻ QR. Mỗi lần tìm đều được ghi vào nhật ký "
+        "kiểm tra; số thẻ không được lưu.",
+        "Search by ID card number or pass id. Every search is written to the audit log; "
+        "the card number is not stored.",
+    ),
+    "trace_id": ("Số thẻ căn cước", "ID card number"),
+    "trace_pass": ("Hoặc mã thẻ QR (32 ký tự)", "Or pass id (32 characters)"),
+    "trace_reason": ("Lý do tìm kiếm", "Reason for the search"),
+    "trace_reason_hint": (
+        "Ví dụ: số hồ sơ ca bệnh. Bắt buộc.",
+        "For example: the case file number. Required.",
+    ),
+    "trace_window": ("Khoảng thời gian tiếp xúc (± phút)", "Contact window (± minutes)"),
+    "trace_submit": ("Tìm", "Search"),
+    "err_trace_one": (
+        "Vui lòng nhập số thẻ căn cước hoặc mã thẻ QR (chỉ một trong hai).",
+        "Please enter an ID card number or a pass id (only one of them).",
+    ),
+    "err_trace_pass": (
+        "Mã thẻ QR gồm 32 ký tự 0–9 và a–f.",
+        "A pass id is 32 characters, 0–9 and a–f.",
+    ),
+    "err_trace_reason": (
+        "Vui lòng nhập lý do tìm kiếm (ít nhất 5 ký tự).",
+        "Please enter the reason for the search (at least 5 characters).",
+    ),
+    "err_trace_window": (
+        "Vui lòng nhập số phút từ 1 đến 1440.",
+        "Please enter a number of minutes from 1 to 1440.",
+    ),
+    "trace_result": ("Kết quả: {n} lượt ghi nhận", "Result: {n} visits"),
+    "trace_none": (
+        "Không có lượt ra vào nào trong 21 ngày qua.",
+        "No visits in the last 21 days.",
+    ),
+    "trace_near": (
+        "Người có mặt trong vòng ±{n} phút",
+        "People present within ±{n} minutes",
+    ),
+    "trace_near_none": ("Không có ai khác.", "Nobody else."),
+    "minutes_apart": ("cách {n} phút", "{n} minutes apart"),
+    "trace_audited": (
+        "Lần tìm này đã được ghi vào nhật ký kiểm tra.",
+        "This search has been written to the audit log.",
+    ),
+    # Admin
+    "admin_title": ("Quản trị", "Administration"),
+    "admin_venues": ("Địa điểm", "Venues"),
+    "admin_kiosks": ("Máy quét", "Kiosks"),
+    "admin_users": ("Người dùng", "Users"),
+    "admin_lists": ("Phiên bản danh sách đã ký", "Signed list versions"),
+    "list_name": ("Danh sách", "List"),
+    "list_version": ("Phiên bản", "Version"),
+    "user_name": ("Tên", "Name"),
+    "user_role": ("Vai trò", "Role"),
+    "user_venues": ("Địa điểm", "Venues"),
+    "user_state": ("Trạng thái", "State"),
+    "user_active": ("Đang dùng", "Active"),
+    "user_disabled": ("Đã khoá", "Disabled"),
+    "role_admin": ("Quản trị viên", "Administrator"),
+    "role_controller": ("Quản lý địa điểm", "Venue controller"),
+    "role_health_officer": ("Cán bộ y tế", "Health officer"),
+    "poster": ("Áp phích mã QR (PDF, A4)", "QR poster (PDF, A4)"),
+    "venue_tz": ("Múi giờ", "Time zone"),
+    "none": ("Không có", "None"),
+    # The poster (PDF)
+    "poster_heading": ("Ghi nhận ra vào bằng mã QR", "QR check-in"),
+    "poster_step1": (
+        "1. Khai báo y tế tại {url} để nhận mã QR cá nhân.",
+        "1. Declare your health at {url} to get a personal QR pass.",
+    ),
+    "poster_step2": (
+        "2. Khi vào và khi ra, đưa mã QR của bạn trước máy quét.",
+        "2. When you enter and when you leave, hold your QR pass to the scanner.",
+    ),
+    "poster_step3": (
+        "3. Hoặc quét mã dưới đây bằng điện thoại đã lưu mã QR của bạn.",
+        "3. Or scan the code below with the phone that holds your pass.",
+    ),
+    # Self check-in
+    "checkin_title": ("Tự ghi nhận ra vào", "Self check-in"),
+    "checkin_at": ("Tại: {venue}", "At: {venue}"),
+    "checkin_in": ("Tôi vào", "I am entering"),
+    "checkin_out": ("Tôi ra", "I am leaving"),
+    "checkin_nopass": (
+        "Điện thoại này chưa lưu mã QR. Vui lòng khai báo y tế trước.",
+        "This phone holds no QR pass. Please make a health declaration first.",
+    ),
+    "checkin_done_entry": ("Đã ghi nhận: vào lúc {time}.", "Recorded: entered at {time}."),
+    "checkin_done_exit": ("Đã ghi nhận: ra lúc {time}.", "Recorded: left at {time}."),
+    "checkin_refused": (
+        "Không ghi nhận được. Vui lòng gặp nhân viên tại cửa.",
+        "Could not record it. Please see the staff at the door.",
+    ),
+}
+
+# Kiosk reason codes (checkin_protocol.reasons) a controller may read; the private ones
+# (declaration missing or too old, denied) are never named on a screen: "riêng tư".
+REASONS: dict[str, tuple[str, str]] = {
+    "not_personal_code": ("Không phải mã cá nhân", "Not a personal code"),
+    "malformed": ("Mã bị lỗi", "Malformed code"),
+    "bad_signature": ("Chữ ký không hợp lệ", "Invalid signature"),
+    "unknown_issuer": ("Nơi cấp không được tin cậy", "Unknown issuer"),
+    "expired": ("Mã đã hết hạn", "Expired"),
+    "not_yet_valid": ("Mã chưa có hiệu lực", "Not yet valid"),
+    "kind_not_admitted": ("Loại mã không được nhận", "Kind not admitted"),
+    "category_not_admitted": ("Đối tượng không được vào", "Category not admitted"),
+    "closed": ("Ngoài giờ mở cửa", "Closed"),
+    "full": ("Đã đủ người", "Full"),
+    "lists_stale": ("Danh sách trên máy quét đã cũ", "Kiosk lists out of date"),
+}
+PRIVATE_REASONS = frozenset({"declaration_missing", "declaration_too_old", "denied"})
+
+
+def lang_or_default(value: str | None) -> Lang:
+    return "en" if value == "en" else "vi"
+
+
+class Texts:
+    """The catalogue in one language: `t.key` or `t("key", n=2)` in templates and code."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang: Lang = lang
+        self._i = LANGS.index(lang)
+
+    def __getattr__(self, key: str) -> str:
+        try:
+            return CATALOGUE[key][self._i]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __call__(self, key: str, **fields: object) -> str:
+        return CATALOGUE[key][self._i].format(**fields)
+
+    def reason(self, code: str | None) -> str:
+        if not code:
+            return ""
+        if code in PRIVATE_REASONS:
+            return self.private
+        pair = REASONS.get(code)
+        # An unknown code (a manual admit's own words, a newer kiosk) is shown as it came.
+        return pair[self._i] if pair else code
+
+    def tz_label(self, tz: str, at_ms: int) -> str:
+        offset = datetime.fromtimestamp(at_ms / 1000, ZoneInfo(tz)).strftime("%z")
+        pretty = "Việt Nam" if tz == DEFAULT_TZ and self.lang == "vi" else tz
+        if tz == DEFAULT_TZ and self.lang == "en":
+            pretty = "Vietnam"
+        return self("tz_label", tz=pretty, offset=f"{offset[:3]}:{offset[3:]}")
+
+    def ago(self, then_ms: int | None, now_ms: int) -> str:
+        if then_ms is None:
+            return self.never
+        minutes = max(0, (now_ms - then_ms) // 60_000)
+        if minutes < 1:
+            return self.ago_now
+        if minutes < 60:
+            return self("ago_min", n=minutes)
+        if minutes < 48 * 60:
+            return self("ago_hour", n=minutes // 60)
+        return self("ago_day", n=minutes // (24 * 60))
+
+
+def local(at_ms: int, tz: str = DEFAULT_TZ) -> datetime:
+    return datetime.fromtimestamp(at_ms / 1000, ZoneInfo(tz))
+
+
+def date_time(at_ms: int, tz: str = DEFAULT_TZ) -> str:
+    """dd/mm/yyyy HH:MM, as written in Vietnam (and readable to an English reader too)."""
+    return local(at_ms, tz).strftime("%d/%m/%Y %H:%M")
+
+
+def clock(at_ms: int, tz: str = DEFAULT_TZ) -> str:
+    return local(at_ms, tz).strftime("%H:%M:%S")

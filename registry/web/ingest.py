@@ -1,0 +1,55 @@
+"""Kiosks reporting: record batches and heartbeats."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException
+from pydantic import Field, SkipValidation
+
+from checkin_protocol import messages
+from checkin_protocol.messages import (
+    MAX_BATCH,
+    HeartbeatRequest,
+    RecordResult,
+    ServerTime,
+    UploadResponse,
+)
+from checkin_protocol.records import CheckinRecord
+from registry.auth import Caller, Role
+from registry.core.common import iso_ms, now_ms
+from registry.web.deps import API, RegistryDep, require
+
+router = APIRouter(prefix=API, tags=["kiosk"])
+
+
+class UploadRequest(messages.UploadRequest):
+    # UploadRequest as published, each record validated later on its own: SkipValidation keeps
+    # the schema (records typed as CheckinRecord) but leaves the records as the JSON values sent,
+    # so one bad record is answered `rejected` rather than a 422 for the whole batch.
+    __doc__ = messages.UploadRequest.__doc__
+
+    records: Annotated[list[CheckinRecord], SkipValidation] = Field(
+        max_length=MAX_BATCH, description="Oldest first."
+    )
+
+
+@router.post("/records", response_model=UploadResponse)
+def upload(
+    body: UploadRequest, c: Annotated[Caller, require(Role.KIOSK)], registry: RegistryDep
+) -> UploadResponse:
+    """Store a batch of records; idempotent by record id (a resent batch adds nothing)."""
+    raw: list[object] = list(body.records)  # JSON values, not yet CheckinRecords
+    if len(raw) > registry.settings.max_batch:
+        raise HTTPException(413, f"at most {registry.settings.max_batch} records per batch")
+    results = registry.ingest(c, raw, body.clock_offset_ms)
+    return UploadResponse(
+        server_time=iso_ms(now_ms()),
+        results=[RecordResult(id=r.id, status=r.status, reason=r.reason) for r in results],
+    )
+
+
+@router.post("/heartbeat", response_model=ServerTime)
+def heartbeat(
+    body: HeartbeatRequest, c: Annotated[Caller, require(Role.KIOSK)], registry: RegistryDep
+) -> ServerTime:
+    registry.heartbeat(c, body)
+    return ServerTime(server_time=iso_ms(now_ms()))

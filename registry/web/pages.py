@@ -1,0 +1,211 @@
+"""The public and sign-in pages (not in the API schema): index, sign-in and out, declaration."""
+
+import hmac
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+
+from checkin_protocol.privacy import mask_name
+from registry.auth import Role, new_token
+from registry.core.common import RegistryError, now_ms
+from registry.web import i18n
+from registry.web.declarations import DeclarationIn, declare
+from registry.web.deps import (
+    COOKIE,
+    CSRF_COOKIE,
+    RegistryDep,
+    client_address,
+    limited,
+    session_of,
+)
+from registry.web.render import message, page, texts
+
+router = APIRouter(include_in_schema=False)
+
+# Where each role lands after signing in, unless the sign-in was for a given page.
+HOME = {
+    Role.CONTROLLER: "/venues",
+    Role.HEALTH_OFFICER: "/trace",
+    Role.ADMIN: "/admin",
+}
+
+
+def _safe_next(target: str) -> str:
+    # Only a path on this site: "//evil.example" would be another site.
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/")
+def index(request: Request, registry: RegistryDep) -> HTMLResponse:
+    t = texts(request)
+    user = session_of(request, registry)
+    return page(
+        request, "index.html", title=t.index_title, docs=registry.settings.api_docs, user=user
+    )
+
+
+def _https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _form_token(request: Request) -> str:
+    """The CSRF token for a form shown before sign-in: the browser's cookie's, or a new one."""
+    have = request.cookies.get(CSRF_COOKIE, "")
+    return have if re.fullmatch(r"[A-Za-z0-9_-]{43}", have) else new_token()
+
+
+def _with_form_token(resp: Response, request: Request, token: str) -> Response:
+    resp.set_cookie(
+        CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_https(request), path="/"
+    )
+    return resp
+
+
+def _form_token_ok(request: Request, submitted: str) -> bool:
+    # Double submit: another site can make the browser post the form, but cannot read the
+    # cookie to put the same value in the form (and SameSite keeps the cookie home anyway).
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), submitted.encode())
+
+
+def refused_form(request: Request) -> HTMLResponse:
+    return message(request, 403, "forbidden_title", "form_expired")
+
+
+@router.get("/login")
+def login_page(request: Request, next: Annotated[str, Query(max_length=2000)] = "") -> Response:
+    token = _form_token(request)
+    title = texts(request).login_title
+    resp = page(request, "login.html", next=next, csrf=token, title=title)
+    return _with_form_token(resp, request, token)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    registry: RegistryDep,
+    token: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    # Tokens carry 256 bits, so guessing is hopeless anyway; the limit keeps it cheap too.
+    limited(request, "login_address", client_address(request))
+    if not _form_token_ok(request, csrf):
+        return refused_form(request)
+    opened = registry.accounts.open_session(token, registry.settings.session_lifetime)
+    if opened is None:
+        title = texts(request).login_title
+        return page(request, "login.html", 401, next=next, csrf=csrf, failed=True, title=title)
+    secret, _ = opened
+    caller = registry.accounts.session_caller(secret)
+    home = HOME.get(caller[0].role, "/") if caller else "/"
+    resp = RedirectResponse(_safe_next(next) if next else home, status_code=303)
+    resp.set_cookie(
+        COOKIE,
+        secret,
+        httponly=True,
+        samesite="strict",
+        max_age=registry.settings.session_lifetime,
+        secure=_https(request),
+        path="/",
+    )
+    return resp
+
+
+@router.post("/logout")
+def logout(
+    request: Request, registry: RegistryDep, csrf: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    session = session_of(request, registry)
+    if session is None or not hmac.compare_digest(session[1].encode(), csrf.encode()):
+        return refused_form(request)
+    registry.accounts.close_session(request.cookies.get(COOKIE, ""))
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(COOKIE, path="/")
+    return resp
+
+
+@router.get("/declare")
+def declare_page(request: Request) -> Response:
+    token = _form_token(request)
+    resp = page(
+        request,
+        "declare.html",
+        csrf=token,
+        title=texts(request).declare_title,
+        errors={},
+        values={"name": "", "id_number": "", "phone": "", "symptoms": "", "contact": ""},
+    )
+    return _with_form_token(resp, request, token)
+
+
+FIELDS = ("name", "id_number", "phone", "symptoms", "contact")
+
+
+@router.post("/declare")
+def declare_form(
+    request: Request,
+    registry: RegistryDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    id_number: Annotated[str, Form(max_length=40)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    # No default answer: a health question left unanswered is asked again, never assumed.
+    symptoms: Annotated[str, Form(max_length=8)] = "",
+    contact: Annotated[str, Form(max_length=8)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> HTMLResponse:
+    if not _form_token_ok(request, csrf):
+        return refused_form(request)
+    t = texts(request)
+    values = {"name": name, "id_number": id_number, "phone": phone}
+    values |= {"symptoms": symptoms, "contact": contact}
+
+    def again(status: int, headers: dict[str, str] | None = None, **ctx: object) -> HTMLResponse:
+        # The form comes back with what was typed, so nobody types it all again.
+        ctx.setdefault("errors", {})
+        return page(
+            request,
+            "declare.html",
+            status,
+            headers,
+            csrf=csrf,
+            values=values,
+            title=t.declare_title,
+            **ctx,
+        )
+
+    errors = {q: t(f"err_{q}") for q in ("symptoms", "contact") if values[q] not in ("yes", "no")}
+    try:
+        d = DeclarationIn(
+            name=name.strip(),
+            id_number=id_number.strip(),
+            phone=phone.strip(),
+            symptoms=symptoms == "yes",
+            contact=contact == "yes",
+        )
+    except ValidationError as exc:
+        errors |= {str(e["loc"][0]): t(f"err_{e['loc'][0]}") for e in exc.errors()}
+    if errors:
+        return again(422, errors=errors)
+    try:
+        result = declare(registry, request, d)
+    except HTTPException as exc:
+        problem = t.err_busy if exc.status_code == 429 else t.err_unavailable
+        return again(exc.status_code, dict(exc.headers or {}), problem=problem)
+    except RegistryError:
+        return again(503, problem=t.err_unavailable)
+    now = now_ms()
+    return page(
+        request,
+        "declare.html",
+        title=t.pass_title,
+        result=result,
+        at_risk=d.symptoms or d.contact,
+        masked=mask_name(d.name),
+        valid_until=i18n.date_time(now + registry.settings.declaration_pass_validity * 1000),
+        declared=i18n.date_time(now),
+        tz_label=t.tz_label(i18n.DEFAULT_TZ, now),
+    )

@@ -1,0 +1,67 @@
+"""Contact tracing for health officers, and the audit log that records every trace."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from checkin_protocol.records import SUBJECT_PATTERN, Subject
+from registry.auth import Caller, Role
+from registry.core.common import RegistryError, parse_iso_ms
+from registry.web.deps import API, RegistryDep, require
+
+router = APIRouter(prefix=API)
+
+
+@router.get("/tracing", tags=["health"])
+def tracing(
+    c: Annotated[Caller, require(Role.HEALTH_OFFICER)],
+    registry: RegistryDep,
+    subject: Annotated[str, Query(pattern=SUBJECT_PATTERN)],
+    window_minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 30,
+    since: Annotated[
+        str | None, Query(max_length=40, description="ISO time; default: the retention period")
+    ] = None,
+) -> dict[str, Any]:
+    """Where a subject was recorded and who else was there within ±window. Audited."""
+    since_ms = None
+    if since:
+        try:
+            since_ms = parse_iso_ms(since)
+        except ValueError:
+            raise HTTPException(422, "since: not an ISO time") from None
+    return registry.trace(c, Subject.parse(subject), window_minutes, since_ms)
+
+
+class TraceByIdIn(BaseModel):
+    """An ID number in the body, never in a URL that proxies and browsers keep."""
+
+    model_config = ConfigDict(extra="forbid")
+    id_number: str = Field(min_length=9, max_length=32, description="9 or 12 digits.")
+    window_minutes: int = Field(30, ge=1, le=24 * 60)
+    since: str | None = Field(None, max_length=40, description="ISO time; default: retention.")
+
+
+@router.post("/tracing/by-id-number", tags=["health"])
+def tracing_by_id_number(
+    c: Annotated[Caller, require(Role.HEALTH_OFFICER)], registry: RegistryDep, body: TraceByIdIn
+) -> dict[str, Any]:
+    """A trace by ID number: the registry derives the subject; the number is neither stored
+    nor logged (the audit log holds the derived subject). Audited."""
+    since_ms = None
+    if body.since:
+        try:
+            since_ms = parse_iso_ms(body.since)
+        except ValueError:
+            raise HTTPException(422, "since: not an ISO time") from None
+    try:
+        return registry.views.trace_id(
+            c, registry.keys, body.id_number, body.window_minutes, since_ms
+        )
+    except RegistryError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get("/audit", tags=["admin"])
+def audit(_: Annotated[Caller, require(Role.ADMIN)], registry: RegistryDep) -> list[dict[str, Any]]:
+    return registry.audit()

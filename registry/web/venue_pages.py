@@ -1,0 +1,196 @@
+"""A venue controller's pages: their venues, the live view, a day's history and its CSV."""
+
+import csv
+import io
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from checkin_protocol.records import IDENTIFIER_PATTERN
+from registry.auth import Caller, Role
+from registry.core.common import now_ms
+from registry.core.pagedata import VenueRow, today_at
+from registry.web import i18n
+from registry.web.deps import RegistryDep
+from registry.web.render import message, page, pagedata, staff, texts
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+
+@router.get("/venues")
+def venues(request: Request, registry: RegistryDep) -> Response:
+    got = staff(request, registry, Role.CONTROLLER, Role.ADMIN)
+    if isinstance(got, Response):
+        return got
+    c, _ = got
+    rows = pagedata(registry).venues(None if c.role is Role.ADMIN else c.venues)
+    return page(request, "venues.html", title=texts(request).venues_title, venues=rows, user=got)
+
+
+def _venue(
+    request: Request, registry: RegistryDep, venue_id: str
+) -> tuple[tuple[Caller, str], VenueRow] | Response:
+    """The signed-in controller (or admin) and the venue, if it exists and is theirs."""
+    got = staff(request, registry, Role.CONTROLLER, Role.ADMIN)
+    if isinstance(got, Response):
+        return got
+    if not got[0].may_see_venue(venue_id):
+        return message(request, 403, "forbidden_title", "forbidden", user=got)
+    venue = (
+        pagedata(registry).venue(venue_id) if re.fullmatch(IDENTIFIER_PATTERN, venue_id) else None
+    )
+    if venue is None:
+        return message(request, 404, "not_found_title", "not_found", user=got)
+    return got, venue
+
+
+@router.get("/venues/{venue_id}")
+def dashboard(venue_id: str, request: Request, registry: RegistryDep) -> Response:
+    got = _venue(request, registry, venue_id)
+    if isinstance(got, Response):
+        return got
+    user, venue = got
+    t = texts(request)
+    return page(
+        request,
+        "dashboard.html",
+        title=t("live_title", venue=venue.name),
+        venue=venue,
+        user=user,
+        tz_label=t.tz_label(venue.timezone, now_ms()),
+    )
+
+
+def _row(t: i18n.Texts, r: dict[str, Any], tz: str) -> dict[str, str]:
+    """A record as a screen or a CSV shows it: local time, words, masked name and code."""
+    reason = t.reason(r["reason"])
+    if r["manual"]:
+        reason = f"{reason} ({t.manual})" if reason else t.manual
+    return {
+        "time": i18n.date_time(r["time_ms"], tz),
+        "clock": i18n.clock(r["time_ms"], tz),
+        "kiosk": r["kiosk_id"],
+        "direction": t(r["direction"]) if r["direction"] in ("entry", "exit") else r["direction"],
+        "verdict": r["verdict"],
+        "result": t(r["verdict"]) if r["verdict"] in ("PASS", "FAIL") else r["verdict"],
+        "reason": reason,
+        "name": r["masked_name"],
+        "code": r["subject"],
+    }
+
+
+@router.get("/venues/{venue_id}/live.json")
+def live(venue_id: str, request: Request, registry: RegistryDep) -> Response:
+    """The live page's numbers and rows, already in the reader's words and time zone."""
+    got = _venue(request, registry, venue_id)
+    if isinstance(got, Response):
+        return JSONResponse({"detail": "forbidden"}, got.status_code)
+    _, venue = got
+    t = texts(request)
+    d = pagedata(registry).live(venue)
+    now = d["now_ms"]
+    return JSONResponse(
+        {
+            "status": t("updated", time=i18n.clock(now, venue.timezone)),
+            "counts": {k: d[k] for k in ("entries", "exits", "inside", "refused")},
+            "refusals": [_row(t, r, venue.timezone) for r in d["refusals"]],
+            "recent": [_row(t, r, venue.timezone) for r in d["recent"]],
+            "kiosks": [
+                {
+                    "id": k["id"],
+                    "online": k["online"],
+                    "state": t.online if k["online"] else t.offline,
+                    "seen": t.ago(k["last_seen_ms"], now),
+                    "queue": "" if k["queue_depth"] is None else str(k["queue_depth"]),
+                }
+                for k in d["kiosks"]
+            ],
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _day(value: str, venue: VenueRow) -> date:
+    try:
+        return date.fromisoformat(value) if value else today_at(venue.timezone)
+    except ValueError:
+        return today_at(venue.timezone)
+
+
+@router.get("/venues/{venue_id}/history")
+def history(
+    venue_id: str,
+    request: Request,
+    registry: RegistryDep,
+    day: Annotated[str, Query(max_length=10)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    got = _venue(request, registry, venue_id)
+    if isinstance(got, Response):
+        return got
+    user, venue = got
+    t = texts(request)
+    when = _day(day, venue)
+    total, rows = pagedata(registry).history(venue, when, (page_no - 1) * PAGE_SIZE, PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return page(
+        request,
+        "history.html",
+        title=t("history_title", venue=venue.name),
+        venue=venue,
+        user=user,
+        day=when.isoformat(),
+        day_shown=when.strftime("%d/%m/%Y"),
+        rows=[_row(t, r, venue.timezone) for r in rows],
+        total=total,
+        page_no=min(page_no, pages),
+        pages=pages,
+        tz_label=t.tz_label(venue.timezone, now_ms()),
+    )
+
+
+@router.get("/venues/{venue_id}/history.csv")
+def history_csv(
+    venue_id: str,
+    request: Request,
+    registry: RegistryDep,
+    day: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    got = _venue(request, registry, venue_id)
+    if isinstance(got, Response):
+        return got
+    _, venue = got
+    t = texts(request)
+    when = _day(day, venue)
+    _, rows = pagedata(registry).history(venue, when, 0, None)
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(
+        [
+            t("csv_time", tz=t.tz_label(venue.timezone, now_ms())),
+            t.csv_kiosk,
+            t.col_direction,
+            t.col_result,
+            t.col_reason,
+            t.col_name,
+            t.col_code,
+        ]
+    )
+    for r in rows:
+        x = _row(t, r, venue.timezone)
+        w.writerow(
+            [x["time"], x["kiosk"], x["direction"], x["result"], x["reason"], x["name"], x["code"]]
+        )
+    # UTF-8 with a byte-order mark: without it, Excel reads Vietnamese as mojibake.
+    return Response(
+        ("\ufeff" + out.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{venue.id}-{when.isoformat()}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,176 @@
+"""`kiosk run` as systemd runs it: a stop signal at any moment ends it cleanly; one per database."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.camera.scenes import Pose, frame, qr_image
+from kiosk.store.lock import AlreadyRunning, InstanceLock
+from support.timing import wait_for
+
+ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+
+
+def spawn(config: Path, events: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(config), "--events", str(events)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+
+
+def catches(pid: int, signum: int = signal.SIGHUP) -> bool:
+    """The process has a handler for `signum` (its SigCgt mask, as the kernel reports it).
+
+    SIGHUP by default: the kiosk installs its handlers together, and Python catches none
+    of them but SIGINT itself, from its own start, before any of the kiosk's code runs."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = int(
+        next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16
+    )
+    return bool(caught >> (signum - 1) & 1)
+
+
+@pytest.fixture
+def looping(
+    write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str]
+) -> Path:
+    for i, payload in enumerate([make_pass(), None, None, make_pass("Lê Văn Bình"), None]):
+        code = qr_image(payload) if payload else None
+        cv2.imwrite(str(venue_dir / "frames" / f"{i:04d}.png"), frame(code, Pose(), seed=i))
+    return write_config(camera="{type: replay, path: frames, fps: 20, loop: true}")
+
+
+SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT]
+
+
+def test_a_stop_signal_at_any_moment_ends_the_kiosk_cleanly(looping: Path, venue_dir: Path) -> None:
+    rng = random.Random(20261123)
+    # Three of each, in a shuffled order, each at a random moment: from the instant the
+    # kiosk can catch it (its first line; before that the interpreter itself is starting)
+    # through configuration, imports, the screen and camera starting, to deciding codes.
+    plan = [s for s in SIGNALS for _ in range(3)]
+    rng.shuffle(plan)
+    db = venue_dir / "kiosk.db"
+    events = venue_dir / "events.jsonl"
+    sent = 0
+    for signum in plan:
+        proc = spawn(looping, events)
+        pid = proc.pid
+        try:
+            assert wait_for(lambda p=pid: catches(p), 60)  # type: ignore[misc]
+            time.sleep(rng.choice([0.0, rng.uniform(0, 0.5), rng.uniform(0.5, 4.0)]))
+            proc.send_signal(signum)
+            sent += 1
+            status = proc.wait(60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.stderr is not None
+        log = proc.stderr.read()
+        assert status == 0, f"{signal.Signals(signum).name}: exit {status}\n{log}"
+        assert "Traceback" not in log and "Fatal Python error" not in log, log
+        with sqlite3.connect(db) as con:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert sent == 12
+    # Every decision reported in the events was committed (none lost to a signal).
+    reported = [line for line in events.read_text().splitlines() if '"record_id": "' in line]
+    with sqlite3.connect(db) as con:
+        stored = con.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+    assert stored >= len(reported) > 0
+
+
+def test_a_second_kiosk_on_the_same_database_exits_3_and_the_first_runs_on(
+    looping: Path, venue_dir: Path
+) -> None:
+    events = venue_dir / "events.jsonl"
+    first = spawn(looping, events)
+    try:
+        assert wait_for(lambda: events.exists() and events.read_text().count("\n") >= 1, 60)
+        second = subprocess.run(
+            [sys.executable, "-m", "kiosk", "run", "--config", str(looping)],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=120,
+        )
+        assert second.returncode == 3, second.stderr
+        assert f"another kiosk (pid {first.pid}) is running" in second.stderr
+        assert first.poll() is None  # the first one is not disturbed
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+    # One kiosk, one record per decision; and the lock went with the process.
+    with sqlite3.connect(venue_dir / "kiosk.db") as con:
+        assert con.execute("SELECT COUNT(*) FROM records").fetchone()[0] == len(
+            events.read_text().splitlines()
+        )
+    with InstanceLock(venue_dir / "kiosk.db"):
+        pass
+
+
+@given(st.lists(st.tuples(st.sampled_from([0, 1]), st.booleans()), max_size=20))
+def test_at_most_one_instance_lock_is_held(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[int, bool]]
+) -> None:
+    db = tmp_path_factory.mktemp("lock") / "kiosk.db"
+    locks = [InstanceLock(db), InstanceLock(db)]
+    held: int | None = None
+    try:
+        for who, take in ops:
+            if take and held is None:
+                locks[who].acquire()
+                held = who
+            elif take and held != who:
+                with pytest.raises(AlreadyRunning, match=str(os.getpid())):
+                    locks[who].acquire()
+            elif not take and held == who:
+                locks[who].release()
+                held = None
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_stop_signal_while_deciding_ends_cleanly_with_every_decision_kept(
+    looping: Path, venue_dir: Path, signum: int
+) -> None:
+    # Mid-run: the screen is up, so pygame-ce and SDL have started and had their chance
+    # to put their own handlers (pygame's SIGQUIT "parachute" aborts the process) in place.
+    events = venue_dir / "events.jsonl"
+    proc = spawn(looping, events)
+    try:
+        assert wait_for(lambda: events.exists() and events.read_text().count("\n") >= 1, 60)
+        proc.send_signal(signum)
+        status = proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.stderr is not None
+    log = proc.stderr.read()
+    assert status == 0, log
+    assert f"signal {signum}: stopping" in log and "Traceback" not in log
+    with sqlite3.connect(venue_dir / "kiosk.db") as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = con.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+    assert stored == len(events.read_text().splitlines())

@@ -1,0 +1,52 @@
+"""The pages over real HTTP: what a request carries is shown as text, never as markup."""
+
+from __future__ import annotations
+
+import requests
+
+from registry.auth import Role
+from registry.service import Registry
+from support.registry import RegistryServer, form_token, sign_in
+
+
+def test_sign_in_page_escapes_its_next_target(registry: Registry, server: RegistryServer) -> None:
+    evil = '/x"><script>alert(1)</script>'
+    page = requests.get(f"{server.url}/login", params={"next": evil}, timeout=10).text
+    assert "<script>alert(1)" not in page
+    assert 'value="/x&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    with requests.Session() as s:
+        refused = sign_in(s, server.url, "wrong", next=evil)
+    assert refused.status_code == 401 and "<script>alert(1)" not in refused.text
+
+
+def test_sign_in_goes_to_this_site_only(registry: Registry, server: RegistryServer) -> None:
+    token = registry.add_user("ctl", Role.CONTROLLER, ["v1"])
+    for target, expected in (("/venues/v1", "/venues/v1"), ("//evil.example/", "/")):
+        with requests.Session() as s:
+            r = sign_in(s, server.url, token, next=target)
+        assert r.status_code == 303 and r.headers["Location"] == expected
+
+
+def test_dashboard_gets_its_venue_as_a_data_attribute(
+    registry: Registry, server: RegistryServer
+) -> None:
+    token = registry.add_user("boss", Role.ADMIN)
+    with requests.Session() as s:
+        sign_in(s, server.url, token)
+        page = s.get(f"{server.url}/venues/v1", timeout=10).text
+        odd = s.get(f"{server.url}/venues/v%22%3Cb%3E", timeout=10)
+    assert '<body class="dashboard" data-venue="v1">' in page and "<script>" not in page
+    # Not a venue id at all: no page (and nothing of it echoed).
+    assert odd.status_code == 404 and 'v"<b>' not in odd.text
+
+
+def test_declaration_form_lists_the_fields_to_check(server: RegistryServer) -> None:
+    with requests.Session() as s:
+        csrf = form_token(s, f"{server.url}/declare")
+        r = s.post(
+            f"{server.url}/declare",
+            data={"name": "<b>X</b>", "id_number": "12", "phone": "0912345678", "csrf": csrf},
+            timeout=10,
+        )
+    assert r.status_code == 422
+    assert 'id="error"' in r.text and "id_number" in r.text and "<b>X</b>" not in r.text

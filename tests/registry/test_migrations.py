@@ -1,0 +1,74 @@
+"""Migration 0003 on a registry with data in it, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from registry.db import alembic_config, make_engine
+from support.registry import postgres_available, postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with ExitStack() as stack:
+        if request.param == "postgresql":
+            why = postgres_available()
+            if why:
+                pytest.skip(why)
+            yield stack.enter_context(postgres_database())
+        else:
+            yield f"sqlite:///{tmp_path / 'old.db'}"
+
+
+def test_0003_keeps_records_and_drops_declared_id_entries(empty_db: str) -> None:
+    engine = make_engine(empty_db)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0002")
+    insert = text("INSERT INTO records VALUES (:id, 'v1', :kiosk, 1, 'entry', 'signed_pass', "
+                  "NULL, NULL, true, 'PASS', NULL, false, 1000, 1, 'b', NULL, 1000)")  # fmt: skip
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO venues (id, name, district, province, created_ms) "
+                       "VALUES ('v1', 'V', '', '', 1)"))  # fmt: skip
+        c.execute(insert, {"id": "r1", "kiosk": "k1"})
+        c.execute(text("INSERT INTO deny_entries (subject, reason_code, public, created_ms) "
+                       "VALUES ('idh:aa', 'health_risk', false, 5), "
+                       "('pass:bb', 'revoked', false, 5)"))  # fmt: skip
+        before = c.execute(text("SELECT version FROM list_versions WHERE name = 'deny-list'"))
+        version = before.scalar_one()
+    command.upgrade(cfg, "0003")  # what 0003 does; later ones have tests of their own
+    with engine.begin() as c:
+        # Another kiosk's record with the same id is a record of its own now.
+        c.execute(insert, {"id": "r1", "kiosk": "k2"})
+        assert c.execute(text("SELECT count(*) FROM records")).scalar_one() == 2
+        entries = c.execute(text("SELECT subject, expires_ms FROM deny_entries")).all()
+        assert entries == [("pass:bb", 5 + 14 * 86400 * 1000)]
+        after = c.execute(text("SELECT version FROM list_versions WHERE name = 'deny-list'"))
+        assert after.scalar_one() == version + 1
+    command.downgrade(cfg, "0002")
+    with engine.begin() as c:
+        assert c.execute(text("SELECT kiosk_id FROM records")).scalars().all() == ["k1"]
+    engine.dispose()
+
+
+def test_0007_gives_earlier_records_the_camera_as_their_source(empty_db: str) -> None:
+    engine = make_engine(empty_db)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0006")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO venues (id, name, district, province, created_ms) "
+                       "VALUES ('v1', 'V', '', '', 1)"))  # fmt: skip
+        c.execute(text("INSERT INTO records (id, venue_id, kiosk_id, seq, direction, code_kind, "
+                       "verified, verdict, manual, created_ms, created_mono_ns, boot_id, "
+                       "received_ms) VALUES ('r1', 'v1', 'k1', 1, 'entry', 'signed_pass', "
+                       "true, 'PASS', false, 1, 1, 'b', 1)"))  # fmt: skip
+    command.upgrade(cfg, "0007")
+    with engine.begin() as c:
+        assert c.execute(text("SELECT source FROM records")).scalars().all() == ["camera"]
+    command.downgrade(cfg, "0006")
+    engine.dispose()
