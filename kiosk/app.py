@@ -52,7 +52,7 @@ from kiosk.passes import CodeReader
 from kiosk.policy.denylist import DenyList
 from kiosk.policy.engine import VenuePolicy, Verdict
 from kiosk.readers import ReaderWorker, ScanQueue, build_readers
-from kiosk.service import Restart, Service
+from kiosk.service import Restart, Service, State
 from kiosk.signals import StopSignals, stop_on_signals
 from kiosk.store import RecordStore, StorageError
 from kiosk.store.lock import AlreadyRunning, InstanceLock
@@ -448,10 +448,16 @@ class Kiosk:
         return None
 
     def _ended(self, parts: Parts) -> bool:
-        """A non-looping replay has been decided, and every outcome delivered and shown."""
+        """A non-looping replay has been decided, and every outcome delivered and shown.
+
+        Capture must have *ended* too, not merely closed its slot: a crashing capture thread
+        closes the slot (in its `finally`) a moment before it is marked crashed, and that
+        moment must not read as the replay's end.
+        """
+        capture_ended = parts.capture is None or parts.capture.health.state is State.ENDED
         return (
-            parts.loop.health.finished
-            and not parts.loop.health.crashed
+            capture_ended
+            and parts.loop.health.state is State.ENDED
             and parts.channel.drained
             and parts.inbox.empty()
         )
