@@ -4,7 +4,6 @@ from pathlib import Path
 
 import segno
 from fastapi import APIRouter, Request, Response
-from fpdf import FPDF
 
 from registry.auth import Role
 from registry.core.common import now_ms
@@ -57,6 +56,10 @@ def poster_pdf(venue_name: str, venue_id: str, base_url: str, t: i18n.Texts) -> 
     fonts = _font()
     if fonts is None:
         raise RuntimeError("no DejaVu fonts (apt-get install fonts-dejavu-core)")
+    # Imported here: fpdf2 pulls in fontTools and numpy, the larger part of the server's
+    # start-up time, for a page an admin prints once per venue.
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
     pdf.add_font("dejavu", "", str(fonts / "DejaVuSans.ttf"))

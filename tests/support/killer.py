@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -20,6 +19,7 @@ from checkin_protocol.keys import generate_key, write_public_key
 from checkin_protocol.kp1 import issue_pass
 from checkin_protocol.privacy import mask_name
 from kiosk.camera.scenes import Pose, frame, qr_image
+from support.processes import killed_child_env
 
 
 @dataclass
@@ -77,7 +77,7 @@ def kill_repeatedly(folder: Path, config: Path, kills: int, rng: random.Random) 
     """Start, wait for a new decision, wait a random moment more, SIGKILL; `kills` times."""
     report = KillReport()
     events = folder / "events.jsonl"
-    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    env = killed_child_env()  # every start here ends in a SIGKILL
     for _ in range(kills):
         before = len(_lines(events))
         proc = subprocess.Popen(
