@@ -61,40 +61,43 @@ def looping(
 SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT]
 
 
-def test_a_stop_signal_at_any_moment_ends_the_kiosk_cleanly(looping: Path, venue_dir: Path) -> None:
-    rng = random.Random(20261123)
-    # Three of each, in a shuffled order, each at a random moment: from the instant the
-    # kiosk can catch it (its first line; before that the interpreter itself is starting)
-    # through configuration, imports, the screen and camera starting, to deciding codes.
-    plan = [s for s in SIGNALS for _ in range(3)]
-    rng.shuffle(plan)
+@pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_stop_signal_at_any_moment_ends_the_kiosk_cleanly(
+    looping: Path, venue_dir: Path, signum: int
+) -> None:
+    # One test per signal (they balance across the suite's workers), each sent at three
+    # moments: from the instant the kiosk can catch it (its first line; before that the
+    # interpreter itself is starting), early (configuration, imports, the screen and camera
+    # starting), and at a random later moment, up to deciding codes; always on one database.
+    rng = random.Random(20261123 + signum)
+    moments = [0.0, rng.uniform(0, 0.5), rng.uniform(0.5, 4.0)]
     db = venue_dir / "kiosk.db"
     events = venue_dir / "events.jsonl"
-    sent = 0
-    for signum in plan:
+    name = signal.Signals(signum).name
+    for moment in moments:
         proc = spawn(looping, events)
         pid = proc.pid
         try:
             assert wait_for(lambda p=pid: catches(p), 60)  # type: ignore[misc]
-            time.sleep(rng.choice([0.0, rng.uniform(0, 0.5), rng.uniform(0.5, 4.0)]))
+            time.sleep(moment)
             proc.send_signal(signum)
-            sent += 1
             status = proc.wait(60)
         finally:
             if proc.poll() is None:
                 proc.kill()
         assert proc.stderr is not None
         log = proc.stderr.read()
-        assert status == 0, f"{signal.Signals(signum).name}: exit {status}\n{log}"
+        assert status == 0, f"{name} after {moment:.2f} s: exit {status}\n{log}"
         assert "Traceback" not in log and "Fatal Python error" not in log, log
         with sqlite3.connect(db) as con:
             assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert sent == 12
-    # Every decision reported in the events was committed (none lost to a signal).
-    reported = [line for line in events.read_text().splitlines() if '"record_id": "' in line]
-    with sqlite3.connect(db) as con:
-        stored = con.execute("SELECT COUNT(*) FROM records").fetchone()[0]
-    assert stored >= len(reported) > 0
+    # Every decision reported in the events was committed (none lost to a signal). Whether
+    # any was reported depends on how far the kiosk got, i.e. on the machine's speed; the
+    # test below signals only after a decision.
+    reported = events.read_text().count('"record_id": "') if events.exists() else 0
+    if reported:
+        with sqlite3.connect(db) as con:
+            assert con.execute("SELECT COUNT(*) FROM records").fetchone()[0] >= reported
 
 
 def test_a_second_kiosk_on_the_same_database_exits_3_and_the_first_runs_on(
