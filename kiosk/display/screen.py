@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from kiosk.config import DisplayConfig
 from kiosk.display.messages import Messages
+from kiosk.display.png import write_rgb
 from kiosk.display.views import (
     ErrorView,
     GuardPinView,
@@ -187,7 +188,8 @@ class Screen:
         return pygame.event.get()
 
     def save(self, path: Path) -> None:
-        pygame.image.save(self.surface, str(path))
+        w, h = self.surface.get_size()
+        write_rgb(path, pygame.image.tobytes(self.surface, "RGB"), w, h)
 
     # ------------------------------------------------------------ text
 

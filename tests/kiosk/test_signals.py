@@ -14,11 +14,9 @@ from pathlib import Path
 
 import cv2
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from kiosk.camera.scenes import Pose, frame, qr_image
-from kiosk.store.lock import AlreadyRunning, InstanceLock
+from kiosk.store.lock import InstanceLock
 from support.timing import wait_for
 
 ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
@@ -129,29 +127,6 @@ def test_a_second_kiosk_on_the_same_database_exits_3_and_the_first_runs_on(
         )
     with InstanceLock(venue_dir / "kiosk.db"):
         pass
-
-
-@given(st.lists(st.tuples(st.sampled_from([0, 1]), st.booleans()), max_size=20))
-def test_at_most_one_instance_lock_is_held(
-    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[int, bool]]
-) -> None:
-    db = tmp_path_factory.mktemp("lock") / "kiosk.db"
-    locks = [InstanceLock(db), InstanceLock(db)]
-    held: int | None = None
-    try:
-        for who, take in ops:
-            if take and held is None:
-                locks[who].acquire()
-                held = who
-            elif take and held != who:
-                with pytest.raises(AlreadyRunning, match=str(os.getpid())):
-                    locks[who].acquire()
-            elif not take and held == who:
-                locks[who].release()
-                held = None
-    finally:
-        for lock in locks:
-            lock.release()
 
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
