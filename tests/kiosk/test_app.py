@@ -154,7 +154,7 @@ def test_sigterm_stops_cleanly_and_keeps_records(
         env=env,
     )
     try:
-        assert wait_for(lambda: events.exists() and events.read_text().count("\n") >= 1, 20)
+        assert wait_for(lambda: events.exists() and events.read_text().count("\n") >= 1, 60)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
     finally:

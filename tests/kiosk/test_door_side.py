@@ -79,19 +79,19 @@ guard: {{pin_hash: "{hash_pin("2468", rounds=1000)}"}}
         assert [o.decision.verdict.value for o in kiosk.outcomes[:2]] == ["FAIL", "PASS"]
         # Opened for the PASS (not for the FAIL before it), closed after the pulse. The pin's
         # own history is read, not its state now: a loaded machine may poll too late.
-        assert wait_for(lambda: rises() == 1 and relay_pin.state is False, 3)
+        assert wait_for(lambda: rises() == 1 and relay_pin.state is False, 30)
         for k in ("a", "2", "4", "6", "8", "return"):
             key(k)
         # The PIN is checked off the UI thread; the guard picks a reason once it is asked.
         assert wait_for(lambda: isinstance(kiosk.view, GuardReasonView))
         key("1")
         assert wait_for(lambda: any(o.manual_reason for o in kiosk.outcomes))
-        assert wait_for(lambda: rises() == 2, 3)  # a manual admit opens the door too
+        assert wait_for(lambda: rises() == 2, 30)  # a manual admit opens the door too
         # Recorded on the decision thread, then shown: the guard sees it before the next key.
         assert wait_for(lambda: getattr(kiosk.view, "manual_reason", None) == "no_smartphone")
         key("d")
         assert wait_for(lambda: kiosk.view == NoticeView("guard.switched", "direction.exit"))
-        assert wait_for(lambda: isinstance(kiosk.view, IdleView), 5)
+        assert wait_for(lambda: isinstance(kiosk.view, IdleView), 30)
     finally:
         kiosk.stop.set()
         t.join(10)

@@ -85,7 +85,7 @@ def test_without_notify_socket_nothing_is_sent() -> None:
     notifier = SystemdNotifier(lambda: 0, lambda: "ready", env={})
     with notifier:
         notifier.ready()
-        assert wait_for(lambda: notifier.health.finished, 5)
+        assert wait_for(lambda: notifier.health.finished, 30)
     assert notifier.sent == {}
 
 
@@ -119,7 +119,7 @@ def test_kiosk_run_speaks_sd_notify(
         if proc.poll() is None:
             proc.kill()
     assert listener.seen("READY=1") == ["READY=1"]  # once
-    assert wait_for(lambda: listener.seen("STOPPING=1") == ["STOPPING=1"], 5)
+    assert wait_for(lambda: listener.seen("STOPPING=1") == ["STOPPING=1"], 30)
 
 
 class StallingDecoder:

@@ -252,7 +252,7 @@ def test_serve_purges_on_its_own(registry: Registry) -> None:
         r = requests.post(f"{srv.url}/api/v1/records", json={"records": [old]},
                           headers=auth(kiosk), timeout=10)  # fmt: skip
         assert r.json()["results"][0]["status"] == "accepted"
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60  # a loaded machine runs the 1 s job late
         while time.monotonic() < deadline:
             with registry.session() as s:
                 if s.scalar(select(func.count()).select_from(Record)) == 0:

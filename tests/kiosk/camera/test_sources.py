@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -57,7 +58,7 @@ def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FrameSour
 def test_contract_open_read_close_reopen(source: FrameSource) -> None:
     source.open()
     img = None
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 30  # generous: a loaded machine is slow, not wrong
     while img is None and time.monotonic() < deadline:
         img = source.read(timeout=0.5)
     assert isinstance(img, np.ndarray)  # these sources have one resolution: no Shot
@@ -65,7 +66,7 @@ def test_contract_open_read_close_reopen(source: FrameSource) -> None:
     source.close()
     source.close()  # closing twice is harmless
     source.open()
-    assert source.read(timeout=1.0) is not None
+    assert wait_for(lambda: source.read(timeout=0.5) is not None, 30)
 
 
 def test_replay_plays_in_order_and_ends(tmp_path: Path) -> None:
@@ -211,20 +212,24 @@ class Stalling:
         self.closed.set()
 
 
-def test_watchdog_detects_a_stall_and_reopens() -> None:
+def test_watchdog_detects_a_stall_and_reopens(caplog: pytest.LogCaptureFixture) -> None:
     slot = FrameSlot()
     cam = Stalling(frames_before_stall=3)
-    states = []
-    with CaptureThread(cam, slot, frame_timeout=0.3, reopen_interval=0.05) as cap:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            states.append((cap.camera.ok, cap.camera.message))
-            if cam.opens >= 3 and cap.camera.ok:
-                break
-            time.sleep(0.01)
-        assert cap.camera.ok
-    assert (False, "no frame for 0.3 s") in states
-    assert any(not ok and msg.startswith("cannot open: device busy") for ok, msg in states)
+    # What it went through is read from its log, not by sampling its state: each failed
+    # state lasts one reopen interval (50 ms), less than a loaded machine may take to poll.
+    with (
+        caplog.at_level(logging.INFO, logger="kiosk.camera.capture"),
+        CaptureThread(cam, slot, frame_timeout=0.3, reopen_interval=0.05) as cap,
+    ):
+        assert wait_for(lambda: cam.opens >= 3 and cap.camera.ok, 60)
+    said = [r.getMessage() for r in caplog.records if r.name == "kiosk.camera.capture"]
+    assert said == [
+        "camera stalling: delivering frames",
+        "camera stalling: no frame for 0.3 s",
+        # A failure after a failure is held back (one line a minute), counted once it clears.
+        "camera stalling: cannot open: device busy (repeated 1 more times)",
+        "camera stalling: delivering frames",
+    ]
     assert cam.closed.is_set()
 
 
@@ -232,7 +237,7 @@ def test_end_of_stream_ends_the_slot(tmp_path: Path) -> None:
     slot = FrameSlot()
     src = ReplaySource(write_images(tmp_path / "imgs", 2), fps=100, loop=False)
     with CaptureThread(src, slot, frame_timeout=1.0, reopen_interval=0.1) as cap:
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + 30
         while not slot.ended and time.monotonic() < deadline:
             slot.take(timeout=0.05)
         assert wait_for(lambda: cap.health.finished)
@@ -245,7 +250,7 @@ def test_lockstep_hands_over_every_frame_to_a_slow_consumer(tmp_path: Path) -> N
     src = ReplaySource(write_images(tmp_path / "imgs", 6), fps=1, loop=False, pace="lockstep")
     taken = []
     with CaptureThread(src, slot, frame_timeout=1.0, reopen_interval=0.1) as cap:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while not slot.ended and time.monotonic() < deadline:
             got = slot.take(timeout=0.05)
             if got is not None:
