@@ -320,7 +320,8 @@ def test_any_value_at_any_key_loads_or_is_a_file_line_error(
         parent = parent[part]
     parent[path[-1]] = value
     target = folder / "venue.yaml"
-    text = yaml.safe_dump(tree, allow_unicode=True, sort_keys=False)
+    # libyaml's dumper: the tree as YAML in a fraction of the pure-Python dumper's time.
+    text = yaml.dump(tree, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)
     target.write_text(text.replace("__HOLE__", raw or ""), encoding="utf-8")
 
     def hung(*_: object) -> None:
