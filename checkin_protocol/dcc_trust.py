@@ -226,6 +226,37 @@ class DccTrust:
         return dscs, skipped
 
 
+def dscs_to_document(dscs: Iterable[Dsc]) -> list[dict[str, str]]:
+    """DSCs as the registry's trust list carries them (its `dcc_signers` attribute)."""
+    return [
+        {"kid": base64.b64encode(d.kid).decode(), "rawData": base64.b64encode(d.der).decode()}
+        for d in dscs
+    ]
+
+
+def dscs_from_document(value: object) -> tuple[list[Dsc], list[str]]:
+    """The DSCs of a trust list's `dcc_signers`, and a message per unusable entry.
+
+    Expiry is not judged here (now=0): verification refuses a DSC outside its validity at the
+    time of the scan, which `kiosk scan --at` may set in the past.
+    """
+    if value is None:
+        return [], []
+    if not isinstance(value, list):
+        return [], ["dcc_signers is not a list"]
+    dscs: list[Dsc] = []
+    problems: list[str] = []
+    for n, entry in enumerate(value):
+        try:
+            if not isinstance(entry, dict):
+                raise DccTrustError("not an object")
+            kid = _b64(entry.get("kid"), "kid")
+            dscs.append(read_dsc(_b64(entry.get("rawData"), "rawData"), now=0, expected_kid=kid))
+        except DccTrustError as exc:
+            problems.append(f"entry {n}: {exc}")
+    return dscs, problems
+
+
 __all__ = [
     "DccTrust",
     "DccTrustError",
@@ -233,5 +264,7 @@ __all__ = [
     "DscExpired",
     "Kind",
     "dsc_kid",
+    "dscs_from_document",
+    "dscs_to_document",
     "read_dsc",
 ]

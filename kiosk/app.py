@@ -48,7 +48,7 @@ from kiosk.door.relay import DoorRelay
 from kiosk.guard import GuardActions, GuardConsole
 from kiosk.loop import DecisionLoop, EventLog, Outcome, OutcomeChannel
 from kiosk.notify import SystemdNotifier
-from kiosk.passes import CodeReader
+from kiosk.passes import CodeReader, DccSigners
 from kiosk.policy.denylist import DenyList
 from kiosk.policy.engine import VenuePolicy, Verdict
 from kiosk.readers import ReaderWorker, ScanQueue, build_readers
@@ -81,9 +81,12 @@ def build_core(cfg: Config, store: RecordStore | None) -> Core:
     # is sealed to the registry's key from the signed deny list, never hashed here.
     trust = TrustStore.from_files(cfg.trust.issuer_keys)
     deny = DenyList.load(cfg.trust.deny_list) if cfg.trust.deny_list else DenyList()
+    # Checked when the config loaded; a DSC that expired since then is refused at the door.
+    dscs = DccSigners.from_paths(cfg.trust.dcc_signers, now=0)
     lists = None
     if cfg.registry is not None and store is not None:
-        lists = ListState(load_public_key(cfg.registry.list_key), store, trust, deny)
+        key = load_public_key(cfg.registry.list_key)
+        lists = ListState(key, store, trust, deny, dscs)
         try:
             lists.load()  # the last good lists, so an offline start still knows them
         except StorageError as exc:
@@ -92,7 +95,7 @@ def build_core(cfg: Config, store: RecordStore | None) -> Core:
         cfg.policy, cfg.kiosk.direction, cfg.venue.timezone, deny,
         list_age=lists.age if lists else None,
     )  # fmt: skip
-    return Core(CodeReader(trust=trust, sealing=deny), policy, lists)
+    return Core(CodeReader(trust=trust, sealing=deny, dcc_signers=dscs), policy, lists)
 
 
 def build_sync(cfg: RegistryConfig, store: RecordStore, lists: ListState) -> SyncWorker:

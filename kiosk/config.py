@@ -392,6 +392,12 @@ class TrustConfig(Strict):
         default_factory=list, description="PEM public keys of pass issuers trusted here."
     )
     deny_list: ConfigPath | None = Field(None, description="Local deny list (YAML), optional.")
+    dcc_signers: list[ConfigPath] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Files or folders of Document Signer Certificates (PEM or DER) trusted to "
+        "sign EU Digital COVID Certificates here; the registry's trust list adds its own.",
+    )
     subject_key: ConfigPath | None = Field(
         None,
         description="No longer used: a kiosk keeps no key for ID numbers (it seals them to the "
@@ -406,6 +412,24 @@ class TrustConfig(Strict):
         for path in value:
             small_file(path)  # a device or FIFO would hang the read below
             load_public_key(path)  # raises ValueError with a readable reason
+        return value
+
+    @field_validator("dcc_signers")
+    @classmethod
+    def _dscs_load(cls, value: list[Path]) -> list[Path]:
+        import time
+
+        from checkin_protocol.dcc_trust import DccTrust, DccTrustError
+
+        for path in value:
+            if not path.exists():
+                raise ValueError(f"no such file or folder: {path}")
+            try:
+                # Expired DSCs are refused here too: a venue would otherwise learn of it only
+                # at the door, from visitors refused one by one.
+                DccTrust().add_path(path, now=int(time.time()))
+            except (DccTrustError, OSError) as exc:
+                raise ValueError(str(exc)) from exc
         return value
 
     @field_validator("deny_list")
@@ -446,8 +470,68 @@ class OpeningHours(Strict):
 
 def _scannable_kind(kind: CodeKind) -> CodeKind:
     if kind in (CodeKind.MANUAL, CodeKind.UNKNOWN):
-        raise ValueError(f"{kind.value} is not a code format; use signed_pass, national_qr, cccd")
+        raise ValueError(
+            f"{kind.value} is not a code format; use signed_pass, national_qr, cccd, dcc"
+        )
     return kind
+
+
+TestType = Literal["NAAT", "RAT"]
+TEST_TYPES: tuple[TestType, ...] = ("NAAT", "RAT")
+DccType = Literal["vaccination", "test", "recovery"]
+DCC_TYPES: tuple[DccType, ...] = ("vaccination", "test", "recovery")
+
+
+class DccVaccinationRules(Strict):
+    complete_course: bool = Field(
+        True, description="Require the last dose of the course: dose number dn >= total sd."
+    )
+    min_days: int = Field(
+        0, ge=0, le=3650, description="Days that must have passed since the last dose (dt)."
+    )
+    max_days: int | None = Field(
+        None, ge=1, le=3650, description="Days after the last dose that it stops counting."
+    )
+    products: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        None, description="Accepted vaccine products (mp, e.g. EU/1/20/1528); absent = all."
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> DccVaccinationRules:
+        if self.max_days is not None and self.max_days < self.min_days:
+            raise ValueError("max_days is before min_days")
+        return self
+
+
+class DccTestRules(Strict):
+    types: list[TestType] = Field(
+        default_factory=lambda: list(TEST_TYPES),
+        min_length=1,
+        description="Accepted test types: NAAT (PCR, LP6464-4), RAT (rapid antigen, LP217198-3).",
+    )
+    max_hours: float = Field(
+        72, gt=0, le=24 * 30, description="Hours after sample collection (sc) a test counts."
+    )
+
+
+class DccRules(Strict):
+    """The venue's health rules for DCCs; without this block only technical checks apply."""
+
+    accept: list[DccType] = Field(
+        default_factory=lambda: list(DCC_TYPES),
+        min_length=1,
+        description="Certificate types accepted.",
+    )
+    vaccination: DccVaccinationRules = Field(
+        default_factory=DccVaccinationRules, description="Rules for vaccination certificates."
+    )
+    test: DccTestRules = Field(
+        default_factory=DccTestRules,
+        description="Rules for test certificates; the result must be 'not detected'.",
+    )
+    recovery_window: bool = Field(
+        True, description="Admit recovery certificates only from df to du (their own window)."
+    )
 
 
 ScannableKind = Annotated[CodeKind, AfterValidator(_scannable_kind)]
@@ -457,7 +541,13 @@ class PolicyConfig(Strict):
     admit_kinds: list[ScannableKind] = Field(
         default_factory=lambda: [CodeKind.SIGNED_PASS],
         min_length=1,
-        description="Code kinds admitted. national_qr and cccd are identity codes (unsigned).",
+        description="Code kinds admitted. national_qr and cccd are identity codes (unsigned); "
+        "dcc is the EU Digital COVID Certificate.",
+    )
+    dcc: DccRules | None = Field(
+        None,
+        description="Health rules for DCCs; absent = only the technical checks (signed by a "
+        "trusted DSC, valid now, key usage).",
     )
     admit_categories: list[Label] | None = Field(
         None, description="Pass categories admitted (e.g. staff, visitor); absent = all."
@@ -609,6 +699,12 @@ class Config(Strict):
             issues.append(
                 (("trust", "issuer_keys"), "signed_pass is admitted but no issuer key is trusted")
             )
+        if (
+            CodeKind.DCC in self.policy.admit_kinds
+            and not self.trust.dcc_signers
+            and self.registry is None
+        ):
+            issues.append((("trust", "dcc_signers"), "dcc is admitted but no DSC is trusted"))
         if self.policy.max_list_age is not None and self.registry is None:
             issues.append(
                 (("policy", "max_list_age"), "lists come from a registry, and none is set")

@@ -258,7 +258,7 @@ class DecisionLoop(Service):
 
     def decide(self, symbol: Symbol, now: float) -> Decision:
         try:
-            code = self._reader.read(symbol.payload)
+            code = self._reader.read(symbol.payload, now)
         except CodeRejected as err:
             return self._policy.rejected(err)
         occupancy = (
