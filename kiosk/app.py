@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from checkin_protocol.keys import TrustStore, load_public_key
 from kiosk.camera import build_source
 from kiosk.camera.capture import CaptureThread, FrameSlot
 from kiosk.clock import ClockWatch, build_floor
@@ -25,8 +24,8 @@ from kiosk.config import (
     NoCameraConfig,
     RegistryConfig,
     ReplayCameraConfig,
-    StorageConfig,
 )
+from kiosk.core import Core, build_core, open_store
 from kiosk.decode import build_decoder
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.diagnose import Locator, ScanFeedback
@@ -48,9 +47,7 @@ from kiosk.door.relay import DoorRelay
 from kiosk.guard import GuardActions, GuardConsole
 from kiosk.loop import DecisionLoop, EventLog, Outcome, OutcomeChannel
 from kiosk.notify import SystemdNotifier
-from kiosk.passes import CodeReader, DccSigners
-from kiosk.policy.denylist import DenyList
-from kiosk.policy.engine import VenuePolicy, Verdict
+from kiosk.policy.engine import Verdict
 from kiosk.readers import ReaderWorker, ScanQueue, build_readers
 from kiosk.service import Restart, Service, State
 from kiosk.signals import StopSignals, stop_on_signals
@@ -61,41 +58,9 @@ from kiosk.sync.lists import ListState
 from kiosk.sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
-
-
-def open_store(cfg: StorageConfig) -> RecordStore:
-    return RecordStore(cfg.path, busy_timeout=cfg.busy_timeout, min_free_mb=cfg.min_free_mb)
-
-
-@dataclass
-class Core:
-    """The kiosk without devices: reading codes and deciding, shared by `run`, `scan`, `sync`."""
-
-    reader: CodeReader
-    policy: VenuePolicy
-    lists: ListState | None
-
-
-def build_core(cfg: Config, store: RecordStore | None) -> Core:
-    # No ID-number key on the kiosk (trust.subject_key is no longer read): a CCCD's number
-    # is sealed to the registry's key from the signed deny list, never hashed here.
-    trust = TrustStore.from_files(cfg.trust.issuer_keys)
-    deny = DenyList.load(cfg.trust.deny_list) if cfg.trust.deny_list else DenyList()
-    # Checked when the config loaded; a DSC that expired since then is refused at the door.
-    dscs = DccSigners.from_paths(cfg.trust.dcc_signers, now=0)
-    lists = None
-    if cfg.registry is not None and store is not None:
-        key = load_public_key(cfg.registry.list_key)
-        lists = ListState(key, store, trust, deny, dscs)
-        try:
-            lists.load()  # the last good lists, so an offline start still knows them
-        except StorageError as exc:
-            log.error("cannot load stored lists: %s", exc)
-    policy = VenuePolicy(
-        cfg.policy, cfg.kiosk.direction, cfg.venue.timezone, deny,
-        list_age=lists.age if lists else None,
-    )  # fmt: skip
-    return Core(CodeReader(trust=trust, sealing=deny, dcc_signers=dscs), policy, lists)
+# Core, build_core and open_store live in kiosk.core (light to import, for `kiosk scan`);
+# imported here too, where `run`, the demo and the tests have always found them.
+__all__ = ["Core", "Kiosk", "RunOptions", "build_core", "build_sync", "open_store"]
 
 
 def build_sync(cfg: RegistryConfig, store: RecordStore, lists: ListState) -> SyncWorker:

@@ -169,14 +169,13 @@ def _camera_check(cfg: Config, seconds: float, *, windowed: bool) -> tuple[int, 
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    """One line per input (human, or JSON with --json), in order; 1 if any code FAILed."""
+    if bool(args.images) == bool(args.text):
+        print("kiosk scan: give image files or --text payloads (not both)", file=sys.stderr)
+        return EXIT_USAGE
     cfg = _load(args.config)
-    import cv2
-    import numpy as np
-
-    from kiosk.app import build_core, open_store
-    from kiosk.decode import build_decoder
-    from kiosk.decode.diagnose import diagnose
-    from kiosk.passes import CodeRejected, payload_text
+    from kiosk.core import build_core, open_store
+    from kiosk.scan import Input, Scanner, run_scan, text_inputs
 
     # The kiosk's stored lists take part when there are any; scan never creates a database.
     with contextlib.ExitStack() as stack:
@@ -184,52 +183,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if store is not None:
             stack.enter_context(store)
         core = build_core(cfg, store)
-    reader, policy = core.reader, core.policy  # lists are in memory now; the store can close
-    decoder = build_decoder(cfg.decoder)
-    status = EXIT_OK
-    for image in args.images:
-        read = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
-        if read is None:
-            print(json.dumps({"image": str(image), "error": "cannot read image"}))
-            status = EXIT_FAIL
-            continue
-        luma = np.asarray(read, dtype=np.uint8)
-        t0 = time.perf_counter()
-        symbols = decoder.decode(luma)
-        decode_ms = (time.perf_counter() - t0) * 1000
-        codes = []
-        unread = [
-            {"error": s.error, "hint": diagnose(luma, s.corners)}
-            for s in symbols
-            if s.error is not None and len(s.corners) >= 3
-        ]
-        for sym in (s for s in symbols if s.error is None):
-            try:
-                decision = policy.decide(reader.read(sym.payload), time.time(), occupancy=0)
-            except CodeRejected as err:
-                decision = policy.rejected(err)
-            code = decision.code
-            text = payload_text(sym.payload)
-            codes.append(
-                {
-                    "text": text if text is not None else sym.text,
-                    "verdict": decision.verdict.value,
-                    "reason": decision.reason.value if decision.reason else None,
-                    "detail": decision.detail or None,
-                    "code_kind": decision.code_kind,
-                    "verified": bool(code and code.verified),
-                    "masked_name": code.masked_name if code else None,
-                }
-            )
-        out: dict[str, object] = {
-            "image": str(image),
-            "decode_ms": round(decode_ms, 3),
-            "codes": codes,
-        }
-        if unread:
-            out["unread"] = unread  # found but not readable, and what the kiosk would say
-        print(json.dumps(out, ensure_ascii=False))
-    return status
+    decoder = None
+    if args.images:
+        from kiosk.decode import build_decoder
+
+        decoder = build_decoder(cfg.decoder)
+    now = args.at.timestamp() if args.at else time.time()
+    inputs = (
+        text_inputs(args.text, sys.stdin)
+        if args.text
+        else (Input(str(p), image=p) for p in args.images)
+    )
+    return run_scan(Scanner(core, decoder, now), inputs, as_json=args.json)
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
@@ -434,9 +399,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_enroll_command(sub)
 
-    c = sub.add_parser("scan", help="decode and decide on still images; records nothing")
-    c.add_argument("--config", type=Path, required=True)
-    c.add_argument("images", type=Path, nargs="+")
+    c = sub.add_parser(
+        "scan",
+        help="decide on still images or QR payload texts as the door would; records nothing; "
+        "exit 1 if any code FAILs",
+    )
+    c.add_argument("--config", type=Path, required=True, help="the venue config")
+    c.add_argument(
+        "--at",
+        type=_iso,
+        help="judge as if the clock showed this ISO time (certificates, passes, lists, hours)",
+    )
+    c.add_argument(
+        "--text",
+        action="append",
+        default=[],
+        metavar="PAYLOAD",
+        help="a QR payload text instead of an image (repeatable); '-' reads one per line "
+        "from standard input",
+    )
+    c.add_argument("--json", action="store_true", help="one JSON line per input")
+    c.add_argument("images", type=Path, nargs="*", help="image files holding QR codes")
     c.set_defaults(func=cmd_scan)
 
     pas = sub.add_parser("pass", help="issuer keys and passes").add_subparsers(

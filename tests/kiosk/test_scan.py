@@ -1,0 +1,112 @@
+"""`kiosk scan --text` on DCCs (generated ES256 and PS256 certificates), as an admin runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from checkin_protocol.times import utc_iso
+from support.dcc_cases import DAY, NOW, bomb, good_parts, issue, make_signer
+
+AT = utc_iso(NOW)
+
+
+def kiosk(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        input=stdin, capture_output=True, text=True, env={**os.environ}, timeout=120,
+    )  # fmt: skip
+
+
+def dcc_config(write_config: Callable[..., Path], venue_dir: Path, extra: str = "") -> Path:
+    dscs = venue_dir / "dscs"
+    dscs.mkdir(exist_ok=True)
+    for n, signer in enumerate(
+        [make_signer("ES256"), make_signer("PS256"), make_signer("ES256", ("t",))]
+    ):
+        (dscs / f"dsc{n}.der").write_bytes(signer.der)
+    # The fixture's trust line is replaced: issuer keys and DSCs, DCCs admitted.
+    path = write_config(
+        "policy: {admit_kinds: [signed_pass, dcc]}\n" + extra, camera="{type: none}"
+    )
+    text = path.read_text().replace(
+        "trust: {issuer_keys: [issuer.pub], subject_key: subject.key}",
+        "trust: {issuer_keys: [issuer.pub], dcc_signers: [dscs]}",
+    )
+    path.write_text(text)
+    return path
+
+
+def test_dcc_texts_judged_at_the_given_time(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    es, ps = make_signer("ES256"), make_signer("PS256")
+    tests_only = make_signer("ES256", ("t",))
+    unknown = make_signer("ES256", key_index=5)
+    forged = good_parts(es)
+    forged.signature = bytes(64)
+    payloads = [
+        issue(es),  # PASS
+        issue(ps),  # PASS
+        issue(es, forged),  # bad_signature
+        issue(unknown),  # unknown_issuer
+        issue(tests_only),  # key_usage: a vaccination signed by a test-only DSC
+        issue(es, good_parts(es, iat=NOW + 3 * DAY)),  # not_yet_valid
+        bomb(),  # malformed
+        "HC1:not base45 at all!",  # malformed
+    ]
+    config = str(dcc_config(write_config, venue_dir))
+    out = kiosk("scan", "--config", config, "--at", AT, "--json", "--text", "-",
+                stdin="\n".join(payloads) + "\n")  # fmt: skip
+    assert out.returncode == 1, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["input"] for line in lines] == [f"text {n}" for n in range(1, 9)]
+    assert [line["reason"] for line in lines] == [
+        None, None, "bad_signature", "unknown_issuer", "key_usage", "not_yet_valid",
+        "malformed", "malformed",
+    ]  # fmt: skip
+    good = lines[0]["codes"][0]
+    assert good["code_kind"] == "dcc" and good["verified"] and good["birth_year"] == 1964
+    assert good["masked_name"] == "Smi-Jansen E** M" and lines[0]["at"] == AT
+    # The same certificate 200 days later: expired; and the PASS alone exits 0.
+    later = utc_iso(NOW + 200 * DAY)
+    expired = kiosk("scan", "--config", config, "--at", later, "--json", "--text", issue(es))
+    assert expired.returncode == 1 and json.loads(expired.stdout)["reason"] == "expired"
+    ok = kiosk("scan", "--config", config, "--at", AT, "--text", issue(es), "--text", issue(ps))
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.splitlines()[1].startswith("text 2: PASS dcc Smi-Jansen E** M, born 1964")
+
+
+def test_dcc_rules_are_private_reasons(write_config: Callable[..., Path], venue_dir: Path) -> None:
+    es = make_signer("ES256")
+    config = dcc_config(write_config, venue_dir, "")
+    text = config.read_text().replace(
+        "policy: {admit_kinds: [signed_pass, dcc]}",
+        "policy: {admit_kinds: [dcc], dcc: {accept: [vaccination], test: {max_hours: 48}}}",
+    )
+    config.write_text(text)
+    out = kiosk("scan", "--config", str(config), "--at", AT, "--json",
+                "--text", issue(es, kind="t"), "--text", issue(es))  # fmt: skip
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["reason"] for line in lines] == ["dcc_type_not_accepted", None]
+
+
+def test_scan_usage_errors(write_config: Callable[..., Path], venue_dir: Path) -> None:
+    config = str(dcc_config(write_config, venue_dir))
+    assert kiosk("scan", "--config", config).returncode == 2  # no input
+    both = kiosk("scan", "--config", config, "--text", "x", str(venue_dir / "a.png"))
+    assert both.returncode == 2 and "not both" in both.stderr
+    bad_time = kiosk("scan", "--config", config, "--at", "yesterday", "--text", "x")
+    assert bad_time.returncode == 2 and "not an ISO date/time" in bad_time.stderr
+
+
+def test_bad_dsc_file_is_a_config_error(write_config: Callable[..., Path], venue_dir: Path) -> None:
+    config = dcc_config(write_config, venue_dir)
+    (venue_dir / "dscs" / "junk.pem").write_text("-----BEGIN CERTIFICATE-----\nnope\n")
+    out = kiosk("check-config", str(config))
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"{config}:5: trust.dcc_signers: ") and "junk.pem" in out.stderr
