@@ -13,6 +13,7 @@ from checkin_protocol.documents import TRUST_LIST, sign_document
 from checkin_protocol.records import Subject, SubjectKind
 from checkin_protocol.sealing import IdKdf, open_sealed, public_key_text
 from registry.core.common import Database, now_ms
+from registry.core.dcc import trust_list_signers
 from registry.db.models import DenyEntry, IssuerKey, ListVersion
 from registry.keys import RegistryKeys
 
@@ -44,6 +45,10 @@ class Lists:
             attributes: dict[str, Any] = {}
             if name == TRUST_LIST:
                 entries = _trust_entries(s, now)
+                # DCC signers ride along as an attribute: kiosks that do not know it ignore it.
+                signers = trust_list_signers(s, now)
+                if signers:
+                    attributes = {"dcc_signers": signers}
             else:
                 kdf = self.keys.deny_kdf(version)
                 entries = self._deny_entries(s, kdf)

@@ -1,0 +1,110 @@
+"""DCC signers (DSCs): imported by an admin, distributed to kiosks in the signed trust list."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from checkin_protocol.dcc_trust import (
+    MAX_TRUST_LIST,
+    DccTrust,
+    DccTrustError,
+    Dsc,
+    dscs_to_document,
+    read_dsc,
+)
+from checkin_protocol.documents import TRUST_LIST
+from registry.core.common import Database, RegistryError, audit, bump_list, now_ms
+from registry.db.models import DccSigner
+
+
+@dataclass
+class Imported:
+    added: list[Dsc] = field(default_factory=list)
+    known: int = 0
+    skipped: list[str] = field(default_factory=list)  # expired entries of a gateway list
+
+
+def _read(path: Path, now: int) -> tuple[list[Dsc], list[str]]:
+    """One file's DSCs: a gateway trust list (JSON), PEM certificates, or one DER certificate."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_TRUST_LIST + 1)
+    except OSError as exc:
+        raise DccTrustError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        if data.lstrip()[:1] in (b"[", b"{"):
+            return DccTrust().add_trust_list(data, now=now)
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            ders = [c.public_bytes(Encoding.DER) for c in x509.load_pem_x509_certificates(data)]
+            return [read_dsc(der, now=now) for der in ders], []
+        return [read_dsc(data, now=now)], []
+    except (DccTrustError, ValueError) as exc:
+        raise DccTrustError(f"{path}: {exc}") from exc
+
+
+class DccSigners:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def import_files(self, paths: Sequence[Path], who: str) -> Imported:
+        """All or nothing: a malformed or expired certificate anywhere refuses the import
+        (RegistryError naming the file); a gateway list's expired entries are only skipped."""
+        now = now_ms() // 1000
+        result = Imported()
+        dscs: list[Dsc] = []
+        for path in paths:
+            try:
+                found, skipped = _read(path, now)
+            except DccTrustError as exc:
+                raise RegistryError(str(exc)) from None
+            dscs += found
+            result.skipped += [f"{path}: {s}" for s in skipped]
+        with self.db.session.begin() as s:
+            for dsc in dscs:
+                fingerprint = hashlib.sha256(dsc.der).hexdigest()
+                if s.get(DccSigner, fingerprint) is not None:
+                    result.known += 1
+                    continue
+                s.add(
+                    DccSigner(
+                        fingerprint=fingerprint,
+                        kid=dsc.kid.hex(),
+                        der=base64.b64encode(dsc.der).decode(),
+                        country=dsc.country[:8] if dsc.country else None,
+                        not_after_ms=dsc.not_after * 1000,
+                        created_ms=now_ms(),
+                    )
+                )
+                s.flush()
+                result.added.append(dsc)
+            if result.added:
+                bump_list(s, TRUST_LIST)
+                kids = [d.kid.hex() for d in result.added]
+                audit(s, who, "dcc_import", {"kids": kids}, len(kids))
+        return result
+
+    def listed(self) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            rows = s.scalars(select(DccSigner).order_by(DccSigner.created_ms)).all()
+            return [
+                {"kid": r.kid, "country": r.country, "not_after_ms": r.not_after_ms} for r in rows
+            ]
+
+
+def trust_list_signers(s: Session, now: int) -> list[dict[str, str]]:
+    """The DSCs still valid, as the trust list's `dcc_signers` attribute carries them."""
+    rows = s.scalars(
+        select(DccSigner).where(DccSigner.not_after_ms > now * 1000).order_by(DccSigner.fingerprint)
+    ).all()
+    dscs = [read_dsc(base64.b64decode(r.der), now=0) for r in rows]
+    return dscs_to_document(dscs)
