@@ -220,6 +220,17 @@ def cmd_dcc_list(registry: Registry, args: argparse.Namespace) -> None:
     print(json.dumps(registry.dcc.listed(), indent=2))
 
 
+def cmd_dcc_revoke(registry: Registry, args: argparse.Namespace) -> None:
+    from checkin_protocol.dcc import HashType
+
+    kind = HashType(args.hash_type)
+    if args.lift:
+        registry.dcc.unrevoke(_officer(), args.hash, kind)
+        print(f"revocation of {args.hash} lifted")
+    else:
+        print(json.dumps(registry.dcc.revoke(_officer(), args.hash, kind, args.days)))
+
+
 def add_dcc_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dcc = _group(sub, "dcc")
     c = _command(
@@ -230,6 +241,18 @@ def add_dcc_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     c.add_argument("files", type=Path, nargs="+")
     _command(dcc, "list", cmd_dcc_list, "the DCC signer certificates kiosks are sent")
+    c = _command(
+        dcc, "revoke", cmd_dcc_revoke, "refuse a DCC at every kiosk by its revocation hash"
+    )
+    c.add_argument("hash", help="SHA-256 of the hashed value, first 16 bytes, base64")
+    c.add_argument(
+        "--hash-type",
+        choices=["UCI", "COUNTRYCODEUCI", "SIGNATURE"],
+        default="UCI",
+        help="what was hashed: the UVCI, issuer country + UVCI, or the signature",
+    )
+    c.add_argument("--days", type=int, default=366, help="how long the entry lasts")
+    c.add_argument("--lift", action="store_true", help="take the revocation off instead")
 
 
 def cmd_user_list(registry: Registry, args: argparse.Namespace) -> None:

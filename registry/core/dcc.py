@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checkin_protocol.dcc import HashType
 from checkin_protocol.dcc_trust import (
     MAX_TRUST_LIST,
     DccTrust,
@@ -22,9 +24,22 @@ from checkin_protocol.dcc_trust import (
     dscs_to_document,
     read_dsc,
 )
-from checkin_protocol.documents import TRUST_LIST
-from registry.core.common import Database, RegistryError, audit, bump_list, now_ms
-from registry.db.models import DccSigner
+from checkin_protocol.documents import DENY_LIST, TRUST_LIST
+from registry.core.common import Database, RegistryError, audit, bump_list, iso_ms, now_ms
+from registry.db.models import DccSigner, DenyEntry
+
+# A revoked DCC in the deny_entries table: `dcc-UCI:<base64>` (not a subject: no person).
+DCC_PREFIX = "dcc-"
+DCC_HASH_PATTERN = r"[A-Za-z0-9+/]{22}=="
+MAX_REVOKE_DAYS = 3660
+
+
+def deny_list_entry(key: str) -> dict[str, str] | None:
+    """The deny-list fields of a `dcc-TYPE:HASH` row, or None for any other row."""
+    if not key.startswith(DCC_PREFIX):
+        return None
+    hash_type, _, value = key[len(DCC_PREFIX) :].partition(":")
+    return {"dcc_hash": value, "hash_type": hash_type}
 
 
 @dataclass
@@ -92,6 +107,34 @@ class DccSigners:
                 kids = [d.kid.hex() for d in result.added]
                 audit(s, who, "dcc_import", {"kids": kids}, len(kids))
         return result
+
+    def revoke(self, who: str, value: str, hash_type: HashType, days: int) -> dict[str, Any]:
+        """Put a DCC on the signed deny list by its revocation hash (private, audited)."""
+        if not re.fullmatch(DCC_HASH_PATTERN, value):
+            raise RegistryError("a DCC hash is 16 bytes in base64 (22 characters and '==')")
+        if not 1 <= days <= MAX_REVOKE_DAYS:
+            raise RegistryError(f"days: 1 to {MAX_REVOKE_DAYS}")
+        key = f"{DCC_PREFIX}{hash_type.value}:{value}"
+        expires = now_ms() + days * 86_400_000
+        with self.db.session.begin() as s:
+            entry = s.get(DenyEntry, key)
+            if entry is None:
+                entry = DenyEntry(subject=key, created_ms=now_ms(), public=False)
+                s.add(entry)
+            entry.reason_code, entry.expires_ms, entry.created_by = "revoked", expires, who
+            bump_list(s, DENY_LIST)
+            audit(s, who, "dcc_revoke", {"key": key, "days": days}, 1)
+        return {"entry": key, "expires": iso_ms(expires)}
+
+    def unrevoke(self, who: str, value: str, hash_type: HashType) -> None:
+        key = f"{DCC_PREFIX}{hash_type.value}:{value}"
+        with self.db.session.begin() as s:
+            entry = s.get(DenyEntry, key)
+            if entry is None:
+                raise RegistryError(f"no revocation {key}")
+            s.delete(entry)
+            bump_list(s, DENY_LIST)
+            audit(s, who, "dcc_unrevoke", {"key": key}, 1)
 
     def listed(self) -> list[dict[str, Any]]:
         with self.db.session() as s:

@@ -14,8 +14,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
 
+from checkin_protocol.dcc import HashType
 from checkin_protocol.documents import TRUST_LIST, verify_document
 from checkin_protocol.keys import load_public_key
+from checkin_protocol.reasons import Reason
 from checkin_protocol.records import CodeKind, Direction, SubjectKind
 from kiosk.app import build_core, build_sync, open_store
 from kiosk.config import load_config
@@ -112,6 +114,27 @@ def test_a_kiosk_trusts_the_registrys_dscs_and_the_registry_traces_one_person(
         envelope = store.lists()[TRUST_LIST][1]
         while store.status()["queued"]:
             worker.step()
+        # Revoked at the registry by the UVCI's hash: refused, privately, after the next sync.
+        vaccination = issue(signer, kind="v").encode()
+        cert = core.reader.read(vaccination, NOW).dcc
+        assert cert is not None
+        for hash_type in ("UCI", "SIGNATURE"):
+            revoke = (
+                "dcc",
+                "revoke",
+                cert.uvci_hash(HashType(hash_type)),
+                "--hash-type",
+                hash_type,
+            )
+            assert run(registry, capsys, *revoke)[0] == 0
+        assert run(registry, capsys, "dcc", "revoke", "nonsense")[0] == 1
+        worker.refresh_lists()
+        decision = core.policy.decide(core.reader.read(vaccination, NOW), NOW, 0)
+        assert decision.reason is Reason.REVOKED and not decision.reason.public
+        test_cert = core.reader.read(issue(signer, kind="t").encode(), NOW)
+        assert core.policy.decide(test_cert, NOW, 0).verdict is Verdict.PASS
+        lift = ("dcc", "revoke", "--lift", cert.uvci_hash(HashType.UCI))
+        assert run(registry, capsys, *lift)[0] == 0
     doc = verify_document(envelope, load_public_key(venue_dir / "lists.pub"),
                           expect_type=TRUST_LIST, now=0)  # fmt: skip
     assert [e["kid"] for e in doc.attributes["dcc_signers"]] == [
