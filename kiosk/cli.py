@@ -173,6 +173,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if bool(args.images) == bool(args.text):
         print("kiosk scan: give image files or --text payloads (not both)", file=sys.stderr)
         return EXIT_USAGE
+    if args.timed and "-" not in args.text:
+        print("kiosk scan: --timed needs --text - (times come with the lines)", file=sys.stderr)
+        return EXIT_USAGE
     cfg = _load(args.config)
     from kiosk.core import build_core, open_store
     from kiosk.scan import Input, Scanner, run_scan, text_inputs
@@ -190,7 +193,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         decoder = build_decoder(cfg.decoder)
     now = args.at.timestamp() if args.at else time.time()
     inputs = (
-        text_inputs(args.text, sys.stdin)
+        text_inputs(args.text, sys.stdin, timed=args.timed)
         if args.text
         else (Input(str(p), image=p) for p in args.images)
     )
@@ -417,6 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PAYLOAD",
         help="a QR payload text instead of an image (repeatable); '-' reads one per line "
         "from standard input",
+    )
+    c.add_argument(
+        "--timed",
+        action="store_true",
+        help="with --text -: each line is ISO-TIME<TAB>PAYLOAD, judged at its own time "
+        "(batch runs over cases with different clocks)",
     )
     c.add_argument("--json", action="store_true", help="one JSON line per input")
     c.add_argument("images", type=Path, nargs="*", help="image files holding QR codes")

@@ -126,15 +126,27 @@ def _dcc_scenarios(folder: Path, now: int) -> list[Scenario]:
     return [
         Scenario(
             "EU Digital COVID Certificate: vaccination (issuer VN)",
-            issue_dcc(key, kid, issuer="VN", issued_at=now - 30 * DAY,
-                      expires_at=now + 300 * DAY, certificate=vaccination),  # fmt: skip
+            issue_dcc(
+                key,
+                kid,
+                issuer="VN",
+                issued_at=now - 30 * DAY,
+                expires_at=now + 300 * DAY,
+                certificate=vaccination,
+            ),
             Pose(angle=-4, size=0.62),
             "PASS",
         ),
         Scenario(
             "EU Digital COVID Certificate: expired test",
-            issue_dcc(key, kid, issuer="VN", issued_at=now - 10 * DAY,
-                      expires_at=now - 7 * DAY, certificate=test),  # fmt: skip
+            issue_dcc(
+                key,
+                kid,
+                issuer="VN",
+                issued_at=now - 10 * DAY,
+                expires_at=now - 7 * DAY,
+                certificate=test,
+            ),
             Pose(angle=6, size=0.62),
             "FAIL:expired",
         ),

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,6 +25,7 @@ from kiosk.policy.engine import Decision, Verdict
 SHOWN_TEXT = 80
 NO_CODE = "no_code"
 BAD_IMAGE = "unreadable_image"
+BAD_INPUT = "bad_input"
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,29 @@ class Input:
     name: str
     payload: bytes | None = None  # a payload text given directly
     image: Path | None = None
+    at: float | None = None  # this input's own clock (`--timed`), else the run's
+    error: str | None = None  # a line that could not be read as an input
 
 
-def text_inputs(texts: list[str], stdin: TextIO) -> Iterator[Input]:
-    """`--text PAYLOAD` in order; `--text -` reads one payload per line from standard input."""
+def iso_time(text: str) -> float:
+    """An ISO 8601 time as epoch seconds; without a zone it is UTC (as `--at` reads it)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _timed(name: str, line: bytes) -> Input:
+    stamp, tab, payload = line.partition(b"\t")
+    try:
+        if not tab:
+            raise ValueError("no tab")
+        return Input(name, payload=payload, at=iso_time(stamp.decode("ascii")))
+    except (ValueError, UnicodeDecodeError, OverflowError):
+        return Input(name, error="not ISO-TIME<TAB>PAYLOAD")
+
+
+def text_inputs(texts: list[str], stdin: TextIO, *, timed: bool = False) -> Iterator[Input]:
+    """`--text PAYLOAD` in order; `--text -` reads one payload per line from standard input,
+    with `timed` each line `ISO-TIME<TAB>PAYLOAD`, judged at its own time."""
     n = 0
     for text in texts:
         if text != "-":
@@ -44,7 +65,8 @@ def text_inputs(texts: list[str], stdin: TextIO) -> Iterator[Input]:
         for raw in stdin.buffer:
             n += 1
             # Only the line end is dropped: base45 (HC1:) has a space in its alphabet.
-            yield Input(f"text {n}", payload=raw.rstrip(b"\r\n"))
+            line = raw.rstrip(b"\r\n")
+            yield _timed(f"text {n}", line) if timed else Input(f"text {n}", payload=line)
 
 
 def _iso(epoch: int | None) -> str | None:
@@ -58,12 +80,12 @@ class Scanner:
         self.now = now
         self.messages = Messages("en")
 
-    def decide(self, payload: bytes) -> Decision:
+    def decide(self, payload: bytes, now: float) -> Decision:
         try:
-            code = self.core.reader.read(payload, self.now)
+            code = self.core.reader.read(payload, now)
         except CodeRejected as err:
             return self.core.policy.rejected(err)
-        return self.core.policy.decide(code, self.now, occupancy=0)
+        return self.core.policy.decide(code, now, occupancy=0)
 
     def describe(self, payload: bytes, decision: Decision) -> dict[str, Any]:
         code = decision.code
@@ -85,9 +107,13 @@ class Scanner:
         return out
 
     def one(self, item: Input) -> dict[str, Any]:
-        head: dict[str, Any] = {"input": item.name, "at": utc_iso(self.now)}
+        now = self.now if item.at is None else item.at
+        head: dict[str, Any] = {"input": item.name, "at": utc_iso(now)}
+        if item.error is not None:
+            fail = {"verdict": Verdict.FAIL.value, "reason": BAD_INPUT, "error": item.error}
+            return {**head, **fail, "codes": []}
         if item.payload is not None:
-            code = self.describe(item.payload, self.decide(item.payload))
+            code = self.describe(item.payload, self.decide(item.payload, now))
             return {**head, "verdict": code["verdict"], "reason": code["reason"], "codes": [code]}
         return {**head, **self._image(item)}
 
@@ -108,7 +134,9 @@ class Scanner:
         symbols: list[Symbol] = order_symbols(self.decoder.decode(luma), looks_personal)
         decode_ms = round((time.perf_counter() - t0) * 1000, 3)
         codes = [
-            self.describe(s.payload, self.decide(s.payload)) for s in symbols if s.error is None
+            self.describe(s.payload, self.decide(s.payload, self.now))
+            for s in symbols
+            if s.error is None
         ]
         unread = [
             {"error": s.error, "hint": diagnose(luma, s.corners)}

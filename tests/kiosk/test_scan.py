@@ -81,6 +81,26 @@ def test_dcc_texts_judged_at_the_given_time(
     assert ok.stdout.splitlines()[1].startswith("text 2: PASS dcc Smi-Jansen E** M, born 1964")
 
 
+def test_timed_lines_are_each_judged_at_their_own_time(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    text = issue(make_signer("ES256"))
+    later = utc_iso(NOW + 200 * DAY)
+    lines = f"{AT}\t{text}\n{later}\t{text}\n2021-05-03T18:00:00\t{text}\nno tab here\n"
+    config = str(dcc_config(write_config, venue_dir))
+    out = kiosk("scan", "--config", config, "--json", "--timed", "--text", "-", stdin=lines)
+    got = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(g["at"], g["reason"]) for g in got] == [
+        (AT, None),
+        (later, "expired"),
+        ("2021-05-03T18:00:00.000Z", "not_yet_valid"),  # no zone: UTC, before the DSC
+        (got[3]["at"], "bad_input"),
+    ]
+    assert out.returncode == 1
+    alone = kiosk("scan", "--config", config, "--timed", "--text", text)
+    assert alone.returncode == 2 and "--timed needs --text -" in alone.stderr
+
+
 def test_dcc_rules_are_private_reasons(write_config: Callable[..., Path], venue_dir: Path) -> None:
     es = make_signer("ES256")
     config = dcc_config(write_config, venue_dir, "")
