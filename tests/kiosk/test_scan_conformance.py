@@ -1,4 +1,4 @@
-"""The EU DCC test data through `kiosk scan`, when ../shared holds it: ≥ 98 %, no invalid admitted."""
+"""EU DCC test data through `kiosk scan`, if ../shared has it: ≥ 98 %, no invalid admitted."""
 
 from __future__ import annotations
 
