@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from checkin_protocol.times import utc_iso
 from support.dcc_cases import DAY, NOW, bomb, good_parts, issue, make_signer
@@ -115,6 +118,26 @@ def test_dcc_rules_are_private_reasons(write_config: Callable[..., Path], venue_
     assert [line["reason"] for line in lines] == ["dcc_type_not_accepted", None]
 
 
+def test_at_sets_the_clock_for_passes_and_opening_hours(
+    write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str]
+) -> None:
+    hours = "policy: {opening_hours: [{days: mon-sun, open: '08:00', close: '18:00'}]}\n"
+    config = str(write_config(hours, camera="{type: none}"))
+    text = make_pass()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")
+    runs = {
+        f"{tomorrow}T10:00:00+07:00": "PASS",
+        f"{tomorrow}T03:00:00+07:00": "FAIL closed",
+        "2020-01-01T10:00:00+07:00": "PASS",  # the pass has no start; its expiry is ahead
+        "2099-01-01T10:00:00+07:00": "FAIL expired",
+    }
+    for at, want in runs.items():
+        out = kiosk("scan", "--config", config, "--at", at, "--json", "--text", text)
+        line = json.loads(out.stdout)
+        assert " ".join(filter(None, [line["verdict"], line["reason"]])) == want, at
+        assert out.returncode == (0 if want == "PASS" else 1)
+
+
 def test_scan_usage_errors(write_config: Callable[..., Path], venue_dir: Path) -> None:
     config = str(dcc_config(write_config, venue_dir))
     assert kiosk("scan", "--config", config).returncode == 2  # no input
@@ -130,3 +153,15 @@ def test_bad_dsc_file_is_a_config_error(write_config: Callable[..., Path], venue
     out = kiosk("check-config", str(config))
     assert out.returncode == 2
     assert out.stderr.startswith(f"{config}:5: trust.dcc_signers: ") and "junk.pem" in out.stderr
+
+
+def test_dcc_admitted_without_any_signer_is_a_config_error(
+    write_config: Callable[..., Path],
+) -> None:
+    from kiosk.config import load_config
+    from kiosk.yamlfile import ConfigError
+
+    path = write_config("policy: {admit_kinds: [dcc]}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path}:5: trust.dcc_signers: dcc is admitted but no DSC is trusted"
