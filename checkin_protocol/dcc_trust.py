@@ -136,6 +136,21 @@ def _list_entries(document: Any) -> list[Any]:
     raise DccTrustError('a trust list is a JSON list or an object with a "certificates" list')
 
 
+def read_certificate_file(path: Path) -> bytes:
+    """A certificate or trust-list file's bytes, bounded; a FIFO or a device is refused unread
+    (opening one could block for ever)."""
+    if not path.is_file():
+        raise DccTrustError(f"{path}: not a regular file")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_TRUST_LIST + 1)
+    except OSError as exc:
+        raise DccTrustError(f"{path}: cannot read ({exc.strerror})") from exc
+    if len(data) > MAX_TRUST_LIST:
+        raise DccTrustError(f"{path}: larger than any certificate file or trust list")
+    return data
+
+
 class DccTrust:
     """The DSCs a verifier accepts, by kid. Several DSCs may share a kid (8 bytes can collide)."""
 
@@ -169,7 +184,7 @@ class DccTrust:
 
     def add_file(self, path: Path, *, now: int) -> list[Dsc]:
         """A PEM file (one or more certificates) or a DER file."""
-        data = path.read_bytes()
+        data = read_certificate_file(path)
         if b"-----BEGIN CERTIFICATE-----" not in data:
             try:
                 return [self.add_der(data, now=now)]
@@ -266,5 +281,6 @@ __all__ = [
     "dsc_kid",
     "dscs_from_document",
     "dscs_to_document",
+    "read_certificate_file",
     "read_dsc",
 ]

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from checkin_protocol.dcc import HashType
 from checkin_protocol.dcc_trust import (
-    MAX_TRUST_LIST,
     DccTrust,
     DccTrustError,
     Dsc,
     dscs_to_document,
+    read_certificate_file,
     read_dsc,
 )
 from checkin_protocol.documents import DENY_LIST, TRUST_LIST
@@ -51,11 +51,7 @@ class Imported:
 
 def _read(path: Path, now: int) -> tuple[list[Dsc], list[str]]:
     """One file's DSCs: a gateway trust list (JSON), PEM certificates, or one DER certificate."""
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_TRUST_LIST + 1)
-    except OSError as exc:
-        raise DccTrustError(f"{path}: cannot read ({exc.strerror})") from exc
+    data = read_certificate_file(path)
     try:
         if data.lstrip()[:1] in (b"[", b"{"):
             return DccTrust().add_trust_list(data, now=now)

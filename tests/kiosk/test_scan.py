@@ -165,3 +165,16 @@ def test_dcc_admitted_without_any_signer_is_a_config_error(
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert str(info.value) == f"{path}:5: trust.dcc_signers: dcc is admitted but no DSC is trusted"
+
+
+def test_a_fifo_among_the_signers_is_refused_unread(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    from kiosk.config import load_config
+    from kiosk.yamlfile import ConfigError
+
+    config = dcc_config(write_config, venue_dir)
+    os.mkfifo(venue_dir / "dscs" / "pipe.pem")  # opened, it would block for ever
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    assert "pipe.pem: not a regular file" in str(info.value)

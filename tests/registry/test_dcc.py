@@ -69,7 +69,11 @@ def test_import_forms_and_refusals(
     bad_kid = tmp_path / "bad.json"
     raw = base64.b64encode(ps.der).decode()
     bad_kid.write_text(json.dumps([{"kid": "AAAAAAAAAAA=", "rawData": raw}]))
-    for path, says in ((lone, "expired"), (junk, "junk.pem"), (bad_kid, "is not the certificate")):
+    fifo = tmp_path / "fifo.der"
+    os.mkfifo(fifo)
+    refusals = [(lone, "expired"), (junk, "junk.pem"), (bad_kid, "is not the certificate")]
+    refusals += [(fifo, "fifo.der: not a regular file"), (tmp_path, "not a regular file")]
+    for path, says in refusals:
         code, out, err = run(registry, capsys, "dcc", "import", str(pem), str(path))
         assert code == 2 and says in err and "nothing imported" in err and out == ""
         assert "Traceback" not in err
