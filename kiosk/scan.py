@@ -26,6 +26,13 @@ SHOWN_TEXT = 80
 NO_CODE = "no_code"
 BAD_IMAGE = "unreadable_image"
 BAD_INPUT = "bad_input"
+# JSON leaves C1 controls and the Unicode line separators raw: escaped, a line stays one line
+# for any reader, and a scanned CSI (U+009B) cannot drive the admin's terminal.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029]}
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,9 @@ def run_scan(
         result = scanner.one(item)
         if result["verdict"] != Verdict.PASS.value:
             status = 1
-        line = json.dumps(result, ensure_ascii=False) if as_json else scanner.human(result)
+        if as_json:
+            line = json.dumps(result, ensure_ascii=False).translate(_JSON_ESCAPES)
+        else:
+            line = _printable(scanner.human(result))
         print(line, file=out, flush=True)
     return status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -11,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from checkin_protocol.times import utc_iso
 from support.dcc_cases import DAY, NOW, bomb, good_parts, issue, make_signer
@@ -178,3 +181,28 @@ def test_a_fifo_among_the_signers_is_refused_unread(
     with pytest.raises(ConfigError) as info:
         load_config(config)
     assert "pipe.pem: not a regular file" in str(info.value)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=st.one_of(st.binary(max_size=300), st.text(max_size=200).map(str.encode)))
+def test_any_line_gives_one_result_in_both_forms(
+    write_config: Callable[..., Path], venue_dir: Path, line: bytes
+) -> None:
+    from kiosk.config import load_config
+    from kiosk.core import build_core
+    from kiosk.scan import Scanner, run_scan, text_inputs
+
+    core = build_core(load_config(dcc_config(write_config, venue_dir)), None)
+    scanner = Scanner(core, None, NOW)
+    stdin = io.TextIOWrapper(io.BytesIO(line.replace(b"\n", b" ") + b"\n"))
+    for timed in (False, True):
+        for as_json in (False, True):
+            out = io.StringIO()
+            stdin.seek(0)
+            status = run_scan(
+                scanner, text_inputs(["-"], stdin, timed=timed), as_json=as_json, out=out
+            )
+            said = out.getvalue().splitlines()
+            assert len(said) == 1 and status in (0, 1)
+            if as_json:
+                assert json.loads(said[0])["verdict"] in ("PASS", "FAIL")
