@@ -206,3 +206,21 @@ def test_any_line_gives_one_result_in_both_forms(
             assert len(said) == 1 and status in (0, 1)
             if as_json:
                 assert json.loads(said[0])["verdict"] in ("PASS", "FAIL")
+
+
+def test_an_id_card_is_shown_masked_never_whole(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    from kiosk.config import load_config
+    from kiosk.core import build_core
+    from kiosk.scan import Scanner, run_scan, text_inputs
+
+    card = "001090012345|123456789|NGUYỄN VĂN AN|01011990|Nam|Số 1, Phố Huế, Hà Nội|01012021"
+    config = write_config("policy: {admit_kinds: [cccd]}\n", camera="{type: none}")
+    scanner = Scanner(build_core(load_config(config), None), None, NOW)
+    for as_json in (False, True):
+        out = io.StringIO()
+        assert run_scan(scanner, text_inputs([card], io.StringIO()), as_json=as_json, out=out) == 0
+        said = out.getvalue()
+        assert "Nguyễn V** A" in said and "1990" in said
+        assert "001090012345" not in said and "NGUYỄN VĂN AN" not in said and "Phố Huế" not in said
