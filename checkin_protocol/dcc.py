@@ -50,7 +50,10 @@ class DccReason(StrEnum):
     MALFORMED = "malformed"
     BAD_SIGNATURE = "bad_signature"
     UNKNOWN_ISSUER = "unknown_issuer"
-    EXPIRED = "expired"
+    EXPIRED = "expired"  # the signer's certificate (DSC)
+    # The certificate's own `exp`: private at the door, since a test certificate's short
+    # validity would tell the people behind a visitor that it was a test that expired.
+    DCC_EXPIRED = "dcc_expired"
     NOT_YET_VALID = "not_yet_valid"
     KEY_USAGE = "key_usage"
 
@@ -477,7 +480,7 @@ def verify_dcc(text: str, trust: DccTrust, now: int, skew: int = DEFAULT_SKEW) -
         raise DccRejected(DccReason.NOT_YET_VALID, "the signer's certificate is not yet valid")
     claims = _claims(cose.payload)
     if now > claims.expires_at:
-        raise DccRejected(DccReason.EXPIRED, "the certificate has expired")
+        raise DccRejected(DccReason.DCC_EXPIRED, "the certificate has expired")
     if claims.issued_at > now + skew:
         raise DccRejected(DccReason.NOT_YET_VALID, "the certificate is issued in the future")
     kind, entry = _entry(claims.dcc)

@@ -23,6 +23,7 @@ class Reason(StrEnum):
     # EU Digital COVID Certificates: the signer's key usage, the EU revocation list, and the
     # venue's rules (policy.dcc). Every rule reason tells of a health status: all private.
     KEY_USAGE = "key_usage"
+    DCC_EXPIRED = "dcc_expired"
     REVOKED = "revoked"
     DCC_TYPE_NOT_ACCEPTED = "dcc_type_not_accepted"
     VACCINATION_INCOMPLETE = "vaccination_incomplete"
@@ -49,6 +50,7 @@ _PRIVATE = frozenset(
         Reason.DECLARATION_TOO_OLD,
         Reason.DENIED,
         Reason.REVOKED,
+        Reason.DCC_EXPIRED,
         Reason.DCC_TYPE_NOT_ACCEPTED,
         Reason.VACCINATION_INCOMPLETE,
         Reason.VACCINATION_TOO_RECENT,

@@ -37,7 +37,10 @@ def test_demo_runs_headless_and_leaves_records_and_screenshots(
     assert kinds == {"signed_pass", "cccd", "national_qr", "dcc", "unknown"}
     # The DCC scenarios: a valid vaccination certificate, an expired test certificate.
     query = "SELECT verdict, reason, masked_name FROM records WHERE code_kind='dcc' ORDER BY seq"
-    assert list(con.execute(query)) == [("PASS", None, "Nguyễn V** M"), ("FAIL", "expired", None)]
+    assert list(con.execute(query)) == [
+        ("PASS", None, "Nguyễn V** M"),
+        ("FAIL", "dcc_expired", None),
+    ]
     # Nothing identifying in clear: no ID number and no full name in the database.
     dump = "\n".join(con.iterdump())
     assert (

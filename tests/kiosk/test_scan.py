@@ -81,7 +81,7 @@ def test_dcc_texts_judged_at_the_given_time(
     # The same certificate 200 days later: expired; and the PASS alone exits 0.
     later = utc_iso(NOW + 200 * DAY)
     expired = kiosk("scan", "--config", config, "--at", later, "--json", "--text", issue(es))
-    assert expired.returncode == 1 and json.loads(expired.stdout)["reason"] == "expired"
+    assert expired.returncode == 1 and json.loads(expired.stdout)["reason"] == "dcc_expired"
     ok = kiosk("scan", "--config", config, "--at", AT, "--text", issue(es), "--text", issue(ps))
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.splitlines()[1].startswith("text 2: PASS dcc Smi-Jansen E** M, born 1964")
@@ -98,7 +98,7 @@ def test_timed_lines_are_each_judged_at_their_own_time(
     got = [json.loads(line) for line in out.stdout.splitlines()]
     assert [(g["at"], g["reason"]) for g in got] == [
         (AT, None),
-        (later, "expired"),
+        (later, "dcc_expired"),
         ("2021-05-03T18:00:00.000Z", "not_yet_valid"),  # no zone: UTC, before the DSC
         (got[3]["at"], "bad_input"),
     ]

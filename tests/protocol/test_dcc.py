@@ -164,7 +164,7 @@ def test_extended_key_usage_limits_the_kind(
 def test_exp_passed() -> None:
     parts = good_parts(ES)
     parts.claims[CWT_EXP] = NOW - 1
-    assert reason(issue(ES, parts), trust_of(ES)) is DccReason.EXPIRED
+    assert reason(issue(ES, parts), trust_of(ES)) is DccReason.DCC_EXPIRED
 
 
 def test_iat_in_the_future_beyond_the_skew() -> None:

@@ -73,7 +73,7 @@ def test_each_failure_mode_has_its_reason(alg: Alg) -> None:
     # unknown signer
     assert reason_of(reader(), issue(signer)) is Reason.UNKNOWN_ISSUER
     # expired and issued in the future
-    assert reason_of(r, issue(signer), NOW + 200 * DAY) is Reason.EXPIRED
+    assert reason_of(r, issue(signer), NOW + 200 * DAY) is Reason.DCC_EXPIRED
     future = good_parts(signer, iat=NOW + 2 * DAY)
     assert reason_of(r, issue(signer, future)) is Reason.NOT_YET_VALID
     # key usage: a DSC for tests only signs a vaccination certificate

@@ -85,7 +85,12 @@ def test_recovery_window() -> None:
 
 
 def test_every_rule_reason_is_private() -> None:
-    for r in (Reason.REVOKED, Reason.VACCINATION_INCOMPLETE, Reason.TEST_TOO_OLD):
+    for r in (
+        Reason.REVOKED,
+        Reason.DCC_EXPIRED,
+        Reason.VACCINATION_INCOMPLETE,
+        Reason.TEST_TOO_OLD,
+    ):
         assert not r.public
     assert Reason.KEY_USAGE.public
 
