@@ -136,7 +136,8 @@ class DccSigners:
         with self.db.session() as s:
             rows = s.scalars(select(DccSigner).order_by(DccSigner.created_ms)).all()
             return [
-                {"kid": r.kid, "country": r.country, "not_after_ms": r.not_after_ms} for r in rows
+                {"kid": r.kid, "country": r.country, "valid_until": iso_ms(r.not_after_ms)}
+                for r in rows
             ]
 
 
