@@ -29,6 +29,9 @@ from registry.service import Registry
 from support.dcc_cases import DAY, NOW, issue, make_signer
 from support.registry import RegistryServer
 
+# Import judges DSCs by the real clock: these stay valid long after the cases' NOW.
+LATER = NOW + 30 * 365 * DAY
+
 
 def run(registry: Registry, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     settings = registry.settings
@@ -44,7 +47,10 @@ def run(registry: Registry, capsys: pytest.CaptureFixture[str], *args: str) -> t
 def test_import_forms_and_refusals(
     registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    es, ps = make_signer("ES256", key_index=7), make_signer("PS256")
+    es, ps = (
+        make_signer("ES256", key_index=7, valid_until=LATER),
+        make_signer("PS256", valid_until=LATER),
+    )
     pem = tmp_path / "es.pem"
     pem.write_bytes(x509.load_der_x509_certificate(es.der).public_bytes(Encoding.PEM))
     der = tmp_path / "ps.der"
@@ -88,7 +94,7 @@ def test_a_kiosk_trusts_the_registrys_dscs_and_the_registry_traces_one_person(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    signer = make_signer("PS256")
+    signer = make_signer("PS256", valid_until=LATER)
     (tmp_path / "dsc.der").write_bytes(signer.der)
     assert run(registry, capsys, "dcc", "import", str(tmp_path / "dsc.der"))[0] == 0
     registry.add_venue("test-venue", "Test Venue")
