@@ -57,7 +57,7 @@ def _overview_charts(t: i18n.Texts, registry: RegistryDep, area: str, now: int) 
         top = max(range(len(values)), key=lambda i: (values[i], i))
         # Venues registered is a running total: its story is growth, not a day's peak.
         summary = (
-            t("ov_summary_total", last=values[-1], first=values[0], n=len(values))
+            t("ov_summary_total", last=values[-1], first=values[0], n=len(values) - 1)
             if key == "venues"
             else t(
                 "ov_summary",

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 # The drawing's own units; it scales to the width it is given (a phone's or a desktop's).
 # Narrow on purpose: on a 360-px phone 16-unit labels still come out about 13 px high.
 WIDTH, HEIGHT = 400, 220
-LEFT, RIGHT, TOP, BOTTOM = 40, 8, 14, 34
+LEFT, RIGHT, TOP, BOTTOM = 40, 24, 14, 34  # room for the last label under the last bar
 FONT = 16
 
 

@@ -28,6 +28,7 @@ from support.browser import (
     make_driver,
     sign_in_as,
     trace_demo,
+    upload_badges,
     viewport,
     wait_for,
 )
@@ -476,11 +477,7 @@ def test_badges_printed_from_a_csv_carry_passes_that_read_and_verify(
     wait_for(browser, "return location.pathname === '/admin/badges'")
     assert check_page(browser) == []
     # A bad file, through the form: each bad line named, in Vietnamese, nothing issued.
-    bad = tmp_path / "bad.csv"
-    bad.write_text("Nguyễn Văn An,staff\nA\nLê Văn Bình,,999\n", encoding="utf-8")
-    by_id(browser, "people").send_keys(str(bad))
-    by_id(browser, "badges-submit").click()
-    wait_for(browser, "return !!document.getElementById('problems')")
+    upload_badges(browser, server.url, "Nguyễn Văn An,staff\nA\nLê Văn Bình,,999\n")
     assert by_id(browser, "problems").text.splitlines() == [
         "dòng 2: họ tên phải có từ 2 đến 100 ký tự",
         "dòng 3: số ngày phải từ 1 đến 365",

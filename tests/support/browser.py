@@ -446,7 +446,24 @@ PAGES: list[tuple[str, str | None, Any]] = [
     ("trace-result", "officer", trace_demo),
     ("admin", "admin", lambda d, b: d.get(f"{b}/admin")),
     ("badges", "admin", lambda d, b: d.get(f"{b}/admin/badges")),
+    ("badges-errors", "admin", lambda d, b: upload_badges(d, b, "Nguyễn Văn An,staff\nA\n")),
 ]
+
+
+def upload_badges(driver: Any, base: str, csv_text: str) -> None:
+    """The admin's badge form, sent with this CSV through the browser's file input."""
+    import tempfile
+    from pathlib import Path
+
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base}/admin/badges")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "people.csv"
+        path.write_text(csv_text, encoding="utf-8")
+        driver.find_element(By.ID, "people").send_keys(str(path))
+        driver.find_element(By.ID, "badges-submit").click()
+        wait_for(driver, "return !!document.getElementById('problems')")
 
 
 def walk(
