@@ -2,6 +2,7 @@
 charts; a venue's printable QR poster, and staff badges printed from a CSV."""
 
 import hmac
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,8 +13,9 @@ from markupsafe import Markup
 
 from checkin_protocol.documents import DENY_LIST, TRUST_LIST
 from checkin_protocol.privacy import mask_name
+from checkin_protocol.records import IDENTIFIER_PATTERN
 from registry.auth import Caller, Role
-from registry.core.common import now_ms
+from registry.core.common import RegistryError, now_ms, parse_iso_ms, text_problem
 from registry.core.pagedata import today_at
 from registry.web import i18n
 from registry.web.badges import (
@@ -37,6 +39,7 @@ router = APIRouter(include_in_schema=False)
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 QR_MM = 160  # the poster's QR: 16 × 16 cm, readable by a phone from a couple of metres
 OVERVIEW_DAYS = 14  # within the 21 days records are kept
+AUDIT_ROWS = 50
 
 
 def _area(value: str) -> tuple[str, str]:
@@ -94,9 +97,11 @@ def admin(
     got = staff(request, registry, Role.ADMIN)
     if isinstance(got, Response):
         return got
-    t = texts(request)
+    return _admin_page(request, registry, got, area)
+
+
+def _kiosk_rows(t: i18n.Texts, registry: RegistryDep, now: int) -> list[dict[str, Any]]:
     data = pagedata(registry)
-    now = now_ms()
     kiosks = data.kiosks(None, now)
     current = data.list_versions()
     for k in kiosks:
@@ -108,6 +113,39 @@ def admin(
             v is not None and v < current.get(name, 0)
             for v, name in zip(have, (TRUST_LIST, DENY_LIST), strict=True)
         )
+    return kiosks
+
+
+def _audit_rows(registry: RegistryDep, now: int) -> list[dict[str, Any]]:
+    """The latest tracing searches: who, when, why, how much they saw (never the subject)."""
+    return [
+        {
+            "time": i18n.date_time(parse_iso_ms(a["time"])),
+            "who": a["principal"],
+            "reason": str(a["params"].get("reason", "")) if isinstance(a["params"], dict) else "",
+            "results": a["results"],
+        }
+        for a in registry.audit(AUDIT_ROWS)
+    ]
+
+
+def _admin_page(
+    request: Request,
+    registry: RegistryDep,
+    got: tuple[Caller, str],
+    area: str = "",
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    t = texts(request)
+    data = pagedata(registry)
+    now = now_ms()
+    kiosks = _kiosk_rows(t, registry, now)
+    users = registry.accounts.users()
+    for u in users:
+        u["role_name"] = (
+            t(f"role_{u['role']}") if u["role"] in (r.value for r in Role) else u["role"]
+        )
     areas = data.areas()
     choices = [("", t.overview_all)]
     for province in dict.fromkeys(p for p, _ in areas):
@@ -115,26 +153,137 @@ def admin(
         choices += [(f"{p}|{d}", f"{p or t.none} › {d}") for p, d in areas if p == province and d]
     if area not in {c[0] for c in choices}:
         area = ""
-    users = registry.accounts.users()
-    for u in users:
-        u["role_name"] = (
-            t(f"role_{u['role']}") if u["role"] in (r.value for r in Role) else u["role"]
-        )
+    extra.setdefault("form", {"name": "", "role": "", "venues": ""})
+    extra.setdefault("errors", {})
     return page(
         request,
         "admin.html",
+        status,
         title=t.admin_title,
         user=got,
         venues=data.venues(),
         kiosks=kiosks,
         users=users,
-        lists=sorted(current.items()),
+        lists=sorted(data.list_versions().items()),
         area=area,
         areas=choices,
         charts=_overview_charts(t, registry, area, now),
         online=sum(k["online"] for k in kiosks),
         days=OVERVIEW_DAYS,
+        audit=_audit_rows(registry, now),
+        roles=[r for r in Role if r is not Role.KIOSK],
+        **extra,
     )
+
+
+def _csrf_ok(got: tuple[Caller, str], csrf: str) -> bool:
+    return hmac.compare_digest(got[1].encode(), csrf.encode())
+
+
+def _user_errors(
+    registry: RegistryDep, name: str, role: str, venue_ids: list[str]
+) -> dict[str, str]:
+    """Catalogue keys of what is wrong with a new user, by field (empty: none)."""
+    errors = {}
+    taken = {u["name"] for u in registry.accounts.users()}
+    bad_name = not 1 <= len(name) <= 100 or text_problem(name) or name.startswith("kiosk:")
+    if bad_name or name in taken:
+        errors["name"] = "err_user_name"
+    if role not in {r.value for r in Role} or role == Role.KIOSK.value:
+        errors["role"] = "err_user_role"
+    known = all(
+        re.fullmatch(IDENTIFIER_PATTERN, v) and pagedata(registry).venue(v) for v in venue_ids
+    )
+    if not known or (role == Role.CONTROLLER.value and not venue_ids):
+        errors["venues"] = "err_user_venues"
+    return errors
+
+
+def _token_page(request: Request, got: tuple[Caller, str], name: str, token: str) -> Response:
+    t = texts(request)
+    resp = page(
+        request, "user_token.html", title=t.user_token_title, user=got, who=name, token=token
+    )
+    resp.headers["Cache-Control"] = "no-store"  # a secret: never kept by a cache
+    return resp
+
+
+@router.post("/admin/users")
+def add_user(
+    request: Request,
+    registry: RegistryDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form(max_length=32)] = "",
+    venues: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    got = staff(request, registry, Role.ADMIN)
+    if isinstance(got, Response):
+        return got
+    if not _csrf_ok(got, csrf):
+        return message(request, 403, "forbidden_title", "form_expired", user=got)
+    name = name.strip()
+    venue_ids = sorted({v.strip() for v in venues.split(",") if v.strip()})
+    errors = _user_errors(registry, name, role, venue_ids)
+    if errors:
+        t = texts(request)
+        form = {"name": name, "role": role, "venues": venues}
+        words = {k: t(v) for k, v in errors.items()}
+        return _admin_page(request, registry, got, status=422, form=form, errors=words)
+    try:
+        token = registry.add_user(name, Role(role), venue_ids)
+    except RegistryError:
+        # Checked above; only a race (the same name added meanwhile) gets here.
+        return message(request, 409, "forbidden_title", "err_user_name", user=got)
+    return _token_page(request, got, name, token)
+
+
+@router.post("/admin/users/disable")
+def disable_user(
+    request: Request,
+    registry: RegistryDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    got = staff(request, registry, Role.ADMIN)
+    if isinstance(got, Response):
+        return got
+    if not _csrf_ok(got, csrf):
+        return message(request, 403, "forbidden_title", "form_expired", user=got)
+    if name == got[0].name:
+        return message(request, 409, "forbidden_title", "err_user_self", user=got)
+    try:
+        registry.accounts.disable_user(name)
+    except RegistryError:
+        return message(request, 404, "not_found_title", "err_user_none", user=got)
+    t = texts(request)
+    return page(
+        request,
+        "message.html",
+        title=t.admin_users,
+        body=t("user_disabled_done", name=name),
+        back=("/admin", t.back_admin),
+        user=got,
+    )
+
+
+@router.post("/admin/users/reset")
+def reset_user(
+    request: Request,
+    registry: RegistryDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    got = staff(request, registry, Role.ADMIN)
+    if isinstance(got, Response):
+        return got
+    if not _csrf_ok(got, csrf):
+        return message(request, 403, "forbidden_title", "form_expired", user=got)
+    try:
+        token = registry.accounts.reset_token(name)
+    except RegistryError:
+        return message(request, 404, "not_found_title", "err_user_none", user=got)
+    return _token_page(request, got, name, token)
 
 
 def _font() -> Path | None:
@@ -243,7 +392,7 @@ def badges(
     got = staff(request, registry, Role.ADMIN)
     if isinstance(got, Response):
         return got
-    if not hmac.compare_digest(got[1].encode(), csrf.encode()):
+    if not _csrf_ok(got, csrf):
         return message(request, 403, "forbidden_title", "form_expired", user=got)
     t = texts(request)
     found = parse_people(people.file.read(MAX_BYTES + 1))

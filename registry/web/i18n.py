@@ -377,6 +377,51 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Today: {last}; {n} days ago: {first}.",
     ),
     "kiosk_lists_old": ("cũ", "out of date"),
+    "kiosk_lists_ok": ("mới nhất", "up to date"),
+    # The admin's users and audit
+    "user_add": ("Thêm người dùng", "Add a user"),
+    "user_add_submit": ("Thêm và cấp mã truy cập", "Add and issue an access token"),
+    "user_venues_hint": (
+        "Mã địa điểm, cách nhau bằng dấu phẩy (bắt buộc với người quản lý địa điểm).",
+        "Venue codes, separated by commas (required for a venue controller).",
+    ),
+    "user_actions": ("Thao tác", "Actions"),
+    "user_disable": ("Khoá {name}", "Disable {name}"),
+    "user_reset": ("Cấp mã mới cho {name}", "New token for {name}"),
+    "user_token_title": ("Mã truy cập mới", "New access token"),
+    "user_token_of": ("Mã truy cập của:", "The access token of:"),
+    "user_token_body": (
+        "Mã chỉ hiện một lần: hãy sao chép và trao tận tay người dùng. "
+        "Mã cũ (nếu có) đã ngừng hoạt động.",
+        "It is shown once only: copy it and hand it to the user yourself. "
+        "The old token, if any, has stopped working.",
+    ),
+    "user_disable_short": ("Khoá", "Disable"),
+    "user_reset_short": ("Cấp mã mới", "New token"),
+    "user_disabled_done": (
+        "Đã khoá {name}: mã truy cập và các phiên đăng nhập của người này ngừng hoạt động.",
+        "{name} is disabled: their token and sign-ins have stopped working.",
+    ),
+    "back_admin": ("Về trang quản trị", "Back to administration"),
+    "err_user_name": (
+        "Tên người dùng gồm 1 đến 100 ký tự, không bắt đầu bằng kiosk:, và chưa có ai dùng.",
+        "A user name has 1 to 100 characters, does not start with kiosk:, and is not taken.",
+    ),
+    "err_user_role": ("Vui lòng chọn vai trò.", "Please choose a role."),
+    "err_user_venues": (
+        "Vui lòng nhập mã địa điểm đã có (người quản lý địa điểm cần ít nhất một).",
+        "Please enter existing venue codes (a venue controller needs at least one).",
+    ),
+    "err_user_self": (
+        "Bạn không thể tự khoá tài khoản của mình.",
+        "You cannot disable your own account.",
+    ),
+    "err_user_none": ("Không có người dùng này.", "There is no such user."),
+    "audit_title": ("Nhật ký truy vết", "Tracing audit log"),
+    "audit_none": ("Chưa có lần truy vết nào.", "No tracing searches yet."),
+    "audit_who": ("Cán bộ", "Officer"),
+    "audit_reason": ("Lý do", "Reason"),
+    "audit_results": ("Số kết quả", "Results"),
     # Badges (PDF)
     "badges_title": ("In thẻ QR cho nhân viên", "Print QR badges for staff"),
     "badges_lead": (

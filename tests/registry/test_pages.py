@@ -558,3 +558,69 @@ def test_the_page_checks_catch_what_they_look_for(
         "focus not visible on",
     ):
         assert want in found, want
+
+
+def test_the_admin_adds_resets_and_disables_users_and_sees_the_audit(
+    registry: Registry, server: RegistryServer, browser: Any
+) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    from support.registry import sign_in
+
+    tokens = fill_demo(registry, server.url)
+    sign_in_as(browser, server.url, tokens["officer"])
+    trace_demo(browser, server.url)
+    sign_in_as(browser, server.url, tokens["admin"])
+    # The officer's search, with their reason, for the admin to see (never the subject).
+    audit = by_id(browser, "audit").text
+    assert "can-bo-y-te" in audit and "Hồ sơ ca bệnh F0-2026-117" in audit
+    assert str(registry.keys.hasher()(DEMO_ID)) not in browser.page_source
+
+    # A controller without a venue: said, in Vietnamese, with what was typed kept.
+    by_id(browser, "new-name").send_keys("bao-ve-cho")
+    Select(by_id(browser, "new-role")).select_by_value("controller")
+    by_id(browser, "user-add-submit").click()
+    wait_for(browser, "return !!document.getElementById('venues-error')")
+    assert by_id(browser, "venues-error").text.startswith("Vui lòng nhập mã địa điểm")
+    assert by_id(browser, "new-name").get_attribute("value") == "bao-ve-cho"
+    assert check_page(browser) == []
+    by_id(browser, "new-venues").send_keys("cho-ben-thanh")
+    by_id(browser, "user-add-submit").click()
+    wait_for(browser, "return !!document.getElementById('token')")
+    first = by_id(browser, "token").text
+    assert by_id(browser, "token-user").text == "bao-ve-cho"
+    assert check_page(browser) == []
+
+    def works(token: str) -> bool:
+        with requests.Session() as s:
+            return sign_in(s, server.url, token).status_code == 303
+
+    assert works(first)
+    # A new token: the old one stops.
+    browser.get(f"{server.url}/admin")
+    row = next(
+        r
+        for r in browser.find_elements("css selector", "#users tbody tr")
+        if "bao-ve-cho" in r.text
+    )
+    row.find_element("css selector", "form[action='/admin/users/reset'] button").click()
+    wait_for(browser, "return !!document.getElementById('token')")
+    second = by_id(browser, "token").text
+    assert second != first and works(second) and not works(first)
+    # Disabled: no token of theirs works; and an admin cannot lock themselves out.
+    browser.get(f"{server.url}/admin")
+    row = next(
+        r
+        for r in browser.find_elements("css selector", "#users tbody tr")
+        if "bao-ve-cho" in r.text
+    )
+    button = row.find_element("css selector", "form[action='/admin/users/disable'] button")
+    assert button.get_attribute("aria-label") == "Khoá bao-ve-cho"
+    button.click()
+    wait_for(browser, "return !!document.getElementById('message')")
+    assert "bao-ve-cho" in by_id(browser, "message").text and not works(second)
+    browser.get(f"{server.url}/admin")
+    mine = next(
+        r for r in browser.find_elements("css selector", "#users tbody tr") if "quan-tri" in r.text
+    )
+    assert not mine.find_elements("css selector", "form[action='/admin/users/disable']")
