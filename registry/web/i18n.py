@@ -378,6 +378,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "kiosk_lists_old": ("cũ", "out of date"),
     "kiosk_lists_ok": ("mới nhất", "up to date"),
+    "kiosk_lists_title": ("Danh sách chặn và tin cậy", "Block and trust lists"),
     # The admin's users and audit
     "user_add": ("Thêm người dùng", "Add a user"),
     "user_add_submit": ("Thêm và cấp mã truy cập", "Add and issue an access token"),

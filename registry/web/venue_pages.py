@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from markupsafe import Markup
 
+from checkin_protocol.documents import DENY_LIST, TRUST_LIST
 from checkin_protocol.records import IDENTIFIER_PATTERN
 from registry.auth import Caller, Role
 from registry.core.common import now_ms
@@ -118,6 +119,16 @@ def _row(t: i18n.Texts, r: dict[str, Any], tz: str) -> dict[str, str]:
     }
 
 
+def _lists_state(t: i18n.Texts, kiosk: dict[str, Any], current: dict[str, int]) -> str:
+    """Whether the kiosk's trust and deny lists, as it last reported, are the registry's
+    latest ("" before its first report): an old deny list lets a barred pass through."""
+    have = {TRUST_LIST: kiosk["trust_version"], DENY_LIST: kiosk["deny_version"]}
+    if any(v is None for v in have.values()):
+        return ""
+    old = any(v < current.get(name, 0) for name, v in have.items())
+    return t.kiosk_lists_old if old else t.kiosk_lists_ok
+
+
 @router.get("/venues/{venue_id}/live.json")
 def live(
     venue_id: str,
@@ -135,6 +146,7 @@ def live(
     d = pagedata(registry).live(venue)
     now = d["now_ms"]
     drawn = {"chart": str(hourly_chart(t, registry, venue, now))} if chart else {}
+    current = pagedata(registry).list_versions()
     return JSONResponse(
         {
             **drawn,
@@ -149,6 +161,7 @@ def live(
                     "state": t.online if k["online"] else t.offline,
                     "seen": t.ago(k["last_seen_ms"], now),
                     "queue": "" if k["queue_depth"] is None else str(k["queue_depth"]),
+                    "lists": _lists_state(t, k, current),
                 }
                 for k in d["kiosks"]
             ],

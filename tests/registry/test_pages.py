@@ -397,6 +397,9 @@ def test_the_live_page_charts_entries_per_hour_against_last_week(
     sign_in_as(browser, server.url, tokens["controller"])
     browser.get(f"{server.url}/venues/cho-ben-thanh")
     wait_for(browser, "return document.getElementById('entries').textContent !== '–'")
+    # The kiosk reported the registry's latest lists in its heartbeat.
+    wait_for(browser, "return !!document.getElementById('kiosks-cong-chinh')")
+    assert "mới nhất" in by_id(browser, "kiosks-cong-chinh").text
     figure = by_id(browser, "hourly")
     svg = figure.find_element("css selector", "svg[role=img]")
     assert svg.get_attribute("aria-labelledby") == "hourly-cap hourly-sum"
