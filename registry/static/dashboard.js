@@ -50,7 +50,7 @@ async function refresh() {
     for (const k of ["entries", "exits", "inside", "refused"]) {
       document.getElementById(k).textContent = d.counts[k];
     }
-    fill("kiosks", d.kiosks, (k) => [[k.id, "data"], [k.state, k.online ? "online" : "offline"], [k.seen], [k.queue], [k.lists]],
+    fill("kiosks", d.kiosks, (k) => [[k.id, "data"], [k.state, k.online ? "online" : "offline"], [k.seen], [k.queue], [k.lists, k.lists_old ? "stale" : ""]],
          words.noneKiosks);
     fill("refusals", d.refusals, (e) => [[e.clock], [e.kiosk, "data"], [e.direction], [e.reason, "reason"], [e.name, "data"]],
          words.noneRefusals);

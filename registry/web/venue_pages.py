@@ -162,6 +162,7 @@ def live(
                     "seen": t.ago(k["last_seen_ms"], now),
                     "queue": "" if k["queue_depth"] is None else str(k["queue_depth"]),
                     "lists": _lists_state(t, k, current),
+                    "lists_old": _lists_state(t, k, current) == t.kiosk_lists_old,
                 }
                 for k in d["kiosks"]
             ],
