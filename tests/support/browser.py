@@ -447,7 +447,22 @@ PAGES: list[tuple[str, str | None, Any]] = [
     ("admin", "admin", lambda d, b: d.get(f"{b}/admin")),
     ("badges", "admin", lambda d, b: d.get(f"{b}/admin/badges")),
     ("badges-errors", "admin", lambda d, b: upload_badges(d, b, "Nguyễn Văn An,staff\nA\n")),
+    ("user-token", "admin", lambda d, b: add_user(d, b)),
 ]
+
+
+def add_user(driver: Any, base: str) -> None:
+    """The admin adds a health officer: the page that shows the new token once."""
+    import uuid
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(f"{base}/admin")
+    driver.find_element(By.ID, "new-name").send_keys(f"can-bo-{uuid.uuid4().hex[:6]}")
+    Select(driver.find_element(By.ID, "new-role")).select_by_value("health_officer")
+    driver.find_element(By.ID, "user-add-submit").click()
+    wait_for(driver, "return !!document.getElementById('token')")
 
 
 def upload_badges(driver: Any, base: str, csv_text: str) -> None:
