@@ -60,7 +60,12 @@ def parse_people(data: bytes) -> list[Person] | list[Problem]:
         return [Problem("err_badges_too_big")]
     try:
         # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark.
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+        text = data.decode("utf-8-sig")
+        # Excel separates with the system's list separator: ";" where the decimal comma is
+        # the custom (a Vietnamese Windows), "," elsewhere. The first line tells which.
+        first = text.split("\n", 1)[0]
+        sep = ";" if first.count(";") > first.count(",") else ","
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     except (UnicodeDecodeError, csv.Error):
         return [Problem("err_badges_encoding")]
     numbered = [(i, r) for i, r in enumerate(rows, 1) if any(c.strip() for c in r)]

@@ -426,12 +426,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # Badges (PDF)
     "badges_title": ("In thẻ QR cho nhân viên", "Print QR badges for staff"),
     "badges_lead": (
-        "Tải lên tệp CSV (UTF-8), mỗi dòng một người: họ tên, đối tượng (không bắt buộc), "
-        "số ngày có giá trị (không bắt buộc, mặc định 30). Mỗi người được cấp một mã QR; "
-        "tệp PDF khổ A4 có 8 thẻ mỗi trang. Họ tên được che bớt; tệp CSV không được lưu.",
-        "Upload a CSV file (UTF-8), one person a line: full name, category (optional), days "
-        "valid (optional, 30 if empty). Each person gets a pass; the A4 PDF has 8 badges a "
-        "page. Names are masked; the CSV is not kept.",
+        "Tải lên tệp CSV (UTF-8; dấu phẩy hoặc chấm phẩy), mỗi dòng một người: họ tên, "
+        "đối tượng (không bắt buộc), số ngày có giá trị (không bắt buộc, mặc định 30). "
+        "Mỗi người được cấp một mã QR; tệp PDF khổ A4 có 8 thẻ mỗi trang. "
+        "Họ tên được che bớt; tệp CSV không được lưu.",
+        "Upload a CSV file (UTF-8; commas or semicolons), one person a line: full name, "
+        "category (optional), days valid (optional, 30 if empty). "
+        "Each person gets a pass; the A4 PDF has 8 badges a page. "
+        "Names are masked; the CSV is not kept.",
     ),
     "badges_file": ("Tệp CSV", "CSV file"),
     "badges_submit": ("Tạo tệp PDF để in", "Make the PDF to print"),

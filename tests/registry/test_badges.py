@@ -18,6 +18,11 @@ def test_excel_csv_with_bom_header_and_vietnamese_names() -> None:
     ]
 
 
+def test_semicolons_as_a_vietnamese_excel_saves_them() -> None:
+    data = "\ufeffHọ tên;Đối tượng;Số ngày\r\nNguyễn Văn An;staff;7\r\n".encode()
+    assert parse_people(data) == [Person("Nguyễn Văn An", "staff", 7)]
+
+
 def test_each_bad_line_is_named() -> None:
     data = "Nguyễn Văn An,staff,30\nA\nLê Văn B,nhân viên\nPhạm C,,0\nĐỗ D,a,1,x\n".encode()
     assert parse_people(data) == [

@@ -120,3 +120,19 @@ def test_any_new_user_form_is_answered_never_a_crash(
                 assert 'id="token"' in r.text
 
         attempt()
+
+
+def test_odd_page_parameters_are_answered_not_crashed_on(
+    registry: Registry, server: RegistryServer
+) -> None:
+    admin = registry.add_user("boss", Role.ADMIN)
+    with requests.Session() as s:
+        sign_in(s, server.url, admin)
+        for area in ("", "Hà Nội", "Hà Nội|Hoàn Kiếm", "|", "x" * 210, "\x00|\ud7ff", "<b>|</b>"):
+            r = s.get(f"{server.url}/admin", params={"area": area}, timeout=10)
+            assert r.status_code == 200 and "<b>|</b>" not in r.text
+        too_long = s.get(f"{server.url}/admin", params={"area": "x" * 211}, timeout=10)
+        assert too_long.status_code == 422
+        live = f"{server.url}/venues/v1/live.json"
+        assert s.get(live, params={"chart": "2"}, timeout=10).status_code == 422
+        assert s.get(live, params={"chart": "1"}, timeout=10).json()["chart"].startswith("<figure")
