@@ -406,12 +406,18 @@ def test_the_live_page_charts_entries_per_hour_against_last_week(
     assert "Lượt vào theo giờ" in figure.text and "tuần trước" in figure.text
     rows = chart_table(browser, "hourly")
     assert [r[0] for r in rows] == [str(h) for h in range(24)]
-    # Today's column adds up to the counter above it; last week's to the demo's 7 entries on
-    # that day (those that fell before its midnight, had the test run just after one).
+    # Today's column adds up to the counter above it; last week's to that day's entries as
+    # the registry holds them (the demo's 7, less any that fell before that day's midnight).
     assert sum(int(r[1]) for r in rows) == int(by_id(browser, "entries").text)
-    since_midnight = (time.time() + 7 * 3600) % 86400 / 60
-    demo_week = [30, 75, 80, 130, 140, 200, 260]  # minutes before this time, a week ago
-    assert sum(int(r[2]) for r in rows) == sum(1 for m in demo_week if m <= since_midnight)
+    from datetime import timedelta
+
+    from registry.core.pagedata import PageData, today_at
+
+    data = PageData(registry.db, 120)
+    venue = data.venue("cho-ben-thanh")
+    assert venue is not None
+    week_ago = today_at(venue.timezone) - timedelta(days=7)
+    assert sum(int(r[2]) for r in rows) == sum(data.hourly_entries(venue, week_ago))
     # The table opens from its summary; the bars are drawn, one per hour with entries.
     figure.find_element("css selector", "summary").click()
     assert by_id(browser, "hourly-table").is_displayed()
@@ -502,7 +508,7 @@ def test_badges_printed_from_a_csv_carry_passes_that_read_and_verify(
     assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
     (tmp_path / "badges.pdf").write_bytes(got.content)
     subprocess.run(
-        ["pdftoppm", "-r", "150", "-png", "badges.pdf", "page"], cwd=tmp_path, check=True
+        ["pdftoppm", "-r", "200", "-png", "badges.pdf", "page"], cwd=tmp_path, check=True
     )
     pages = sorted(tmp_path.glob("page-*.png"))
     assert len(pages) == 2
