@@ -45,7 +45,7 @@ from kiosk.display.views import (
 )
 from kiosk.door.hook import DecisionHook
 from kiosk.door.relay import DoorRelay
-from kiosk.guard import GuardActions, GuardConsole
+from kiosk.guard import GuardActions, GuardConsole, history_rows
 from kiosk.loop import DecisionLoop, EventLog, Outcome, OutcomeChannel
 from kiosk.notify import SystemdNotifier
 from kiosk.passes import CodeReader
@@ -603,27 +603,7 @@ class Kiosk:
         return PreviewFrame(frame.luma, seq=frame.seq)
 
     def _history(self) -> list[HistoryRow]:
-        rows = []
-        for o in self.outcomes[-10:]:
-            d = o.decision
-            when = o.record.created_utc if o.record else None
-            local = (
-                datetime.fromisoformat(when.replace("Z", "+00:00"))
-                .astimezone(self._tz)
-                .strftime("%H:%M:%S")
-                if when
-                else "--:--:--"
-            )
-            rows.append(
-                HistoryRow(
-                    time=local,
-                    direction=o.record.direction if o.record else "",
-                    verdict="ERROR" if o.error else d.verdict.value,
-                    masked_name=(d.code.masked_name if d.code else "") or "",
-                    reason=o.manual_reason or (d.reason.value if d.reason else ""),
-                )
-            )
-        return rows
+        return history_rows(self.outcomes, self._tz)
 
     def _show(self, outcome: Outcome, parts: Parts, status: StatusBar) -> None:
         """Put one outcome on screen (the door, hook and log already have it)."""
@@ -632,6 +612,8 @@ class Kiosk:
             view: View = ErrorView("error.storage", outcome.error)
         else:
             view = dataclasses.replace(VerdictView.of(d), manual_reason=outcome.manual_reason)
+            if outcome.manual_reason and outcome.record is not None:
+                view = dataclasses.replace(view, masked_name=outcome.record.masked_name)
             parts.sounds.play(d.verdict, datetime.now(self._tz).time())
         parts.presenter.show(view, time.monotonic())
         shots = self.options.screenshot_dir

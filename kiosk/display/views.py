@@ -47,25 +47,41 @@ class GuardPinView:
     digits: int = 0
     wrong: bool = False
     checking: bool = False  # entered, being checked: the dots stay until the answer
+    max_digits: int = 8
+    cancel: str = "Esc"  # the cancel key(s), as the guard's screen names them
 
 
 @dataclass(frozen=True)
 class GuardReasonView:
     reasons: tuple[str, ...]
+    cancel: str = "Esc"
+
+
+@dataclass(frozen=True)
+class GuardNameView:
+    """The guard types who they admitted (optional): letters, digits and spaces."""
+
+    text: str = ""
+    cancel: str = "Esc"
 
 
 @dataclass(frozen=True)
 class HistoryRow:
     time: str  # HH:MM:SS local
-    direction: str
-    verdict: str
+    direction: str  # "entry", "exit" or "" (not recorded)
+    verdict: str  # "PASS", "FAIL" or "ERROR"
     masked_name: str
-    reason: str
+    reason: str  # a Reason value, a manual admit's reason, or ""
+    manual: bool = False
+    # The deny list's note for the staff (a local entry's `reason`): after the PIN only.
+    staff_note: str = ""
 
 
 @dataclass(frozen=True)
 class HistoryView:
     rows: tuple[HistoryRow, ...]
+    unlocked: bool = False  # the guard entered the PIN: private reasons are shown
+    cancel: str = "Esc"
 
 
 @dataclass(frozen=True)
@@ -75,8 +91,16 @@ class NoticeView:
 
 
 View = (
-    IdleView | VerdictView | ErrorView | GuardPinView | GuardReasonView | HistoryView | NoticeView
+    IdleView
+    | VerdictView
+    | ErrorView
+    | GuardPinView
+    | GuardReasonView
+    | GuardNameView
+    | HistoryView
+    | NoticeView
 )
+GuardView = GuardPinView | GuardReasonView | GuardNameView | HistoryView | NoticeView
 
 
 @dataclass(frozen=True)
