@@ -247,6 +247,7 @@ class Screen:
         self._icons: list[str] = []
         self._paragraph = 0
         self._floor = 8  # the least font size the view being drawn allows
+        self._heading = 0.0  # the size headings are drawn from (see _draw_view)
         self._rendered = Rendered(())
         self._logo: pygame.Surface | None = None
         # What the screen shows now, and the preview scaled for it: idle, the camera's frame
@@ -332,12 +333,18 @@ class Screen:
                 return size, [text]
             size -= max(1, size // 16)
         # Smaller rather than a compound split ("Nhân / viên"); split only below the floor.
+        # Down to 70 % of the size asked, the size with the fewest lines.
         size = px
-        while size >= floor:
+        best: tuple[int, list[str]] | None = None
+        while size >= floor and (best is None or size >= px * 0.7):
             lines = balanced_lines(text, _width(self._font(size)), max_w, split_glued=False)
-            if lines is not None:
-                return size, lines
+            if lines is not None and (best is None or len(lines) < len(best[1])):
+                best = (size, lines)
+                if len(lines) == 1:
+                    break
             size -= max(1, size // 16)
+        if best is not None:
+            return best
         size = px
         while True:
             lines = balanced_lines(text, _width(self._font(size)), max_w)
@@ -542,7 +549,7 @@ class Screen:
         # for larger text: they try larger first.
         live = isinstance(view, IdleView) and self._cfg.preview
         area = lay.panel if live else lay.body
-        scales: tuple[float, ...] = (1.0, 0.86, 0.74, 0.62, 0.5)
+        scales: tuple[float, ...] = (1.0, 0.86, 0.74, 0.62, 0.5, 0.42, 0.36)
         if lay.portrait:
             scales = (1.4, 1.25, 1.12, *scales)
         scale = 1.0
@@ -568,6 +575,9 @@ class Screen:
     ) -> int:
         """Draw the view's body at scale `s`, `dy` lower; returns the y below its content."""
         u = self.layout.unit * s
+        # Headings shrink more slowly than the rest, which stops at the floor: the verdict's
+        # title stays the largest line when a screen is crowded.
+        self._heading = self.layout.unit * math.sqrt(s)
         if isinstance(view, IdleView):
             return self._draw_idle(surf, view, u, dy)
         if isinstance(view, VerdictView):
@@ -671,7 +681,7 @@ class Screen:
         if passed:
             return self._draw_pass(surf, view, status, u, y)
         title = fail_title(view.reason)
-        y = self._lines(surf, self._t.lines(title), int(u * 0.12), WHITE, cx, y, w)
+        y = self._lines(surf, self._t.lines(title), int(self._heading * 0.12), WHITE, cx, y, w)
         y += int(u * 0.02)
         reason = view.reason
         if reason is None or not reason.public:
@@ -693,7 +703,8 @@ class Screen:
         """A PASS's text, from `y` down: who, and what else the guard should know."""
         cx, w = self.layout.w // 2, self.layout.w - 2 * self.layout.margin
         title = "pass.manual" if view.manual_reason else f"pass.{status.direction}"
-        y = self._lines(surf, self._t.lines(title), int(u * 0.14), WHITE, cx, y, w) + int(u * 0.02)
+        px = int(self._heading * 0.14)
+        y = self._lines(surf, self._t.lines(title), px, WHITE, cx, y, w) + int(u * 0.02)
         if view.masked_name:
             y = self._line(surf, view.masked_name, int(u * 0.11), WHITE, cx, y, w) + int(u * 0.015)
         details = [self._details(view, lang) for lang in self._t.languages]
@@ -738,8 +749,11 @@ class Screen:
         y = lay.body.top + lay.margin + dy
         if isinstance(view, NoticeView):
             y = lay.body.top + lay.body.h // 3
-            value = t.joined(view.value) if t.has(view.value) else view.value
-            return self._lines(surf, t.lines(view.key, mode=value), int(u * 0.1), WHITE, cx, y, w)
+            lines = [
+                Messages(lang)(view.key, mode=Messages(lang)(view.value) if view.value else "")
+                for lang in t.languages
+            ]
+            return self._lines(surf, lines, int(u * 0.1), WHITE, cx, y, w)
         if isinstance(view, HistoryView):
             return self._draw_history(surf, view, u, y)
         if isinstance(view, GuardPinView):
