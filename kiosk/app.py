@@ -32,7 +32,7 @@ from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.diagnose import Locator, ScanFeedback
 from kiosk.display.messages import Messages
 from kiosk.display.screen import PreviewFrame, Screen
-from kiosk.display.sound import Sounds
+from kiosk.display.sound import Sounds, default_clips, spoken_key
 from kiosk.display.views import (
     ErrorView,
     HistoryRow,
@@ -282,7 +282,10 @@ def build_parts(
         if has_camera
         else None
     )
-    sounds = Sounds(cfg.display.sound)
+    display = cfg.display
+    speech = (display.speech_clips or default_clips()) if display.speech else None
+    languages = ("vi", "en") if display.language == "both" else (display.language,)
+    sounds = Sounds(display.sound, speech, languages)
     guard = GuardConsole(
         cfg.guard,
         GuardActions(
@@ -614,7 +617,10 @@ class Kiosk:
             view = dataclasses.replace(VerdictView.of(d), manual_reason=outcome.manual_reason)
             if outcome.manual_reason and outcome.record is not None:
                 view = dataclasses.replace(view, masked_name=outcome.record.masked_name)
-            parts.sounds.play(d.verdict, datetime.now(self._tz).time())
+            now_local = datetime.now(self._tz).time()
+            parts.sounds.play(d.verdict, now_local)
+            way = outcome.record.direction if outcome.record else parts.loop.direction
+            parts.sounds.say(spoken_key(view, way), now_local)
         parts.presenter.show(view, time.monotonic())
         shots = self.options.screenshot_dir
         if shots is not None:

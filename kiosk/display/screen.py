@@ -34,6 +34,7 @@ from kiosk.display.views import (
     StatusBar,
     VerdictView,
     View,
+    fail_title,
 )
 from kiosk.policy.engine import Verdict
 
@@ -59,23 +60,6 @@ ARROW: Color = (255, 214, 64)  # the idle arrow: warm like the hints, but not th
 
 _FONT_DIR = resources.files("kiosk.display").joinpath("fonts")
 log = logging.getLogger(__name__)
-
-# A refusal is titled by whose problem it is: the code's, the venue's rules (for now, or for
-# this person here), or the kiosk's own. A private reason reads like "not now, see the
-# staff", the same as no reason at all.
-_TITLES = {
-    Reason.CLOSED: "fail.title.not_now",
-    Reason.FULL: "fail.title.not_now",
-    Reason.KIND_NOT_ADMITTED: "fail.title.refused",
-    Reason.CATEGORY_NOT_ADMITTED: "fail.title.refused",
-    Reason.LISTS_STALE: "fail.title.kiosk",
-}
-
-
-def fail_title(reason: Reason | None) -> str:
-    if reason is None or not reason.public:
-        return "fail.title.not_now"
-    return _TITLES.get(reason, "fail.title.code")
 
 
 def history_cells(row: HistoryRow, t: Messages, unlocked: bool) -> list[str]:

@@ -36,6 +36,24 @@ class VerdictView:
         )
 
 
+# A refusal is titled by whose problem it is: the code's, the venue's rules (for now, or for
+# this person here), or the kiosk's own. A private reason reads like "not now, see the
+# staff", the same as no reason at all.
+_TITLES = {
+    Reason.CLOSED: "fail.title.not_now",
+    Reason.FULL: "fail.title.not_now",
+    Reason.KIND_NOT_ADMITTED: "fail.title.refused",
+    Reason.CATEGORY_NOT_ADMITTED: "fail.title.refused",
+    Reason.LISTS_STALE: "fail.title.kiosk",
+}
+
+
+def fail_title(reason: Reason | None) -> str:
+    if reason is None or not reason.public:
+        return "fail.title.not_now"
+    return _TITLES.get(reason, "fail.title.code")
+
+
 @dataclass(frozen=True)
 class ErrorView:
     key: str  # "error.camera", "error.storage" or "error.clock"

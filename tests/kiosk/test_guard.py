@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checkin_protocol.reasons import Reason
 from kiosk import guard as guard_module
 from kiosk.config import GuardConfig
 from kiosk.display.views import (
@@ -21,7 +23,9 @@ from kiosk.display.views import (
     NoticeView,
     View,
 )
-from kiosk.guard import GuardActions, GuardConsole, hash_pin, key_name, verify_pin
+from kiosk.guard import GuardActions, GuardConsole, hash_pin, history_rows, key_name, verify_pin
+from kiosk.loop import Outcome
+from kiosk.policy.engine import Decision, Verdict
 from support.timing import wait_for
 
 
@@ -263,3 +267,21 @@ def test_hash_pin_command() -> None:
     bad = subprocess.run([sys.executable, "-m", "kiosk", "guard", "hash-pin"], input="12\n",
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2
+
+
+def test_history_rows_keep_the_reason_code_and_the_deny_lists_note_for_the_staff() -> None:
+    """The record keeps the public code (`denied`); the guard's history carries the local
+    deny list's note for after the PIN; a registry entry (no note, only "denied") has none."""
+    local = Outcome(Decision(Verdict.FAIL, Reason.DENIED, None, "trộm cắp 03/2026"), None, 1.0)
+    remote = Outcome(Decision(Verdict.FAIL, Reason.DENIED, None, "denied"), None, 1.0)
+    manual = Outcome(Decision(Verdict.PASS, None, None, "manual: delivery"), None, 1.0,
+                     manual_reason="delivery")  # fmt: skip
+    failed = Outcome(Decision(Verdict.PASS, None, None), None, 1.0, error="disk full")
+    rows = history_rows([local, remote, manual, failed], ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert [(r.verdict, r.reason, r.staff_note, r.manual) for r in rows] == [
+        ("FAIL", "denied", "trộm cắp 03/2026", False),
+        ("FAIL", "denied", "", False),
+        ("PASS", "delivery", "", True),
+        ("ERROR", "", "", False),
+    ]
+    assert all(r.time == "--:--:--" for r in rows)  # no record: no time to show

@@ -36,7 +36,7 @@ from kiosk.display.gallery import (
     write_gallery,
 )
 from kiosk.display.messages import Language, Messages, keys
-from kiosk.display.screen import PreviewFrame, Rendered, Screen, default_font_path, fail_title
+from kiosk.display.screen import PreviewFrame, Rendered, Screen, default_font_path
 from kiosk.display.text import NO_BREAK, PUNCTUATION, balanced_lines
 from kiosk.display.views import (
     ErrorView,
@@ -49,6 +49,7 @@ from kiosk.display.views import (
     StatusBar,
     VerdictView,
     View,
+    fail_title,
 )
 from kiosk.policy.engine import Verdict
 
