@@ -92,9 +92,14 @@ def elide(text: str, font: pygame.font.Font, room: int) -> str:
     """The text, cut with "…" to fit `room` pixels."""
     if font.size(text)[0] <= room:
         return text
-    while text and font.size(text + "…")[0] > room:
-        text = text[:-1]
-    return text.rstrip() + "…" if text else ""
+    lo, hi = 0, len(text)  # the longest head that fits with "…": a binary search
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if font.size(text[:mid] + "…")[0] <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip() + "…" if lo else ""
 
 
 def _width(font: pygame.font.Font) -> Callable[[str], int]:
@@ -221,6 +226,8 @@ class Screen:
         self._t = messages
         self._font_path = str(cfg.font or default_font_path())
         self._fonts: dict[int, pygame.font.Font] = {}
+        self._fitted: dict[tuple[str, int, int, int], tuple[int, list[str]]] = {}
+        self._widths: dict[tuple[str, int], int] = {}
         self._surface: pygame.Surface | None = None
         self._base: pygame.Surface | None = None
         self._base_key: tuple[object, ...] | None = None
@@ -232,6 +239,7 @@ class Screen:
         self._paragraph = 0
         self._floor = 8  # the least font size the view being drawn allows
         self._heading = 0.0  # the size headings are drawn from (see _draw_view)
+        self._measuring = False  # laying out only: text is measured, not rendered
         self._rendered = Rendered(())
         self._logo: pygame.Surface | None = None
         # What the screen shows now, and the preview scaled for it: idle, the camera's frame
@@ -270,6 +278,8 @@ class Screen:
 
     def close(self) -> None:
         self._fonts.clear()
+        self._fitted.clear()
+        self._widths.clear()
         self._surface = None
         self._base = None
         pygame.font.quit()
@@ -307,9 +317,30 @@ class Screen:
             font = self._fonts[px] = pygame.font.Font(self._font_path, px)
         return font
 
+    def _text_w(self, px: int, text: str) -> int:
+        """A text's width at a size, remembered (the guard's table measures every cell at
+        every scale it tries)."""
+        key = (text, px)
+        width = self._widths.get(key)
+        if width is None:
+            if len(self._widths) > 4096:
+                self._widths.clear()
+            width = self._widths[key] = self._font(px).size(text)[0]
+        return width
+
     def _fit(self, text: str, px: int, max_w: int, floor: int) -> tuple[int, list[str]]:
         """One size for the whole paragraph: on one line if it fits at no less than 85 % of
-        `px`, else balanced lines at `px` (smaller only if a single word is too wide)."""
+        `px`, else balanced lines (see _wrap). Remembered: a crowded view is drawn at several
+        scales, and the same paragraph recurs at its floor size."""
+        key = (text, px, max_w, floor)
+        fitted = self._fitted.get(key)
+        if fitted is None:
+            if len(self._fitted) > 2048:
+                self._fitted.clear()  # bounded: venue and masked names change
+            fitted = self._fitted[key] = self._wrap(text, px, max_w, floor)
+        return fitted[0], list(fitted[1])
+
+    def _wrap(self, text: str, px: int, max_w: int, floor: int) -> tuple[int, list[str]]:
         px = max(px, floor)
         size = px
         while size >= max(floor, int(px * 0.85)):
@@ -353,9 +384,13 @@ class Screen:
         self._paragraph += 1
         y = top
         for line in lines:
-            image = font.render(line, True, color)
-            rect = image.get_rect(midtop=(center_x, y))
-            surf.blit(image, rect)
+            if self._measuring:
+                rect = pygame.Rect((0, 0), font.size(line))
+                rect.midtop = (center_x, y)
+            else:
+                image = font.render(line, True, color)
+                rect = image.get_rect(midtop=(center_x, y))
+                surf.blit(image, rect)
             self._drawn.append(TextLine(line, rect, size, self._paragraph, floor))
             y = rect.bottom
         return y
@@ -528,9 +563,9 @@ class Screen:
         surf = pygame.Surface((lay.w, lay.h))
         staff = isinstance(view, GuardView)
         self._floor = math.ceil(lay.unit * (READ_BY_STAFF if staff else READ_AT_2M))
-        # Draw at full size; if the content runs past the bottom, draw again smaller. Then
-        # draw it once more, centred in the space it has. Portrait screens have the height
-        # for larger text: they try larger first.
+        # Measure at full size; if the content runs past the bottom, measure again smaller
+        # (text is laid out, not rendered). Then draw it once, centred in the space it has.
+        # Portrait screens have the height for larger text: they try larger first.
         live = isinstance(view, IdleView) and self._cfg.preview
         area = lay.panel if live else lay.body
         scales: tuple[float, ...] = (1.0, 0.86, 0.74, 0.62, 0.5, 0.42, 0.36)
@@ -538,16 +573,21 @@ class Screen:
             scales = (1.4, 1.25, 1.12, *scales)
         scale = 1.0
         bottom = 0
-        for scale in scales:
-            self._reset()
-            bottom = self._draw_view(surf, view, status, scale, 0)
-            if bottom <= area.bottom - lay.margin:
-                break
+        self._measuring = True
+        try:
+            for scale in scales:
+                self._reset()
+                bottom = self._draw_view(surf, view, status, scale, 0)
+                if bottom <= area.bottom - lay.margin:
+                    break
+        finally:
+            self._measuring = False
         slack = area.bottom - bottom
+        dy = 0
         if slack > lay.margin * 2 and not isinstance(view, NoticeView):
-            self._reset()
-            dy = slack // 2 - (lay.margin if not live else 0)
-            self._draw_view(surf, view, status, scale, max(0, dy))
+            dy = max(0, slack // 2 - (lay.margin if not live else 0))
+        self._reset()
+        self._draw_view(surf, view, status, scale, dy)
         self._strip(surf, status, now, staff)
         return surf
 
@@ -803,12 +843,13 @@ class Screen:
         size = max(px, self._floor)
         while True:
             font = self._font(size)
-            gap = font.size("  ")[0]
-            fixed = [max(font.size(r[i])[0] for r in rows) for i in range(len(rows[0]) - 1)]
-            last = max(font.size(r[-1])[0] for r in rows)
+            gap = self._text_w(size, "  ")
+            fixed = [max(self._text_w(size, r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+            last = max(self._text_w(size, r[-1]) for r in rows)
             if size <= self._floor or sum(fixed) + gap * len(fixed) + last <= width:
                 break
-            size -= 1  # smaller, down to the floor, before the last column moves or is cut
+            # Smaller, down to the floor, before the last column moves or is cut.
+            size = max(self._floor, size - max(1, size // 12))
         stacked = self.layout.portrait and sum(fixed) + gap * len(fixed) + last > width
         self._paragraph += 1
         y = top
@@ -817,9 +858,13 @@ class Screen:
             for i, cell in enumerate(cells):
                 if i == len(fixed) and stacked:
                     x, y = left + fixed[0] + gap, y + font.get_linesize()
-                text = elide(cell, font, left + width - x)
+                text = cell if i < len(fixed) else elide(cell, font, left + width - x)
                 if text:
-                    rect = surf.blit(font.render(text, True, color), (x, y))
+                    rect = (
+                        pygame.Rect((x, y), font.size(text))
+                        if self._measuring
+                        else surf.blit(font.render(text, True, color), (x, y))
+                    )
                     self._drawn.append(TextLine(text, rect, size, self._paragraph, self._floor))
                 x += (fixed[i] if i < len(fixed) else 0) + gap
             y += font.get_linesize()
