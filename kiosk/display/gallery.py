@@ -26,7 +26,7 @@ from kiosk.display.views import (
 )
 from kiosk.policy.engine import Verdict
 
-RESOLUTIONS = [(800, 480), (1024, 600), (1920, 1080), (480, 800), (1080, 1920)]
+RESOLUTIONS = [(800, 480), (1024, 600), (1280, 720), (1920, 1080), (480, 800), (1080, 1920)]
 LANGUAGES: list[Language] = ["vi", "en", "both"]
 VENUE = "Toà nhà Bitexco Financial Tower · Tầng 1"
 NOW = datetime(2026, 11, 22, 9, 41)

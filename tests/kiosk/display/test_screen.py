@@ -41,10 +41,12 @@ from kiosk.display.text import NO_BREAK, PUNCTUATION, balanced_lines
 from kiosk.display.views import (
     ErrorView,
     GuardPinView,
+    GuardReasonView,
     GuardView,
     HistoryRow,
     HistoryView,
     IdleView,
+    NoticeView,
     Presenter,
     StatusBar,
     VerdictView,
@@ -103,6 +105,11 @@ def every_view() -> dict[str, View]:
     )
     views.update({k: IdleView(hint=k) for k in keys() if k.startswith("help.")})
     views.update({k: ErrorView(k) for k in keys() if k.startswith("error.") and k != "error.hint"})
+    # The guard's notices, and a reason list with every manual reason the catalogue has.
+    for key in ("guard.no_pin", "guard.muted", "guard.unmuted"):
+        views[key] = NoticeView(key)
+    manual = tuple(k.removeprefix("manual.") for k in keys() if k.startswith("manual."))
+    views["guard-every-reason"] = GuardReasonView(manual)
     return views
 
 
