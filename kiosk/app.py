@@ -31,7 +31,7 @@ from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.diagnose import Locator, ScanFeedback
 from kiosk.display.messages import Messages
 from kiosk.display.screen import PreviewFrame, Screen
-from kiosk.display.sound import Sounds
+from kiosk.display.sound import Sounds, default_clips, spoken_key
 from kiosk.display.views import (
     ErrorView,
     HistoryRow,
@@ -44,7 +44,7 @@ from kiosk.display.views import (
 )
 from kiosk.door.hook import DecisionHook
 from kiosk.door.relay import DoorRelay
-from kiosk.guard import GuardActions, GuardConsole
+from kiosk.guard import GuardActions, GuardConsole, history_rows
 from kiosk.loop import DecisionLoop, EventLog, Outcome, OutcomeChannel
 from kiosk.notify import SystemdNotifier
 from kiosk.policy.engine import Verdict
@@ -250,7 +250,10 @@ def build_parts(
         if has_camera
         else None
     )
-    sounds = Sounds(cfg.display.sound)
+    display = cfg.display
+    speech = (display.speech_clips or default_clips()) if display.speech else None
+    languages = ("vi", "en") if display.language == "both" else (display.language,)
+    sounds = Sounds(display.sound, speech, languages)
     guard = GuardConsole(
         cfg.guard,
         GuardActions(
@@ -571,27 +574,7 @@ class Kiosk:
         return PreviewFrame(frame.luma, seq=frame.seq)
 
     def _history(self) -> list[HistoryRow]:
-        rows = []
-        for o in self.outcomes[-10:]:
-            d = o.decision
-            when = o.record.created_utc if o.record else None
-            local = (
-                datetime.fromisoformat(when.replace("Z", "+00:00"))
-                .astimezone(self._tz)
-                .strftime("%H:%M:%S")
-                if when
-                else "--:--:--"
-            )
-            rows.append(
-                HistoryRow(
-                    time=local,
-                    direction=o.record.direction if o.record else "",
-                    verdict="ERROR" if o.error else d.verdict.value,
-                    masked_name=(d.code.masked_name if d.code else "") or "",
-                    reason=o.manual_reason or (d.reason.value if d.reason else ""),
-                )
-            )
-        return rows
+        return history_rows(self.outcomes, self._tz)
 
     def _show(self, outcome: Outcome, parts: Parts, status: StatusBar) -> None:
         """Put one outcome on screen (the door, hook and log already have it)."""
@@ -600,7 +583,12 @@ class Kiosk:
             view: View = ErrorView("error.storage", outcome.error)
         else:
             view = dataclasses.replace(VerdictView.of(d), manual_reason=outcome.manual_reason)
-            parts.sounds.play(d.verdict, datetime.now(self._tz).time())
+            if outcome.manual_reason and outcome.record is not None:
+                view = dataclasses.replace(view, masked_name=outcome.record.masked_name)
+            now_local = datetime.now(self._tz).time()
+            parts.sounds.play(d.verdict, now_local)
+            way = outcome.record.direction if outcome.record else parts.loop.direction
+            parts.sounds.say(spoken_key(view, way), now_local)
         parts.presenter.show(view, time.monotonic())
         shots = self.options.screenshot_dir
         if shots is not None:

@@ -48,6 +48,9 @@ Label = Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
 KEY_FILE_BYTES = 64 * 1024
 FONT_FILE_BYTES = 32 * 1024 * 1024
 _FONT_MAGIC = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"ttcf", b"wOFF", b"wOF2")
+# A venue logo is a small PNG or JPEG; anything else is refused when the config loads.
+LOGO_FILE_BYTES = 4 * 1024 * 1024
+_LOGO_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 
 
 def small_file(path: Path, limit: int = KEY_FILE_BYTES) -> bytes:
@@ -307,11 +310,41 @@ class DisplayConfig(Strict):
         "off by more than this.",
     )
 
+    guard_language: Literal["vi", "en", "both"] | None = Field(
+        None, description="Language of the guard's screens; default: the display's language."
+    )
+    camera_at: Literal["above", "below", "left", "right"] = Field(
+        "above",
+        description="Where the camera is, seen from the visitor: the idle screen's arrow "
+        "points there.",
+    )
+    logo: ConfigPath | None = Field(
+        None, description="The venue's logo (PNG or JPEG, at most 4 MiB) on the idle screen."
+    )
+    speech: bool = Field(
+        False,
+        description='Speak the verdict ("Xin mời vào", "Mã không hợp lệ", ...) for '
+        "visitors who cannot read the screen; needs sound.",
+    )
+    speech_clips: ConfigPath | None = Field(
+        None,
+        description="Folder of WAV clips named after the message keys (pass.entry.wav, "
+        "fail.title.code.wav, ...); the venue may record its own. Default: the clips "
+        "`kiosk/display/clips` synthesises; a missing clip is silence.",
+    )
+
     @field_validator("font")
     @classmethod
     def _font_readable(cls, value: Path | None) -> Path | None:
         if value is not None and not small_file(value, FONT_FILE_BYTES).startswith(_FONT_MAGIC):
             raise ValueError(f"{value} is not a TrueType or OpenType font")
+        return value
+
+    @field_validator("logo")
+    @classmethod
+    def _logo_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not small_file(value, LOGO_FILE_BYTES).startswith(_LOGO_MAGIC):
+            raise ValueError(f"{value} is not a PNG or JPEG image")
         return value
 
 
@@ -350,22 +383,39 @@ class DoorConfig(Strict):
 KeyName = Annotated[str, Field(min_length=1, max_length=32)]
 
 
-class GuardKeys(Strict):
-    """pygame key names (https://pyga.me/docs/ref/key.html), e.g. a, d, m, h, escape, f1."""
+KeyNames = Annotated[list[KeyName], Field(min_length=1, max_length=4)]
 
-    admit: KeyName = "a"
-    direction: KeyName = "d"
-    mute: KeyName = "m"
-    history: KeyName = "h"
-    cancel: KeyName = "escape"
+
+class GuardKeys(Strict):
+    """pygame key names (https://pyga.me/docs/ref/key.html), a name or a list of names per
+    action. The defaults work on a plain numeric keypad (its keys read like their main-keyboard
+    twins: keypad `+` is `+`) and on a full keyboard (the letters)."""
+
+    admit: KeyNames = Field(
+        default_factory=lambda: ["+", "a"], description="Manual admit (PIN, reason, name)."
+    )
+    direction: KeyNames = Field(
+        default_factory=lambda: ["*", "d"], description="Switch entry/exit (needs the PIN)."
+    )
+    mute: KeyNames = Field(default_factory=lambda: ["-", "m"], description="Sound on/off.")
+    history: KeyNames = Field(default_factory=lambda: ["/", "h"], description="The last decisions.")
+    cancel: KeyNames = Field(
+        default_factory=lambda: [".", "escape"], description="Back to the visitor's screen."
+    )
+
+    @field_validator("admit", "direction", "mute", "history", "cancel", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _distinct(self) -> GuardKeys:
-        names = [self.admit, self.direction, self.mute, self.history, self.cancel]
+        names = [*self.admit, *self.direction, *self.mute, *self.history, *self.cancel]
         if len(set(names)) != len(names):
-            raise ValueError("each guard action needs its own key")
-        if any(n in tuple("123456789") for n in names):
-            raise ValueError("keys 1-9 choose admit reasons; pick other keys")
+            raise ValueError("each guard action needs its own keys")
+        # Digits type the PIN and choose reasons; Enter and Backspace edit what is typed.
+        if any(n in (*"0123456789", "return", "enter", "backspace") for n in names):
+            raise ValueError("digits, Enter and Backspace type the PIN; pick other keys")
         return self
 
 
@@ -381,6 +431,14 @@ class GuardConfig(Strict):
         min_length=1,
         max_length=9,
         description="Reasons a guard picks from (keys 1-9) for a manual admit.",
+    )
+    max_pin_digits: int = Field(
+        8, ge=4, le=12, description="The PIN screen takes no more digits than this."
+    )
+    ask_name: bool = Field(
+        True,
+        description="After the reason, the guard may type who was admitted (stored masked, "
+        "like a scanned name) so a manual admit can be traced; Enter skips it.",
     )
 
 
