@@ -48,6 +48,7 @@ from kiosk.door.relay import DoorRelay
 from kiosk.guard import GuardActions, GuardConsole
 from kiosk.loop import DecisionLoop, EventLog, Outcome, OutcomeChannel
 from kiosk.notify import SystemdNotifier
+from kiosk.occupancy import VenueCount
 from kiosk.passes import CodeReader
 from kiosk.policy.denylist import DenyList
 from kiosk.policy.engine import VenuePolicy, Verdict
@@ -95,6 +96,15 @@ def build_core(cfg: Config, store: RecordStore | None) -> Core:
     return Core(CodeReader(trust=trust, sealing=deny), policy, lists)
 
 
+def build_count(cfg: Config, store: RecordStore) -> VenueCount:
+    """The venue-wide count: a registry count older than two missed heartbeats is stale."""
+    reg = cfg.registry
+    stale_after = (
+        2 * reg.heartbeat_interval + reg.connect_timeout + reg.read_timeout if reg else None
+    )
+    return VenueCount(store, ZoneInfo(cfg.venue.timezone), stale_after=stale_after)
+
+
 def build_sync(cfg: RegistryConfig, store: RecordStore, lists: ListState) -> SyncWorker:
     token = cfg.token_file.read_text(encoding="utf-8").strip()
     client = RegistryClient(
@@ -139,8 +149,10 @@ class StatusPoller(Service):
         sync: SyncWorker | None,
         interval: float = 2.0,
         readers: Sequence[ReaderWorker] = (),
+        count: VenueCount | None = None,
     ) -> None:
         super().__init__("status", restart=Restart(first=2.0, limit=60.0))
+        self._count = count
         self._readers = readers
         self._cfg, self._store, self._loop, self._core, self._sync = cfg, store, loop, core, sync
         self._interval = interval
@@ -164,8 +176,9 @@ class StatusPoller(Service):
         try:
             occupancy = self._loop.occupancy()
             queued = self._store.queued() if self._sync is not None else None
+            count_stale = self._count is not None and self._count.stale(time.time())
         except StorageError:
-            occupancy, queued = None, None
+            occupancy, queued, count_stale = None, None, False
         stale = False
         max_age = self._cfg.policy.max_list_age
         lists = self._core.lists
@@ -175,6 +188,7 @@ class StatusPoller(Service):
         return StatusBar(
             direction=self._loop.direction,
             occupancy=occupancy,
+            occupancy_stale=count_stale,
             queued=queued,
             online=self._sync.state.online if self._sync is not None else None,
             lists_stale=stale,
@@ -251,6 +265,7 @@ def build_parts(
     scans = ScanQueue(notify=slot.poke)
     readers = [ReaderWorker(reader, scans) for reader in build_readers(cfg.readers)]
     clock = ClockWatch(store, clock=opts.clock, floor=build_floor())
+    count = build_count(cfg, store)
     loop = DecisionLoop(
         slot=slot,
         decoder=build_decoder(cfg.decoder),
@@ -271,6 +286,7 @@ def build_parts(
         camera=has_camera,
         clock=opts.clock,
         clock_set=lambda: clock.plausible,
+        count=count.inside,
     )
     capture = (
         CaptureThread(
@@ -300,7 +316,7 @@ def build_parts(
         ),
         sounds=sounds, presenter=Presenter(cfg.display.pass_hold, cfg.display.fail_hold),
         guard=guard, relay=relay, hook=hook,
-        status=StatusPoller(cfg, store, loop, core, sync, readers=readers),
+        status=StatusPoller(cfg, store, loop, core, sync, readers=readers, count=count),
         clock=clock,
     )  # fmt: skip
 

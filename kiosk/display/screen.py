@@ -255,7 +255,8 @@ class Screen:
         pad = lay.margin // 2 + 4
         left = [self._t.joined(f"direction.{status.direction}")]
         if status.occupancy is not None:
-            left.append(self._t("status.inside", n=status.occupancy))
+            key = "status.inside.stale" if status.occupancy_stale else "status.inside"
+            left.append(self._t(key, n=status.occupancy))
         # Most important first: the rest give way on narrow screens. Each is (text, shorter text
         # for a narrow strip, where the catalogue has one).
         warn: list[tuple[str, str]] = []

@@ -295,6 +295,17 @@ class RecordStore:
         )
         return max(0, int(row[0][0]))
 
+    def occupancy_unsettled(self, start_utc: float, as_of_utc: float) -> int:
+        """Entries minus exits (signed) recorded here since `start_utc` that a registry count
+        taken at `as_of_utc` cannot include: recorded after it, or not yet uploaded."""
+        row = self._query(
+            "SELECT COALESCE(SUM(CASE direction WHEN 'entry' THEN 1 ELSE -1 END), 0) "
+            "FROM records WHERE verdict = 'PASS' AND created_utc >= ? "
+            "AND (created_utc >= ? OR sync_state = 'pending')",
+            (utc_iso(start_utc), utc_iso(as_of_utc)),
+        )
+        return int(row[0][0])
+
     def get(self, record_id: str) -> Record | None:
         sql = f"SELECT {_COLUMNS} FROM records WHERE id = ?"  # noqa: S608 (constant columns)
         rows = self._query(sql, (record_id,))
