@@ -20,6 +20,8 @@ class Reason(StrEnum):
     CLOSED = "closed"
     FULL = "full"
     LISTS_STALE = "lists_stale"
+    # Anti-passback: this pass entered at a door of the venue and has not left since.
+    ALREADY_INSIDE = "already_inside"
 
     @property
     def public(self) -> bool:

@@ -50,6 +50,7 @@ from kiosk.loop import DecisionLoop, EventLog, Outcome, OutcomeChannel
 from kiosk.notify import SystemdNotifier
 from kiosk.occupancy import VenueCount
 from kiosk.passes import CodeReader
+from kiosk.peers import Peers, build_passback, build_peers
 from kiosk.policy.denylist import DenyList
 from kiosk.policy.engine import VenuePolicy, Verdict
 from kiosk.readers import ReaderWorker, ScanQueue, build_readers
@@ -220,6 +221,7 @@ class Parts:
     hook: DecisionHook | None
     status: StatusPoller
     clock: ClockWatch
+    peers: Peers | None = None
 
 
 def build_parts(
@@ -253,6 +255,13 @@ def build_parts(
         sinks.append(lambda o: _notify(hook, cfg, o))
     if sync is not None:
         sinks.append(lambda o: sync.wake())
+    # The other doors of the venue on the LAN: their records count, and are pushed ours.
+    peers = build_peers(cfg, store)
+    if peers is not None:
+        sinks.append(lambda o: peers.worker.publish(o.record))
+    passback = build_passback(cfg, store, peers)
+    if passback is not None:
+        core.policy.passback = passback.check
     sinks += opts.observers
     sinks.append(inbox.put)  # last: the screen shows what every other sink has seen
     channel = OutcomeChannel(sinks)
@@ -266,6 +275,7 @@ def build_parts(
     readers = [ReaderWorker(reader, scans) for reader in build_readers(cfg.readers)]
     clock = ClockWatch(store, clock=opts.clock, floor=build_floor())
     count = build_count(cfg, store)
+    count.peers = peers.ledger if peers is not None else None
     loop = DecisionLoop(
         slot=slot,
         decoder=build_decoder(cfg.decoder),
@@ -317,7 +327,7 @@ def build_parts(
         sounds=sounds, presenter=Presenter(cfg.display.pass_hold, cfg.display.fail_hold),
         guard=guard, relay=relay, hook=hook,
         status=StatusPoller(cfg, store, loop, core, sync, readers=readers, count=count),
-        clock=clock,
+        clock=clock, peers=peers,
     )  # fmt: skip
 
 
@@ -395,6 +405,8 @@ class Kiosk:
                 return EXIT_CLEAN
             parts = build_parts(self.cfg, self.options, self._remember, self._history)
             stack.callback(parts.store.close)
+            if parts.peers is not None:
+                stack.callback(parts.peers.ledger.close)
             if parts.events is not None:
                 stack.callback(parts.events.close)
             notifier = self._start_notifier(stack, parts)
@@ -435,7 +447,8 @@ class Kiosk:
         if parts.relay is not None:
             stack.enter_context(parts.relay)
         parts.clock.check()  # before the decision loop's first frame: is the clock set?
-        services: list[Service] = [s for s in (parts.hook, parts.sync) if s is not None] + [
+        peers = parts.peers.worker if parts.peers is not None else None
+        services: list[Service] = [s for s in (parts.hook, parts.sync, peers) if s is not None] + [
             parts.clock,
             parts.status,
             parts.channel,

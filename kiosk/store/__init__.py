@@ -306,6 +306,15 @@ class RecordStore:
         )
         return int(row[0][0])
 
+    def last_pass(self, subject: str, since_utc: float) -> tuple[str, str] | None:
+        """(time, direction) of the subject's latest PASS here from `since_utc` on."""
+        rows = self._query(
+            "SELECT created_utc, direction FROM records WHERE created_utc >= ? AND subject = ? "
+            "AND verdict = 'PASS' ORDER BY created_utc DESC LIMIT 1",
+            (utc_iso(since_utc), subject),
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
     def get(self, record_id: str) -> Record | None:
         sql = f"SELECT {_COLUMNS} FROM records WHERE id = ?"  # noqa: S608 (constant columns)
         rows = self._query(sql, (record_id,))

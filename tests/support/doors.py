@@ -17,6 +17,7 @@ from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.zxing import ZxingDecoder
 from kiosk.loop import DecisionLoop, Outcome
 from kiosk.occupancy import VenueCount
+from kiosk.peers import Peers, build_passback, build_peers
 from kiosk.readers import Scan
 from kiosk.store import RecordStore
 from kiosk.sync.worker import SyncWorker
@@ -37,6 +38,7 @@ class Door:
     count: VenueCount
     loop: DecisionLoop
     sync: SyncWorker | None
+    peers: Peers | None = None
     seen: list[Outcome] = field(default_factory=list)
 
     def scan(self, payload: str) -> Outcome:
@@ -46,6 +48,9 @@ class Door:
         return outcome
 
     def close(self) -> None:
+        if self.peers is not None:
+            self.peers.worker.stop()
+            self.peers.ledger.close()
         if self.sync is not None:
             self.sync.close()
         self.store.close()
@@ -95,13 +100,25 @@ def copy_list_key(keys_dir: Path, folder: Path) -> None:
     shutil.copy(keys_dir / "lists.pub", folder / "lists.pub")
 
 
-def build_door(cfg: Config, peers: Any = None) -> Door:
+def build_door(cfg: Config) -> Door:
+    """A door wired as `kiosk run` wires it (kiosk.app.build_parts), without screen or camera;
+    its peers thread, if configured, is started."""
     store = open_store(cfg.storage)
     store.open()
     core = build_core(cfg, store)
     count = build_count(cfg, store)
-    count.peers = peers
+    peers = build_peers(cfg, store)
+    count.peers = peers.ledger if peers is not None else None
+    passback = build_passback(cfg, store, peers)
+    if passback is not None:
+        core.policy.passback = passback.check
     seen: list[Outcome] = []
+
+    def on_outcome(outcome: Outcome) -> None:
+        seen.append(outcome)
+        if peers is not None:
+            peers.worker.publish(outcome.record)
+
     loop = DecisionLoop(
         slot=FrameSlot(),
         decoder=ZxingDecoder(),
@@ -112,7 +129,7 @@ def build_door(cfg: Config, peers: Any = None) -> Door:
         venue_id=cfg.venue.id,
         kiosk_id=cfg.kiosk.id,
         needs_occupancy=cfg.policy.max_occupancy is not None,
-        on_outcome=seen.append,
+        on_outcome=on_outcome,
         retention=cfg.storage.retention,
         require_synced_for_purge=cfg.registry is not None,
         camera=False,
@@ -121,4 +138,6 @@ def build_door(cfg: Config, peers: Any = None) -> Door:
     sync = None
     if cfg.registry is not None and core.lists is not None:
         sync = build_sync(cfg.registry, store, core.lists)
-    return Door(cfg, store, count, loop, sync, seen)
+    if peers is not None:
+        peers.worker.start()
+    return Door(cfg, store, count, loop, sync, peers, seen)
