@@ -315,6 +315,17 @@ class RecordStore:
         )
         return (rows[0][0], rows[0][1]) if rows else None
 
+    def day_counts(self, start_utc: float, end_utc: float) -> tuple[int, int, int]:
+        """(PASS entries, PASS exits, FAILs) recorded here within [start_utc, end_utc)."""
+        row = self._query(
+            "SELECT COALESCE(SUM(verdict = 'PASS' AND direction = 'entry'), 0), "
+            "COALESCE(SUM(verdict = 'PASS' AND direction = 'exit'), 0), "
+            "COALESCE(SUM(verdict = 'FAIL'), 0) FROM records WHERE created_utc >= ? "
+            "AND created_utc < ?",
+            (utc_iso(start_utc), utc_iso(end_utc)),
+        )[0]
+        return int(row[0]), int(row[1]), int(row[2])
+
     def get(self, record_id: str) -> Record | None:
         sql = f"SELECT {_COLUMNS} FROM records WHERE id = ?"  # noqa: S608 (constant columns)
         rows = self._query(sql, (record_id,))
