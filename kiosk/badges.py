@@ -71,8 +71,8 @@ def badge_png(badge: Badge, path: Path, zone: ZoneInfo) -> None:
     module = _mm(QR_MM) // (len(rows) + 4)  # whole pixels per module: crisp edges
     side = module * (len(rows) + 4)  # with its quiet zone of two modules
     qx, qy = _mm(MARGIN_MM) // 2 + 2 * module, (h - side) // 2 + 2 * module
-    for r, line in enumerate(rows):
-        for c, dark in enumerate(line):
+    for r, modules in enumerate(rows):
+        for c, dark in enumerate(modules):
             if dark:
                 left, top = qx + c * module, qy + r * module
                 draw.rectangle((left, top, left + module - 1, top + module - 1), fill=0)
@@ -125,10 +125,10 @@ def _card(pdf: object, badge: Badge, x0: float, y0: float, zone: ZoneInfo) -> No
     module = QR_MM / (len(rows) + 4)
     qx, qy = x0 + MARGIN_MM / 2 + 2 * module, y0 + (ch - QR_MM) / 2 + 2 * module
     pdf.set_fill_color(0, 0, 0)
-    for y, line in enumerate(rows):
-        for x, dark in enumerate(line):
+    for r, modules in enumerate(rows):
+        for c, dark in enumerate(modules):
             if dark:
-                pdf.rect(qx + x * module, qy + y * module, module + 0.01, module + 0.01, style="F")
+                pdf.rect(qx + c * module, qy + r * module, module + 0.01, module + 0.01, style="F")
     tx = x0 + MARGIN_MM / 2 + QR_MM + 2
     room = x0 + cw - MARGIN_MM / 2 - tx
     y = y0 + MARGIN_MM
