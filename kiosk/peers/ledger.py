@@ -107,9 +107,18 @@ class PeerLedger:
             seqs.setdefault(kiosk, []).append(seq)
         return {k: to_ranges(v) for k, v in seqs.items()}
 
-    def records(self, since: float) -> list[PeerRecord]:
+    def rows(self, since: float) -> list[tuple[Any, ...]]:
+        """The records from `since` on as plain rows (id, kiosk, seq, direction, verdict,
+        time, tag): cheap to scan for what a peer lacks; `as_record` makes one a PeerRecord."""
         sql = f"SELECT {_COLUMNS} FROM peer_records WHERE created_utc >= ? ORDER BY kiosk_id, seq"  # noqa: S608
-        return [_record(r) for r in self._query(sql, (utc_iso(since),))]
+        return self._query(sql, (utc_iso(since),))
+
+    @staticmethod
+    def as_record(row: tuple[Any, ...]) -> PeerRecord:
+        return _record(row)
+
+    def records(self, since: float) -> list[PeerRecord]:
+        return [_record(r) for r in self.rows(since)]
 
     def occupancy_delta(self, since: float) -> int:
         """PASS entries minus PASS exits recorded by the peers from `since` on (signed)."""

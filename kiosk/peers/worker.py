@@ -7,10 +7,10 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from checkin_protocol.times import utc_iso
+from checkin_protocol.records import Direction, Verdict
 from kiosk.config import PeersConfig, split_host_port
 from kiosk.logs import RepeatingLog
 from kiosk.occupancy import start_of_day
@@ -107,6 +107,7 @@ class PeerWorker(Service):
                     next_summary = time.monotonic() + self._cfg.interval
                 self._push_new(sock)
                 self._receive(sock)
+            self._push_new(sock)  # the last decisions before a stop still reach the peers
 
     def _window(self) -> float:
         """Records from the start of the venue's day (and the hour before: late exits)."""
@@ -134,19 +135,15 @@ class PeerWorker(Service):
             self._send(sock, self._keys.seal(Records(kind="records", sender=self._kiosk,
                                                      records=chunk)), to)  # fmt: skip
 
-    def _own(self, records: Iterable[Record]) -> list[PeerRecord]:
-        return [
-            PeerRecord(
-                id=r.id,
-                kiosk=r.kiosk_id,
-                seq=r.seq,
-                direction=r.direction,
-                verdict=r.verdict,
-                time=r.created_utc,
-                tag=self._keys.tag(str(r.subject)) if r.subject else None,
-            )
-            for r in records
-        ]
+    def _peer_record(
+        self, rid: str, seq: int, direction: str, verdict: str, created: str, subject: str | None
+    ) -> PeerRecord:
+        """One of this door's records as peers get it: the subject only as a keyed tag."""
+        return PeerRecord(
+            id=rid, kiosk=self._kiosk, seq=seq, direction=Direction(direction),
+            verdict=Verdict(verdict), time=created,
+            tag=self._keys.tag(subject) if subject else None,
+        )  # fmt: skip
 
     def _push_new(self, sock: socket.socket) -> None:
         new: list[Record] = []
@@ -157,7 +154,11 @@ class PeerWorker(Service):
                 break
         if not new:
             return
-        records = self._own(new)
+        records = [
+            self._peer_record(r.id, r.seq, r.direction, r.verdict, r.created_utc,
+                              str(r.subject) if r.subject else None)
+            for r in new
+        ]  # fmt: skip
         for peer in self._peers:
             to = self._resolve(peer)
             if to is not None:
@@ -167,7 +168,7 @@ class PeerWorker(Service):
         window = self._window()
         try:
             have = self._ledger.ranges(window)
-            have[self._kiosk] = to_ranges([r.seq for r in self._store.records(utc_iso(window))])
+            have[self._kiosk] = to_ranges([r[1] for r in self._store.brief_since(window)])
             self._purge()
         except StorageError as exc:
             self._failing.error("peers: %s", exc)
@@ -214,10 +215,15 @@ class PeerWorker(Service):
     def _answer(self, sock: socket.socket, summary: Summary, to: Address) -> None:
         """Send the asker what it lacks: this door's records and those heard from others."""
         window = self._window()
-        known = self._own(self._store.records(utc_iso(window))) + self._ledger.records(window)
-        missing = [
-            r
-            for r in known
-            if r.kiosk != summary.sender and not covered(r.seq, summary.have.get(r.kiosk, []))
+        theirs = summary.have.get(self._kiosk, [])
+        # Rows first, records only for what is sent: a summary arrives every interval from
+        # each peer, and most of the time the asker lacks nothing.
+        own = [row for row in self._store.brief_since(window) if not covered(row[1], theirs)]
+        missing = [self._peer_record(*row) for row in own[:MAX_REPLY]]
+        relayed = [
+            row
+            for row in self._ledger.rows(window)  # (id, kiosk, seq, …)
+            if row[1] != summary.sender and not covered(row[2], summary.have.get(row[1], []))
         ]
-        self._send_records(sock, missing[:MAX_REPLY], to)
+        missing += [self._ledger.as_record(row) for row in relayed[: MAX_REPLY - len(missing)]]
+        self._send_records(sock, missing, to)
