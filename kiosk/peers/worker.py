@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 Address = tuple[str, int]
 RECV_TIMEOUT = 0.1  # how long a receive waits: a stop or a due summary is seen this soon
 MAX_REPLY = 240  # records sent in answer to one summary; the next summary brings the rest
+CATCH_UP = 0.05  # the next summary after new records arrived: a cut-off door catches up fast
 PURGE_EVERY = 3600.0
 KEEP = 2 * 86400.0  # peers' records older than this are dropped: only today's count
 
@@ -106,7 +107,10 @@ class PeerWorker(Service):
                     self._summarise(sock)
                     next_summary = time.monotonic() + self._cfg.interval
                 self._push_new(sock)
-                self._receive(sock)
+                if self._receive(sock):
+                    # Records came that were new here: ask again soon, for the rest of what
+                    # a peer had (an answer carries at most MAX_REPLY records).
+                    next_summary = min(next_summary, time.monotonic() + CATCH_UP)
             self._push_new(sock)  # the last decisions before a stop still reach the peers
 
     def _window(self) -> float:
@@ -186,31 +190,32 @@ class PeerWorker(Service):
             self._ledger.purge(now - KEEP)
             self._next_purge = now + PURGE_EVERY
 
-    def _receive(self, sock: socket.socket) -> None:
+    def _receive(self, sock: socket.socket) -> bool:
+        """Handle one datagram, if one comes; True when it brought records new here."""
         try:
             datagram, sender = sock.recvfrom(MAX_DATAGRAM + 1)
         except TimeoutError:
-            return
+            return False
         except OSError as exc:  # e.g. ICMP port unreachable reported on Linux
             self._failing.warning("peers: receive: %s", exc)
-            return
+            return False
         try:
             message = self._keys.open(datagram)
         except Refused as exc:
             self.refused += 1
             self._refused.warning("peers: dropped a datagram from %s: %s", sender[0], exc)
-            return
+            return False
         if message.sender == self._kiosk:
-            return  # our own, looped back
+            return False  # our own, looped back
         with self._heard_lock:
             self._heard[message.sender] = self._clock()
         try:
             if isinstance(message, Records):
-                self._ledger.add(message.records)
-            else:
-                self._answer(sock, message, (str(sender[0]), int(sender[1])))
+                return self._ledger.add(message.records) > 0
+            self._answer(sock, message, (str(sender[0]), int(sender[1])))
         except StorageError as exc:
             self._failing.error("peers: %s", exc)
+        return False
 
     def _answer(self, sock: socket.socket, summary: Summary, to: Address) -> None:
         """Send the asker what it lacks: this door's records and those heard from others."""
