@@ -547,8 +547,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     except StorageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAIL
+    except BrokenPipeError:
+        # `kiosk export … | head`: the reader has what it wanted; no traceback, and the
+        # interpreter's last flush must not fail on the closed pipe either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     finally:
-        out.detach()  # sys.stdout keeps its buffer
+        with contextlib.suppress(ValueError):
+            out.detach()  # sys.stdout keeps its buffer
     print(f"{count} records, times in {cfg.venue.timezone}", file=sys.stderr)
     return EXIT_OK
 

@@ -98,7 +98,6 @@ class PeerWorker(Service):
 
     def serve(self) -> None:
         with socket.socket(self._family, socket.SOCK_DGRAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(self._listen)
             sock.settimeout(RECV_TIMEOUT)
             next_summary = 0.0

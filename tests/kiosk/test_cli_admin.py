@@ -324,3 +324,21 @@ def test_issue_csv_problems_are_listed_by_line_and_nothing_is_written(
         f"{sheet}:5: category: unknown 'vip'; known: contractor, staff, visitor",
     ]
     assert not pdf.exists()
+
+
+def test_export_into_a_pipe_closed_early_is_no_error(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    cfg = write_config()
+    with RecordStore(venue_dir / "kiosk.db", min_free_mb=0) as store:
+        for i in range(3000):  # more than a pipe's buffer holds
+            add(store, time.time() - i)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "export", "--config", str(cfg)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # `| head -1`
+    assert proc.wait(timeout=60) == 0
+    assert b"Traceback" not in proc.stderr.read()

@@ -84,3 +84,22 @@ def test_a_run_kiosk_holds_a_pass_another_door_let_in_and_tells_its_peers(
             assert all(r.kiosk == "k1" and r.tag != str(subject) for r in message.records)
     peer.close()
     assert pushed == ours
+
+
+def test_check_config_devices_says_when_the_peers_port_is_taken(
+    write_config: Callable[..., Path], venue_dir: Path, tmp_path: Path
+) -> None:
+    from kiosk.preflight import preflight
+
+    write_token(venue_dir, "venue.secret", SECRET)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        path = write_config(
+            f"peers: {{listen: '127.0.0.1:{port}', addresses: ['127.0.0.1:9'], "
+            "secret_file: venue.secret}\n"
+        )
+        found = [str(i) for i in preflight(load_config(path), path, devices=True, dev=tmp_path)]
+        assert any(f":7: peers.listen: cannot listen on 127.0.0.1:{port}" in i for i in found)
+        # Not at `run`'s own start: a kiosk still stopping may hold the port for a moment.
+        assert [i for i in preflight(load_config(path), path) if "peers" in str(i)] == []
