@@ -510,6 +510,10 @@ class Kiosk:
             state = "ready"
         queued = parts.status.latest.queued
         line = state + (f"; queue {queued}" if queued is not None else "")
+        if parts.peers is not None and self.cfg.peers is not None:
+            # Heard within three summaries: which doors of the venue this kiosk agrees with.
+            heard = parts.peers.worker.heard(3 * self.cfg.peers.interval + 1)
+            line += f"; peers {len(heard)}/{len(self.cfg.peers.addresses)}"
         recent = self.outcomes
         if recent:
             last = recent[-1]
