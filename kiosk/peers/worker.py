@@ -170,8 +170,9 @@ class PeerWorker(Service):
     def _summarise(self, sock: socket.socket) -> None:
         window = self._window()
         try:
-            have = self._ledger.ranges(window)
-            have[self._kiosk] = to_ranges([r[1] for r in self._store.brief_since(window)])
+            # This door first: were there more doors than a summary names, ours stays in it.
+            have = {self._kiosk: to_ranges([r[1] for r in self._store.brief_since(window)])}
+            have.update(self._ledger.ranges(window))
             self._purge()
         except StorageError as exc:
             self._failing.error("peers: %s", exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_an_entry_kiosk_admits_again_once_the_exit_door_has_let_them_out(
     for p in passes:
         assert exit_.scan(p).decision.verdict is Verdict.PASS
     exit_.sync.cycle()  # and the exits: the exit kiosk's answer says 0 inside
-    assert exit_.count.inside(exit_.loop._clock()) == 0
+    assert exit_.count.inside(time.time()) == 0
     # The entry kiosk alone still counts its own 3 entries, until the registry tells it more.
     assert entry.loop.occupancy() == N
     entry.sync.heartbeat()
