@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kiosk.localtime import check_when, local, resolve, today_bounds
 
@@ -50,3 +53,15 @@ def test_local_shows_stored_times_on_the_venue_clock() -> None:
     assert local("2026-11-22T18:30:00.000Z", HANOI) == "2026-11-23 01:30:00"
     assert local(None, HANOI) == "-"
     assert local("garbage", HANOI) == "garbage"
+
+
+@given(st.text(max_size=40) | st.dates().map(str) | st.datetimes().map(datetime.isoformat))
+def test_any_when_is_accepted_and_resolved_or_a_usage_error(value: str) -> None:
+    try:
+        checked = check_when(value)
+    except argparse.ArgumentTypeError:
+        return
+    for end in (False, True):
+        # Out of range is the CLI's "a date out of range", exit 2; nothing else may escape.
+        with contextlib.suppress(ValueError, OverflowError):
+            resolve(checked, BERLIN, NOW, end=end)
