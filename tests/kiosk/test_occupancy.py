@@ -13,6 +13,7 @@ from checkin_protocol.records import Verdict
 from kiosk.occupancy import Snapshot, load_snapshot, save_snapshot
 from registry.service import Registry
 from support.doors import (
+    NOON,
     Door,
     build_door,
     copy_list_key,
@@ -29,7 +30,7 @@ N = 3
 def two_doors(
     registry: Registry, server: RegistryServer, venue_dir: Path
 ) -> Iterator[tuple[Door, Door]]:
-    registry.add_venue("test-venue", "Test Venue")
+    registry.add_venue("test-venue", "Test Venue", timezone=NOON)
     copy_list_key(registry.settings.keys_dir, venue_dir)
     doors = []
     for kiosk_id, direction in (("in1", "entry"), ("out1", "exit")):

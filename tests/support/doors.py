@@ -7,6 +7,7 @@ import shutil
 import textwrap
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,16 @@ from kiosk.peers import Peers, build_passback, build_peers
 from kiosk.readers import Scan
 from kiosk.store import RecordStore
 from kiosk.sync.worker import SyncWorker
+
+
+def noon_zone() -> str:
+    """A zone where it is about noon now: "today" stays the same day for the whole test
+    run, whatever time the suite runs at (no local midnight resets a count mid-test)."""
+    offset = (12 - datetime.now(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12..11
+    return f"Etc/GMT{'-' if offset >= 0 else '+'}{abs(offset)}"  # POSIX signs are inverted
+
+
+NOON = noon_zone()
 
 
 def write_token(folder: Path, name: str, token: str) -> None:
@@ -67,7 +78,7 @@ def door_config(
     """A venue config for kiosk `kiosk_id` in `folder` (issuer.pub there), database of its own."""
     text = textwrap.dedent(
         f"""\
-        venue: {{id: test-venue, name: Test Venue}}
+        venue: {{id: test-venue, name: Test Venue, timezone: {NOON}}}
         kiosk: {{id: {kiosk_id}, direction: {direction}}}
         camera: {{type: none}}
         display: {{mode: headless}}

@@ -18,7 +18,7 @@ from kiosk.passes import CodeReader
 from kiosk.peers.ledger import PeerLedger, ledger_path
 from kiosk.peers.wire import PeerRecord, Records, Refused, VenueKeys
 from kiosk.policy.denylist import DenyList
-from support.doors import write_token
+from support.doors import NOON, write_token
 
 LOCKSTEP = "{type: replay, path: frames, fps: 25, loop: false, pace: lockstep}"
 SECRET = "a venue secret of thirty-two chars"
@@ -46,14 +46,16 @@ def test_a_run_kiosk_holds_a_pass_another_door_let_in_and_tells_its_peers(
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         listen = s.getsockname()[1]
-    cfg = load_config(
-        write_config(
-            "policy: {max_occupancy: 2, anti_passback: {mode: until_exit}}\n"
-            f"peers: {{listen: '127.0.0.1:{listen}', addresses: ['127.0.0.1:"
-            f"{peer.getsockname()[1]}'], secret_file: venue.secret, interval: 50ms}}\n",
-            camera=LOCKSTEP,
-        )
+    path = write_config(
+        "policy: {max_occupancy: 2, anti_passback: {mode: until_exit}}\n"
+        f"peers: {{listen: '127.0.0.1:{listen}', addresses: ['127.0.0.1:"
+        f"{peer.getsockname()[1]}'], secret_file: venue.secret, interval: 50ms}}\n",
+        camera=LOCKSTEP,
     )
+    # A zone where it is noon now: the other door's entry a minute ago is today's.
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("name: Test Venue}", f"name: Test Venue, timezone: {NOON}}}"))
+    cfg = load_config(path)
     keys = VenueKeys(SECRET.encode(), "test-venue")
     subject = CodeReader(trust=trust, sealing=DenyList()).read(inside.encode()).subject
     ledger = PeerLedger(ledger_path(cfg.storage.path), "k1")

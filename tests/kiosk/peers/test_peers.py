@@ -15,6 +15,7 @@ from checkin_protocol.records import Verdict
 from kiosk.occupancy import load_snapshot
 from registry.service import Registry
 from support.doors import (
+    NOON,
     Door,
     build_door,
     copy_list_key,
@@ -98,7 +99,7 @@ def close_venue(venue: Venue) -> None:
 
 @pytest.fixture
 def venue(registry: Registry, own_server: RegistryServer, venue_dir: Path) -> Iterator[Venue]:
-    registry.add_venue("test-venue", "Test Venue")
+    registry.add_venue("test-venue", "Test Venue", timezone=NOON)
     copy_list_key(registry.settings.keys_dir, venue_dir)
     made = make_venue(venue_dir, registry, own_server.url)
     yield made
