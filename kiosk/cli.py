@@ -53,11 +53,18 @@ def _load(path: Path) -> Config:
 
 
 def _iso(value: str) -> datetime:
+    """An ISO date/time; one without a zone is given `--timezone` later (`_epoch`)."""
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {value!r}") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)  # a time without a zone is UTC
+
+
+def _epoch(value: datetime | None, zone: ZoneInfo) -> float | None:
+    """Epoch seconds; a time without a zone is the venue's local time, as in a CSV file."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=zone)).timestamp()
 
 
 def _zone(value: str) -> str:
@@ -324,6 +331,8 @@ def cmd_issue(args: argparse.Namespace) -> int:
 
 
 def _request(args: argparse.Namespace, now: float) -> PassRequest:
+    from zoneinfo import ZoneInfo
+
     from kiosk.issuing import (
         PassRequest,
         check_birth_year,
@@ -332,15 +341,15 @@ def _request(args: argparse.Namespace, now: float) -> PassRequest:
         validity,
     )
 
-    start = args.valid_from.timestamp() if args.valid_from else None
-    until = args.valid_until.timestamp() if args.valid_until else None
+    zone = ZoneInfo(args.timezone)
+    start, until = _epoch(args.valid_from, zone), _epoch(args.valid_until, zone)
     return PassRequest(
         name=check_name(args.name),
         birth_year=check_birth_year(args.birth_year, now),
         category=check_category(args.category),
         valid_from=start,
         valid_until=validity(now, start, until, args.valid_for),
-        declared_at=args.declared_at.timestamp() if args.declared_at else None,
+        declared_at=_epoch(args.declared_at, zone),
     )
 
 
@@ -738,7 +747,7 @@ def _add_issue(pas: Any) -> None:
         type=_zone,
         default="Asia/Ho_Chi_Minh",
         metavar="ZONE",
-        help="the zone of CSV times without one and of the validity printed on badges "
+        help="the zone of times given without one and of the validity printed on badges "
         "(default Asia/Ho_Chi_Minh)",
     )
     c.set_defaults(func=cmd_issue)

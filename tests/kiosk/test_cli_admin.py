@@ -347,3 +347,22 @@ def test_export_into_a_pipe_closed_early_is_no_error(
     proc.stdout.close()  # `| head -1`
     assert proc.wait(timeout=60) == 0
     assert b"Traceback" not in proc.stderr.read()
+
+
+def test_issue_times_without_a_zone_are_the_venue_s(issuer: Path) -> None:
+    from checkin_protocol.keys import TrustStore, load_private_key
+    from checkin_protocol.kp1 import verify_pass
+
+    out = issue(
+        issuer, "--name", "Nguyễn Văn An", "--timezone", "Etc/GMT-7",
+        "--valid-from", "2098-12-01", "--valid-until", "2099-01-01T00:00",
+        "--declared-at", "2098-11-30T08:00Z",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    claims = verify_pass(out.stdout.strip(), TrustStore([load_private_key(issuer).public_key()]))
+    plus7 = ZoneInfo("Etc/GMT-7")
+    assert claims.expires_at == datetime(2099, 1, 1, tzinfo=plus7).timestamp()
+    assert claims.not_before == datetime(2098, 12, 1, tzinfo=plus7).timestamp()
+    assert claims.declared_at == datetime(2098, 11, 30, 8, tzinfo=ZoneInfo("UTC")).timestamp()
+    bad = issue(issuer, "--name", "A B", "--timezone", "Mars/Olympus")
+    assert bad.returncode == 2 and "unknown time zone" in bad.stderr
