@@ -34,6 +34,8 @@ class Reason(StrEnum):
     TEST_TOO_OLD = "test_too_old"
     TEST_POSITIVE = "test_positive"
     RECOVERY_NOT_VALID = "recovery_not_valid"
+    # Anti-passback: this pass entered at a door of the venue and has not left since.
+    ALREADY_INSIDE = "already_inside"
 
     @property
     def public(self) -> bool:

@@ -47,6 +47,8 @@ from kiosk.door.relay import DoorRelay
 from kiosk.guard import GuardActions, GuardConsole, history_rows
 from kiosk.loop import DecisionLoop, EventLog, Outcome, OutcomeChannel
 from kiosk.notify import SystemdNotifier
+from kiosk.occupancy import VenueCount
+from kiosk.peers import Peers, build_passback, build_peers
 from kiosk.policy.engine import Verdict
 from kiosk.readers import ReaderWorker, ScanQueue, build_readers
 from kiosk.service import Restart, Service, State
@@ -61,6 +63,15 @@ log = logging.getLogger(__name__)
 # Core, build_core and open_store live in kiosk.core (light to import, for `kiosk scan`);
 # imported here too, where `run`, the demo and the tests have always found them.
 __all__ = ["Core", "Kiosk", "RunOptions", "build_core", "build_sync", "open_store"]
+
+
+def build_count(cfg: Config, store: RecordStore) -> VenueCount:
+    """The venue-wide count: a registry count older than two missed heartbeats is stale."""
+    reg = cfg.registry
+    stale_after = (
+        2 * reg.heartbeat_interval + reg.connect_timeout + reg.read_timeout if reg else None
+    )
+    return VenueCount(store, ZoneInfo(cfg.venue.timezone), stale_after=stale_after)
 
 
 def build_sync(cfg: RegistryConfig, store: RecordStore, lists: ListState) -> SyncWorker:
@@ -107,8 +118,10 @@ class StatusPoller(Service):
         sync: SyncWorker | None,
         interval: float = 2.0,
         readers: Sequence[ReaderWorker] = (),
+        count: VenueCount | None = None,
     ) -> None:
         super().__init__("status", restart=Restart(first=2.0, limit=60.0))
+        self._count = count
         self._readers = readers
         self._cfg, self._store, self._loop, self._core, self._sync = cfg, store, loop, core, sync
         self._interval = interval
@@ -132,8 +145,9 @@ class StatusPoller(Service):
         try:
             occupancy = self._loop.occupancy()
             queued = self._store.queued() if self._sync is not None else None
+            count_stale = self._count is not None and self._count.stale(time.time())
         except StorageError:
-            occupancy, queued = None, None
+            occupancy, queued, count_stale = None, None, False
         stale = False
         max_age = self._cfg.policy.max_list_age
         lists = self._core.lists
@@ -143,6 +157,7 @@ class StatusPoller(Service):
         return StatusBar(
             direction=self._loop.direction,
             occupancy=occupancy,
+            occupancy_stale=count_stale,
             queued=queued,
             online=self._sync.state.online if self._sync is not None else None,
             lists_stale=stale,
@@ -174,6 +189,7 @@ class Parts:
     hook: DecisionHook | None
     status: StatusPoller
     clock: ClockWatch
+    peers: Peers | None = None
 
 
 def build_parts(
@@ -207,6 +223,13 @@ def build_parts(
         sinks.append(lambda o: _notify(hook, cfg, o))
     if sync is not None:
         sinks.append(lambda o: sync.wake())
+    # The other doors of the venue on the LAN: their records count, and are pushed ours.
+    peers = build_peers(cfg, store)
+    if peers is not None:
+        sinks.append(lambda o: peers.worker.publish(o.record))
+    passback = build_passback(cfg, store, peers)
+    if passback is not None:
+        core.policy.passback = passback.check
     sinks += opts.observers
     sinks.append(inbox.put)  # last: the screen shows what every other sink has seen
     channel = OutcomeChannel(sinks)
@@ -219,6 +242,8 @@ def build_parts(
     scans = ScanQueue(notify=slot.poke)
     readers = [ReaderWorker(reader, scans) for reader in build_readers(cfg.readers)]
     clock = ClockWatch(store, clock=opts.clock, floor=build_floor())
+    count = build_count(cfg, store)
+    count.peers = peers.ledger if peers is not None else None
     loop = DecisionLoop(
         slot=slot,
         decoder=build_decoder(cfg.decoder),
@@ -239,6 +264,7 @@ def build_parts(
         camera=has_camera,
         clock=opts.clock,
         clock_set=lambda: clock.plausible,
+        count=count.inside,
     )
     capture = (
         CaptureThread(
@@ -271,8 +297,8 @@ def build_parts(
         ),
         sounds=sounds, presenter=Presenter(cfg.display.pass_hold, cfg.display.fail_hold),
         guard=guard, relay=relay, hook=hook,
-        status=StatusPoller(cfg, store, loop, core, sync, readers=readers),
-        clock=clock,
+        status=StatusPoller(cfg, store, loop, core, sync, readers=readers, count=count),
+        clock=clock, peers=peers,
     )  # fmt: skip
 
 
@@ -350,6 +376,8 @@ class Kiosk:
                 return EXIT_CLEAN
             parts = build_parts(self.cfg, self.options, self._remember, self._history)
             stack.callback(parts.store.close)
+            if parts.peers is not None:
+                stack.callback(parts.peers.ledger.close)
             if parts.events is not None:
                 stack.callback(parts.events.close)
             notifier = self._start_notifier(stack, parts)
@@ -390,7 +418,8 @@ class Kiosk:
         if parts.relay is not None:
             stack.enter_context(parts.relay)
         parts.clock.check()  # before the decision loop's first frame: is the clock set?
-        services: list[Service] = [s for s in (parts.hook, parts.sync) if s is not None] + [
+        peers = parts.peers.worker if parts.peers is not None else None
+        services: list[Service] = [s for s in (parts.hook, parts.sync, peers) if s is not None] + [
             parts.clock,
             parts.status,
             parts.channel,
@@ -452,6 +481,10 @@ class Kiosk:
             state = "ready"
         queued = parts.status.latest.queued
         line = state + (f"; queue {queued}" if queued is not None else "")
+        if parts.peers is not None and self.cfg.peers is not None:
+            # Heard within three summaries: which doors of the venue this kiosk agrees with.
+            heard = parts.peers.worker.heard(3 * self.cfg.peers.interval + 1)
+            line += f"; peers {len(heard)}/{len(self.cfg.peers.addresses)}"
         recent = self.outcomes
         if recent:
             last = recent[-1]

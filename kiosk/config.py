@@ -593,6 +593,26 @@ class DccRules(Strict):
 ScannableKind = Annotated[CodeKind, AfterValidator(_scannable_kind)]
 
 
+class AntiPassbackConfig(Strict):
+    """A pass already inside cannot enter again, at any door of the venue, until it exits
+    (until_exit) or for `minutes` after its entry (minutes). Other doors' records come from
+    the LAN peers (`peers:`); alone, a kiosk applies it to its own records."""
+
+    mode: Literal["until_exit", "minutes"] = Field(
+        description="until_exit: refused until an exit is recorded; minutes: for `minutes` "
+        "after the entry (or until an exit, if sooner)."
+    )
+    minutes: int | None = Field(
+        None, ge=1, le=24 * 60, description="With mode: minutes, how long an entry blocks."
+    )
+
+    @model_validator(mode="after")
+    def _minutes_with_mode(self) -> AntiPassbackConfig:
+        if (self.mode == "minutes") != (self.minutes is not None):
+            raise ValueError("minutes is set exactly when mode is minutes")
+        return self
+
+
 class PolicyConfig(Strict):
     admit_kinds: list[ScannableKind] = Field(
         default_factory=lambda: [CodeKind.SIGNED_PASS],
@@ -619,7 +639,11 @@ class PolicyConfig(Strict):
         None, description="When entries are admitted; absent = always."
     )
     max_occupancy: int | None = Field(
-        None, ge=1, le=1_000_000, description="Entries minus exits today at this kiosk."
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Entries minus exits today at every door of the venue, as far as this "
+        "kiosk knows (the registry's count, its own and its LAN peers' records).",
     )
     max_list_age: Duration | None = Field(
         None,
@@ -629,6 +653,9 @@ class PolicyConfig(Strict):
     )
     stale_lists: Literal["warn", "refuse"] = Field(
         "warn", description="With stale lists: warn (log, status) or refuse to PASS."
+    )
+    anti_passback: AntiPassbackConfig | None = Field(
+        None, description="Refuse a second entry of a pass that has not left; absent = off."
     )
     exit_checks: Literal["record_only", "full"] = Field(
         "record_only",
@@ -685,6 +712,61 @@ class RegistryConfig(Strict):
         return value
 
 
+# ---------------------------------------------------------------- LAN peers
+
+_HOST_PORT = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]{1,253})):([0-9]{1,5})$")
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    """`host:port` or `[v6]:port` → (host, port); ValueError otherwise."""
+    match = _HOST_PORT.match(value)
+    if not match or not 1 <= int(match.group(3)) <= 65535:
+        raise ValueError(f"not host:port (port 1-65535): {value!r}")
+    return match.group(1) or match.group(2), int(match.group(3))
+
+
+def _host_port(value: Any) -> Any:
+    if isinstance(value, str):
+        split_host_port(value)
+    return value
+
+
+HostPort = Annotated[str, Field(max_length=300), AfterValidator(_host_port)]
+# A venue secret shorter than this is guessable offline from one captured message.
+MIN_SECRET_BYTES = 16
+
+
+class PeersConfig(Strict):
+    """Kiosks of one venue tell each other their decisions over the LAN (UDP), encrypted and
+    authenticated with a secret the venue's kiosks share, so that they keep one count and
+    anti-passback while the registry cannot be reached."""
+
+    listen: HostPort = Field(description="Where this kiosk receives its peers, e.g. 0.0.0.0:7700.")
+    addresses: list[HostPort] = Field(
+        min_length=1, max_length=32, description="The other kiosks of the venue, host:port each."
+    )
+    secret_file: ConfigPath = Field(
+        description="The venue's shared secret (the same file on each of its kiosks, mode 600, "
+        "at least 16 bytes, e.g. `head -c 32 /dev/urandom | base64`)."
+    )
+    interval: Duration = Field(
+        2.0, ge=0.01, le=300, description="How often each peer is told what this kiosk has."
+    )
+
+    @field_validator("secret_file")
+    @classmethod
+    def _secret_private(cls, value: Path) -> Path:
+        data = small_file(value).strip()
+        if len(data) < MIN_SECRET_BYTES:
+            raise ValueError(f"{value}: the venue secret needs at least {MIN_SECRET_BYTES} bytes")
+        mode = value.stat().st_mode
+        if mode & 0o077:
+            raise ValueError(
+                f"{value} is readable by others (mode {mode & 0o777:o}); run: chmod 600 {value}"
+            )
+        return value
+
+
 # ---------------------------------------------------------------- storage
 
 
@@ -733,6 +815,9 @@ class Config(Strict):
     storage: StorageConfig = Field(default_factory=dict, validate_default=True)
     registry: RegistryConfig | None = Field(
         None, description="Where records sync to; absent = none."
+    )
+    peers: PeersConfig | None = Field(
+        None, description="The venue's other kiosks on the LAN; absent = this kiosk alone."
     )
     # An empty section (only comments under it) reads as null: it means "nothing set".
     door: Annotated[DoorConfig, BeforeValidator(_empty_is_default)] = Field(

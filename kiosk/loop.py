@@ -198,8 +198,11 @@ class DecisionLoop(Service):
         clock_set: Callable[[], bool] = lambda: True,
         scans: ScanQueue | None = None,
         camera: bool = True,
+        count: Callable[[float], int] | None = None,
     ) -> None:
         super().__init__("decide")
+        # Who is inside the venue (kiosk.occupancy.VenueCount: every door); None: this door's.
+        self._count = count
         # Codes from dedicated readers, taken between frames; the slot's poke wakes the loop.
         self._scans = scans
         # Without a camera the slot never ends: the loop runs until it is stopped.
@@ -238,7 +241,12 @@ class DecisionLoop(Service):
         return self.door.switch().value
 
     def occupancy(self) -> int:
-        return self._store.occupancy_since(self._start_of_today(self._clock()))
+        return self._inside(self._clock())
+
+    def _inside(self, now: float) -> int:
+        if self._count is not None:
+            return self._count(now)
+        return self._store.occupancy_since(self._start_of_today(now))
 
     def _start_of_today(self, now: float) -> float:
         tz: ZoneInfo = self._policy.timezone
@@ -262,9 +270,7 @@ class DecisionLoop(Service):
             code = self._reader.read(symbol.payload, now)
         except CodeRejected as err:
             return self._policy.rejected(err)
-        occupancy = (
-            self._store.occupancy_since(self._start_of_today(now)) if self._needs_occupancy else 0
-        )
+        occupancy = self._inside(now) if self._needs_occupancy else 0
         return self._policy.decide(code, now, occupancy)
 
     def _help(self, frame: Frame, symbols: list[Symbol], readable: list[Symbol]) -> None:

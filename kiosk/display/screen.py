@@ -464,7 +464,8 @@ class Screen:
         """The guard's strip: what is wrong, in words, most important first."""
         items: list[tuple[tuple[str, str], Color]] = []
         if status.occupancy is not None:
-            text = self._staff_text("status.inside", n=status.occupancy)
+            key = "status.inside.stale" if status.occupancy_stale else "status.inside"
+            text = self._staff_text(key, n=status.occupancy)
             items.append(((text, text), WHITE))
         warn = self._warnings(status)
         if warn and items and x + font.size(items[0][0][0])[0] + font.size(warn[0][1])[0] > limit:

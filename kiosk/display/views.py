@@ -127,6 +127,8 @@ class StatusBar:
 
     direction: str = "entry"
     occupancy: int | None = None
+    # The venue-wide count lacks a recent registry answer: other doors may be missing from it.
+    occupancy_stale: bool = False
     queued: int | None = None  # records waiting for the registry; None without a registry
     online: bool | None = None  # None without a registry
     lists_stale: bool = False

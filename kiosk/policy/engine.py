@@ -62,6 +62,8 @@ class VenuePolicy:
         self.direction = direction  # the guard can switch a door between entry and exit
         self._tz = ZoneInfo(timezone)
         self._deny = deny
+        # Anti-passback (kiosk.peers.passback): set by the kiosk when the venue asks for it.
+        self.passback: Callable[[PersonalCode, float], Failure | None] | None = None
         self._kinds = frozenset(cfg.admit_kinds)
         self._categories = frozenset(cfg.admit_categories) if cfg.admit_categories else None
 
@@ -154,7 +156,7 @@ class VenuePolicy:
         limit = self._cfg.max_occupancy
         if limit is not None and occupancy >= limit:
             return Reason.FULL, f"occupancy {occupancy} of {limit}"
-        return None
+        return self.passback(code, now) if self.passback is not None else None
 
 
 __all__ = ["CodeKind", "Decision", "VenuePolicy", "Verdict", "is_open"]

@@ -484,6 +484,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "closed": ("Ngoài giờ mở cửa", "Closed"),
     "full": ("Đã đủ người", "Full"),
     "lists_stale": ("Danh sách trên máy quét đã cũ", "Kiosk lists out of date"),
+    "already_inside": ("Đã vào, chưa ra", "Already inside"),
 }
 PRIVATE_REASONS = frozenset({"declaration_missing", "declaration_too_old", "denied"})
 

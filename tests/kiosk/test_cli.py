@@ -114,9 +114,10 @@ def test_status_and_export_after_a_run(
     st = json.loads(status.stdout)
     assert st["records"] == 2 and st["queued"] == 2 and st["last_decision"]["verdict"] == "FAIL"
     human = kiosk("status", "--config", cfg)
-    assert "queued for sync 2" in human.stdout
+    assert "today           entries 1 / exits 0 / refused 1" in human.stdout
+    assert "no registry configured" in human.stdout
     exported = kiosk("export", "--config", cfg, "--since", "2000-01-01")
-    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    rows = list(csv.DictReader(io.StringIO(exported.stdout.removeprefix("\ufeff"))))
     assert [r["verdict"] for r in rows] == ["PASS", "FAIL"]
     assert "2 records" in exported.stderr
     none = kiosk("export", "--config", cfg, "--until", "2000-01-01")
