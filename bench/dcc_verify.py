@@ -1,4 +1,5 @@
-"""DCC verification time per certificate (ES256, PS256) and the decompression-bomb refusal time.
+"""DCC verification time per certificate (ES256, PS256), in the core and through the kiosk's
+CodeReader (subject sealed to a registry key), and the decompression-bomb refusal time.
 
 .venv/bin/python bench/dcc_verify.py [--n 500]
 """
@@ -13,8 +14,12 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
 from checkin_protocol.dcc import DccRejected, verify_dcc
 from checkin_protocol.dcc_trust import DccTrust
+from checkin_protocol.keys import TrustStore
+from kiosk.passes import CodeReader, DccSigners
 
 # The certificate generators live with the tests; the bench reuses them rather than copy them.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -38,6 +43,15 @@ def _refuse(text: str, trust: DccTrust) -> None:
     raise AssertionError("the bomb was admitted")
 
 
+class _Registry:
+    """The sealing key a kiosk gets with the registry's deny list."""
+
+    key = X25519PrivateKey.generate().public_key()
+
+    def sealing_key(self) -> X25519PublicKey | None:
+        return self.key
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=500)
@@ -57,6 +71,17 @@ def main() -> None:
         times = sorted(_times(once, args.n))
         print(
             f"| verify_dcc {alg} | {len(text)} | {statistics.median(times) * 1e3:.3f} ms "
+            f"| {times[int(len(times) * 0.95)] * 1e3:.3f} ms |"
+        )
+        reader = CodeReader(TrustStore([]), _Registry(), DccSigners(trust))
+
+        def read(payload: bytes = text.encode(), reader: CodeReader = reader) -> None:
+            reader.read(payload, NOW)
+
+        times = sorted(_times(read, args.n))
+        print(
+            f"| CodeReader.read {alg} (sealed subject) | {len(text)} "
+            f"| {statistics.median(times) * 1e3:.3f} ms "
             f"| {times[int(len(times) * 0.95)] * 1e3:.3f} ms |"
         )
     text = bomb()

@@ -1,29 +1,65 @@
 """Screenshots of every registry page at 1280×800 and 360×740, from a real registry.
 
+    ./dev gallery [OUT_DIR]                          (sets up Chromium and the venv first)
     .venv/bin/python bench/pages_gallery.py [OUT_DIR]   (default: pages-gallery/)
 
 Starts `kiosk-registry serve` on a fresh data folder, fills it with demo data (venues,
-kiosks, people, a morning of check-ins), then walks every page in Debian's headless
-Chromium, in Vietnamese and in English, writing PNGs and printing what the page checks
-found wrong (sideways scroll, English on a Vietnamese page, unlabelled inputs, headings).
+kiosks, people, a morning of check-ins and the same morning a week ago), then walks every
+page in Debian's headless Chromium, in Vietnamese and in English, writing
+`NAME-LANG-SIZE.png` and printing what the page checks found wrong (sideways scroll, English
+on a Vietnamese page, unlabelled inputs, headings, contrast, text alternatives, focus). The
+printables — a venue's A4 poster and a page of staff badges — are rendered to PNG too
+(`poster.png`, `badges.png`, with pdftoppm when installed). Exit status 1 if a check failed.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the page checks are the tests' own
 
-from support.browser import fill_demo, make_driver, walk  # noqa: E402
+from support.browser import fill_demo, make_driver, sign_in_as, walk  # noqa: E402
 from support.registry import free_port  # noqa: E402
+
+BADGES_CSV = (
+    "Họ tên,Đối tượng,Số ngày\nNguyễn Văn An,staff,30\nTrần Thị Hoa,staff,30\nLê Minh Châu,,7\n"
+)
+
+
+def printables(driver: Any, base: str, admin: str, out: Path) -> None:
+    """The poster and a page of badges, as the admin downloads them, rendered to PNG."""
+    sign_in_as(driver, base, admin)
+    s = requests.Session()
+    for c in driver.get_cookies():
+        s.cookies.set(c["name"], c["value"])
+    poster = s.get(f"{base}/admin/venues/cho-ben-thanh/poster.pdf", timeout=30)
+    (out / "poster.pdf").write_bytes(poster.content)
+    driver.get(f"{base}/admin/badges")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', driver.page_source)
+    badges = s.post(
+        f"{base}/admin/badges",
+        data={"csrf": csrf.group(1) if csrf else ""},
+        files={"people": ("people.csv", BADGES_CSV.encode(), "text/csv")},
+        timeout=60,
+    )
+    (out / "badges.pdf").write_bytes(badges.content)
+    if shutil.which("pdftoppm"):
+        for name in ("poster", "badges"):
+            subprocess.run(
+                ["pdftoppm", "-r", "80", "-png", "-singlefile", f"{name}.pdf", name],
+                cwd=out,
+                check=True,
+            )
 
 
 def main() -> int:
@@ -55,6 +91,7 @@ def main() -> int:
                     for p in problems:
                         bad += 1
                         print(f"{page} [{lang}]: {p}")
+            printables(driver, base, tokens["admin"], out)
         finally:
             driver.quit()
     finally:

@@ -17,7 +17,10 @@ import cbor2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from checkin_protocol.dcc_trust import DccTrust, Dsc, Kind
 
@@ -47,7 +50,10 @@ class DccReason(StrEnum):
     MALFORMED = "malformed"
     BAD_SIGNATURE = "bad_signature"
     UNKNOWN_ISSUER = "unknown_issuer"
-    EXPIRED = "expired"
+    EXPIRED = "expired"  # the signer's certificate (DSC)
+    # The certificate's own `exp`: private at the door, since a test certificate's short
+    # validity would tell the people behind a visitor that it was a test that expired.
+    DCC_EXPIRED = "dcc_expired"
     NOT_YET_VALID = "not_yet_valid"
     KEY_USAGE = "key_usage"
 
@@ -474,7 +480,7 @@ def verify_dcc(text: str, trust: DccTrust, now: int, skew: int = DEFAULT_SKEW) -
         raise DccRejected(DccReason.NOT_YET_VALID, "the signer's certificate is not yet valid")
     claims = _claims(cose.payload)
     if now > claims.expires_at:
-        raise DccRejected(DccReason.EXPIRED, "the certificate has expired")
+        raise DccRejected(DccReason.DCC_EXPIRED, "the certificate has expired")
     if claims.issued_at > now + skew:
         raise DccRejected(DccReason.NOT_YET_VALID, "the certificate is issued in the future")
     kind, entry = _entry(claims.dcc)
@@ -496,3 +502,37 @@ def verify_dcc(text: str, trust: DccTrust, now: int, skew: int = DEFAULT_SKEW) -
         algorithm=_ALG_NAME[alg],
         signature=cose.signature,
     )
+
+
+def issue_dcc(
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    kid: bytes,
+    *,
+    issuer: str,
+    issued_at: int,
+    expires_at: int,
+    certificate: Mapping[str, Any],
+) -> str:
+    """Sign a DCC (`certificate` is the eu_dcc_v1 map) as an issuer would: the QR text.
+
+    For demos and tools; a kiosk only verifies. ES256 with an EC P-256 key, PS256 with RSA.
+    """
+    alg = ES256 if isinstance(key, ec.EllipticCurvePrivateKey) else PS256
+    protected = cbor2.dumps({HDR_ALG: alg, HDR_KID: kid})
+    claims = {
+        CWT_ISS: issuer,
+        CWT_IAT: issued_at,
+        CWT_EXP: expires_at,
+        CWT_HCERT: {HCERT_EU_DCC_V1: dict(certificate)},
+    }
+    payload = cbor2.dumps(claims)
+    data = _sig_structure(protected, payload)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    else:
+        pss = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
+        signature = key.sign(data, pss, hashes.SHA256())
+    message = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+    encoded: bytes = base45.b45encode(zlib.compress(message, 9))
+    return PREFIX + encoded.decode("ascii")

@@ -136,6 +136,21 @@ def _list_entries(document: Any) -> list[Any]:
     raise DccTrustError('a trust list is a JSON list or an object with a "certificates" list')
 
 
+def read_certificate_file(path: Path) -> bytes:
+    """A certificate or trust-list file's bytes, bounded; a FIFO or a device is refused unread
+    (opening one could block for ever)."""
+    if not path.is_file():
+        raise DccTrustError(f"{path}: not a regular file")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_TRUST_LIST + 1)
+    except OSError as exc:
+        raise DccTrustError(f"{path}: cannot read ({exc.strerror})") from exc
+    if len(data) > MAX_TRUST_LIST:
+        raise DccTrustError(f"{path}: larger than any certificate file or trust list")
+    return data
+
+
 class DccTrust:
     """The DSCs a verifier accepts, by kid. Several DSCs may share a kid (8 bytes can collide)."""
 
@@ -169,7 +184,7 @@ class DccTrust:
 
     def add_file(self, path: Path, *, now: int) -> list[Dsc]:
         """A PEM file (one or more certificates) or a DER file."""
-        data = path.read_bytes()
+        data = read_certificate_file(path)
         if b"-----BEGIN CERTIFICATE-----" not in data:
             try:
                 return [self.add_der(data, now=now)]
@@ -226,6 +241,37 @@ class DccTrust:
         return dscs, skipped
 
 
+def dscs_to_document(dscs: Iterable[Dsc]) -> list[dict[str, str]]:
+    """DSCs as the registry's trust list carries them (its `dcc_signers` attribute)."""
+    return [
+        {"kid": base64.b64encode(d.kid).decode(), "rawData": base64.b64encode(d.der).decode()}
+        for d in dscs
+    ]
+
+
+def dscs_from_document(value: object) -> tuple[list[Dsc], list[str]]:
+    """The DSCs of a trust list's `dcc_signers`, and a message per unusable entry.
+
+    Expiry is not judged here (now=0): verification refuses a DSC outside its validity at the
+    time of the scan, which `kiosk scan --at` may set in the past.
+    """
+    if value is None:
+        return [], []
+    if not isinstance(value, list):
+        return [], ["dcc_signers is not a list"]
+    dscs: list[Dsc] = []
+    problems: list[str] = []
+    for n, entry in enumerate(value):
+        try:
+            if not isinstance(entry, dict):
+                raise DccTrustError("not an object")
+            kid = _b64(entry.get("kid"), "kid")
+            dscs.append(read_dsc(_b64(entry.get("rawData"), "rawData"), now=0, expected_kid=kid))
+        except DccTrustError as exc:
+            problems.append(f"entry {n}: {exc}")
+    return dscs, problems
+
+
 __all__ = [
     "DccTrust",
     "DccTrustError",
@@ -233,5 +279,8 @@ __all__ = [
     "DscExpired",
     "Kind",
     "dsc_kid",
+    "dscs_from_document",
+    "dscs_to_document",
+    "read_certificate_file",
     "read_dsc",
 ]

@@ -41,9 +41,27 @@ class RecordResult(BaseModel):
     reason: str | None = Field(None, description="Why a record was rejected.")
 
 
+class VenueOccupancy(BaseModel):
+    """How many people are inside the venue by the registry's records: every kiosk's."""
+
+    inside: int = Field(
+        ge=0,
+        le=10_000_000,
+        description="PASS entries minus PASS exits today (the venue's local day), all kiosks.",
+    )
+    as_of: str = Field(
+        max_length=32,
+        description="The registry's clock when it counted (UTC ISO): a kiosk adds what it "
+        "recorded since.",
+    )
+
+
 class UploadResponse(BaseModel):
     server_time: str = Field(description="The registry's clock when it answered (UTC ISO).")
     results: list[RecordResult] = Field(description="One per record sent, in the same order.")
+    occupancy: VenueOccupancy | None = Field(
+        None, description="The venue-wide count after this batch (absent from older registries)."
+    )
 
 
 class HeartbeatRequest(BaseModel):
@@ -57,3 +75,9 @@ class HeartbeatRequest(BaseModel):
 
 class ServerTime(BaseModel):
     server_time: str
+
+
+class HeartbeatResponse(ServerTime):
+    occupancy: VenueOccupancy | None = Field(
+        None, description="The venue-wide count now (absent from older registries)."
+    )

@@ -53,6 +53,7 @@ class CodeKind(StrEnum):
     SIGNED_PASS = "signed_pass"
     NATIONAL_QR = "national_qr"
     CCCD = "cccd"
+    DCC = "dcc"  # an EU Digital COVID Certificate (HC1:), Vietnam's vaccine passport included
     MANUAL = "manual"
     UNKNOWN = "unknown"
 

@@ -21,6 +21,10 @@ from checkin_protocol.records import Subject, SubjectKind
 # the 12-digit number packed into 5 bytes (10**12 < 2**40), tag. 54 bytes = 72 base64url
 # characters: `sealed:` + 72 fits the registry's 80-character subject column.
 SEALED_V1 = 1
+# Version 2 seals a person identified by other means than an ID number (a DCC's standardised
+# name and date of birth): the 5 bytes are the first 5 of SHA-256 of that identity, and the
+# registry keys its `idh:` on `dcc:` + their hex, a namespace no ID number can fall into.
+SEALED_V2 = 2
 _ID_BYTES = 5
 SEALED_BYTES = 1 + 32 + _ID_BYTES + 16
 _INFO = b"checkin sealed id v1"
@@ -64,24 +68,38 @@ def _pack(id12: str) -> bytes:
 
 def seal_id_number(recipient: X25519PublicKey, id12: str) -> Subject:
     """A new, unlinkable `sealed:` subject each call; only the registry's private key opens it."""
+    return _seal(recipient, SEALED_V1, _pack(id12))
+
+
+def seal_identity(recipient: X25519PublicKey, material: bytes) -> Subject:
+    """Like seal_id_number, for an identity that is not an ID number (version 2).
+
+    40 bits of the identity's hash: the subject column holds no more, and within a deployment
+    two people colliding on name, birth date and 40 bits is rare enough for tracing leads.
+    """
+    return _seal(recipient, SEALED_V2, hashlib.sha256(material).digest()[:_ID_BYTES])
+
+
+def _seal(recipient: X25519PublicKey, version: int, plain: bytes) -> Subject:
     ephemeral = X25519PrivateKey.generate()
     eph = ephemeral.public_key().public_bytes_raw()
     rcpt = recipient.public_bytes_raw()
-    header = bytes([SEALED_V1]) + eph
-    box = _key(ephemeral.exchange(recipient), eph, rcpt).encrypt(_NONCE, _pack(id12), header)
+    header = bytes([version]) + eph
+    box = _key(ephemeral.exchange(recipient), eph, rcpt).encrypt(_NONCE, plain, header)
     return Subject(SubjectKind.SEALED, _b64(header + box))
 
 
 def open_sealed(keys: Iterable[X25519PrivateKey], subject: Subject) -> str:
-    """The 12-digit number in a sealed subject, trying each key (current and retired).
+    """The 12-digit number in a sealed subject, trying each key (current and retired);
+    for a version 2 subject `dcc:` and the identity hash's hex.
 
     Raises ValueError if it is not a sealed subject or no key opens it.
     """
     if subject.kind is not SubjectKind.SEALED:
         raise ValueError("not a sealed subject")
     raw = _unb64(subject.value)
-    if len(raw) != SEALED_BYTES or raw[0] != SEALED_V1:
-        raise ValueError("not a version 1 sealed subject")
+    if len(raw) != SEALED_BYTES or raw[0] not in (SEALED_V1, SEALED_V2):
+        raise ValueError("not a version 1 or 2 sealed subject")
     header, eph, box = raw[:33], raw[1:33], raw[33:]
     peer = X25519PublicKey.from_public_bytes(eph)
     for key in keys:
@@ -90,6 +108,8 @@ def open_sealed(keys: Iterable[X25519PrivateKey], subject: Subject) -> str:
             plain = _key(key.exchange(peer), eph, rcpt).decrypt(_NONCE, box, header)
         except (InvalidTag, ValueError):
             continue
+        if raw[0] == SEALED_V2:
+            return "dcc:" + plain.hex()
         return f"{int.from_bytes(plain, 'big'):012d}"
     raise ValueError("no sealing key opens this subject")
 

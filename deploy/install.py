@@ -46,6 +46,7 @@ PACKAGES = (
     "python3-lgpio",
     "python3-evdev",  # keyboard-wedge readers; PyPI has no wheels for it
     "fonts-dejavu-core",
+    "espeak-ng",  # spoken prompts (display.speech) where the venue recorded no clip
     "libgbm1",
     "libdrm2",
     "libegl1",

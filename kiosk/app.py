@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from checkin_protocol.keys import TrustStore, load_public_key
 from kiosk.camera import build_source
 from kiosk.camera.capture import CaptureThread, FrameSlot
 from kiosk.clock import ClockWatch, build_floor
@@ -25,14 +24,14 @@ from kiosk.config import (
     NoCameraConfig,
     RegistryConfig,
     ReplayCameraConfig,
-    StorageConfig,
 )
+from kiosk.core import Core, build_core, open_store
 from kiosk.decode import build_decoder
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.diagnose import Locator, ScanFeedback
 from kiosk.display.messages import Messages
 from kiosk.display.screen import PreviewFrame, Screen
-from kiosk.display.sound import Sounds
+from kiosk.display.sound import Sounds, default_clips, spoken_key
 from kiosk.display.views import (
     ErrorView,
     HistoryRow,
@@ -45,12 +44,12 @@ from kiosk.display.views import (
 )
 from kiosk.door.hook import DecisionHook
 from kiosk.door.relay import DoorRelay
-from kiosk.guard import GuardActions, GuardConsole
+from kiosk.guard import GuardActions, GuardConsole, history_rows
 from kiosk.loop import DecisionLoop, EventLog, Outcome, OutcomeChannel
 from kiosk.notify import SystemdNotifier
-from kiosk.passes import CodeReader
-from kiosk.policy.denylist import DenyList
-from kiosk.policy.engine import VenuePolicy, Verdict
+from kiosk.occupancy import VenueCount
+from kiosk.peers import Peers, build_passback, build_peers
+from kiosk.policy.engine import Verdict
 from kiosk.readers import ReaderWorker, ScanQueue, build_readers
 from kiosk.service import Restart, Service, State
 from kiosk.signals import StopSignals, stop_on_signals
@@ -61,38 +60,18 @@ from kiosk.sync.lists import ListState
 from kiosk.sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
+# Core, build_core and open_store live in kiosk.core (light to import, for `kiosk scan`);
+# imported here too, where `run`, the demo and the tests have always found them.
+__all__ = ["Core", "Kiosk", "RunOptions", "build_core", "build_sync", "open_store"]
 
 
-def open_store(cfg: StorageConfig) -> RecordStore:
-    return RecordStore(cfg.path, busy_timeout=cfg.busy_timeout, min_free_mb=cfg.min_free_mb)
-
-
-@dataclass
-class Core:
-    """The kiosk without devices: reading codes and deciding, shared by `run`, `scan`, `sync`."""
-
-    reader: CodeReader
-    policy: VenuePolicy
-    lists: ListState | None
-
-
-def build_core(cfg: Config, store: RecordStore | None) -> Core:
-    # No ID-number key on the kiosk (trust.subject_key is no longer read): a CCCD's number
-    # is sealed to the registry's key from the signed deny list, never hashed here.
-    trust = TrustStore.from_files(cfg.trust.issuer_keys)
-    deny = DenyList.load(cfg.trust.deny_list) if cfg.trust.deny_list else DenyList()
-    lists = None
-    if cfg.registry is not None and store is not None:
-        lists = ListState(load_public_key(cfg.registry.list_key), store, trust, deny)
-        try:
-            lists.load()  # the last good lists, so an offline start still knows them
-        except StorageError as exc:
-            log.error("cannot load stored lists: %s", exc)
-    policy = VenuePolicy(
-        cfg.policy, cfg.kiosk.direction, cfg.venue.timezone, deny,
-        list_age=lists.age if lists else None,
-    )  # fmt: skip
-    return Core(CodeReader(trust=trust, sealing=deny), policy, lists)
+def build_count(cfg: Config, store: RecordStore) -> VenueCount:
+    """The venue-wide count: a registry count older than two missed heartbeats is stale."""
+    reg = cfg.registry
+    stale_after = (
+        2 * reg.heartbeat_interval + reg.connect_timeout + reg.read_timeout if reg else None
+    )
+    return VenueCount(store, ZoneInfo(cfg.venue.timezone), stale_after=stale_after)
 
 
 def build_sync(cfg: RegistryConfig, store: RecordStore, lists: ListState) -> SyncWorker:
@@ -139,8 +118,10 @@ class StatusPoller(Service):
         sync: SyncWorker | None,
         interval: float = 2.0,
         readers: Sequence[ReaderWorker] = (),
+        count: VenueCount | None = None,
     ) -> None:
         super().__init__("status", restart=Restart(first=2.0, limit=60.0))
+        self._count = count
         self._readers = readers
         self._cfg, self._store, self._loop, self._core, self._sync = cfg, store, loop, core, sync
         self._interval = interval
@@ -164,8 +145,9 @@ class StatusPoller(Service):
         try:
             occupancy = self._loop.occupancy()
             queued = self._store.queued() if self._sync is not None else None
+            count_stale = self._count is not None and self._count.stale(time.time())
         except StorageError:
-            occupancy, queued = None, None
+            occupancy, queued, count_stale = None, None, False
         stale = False
         max_age = self._cfg.policy.max_list_age
         lists = self._core.lists
@@ -175,6 +157,7 @@ class StatusPoller(Service):
         return StatusBar(
             direction=self._loop.direction,
             occupancy=occupancy,
+            occupancy_stale=count_stale,
             queued=queued,
             online=self._sync.state.online if self._sync is not None else None,
             lists_stale=stale,
@@ -206,6 +189,7 @@ class Parts:
     hook: DecisionHook | None
     status: StatusPoller
     clock: ClockWatch
+    peers: Peers | None = None
 
 
 def build_parts(
@@ -239,6 +223,13 @@ def build_parts(
         sinks.append(lambda o: _notify(hook, cfg, o))
     if sync is not None:
         sinks.append(lambda o: sync.wake())
+    # The other doors of the venue on the LAN: their records count, and are pushed ours.
+    peers = build_peers(cfg, store)
+    if peers is not None:
+        sinks.append(lambda o: peers.worker.publish(o.record))
+    passback = build_passback(cfg, store, peers)
+    if passback is not None:
+        core.policy.passback = passback.check
     sinks += opts.observers
     sinks.append(inbox.put)  # last: the screen shows what every other sink has seen
     channel = OutcomeChannel(sinks)
@@ -251,6 +242,8 @@ def build_parts(
     scans = ScanQueue(notify=slot.poke)
     readers = [ReaderWorker(reader, scans) for reader in build_readers(cfg.readers)]
     clock = ClockWatch(store, clock=opts.clock, floor=build_floor())
+    count = build_count(cfg, store)
+    count.peers = peers.ledger if peers is not None else None
     loop = DecisionLoop(
         slot=slot,
         decoder=build_decoder(cfg.decoder),
@@ -271,6 +264,7 @@ def build_parts(
         camera=has_camera,
         clock=opts.clock,
         clock_set=lambda: clock.plausible,
+        count=count.inside,
     )
     capture = (
         CaptureThread(
@@ -282,7 +276,10 @@ def build_parts(
         if has_camera
         else None
     )
-    sounds = Sounds(cfg.display.sound)
+    display = cfg.display
+    speech = (display.speech_clips or default_clips()) if display.speech else None
+    languages = ("vi", "en") if display.language == "both" else (display.language,)
+    sounds = Sounds(display.sound, speech, languages)
     guard = GuardConsole(
         cfg.guard,
         GuardActions(
@@ -300,8 +297,8 @@ def build_parts(
         ),
         sounds=sounds, presenter=Presenter(cfg.display.pass_hold, cfg.display.fail_hold),
         guard=guard, relay=relay, hook=hook,
-        status=StatusPoller(cfg, store, loop, core, sync, readers=readers),
-        clock=clock,
+        status=StatusPoller(cfg, store, loop, core, sync, readers=readers, count=count),
+        clock=clock, peers=peers,
     )  # fmt: skip
 
 
@@ -379,6 +376,8 @@ class Kiosk:
                 return EXIT_CLEAN
             parts = build_parts(self.cfg, self.options, self._remember, self._history)
             stack.callback(parts.store.close)
+            if parts.peers is not None:
+                stack.callback(parts.peers.ledger.close)
             if parts.events is not None:
                 stack.callback(parts.events.close)
             notifier = self._start_notifier(stack, parts)
@@ -419,7 +418,8 @@ class Kiosk:
         if parts.relay is not None:
             stack.enter_context(parts.relay)
         parts.clock.check()  # before the decision loop's first frame: is the clock set?
-        services: list[Service] = [s for s in (parts.hook, parts.sync) if s is not None] + [
+        peers = parts.peers.worker if parts.peers is not None else None
+        services: list[Service] = [s for s in (parts.hook, parts.sync, peers) if s is not None] + [
             parts.clock,
             parts.status,
             parts.channel,
@@ -481,6 +481,10 @@ class Kiosk:
             state = "ready"
         queued = parts.status.latest.queued
         line = state + (f"; queue {queued}" if queued is not None else "")
+        if parts.peers is not None and self.cfg.peers is not None:
+            # Heard within three summaries: which doors of the venue this kiosk agrees with.
+            heard = parts.peers.worker.heard(3 * self.cfg.peers.interval + 1)
+            line += f"; peers {len(heard)}/{len(self.cfg.peers.addresses)}"
         recent = self.outcomes
         if recent:
             last = recent[-1]
@@ -603,27 +607,7 @@ class Kiosk:
         return PreviewFrame(frame.luma, seq=frame.seq)
 
     def _history(self) -> list[HistoryRow]:
-        rows = []
-        for o in self.outcomes[-10:]:
-            d = o.decision
-            when = o.record.created_utc if o.record else None
-            local = (
-                datetime.fromisoformat(when.replace("Z", "+00:00"))
-                .astimezone(self._tz)
-                .strftime("%H:%M:%S")
-                if when
-                else "--:--:--"
-            )
-            rows.append(
-                HistoryRow(
-                    time=local,
-                    direction=o.record.direction if o.record else "",
-                    verdict="ERROR" if o.error else d.verdict.value,
-                    masked_name=(d.code.masked_name if d.code else "") or "",
-                    reason=o.manual_reason or (d.reason.value if d.reason else ""),
-                )
-            )
-        return rows
+        return history_rows(self.outcomes, self._tz)
 
     def _show(self, outcome: Outcome, parts: Parts, status: StatusBar) -> None:
         """Put one outcome on screen (the door, hook and log already have it)."""
@@ -632,7 +616,12 @@ class Kiosk:
             view: View = ErrorView("error.storage", outcome.error)
         else:
             view = dataclasses.replace(VerdictView.of(d), manual_reason=outcome.manual_reason)
-            parts.sounds.play(d.verdict, datetime.now(self._tz).time())
+            if outcome.manual_reason and outcome.record is not None:
+                view = dataclasses.replace(view, masked_name=outcome.record.masked_name)
+            now_local = datetime.now(self._tz).time()
+            parts.sounds.play(d.verdict, now_local)
+            way = outcome.record.direction if outcome.record else parts.loop.direction
+            parts.sounds.say(spoken_key(view, way), now_local)
         parts.presenter.show(view, time.monotonic())
         shots = self.options.screenshot_dir
         if shots is not None:

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import logging
+import os
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # Only the standard library at the top: `kiosk run` catches signals from its first line, and
 # until then a SIGTERM kills it. The config's imports (pydantic) alone take half a second.
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from kiosk.config import Config
+    from kiosk.issuing import PassRequest
+    from kiosk.store import RecordStore
     from kiosk.yamlfile import ConfigError
 
 log = logging.getLogger("kiosk")
@@ -47,11 +53,28 @@ def _load(path: Path) -> Config:
 
 
 def _iso(value: str) -> datetime:
+    """An ISO date/time; one without a zone is given `--timezone` later (`_epoch`)."""
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {value!r}") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)  # a time without a zone is UTC
+
+
+def _epoch(value: datetime | None, zone: ZoneInfo) -> float | None:
+    """Epoch seconds; a time without a zone is the venue's local time, as in a CSV file."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=zone)).timestamp()
+
+
+def _zone(value: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise argparse.ArgumentTypeError(f"unknown time zone {value!r}") from None
+    return value
 
 
 def _duration(value: str) -> float:
@@ -169,14 +192,16 @@ def _camera_check(cfg: Config, seconds: float, *, windowed: bool) -> tuple[int, 
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    """One line per input (human, or JSON with --json), in order; 1 if any code FAILed."""
+    if bool(args.images) == bool(args.text):
+        print("kiosk scan: give image files or --text payloads (not both)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.timed and "-" not in args.text:
+        print("kiosk scan: --timed needs --text - (times come with the lines)", file=sys.stderr)
+        return EXIT_USAGE
     cfg = _load(args.config)
-    import cv2
-    import numpy as np
-
-    from kiosk.app import build_core, open_store
-    from kiosk.decode import build_decoder
-    from kiosk.decode.diagnose import diagnose
-    from kiosk.passes import CodeRejected, payload_text
+    from kiosk.core import build_core, open_store
+    from kiosk.scan import Input, Scanner, run_scan, text_inputs
 
     # The kiosk's stored lists take part when there are any; scan never creates a database.
     with contextlib.ExitStack() as stack:
@@ -184,52 +209,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if store is not None:
             stack.enter_context(store)
         core = build_core(cfg, store)
-    reader, policy = core.reader, core.policy  # lists are in memory now; the store can close
-    decoder = build_decoder(cfg.decoder)
-    status = EXIT_OK
-    for image in args.images:
-        read = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
-        if read is None:
-            print(json.dumps({"image": str(image), "error": "cannot read image"}))
-            status = EXIT_FAIL
-            continue
-        luma = np.asarray(read, dtype=np.uint8)
-        t0 = time.perf_counter()
-        symbols = decoder.decode(luma)
-        decode_ms = (time.perf_counter() - t0) * 1000
-        codes = []
-        unread = [
-            {"error": s.error, "hint": diagnose(luma, s.corners)}
-            for s in symbols
-            if s.error is not None and len(s.corners) >= 3
-        ]
-        for sym in (s for s in symbols if s.error is None):
-            try:
-                decision = policy.decide(reader.read(sym.payload), time.time(), occupancy=0)
-            except CodeRejected as err:
-                decision = policy.rejected(err)
-            code = decision.code
-            text = payload_text(sym.payload)
-            codes.append(
-                {
-                    "text": text if text is not None else sym.text,
-                    "verdict": decision.verdict.value,
-                    "reason": decision.reason.value if decision.reason else None,
-                    "detail": decision.detail or None,
-                    "code_kind": decision.code_kind,
-                    "verified": bool(code and code.verified),
-                    "masked_name": code.masked_name if code else None,
-                }
-            )
-        out: dict[str, object] = {
-            "image": str(image),
-            "decode_ms": round(decode_ms, 3),
-            "codes": codes,
-        }
-        if unread:
-            out["unread"] = unread  # found but not readable, and what the kiosk would say
-        print(json.dumps(out, ensure_ascii=False))
-    return status
+    decoder = None
+    if args.images:
+        from kiosk.decode import build_decoder
+
+        decoder = build_decoder(cfg.decoder)
+    now = args.at.timestamp() if args.at else time.time()
+    inputs = (
+        text_inputs(args.text, sys.stdin, timed=args.timed)
+        if args.text
+        else (Input(str(p), image=p) for p in args.images)
+    )
+    return run_scan(Scanner(core, decoder, now), inputs, as_json=args.json)
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
@@ -249,82 +240,218 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_issue(args: argparse.Namespace) -> int:
-    from checkin_protocol.keys import load_private_key
-    from checkin_protocol.kp1 import issue_pass
-    from checkin_protocol.privacy import mask_name
+def _writable(path: Path, what: str) -> str | None:
+    """Why `path` cannot be written, checked before anything is signed; None if it can."""
+    if path.is_dir():
+        return f"{what} {path} is a folder; name a file"
+    parent = path.parent if str(path.parent) else Path()
+    if not parent.is_dir():
+        return f"{what} {path}: no folder {parent}"
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"{what} {path}: not writable"
+    return None
 
+
+def _label(category: str | None) -> str | None:
+    """The category in people's words, Vietnamese and English, for the badge."""
+    if category is None:
+        return None
+    from kiosk.display.messages import Messages
+
+    return Messages("both").joined(f"category.{category}")
+
+
+def cmd_issue(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from checkin_protocol.keys import load_private_key
+    from kiosk.issuing import CsvRefused, Invalid, read_requests
+
+    now = time.time()
+    if (args.csv is None) == (args.name is None):
+        print("kiosk pass issue: give --name, or --csv FILE for many", file=sys.stderr)
+        return EXIT_USAGE
+    if args.csv is not None and (args.pdf is None or args.png is not None):
+        print(
+            "kiosk pass issue: --csv writes a PDF: give --pdf FILE (and no --png)", file=sys.stderr
+        )
+        return EXIT_USAGE
+    out = args.pdf if args.csv is not None else args.png
+    problem = _writable(out, "output") if out is not None else None
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_FAIL
+    try:
+        zone = ZoneInfo(args.timezone)
+        requests = read_requests(args.csv, now, zone) if args.csv else [_request(args, now)]
+    except CsvRefused as exc:
+        print(*exc.issues, sep="\n", file=sys.stderr)
+        return EXIT_USAGE
+    except Invalid as exc:
+        print(f"kiosk pass issue: --{exc.field.replace('_', '-')}: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         key = load_private_key(args.key)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAIL
-    now = time.time()
-    start = args.valid_from.timestamp() if args.valid_from else now
-    if args.valid_until:
-        until = args.valid_until.timestamp()
-    else:
-        until = start + (args.valid_for if args.valid_for is not None else 30 * 86400)
-    if until <= start:
-        print("the pass would expire before it is valid", file=sys.stderr)
-        return EXIT_USAGE
-    text = issue_pass(
-        key,
-        issuer=args.issuer,
-        masked_name=mask_name(args.name),
-        valid_until=int(until),
-        valid_from=int(args.valid_from.timestamp()) if args.valid_from else None,
-        birth_year=args.birth_year,
-        category=args.category,
-        declared_at=int(args.declared_at.timestamp()) if args.declared_at else None,
-    )
-    print(text)
-    if args.png:
-        import segno
+    return _issue_all(args, key, requests, out, zone, now)
 
-        segno.make(text, error="m").save(str(args.png), scale=8, border=4)
+
+def _request(args: argparse.Namespace, now: float) -> PassRequest:
+    from zoneinfo import ZoneInfo
+
+    from kiosk.issuing import (
+        PassRequest,
+        check_birth_year,
+        check_category,
+        check_name,
+        validity,
+    )
+
+    zone = ZoneInfo(args.timezone)
+    start, until = _epoch(args.valid_from, zone), _epoch(args.valid_until, zone)
+    return PassRequest(
+        name=check_name(args.name),
+        birth_year=check_birth_year(args.birth_year, now),
+        category=check_category(args.category),
+        valid_from=start,
+        valid_until=validity(now, start, until, args.valid_for),
+        declared_at=_epoch(args.declared_at, zone),
+    )
+
+
+def _issue_all(
+    args: argparse.Namespace,
+    key: Any,
+    requests: list[PassRequest],
+    out: Path | None,
+    zone: ZoneInfo,
+    now: float,
+) -> int:
+    from checkin_protocol.kp1 import issue_pass
+    from kiosk.badges import Badge, badge_png, badges_pdf
+    from kiosk.issuing import as_fields, warnings
+
+    badges = []
+    for n, req in enumerate(requests, start=1):
+        for warning in warnings(req, now):
+            print(f"warning: pass {n} ({req.masked_name}): {warning}", file=sys.stderr)
+        text = issue_pass(key, issuer=args.issuer, **as_fields(req))
+        print(text)
+        badges.append(
+            Badge(text, req.masked_name, req.valid_until, req.birth_year, _label(req.category))
+        )
+    if out is None:
+        return EXIT_OK
+    try:
+        if args.csv is not None:
+            pages = badges_pdf(badges, out, zone)
+            print(f"{len(badges)} badges on {pages} A4 pages: {out}", file=sys.stderr)
+        else:
+            badge_png(badges[0], out, zone)
+    except OSError as exc:
+        print(f"cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAIL
     return EXIT_OK
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def _existing_store(cfg: Config) -> RecordStore | None:
+    """The kiosk's database, opened only if it exists: an admin's typo in a config path must
+    not leave an empty database behind (and a status of nothing)."""
     from kiosk.app import open_store
+
+    if not cfg.storage.path.is_file():
+        print(
+            f"no database at {cfg.storage.path} (has this kiosk run yet? is storage.path right?)",
+            file=sys.stderr,
+        )
+        return None
+    return open_store(cfg.storage)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from checkin_protocol.times import utc_iso
+    from kiosk.localtime import today_bounds
+    from kiosk.occupancy import load_snapshot
     from kiosk.store import StorageError
 
     cfg = _load(args.config)
+    zone = ZoneInfo(cfg.venue.timezone)
+    store = _existing_store(cfg)
+    if store is None:
+        return EXIT_FAIL
     try:
-        with open_store(cfg.storage) as store:
+        with store:
             status = store.status()
             rejected = store.rejected(5)
+            entries, exits, refused = store.day_counts(*today_bounds(time.time(), zone))
+            snap = load_snapshot(store)
     except StorageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAIL
     status["rejected_examples"] = [
         {"id": rid, "time": created, "reason": reason} for rid, created, reason in rejected
     ]
+    status["timezone"] = cfg.venue.timezone
+    status["today"] = {"entries": entries, "exits": exits, "refused": refused}
+    status["registry"] = cfg.registry.url if cfg.registry is not None else None
+    status["venue_inside"] = (
+        {"inside": snap.inside, "as_of": utc_iso(snap.as_of)} if snap is not None else None
+    )
     if args.json:
-        print(json.dumps(status))
+        print(json.dumps(status, ensure_ascii=False))
         return EXIT_OK
-    last = status["last_decision"]
-    print(f"database        {status['path']} ({status['storage_bytes'] / 1e6:.2f} MB)")
-    print(f"records         {status['records']}")
-    print(f"queued for sync {status['queued']}")
-    print(f"oldest unsynced {status['oldest_unsynced'] or '-'}")
-    print(f"rejected        {status['rejected']}")
-    for r in status["rejected_examples"]:
-        print(f"  {r['time']} {r['id']}: {r['reason']}")
+    for line in _status_lines(status, zone):
+        print(line)
+    return EXIT_OK
+
+
+def _status_lines(status: dict[str, Any], zone: ZoneInfo) -> list[str]:
+    """`kiosk status` for people: times on the venue's clock, in its zone."""
+    from kiosk.localtime import local
+
+    today = status["today"]
+    lines = [
+        f"database        {status['path']} ({status['storage_bytes'] / 1e6:.2f} MB)",
+        f"times           {status['timezone']}",
+        f"today           entries {today['entries']} / exits {today['exits']} / "
+        f"refused {today['refused']}",
+        f"records         {status['records']}",
+    ]
+    if status["registry"] is None:
+        lines.append("registry        no registry configured")
+    else:
+        lines += [
+            f"registry        {status['registry']}",
+            f"queued for sync {status['queued']}",
+            f"oldest unsynced {local(status['oldest_unsynced'], zone)}",
+            f"rejected        {status['rejected']}",
+            *(
+                f"  {local(r['time'], zone)} {r['id']}: {r['reason']}"
+                for r in status["rejected_examples"]
+            ),
+            f"last sync ok    {local(status['last_sync_ok'], zone)}",
+            f"clock offset    {status['clock_offset_ms'] or '-'} ms",
+        ]
+        venue = status["venue_inside"]
+        if venue is not None:
+            lines.append(
+                f"venue inside    {venue['inside']} (registry, {local(venue['as_of'], zone)})"
+            )
     for name, info in sorted(status["lists"].items()):
-        print(f"{name:15} version {info['version']}, fetched {info['fetched']}")
-    if cfg.registry is not None:
-        print(f"last sync ok    {status['last_sync_ok'] or '-'}")
-        print(f"clock offset    {status['clock_offset_ms'] or '-'} ms")
+        lines.append(f"{name:15} version {info['version']}, fetched {local(info['fetched'], zone)}")
+    last = status["last_decision"]
     if last:
-        print(
-            f"last decision   {last['time']} {last['verdict']} {last['code_kind']} "
-            f"{last['reason'] or ''}"
+        lines.append(
+            f"last decision   {local(last['time'], zone)} {last['verdict']} {last['code_kind']} "
+            f"{last['reason'] or ''}".rstrip()
         )
     else:
-        print("last decision   -")
-    return EXIT_OK
+        lines.append("last decision   -")
+    return lines
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -367,33 +494,76 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from kiosk.app import open_store
-    from kiosk.store import StorageError, utc_iso
+    from zoneinfo import ZoneInfo
+
+    from checkin_protocol.times import utc_iso
+    from kiosk.localtime import resolve
+    from kiosk.store import StorageError
     from kiosk.store.export import write_csv
 
     cfg = _load(args.config)
-    since = utc_iso(args.since.timestamp()) if args.since else None
-    until = utc_iso(args.until.timestamp()) if args.until else None
+    zone = ZoneInfo(cfg.venue.timezone)
+    now = time.time()
     try:
-        with open_store(cfg.storage) as store:
-            count = write_csv(store.records(since, until), sys.stdout)
+        since = utc_iso(resolve(args.since, zone, now)) if args.since else None
+        until = utc_iso(resolve(args.until, zone, now, end=True)) if args.until else None
+    except (ValueError, OverflowError) as exc:
+        print(f"kiosk export: a date out of range: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    store = _existing_store(cfg)
+    if store is None:
+        return EXIT_FAIL
+    # Excel opens a CSV as UTF-8 only with a BOM; the stream is UTF-8 whatever the locale.
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
+    try:
+        with store:
+            count = write_csv(
+                store.records(since, until), out, zone=zone, all_columns=args.all_columns,
+                bom=not args.no_bom,
+            )  # fmt: skip
     except StorageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAIL
-    print(f"{count} records", file=sys.stderr)
+    except BrokenPipeError:
+        # `kiosk export … | head`: the reader has what it wanted; no traceback, and the
+        # interpreter's last flush must not fail on the closed pipe either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    finally:
+        with contextlib.suppress(ValueError):
+            out.detach()  # sys.stdout keeps its buffer
+    print(f"{count} records, times in {cfg.venue.timezone}", file=sys.stderr)
     return EXIT_OK
 
 
-def cmd_hash_pin(args: argparse.Namespace) -> int:
+def _read_pin() -> tuple[str, str | None]:
+    """The PIN and its confirmation: asked twice at a terminal; from a pipe one line, or two
+    that must match (`printf '1234\\n1234\\n' | kiosk guard hash-pin`)."""
     import getpass
 
+    if sys.stdin.isatty():
+        return getpass.getpass("Guard PIN: "), getpass.getpass("Same PIN again: ")
+    first = sys.stdin.readline(100).strip()
+    second = sys.stdin.readline(100).strip()
+    return first, second or None
+
+
+def cmd_hash_pin(args: argparse.Namespace) -> int:
     from kiosk.guard import hash_pin
 
-    pin = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("Guard PIN: ")
+    pin, again = _read_pin()
     if not pin.isdigit() or not 4 <= len(pin) <= 12:
         print("a PIN is 4 to 12 digits", file=sys.stderr)
         return EXIT_USAGE
+    if again is not None and again != pin:
+        print("the two PINs differ; nothing was changed", file=sys.stderr)
+        return EXIT_USAGE
     print(hash_pin(pin))
+    print(
+        "Put this in the venue config (e.g. /etc/qr-kiosk/venue.yaml), quoted, then restart "
+        "the kiosk:\n  guard:\n    pin_hash: '<the line above>'",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -407,26 +577,41 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ parser
 
 
+CONFIG_HELP = "the venue config (YAML), e.g. /etc/qr-kiosk/venue.yaml"
+
+
+def _add_config(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--config", type=Path, required=True, metavar="FILE", help=CONFIG_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kiosk", description="QR check-in kiosk")
-    sub = p.add_subparsers(dest="command", required=True)
+    from kiosk import __version__
+    from kiosk.localtime import WHEN_HELP, check_when
+
+    p = argparse.ArgumentParser(
+        prog="kiosk",
+        description="QR check-in kiosk: the door (run), its checks, and the admin's tools.",
+        epilog="`kiosk COMMAND --help` tells more about each command.",
+    )
+    p.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser("check-config", help="validate a venue config and what `run` needs at start")
-    c.add_argument("file", type=Path)
+    c.add_argument("file", type=Path, help=CONFIG_HELP)
     c.add_argument(
         "--devices", action="store_true", help="also check the camera, GPIO and display devices"
     )
     c.set_defaults(func=cmd_check_config)
 
     c = sub.add_parser("run", help="run the kiosk (exit 1 after a crash, for systemd to restart)")
-    c.add_argument("--config", type=Path, required=True)
-    c.add_argument("--events", type=Path, help="append one JSON line per decision")
+    _add_config(c)
+    c.add_argument("--events", type=Path, metavar="FILE", help="append one JSON line per decision")
     c.set_defaults(func=cmd_run)
 
     c = sub.add_parser(
         "camera-check", help="live preview and read rate of a code held to the camera"
     )
-    c.add_argument("--config", type=Path, required=True)
+    _add_config(c)
     c.add_argument("--seconds", type=float, default=10.0, help="how long to decode (default 10)")
     c.set_defaults(func=cmd_camera_check)
 
@@ -434,62 +619,130 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_enroll_command(sub)
 
-    c = sub.add_parser("scan", help="decode and decide on still images; records nothing")
-    c.add_argument("--config", type=Path, required=True)
-    c.add_argument("images", type=Path, nargs="+")
+    c = sub.add_parser(
+        "scan",
+        help="decide on still images or QR payload texts as the door would; records nothing; "
+        "exit 1 if any code FAILs",
+    )
+    c.add_argument("--config", type=Path, required=True, help="the venue config")
+    c.add_argument(
+        "--at",
+        type=_iso,
+        help="judge as if the clock showed this ISO time (certificates, passes, lists, hours)",
+    )
+    c.add_argument(
+        "--text",
+        action="append",
+        default=[],
+        metavar="PAYLOAD",
+        help="a QR payload text instead of an image (repeatable); '-' reads one per line "
+        "from standard input",
+    )
+    c.add_argument(
+        "--timed",
+        action="store_true",
+        help="with --text -: each line is ISO-TIME<TAB>PAYLOAD, judged at its own time "
+        "(batch runs over cases with different clocks)",
+    )
+    c.add_argument("--json", action="store_true", help="one JSON line per input")
+    c.add_argument("images", type=Path, nargs="*", help="image files holding QR codes")
     c.set_defaults(func=cmd_scan)
 
     pas = sub.add_parser("pass", help="issuer keys and passes").add_subparsers(
-        dest="pass_command", required=True
+        dest="pass_command", required=True, metavar="SUBCOMMAND"
     )
     c = pas.add_parser("keygen", help="make an issuer key pair")
-    c.add_argument("--out", type=Path, required=True)
-    c.add_argument("--alg", choices=["ES256", "Ed25519"], default="ES256")
+    c.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the keys")
+    c.add_argument(
+        "--alg", choices=["ES256", "Ed25519"], default="ES256", help="signature (default ES256)"
+    )
     c.set_defaults(func=cmd_keygen)
-    c = pas.add_parser("issue", help="sign a personal pass")
-    c.add_argument("--key", type=Path, required=True)
-    c.add_argument("--name", required=True, help="full name; the pass holds it masked")
-    c.add_argument("--issuer", default="local")
-    c.add_argument("--birth-year", type=int)
-    c.add_argument("--category")
-    c.add_argument("--declared-at", type=_iso)
-    c.add_argument("--valid-from", type=_iso)
-    v = c.add_mutually_exclusive_group()
-    v.add_argument("--valid-until", type=_iso)
-    v.add_argument("--valid-for", type=_duration, help="e.g. 30d (default)")
-    c.add_argument("--png", type=Path, help="also write the QR code as PNG")
-    c.set_defaults(func=cmd_issue)
+    _add_issue(pas)
 
-    c = sub.add_parser("status", help="records queued, last decision, storage size")
-    c.add_argument("--config", type=Path, required=True)
-    c.add_argument("--json", action="store_true")
+    c = sub.add_parser(
+        "status", help="today's counts, records queued, last decision, storage (local time)"
+    )
+    _add_config(c)
+    c.add_argument("--json", action="store_true", help="one JSON object, times in UTC")
     c.set_defaults(func=cmd_status)
 
     c = sub.add_parser("sync", help="upload queued records now, with a progress bar")
-    c.add_argument("--config", type=Path, required=True)
+    _add_config(c)
     c.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
     c.set_defaults(func=cmd_sync)
 
-    c = sub.add_parser("export", help="records as CSV on stdout")
-    c.add_argument("--config", type=Path, required=True)
-    c.add_argument("--since", type=_iso)
-    c.add_argument("--until", type=_iso)
+    c = sub.add_parser(
+        "export",
+        help="records as CSV on stdout (UTF-8 for Excel), in the venue's local time",
+        description="Records as CSV on stdout: a local date/time column first, UTF-8 with a "
+        "byte order mark so that Excel shows Vietnamese names, cells safe from formula "
+        "injection. Dates are the venue's local dates (its time zone in the config).",
+    )
+    _add_config(c)
+    c.add_argument("--since", type=check_when, metavar="WHEN", help=f"from: {WHEN_HELP}")
+    c.add_argument(
+        "--until", type=check_when, metavar="WHEN", help=f"up to and including: {WHEN_HELP}"
+    )
+    c.add_argument("--no-bom", action="store_true", help="leave out the byte order mark")
+    c.add_argument(
+        "--all-columns",
+        action="store_true",
+        help="also the internal columns (ids, sequence, clocks, sync state) and full subjects",
+    )
     c.set_defaults(func=cmd_export)
 
     guard = sub.add_parser("guard", help="the guard's keypad").add_subparsers(
-        dest="guard_command", required=True
+        dest="guard_command", required=True, metavar="SUBCOMMAND"
     )
-    c = guard.add_parser("hash-pin", help="read a PIN (prompt or stdin), print guard.pin_hash")
+    c = guard.add_parser(
+        "hash-pin", help="ask for a guard PIN twice, print the guard.pin_hash for the config"
+    )
     c.set_defaults(func=cmd_hash_pin)
 
     c = sub.add_parser("demo", help="run the kiosk on generated passes and camera frames")
-    c.add_argument("--out", type=Path, default=Path("demo-out"))
+    c.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder")
     c.add_argument("--headless", action="store_true", help="no window even if a display is present")
     c.add_argument(
         "--keep-serving", action="store_true", help="keep the registry's dashboard up afterwards"
     )
     c.set_defaults(func=cmd_demo)
     return p
+
+
+def _add_issue(pas: Any) -> None:
+    c = pas.add_parser(
+        "issue",
+        help="sign a personal pass (or many from a CSV file), with a printable badge",
+        description="Sign a personal pass: prints its QR text; --png writes a printable badge "
+        "(masked name, validity, QR). With --csv, one pass per row, laid out on A4 (--pdf).",
+    )
+    c.add_argument("--key", type=Path, required=True, metavar="FILE", help="issuer private key")
+    c.add_argument("--name", help="full name; the pass holds it masked")
+    c.add_argument("--issuer", default="local", help="issuer name in the pass (default local)")
+    c.add_argument("--birth-year", type=int, metavar="YYYY", help="for the guard to compare")
+    c.add_argument("--category", metavar="NAME", help="staff, visitor, contractor, …")
+    c.add_argument("--declared-at", type=_iso, metavar="ISO", help="last health declaration")
+    c.add_argument("--valid-from", type=_iso, metavar="ISO", help="not valid before (default now)")
+    v = c.add_mutually_exclusive_group()
+    v.add_argument("--valid-until", type=_iso, metavar="ISO", help="not valid from then on")
+    v.add_argument("--valid-for", type=_duration, metavar="DURATION", help="e.g. 30d (default)")
+    c.add_argument("--png", type=Path, metavar="FILE", help="write a printable badge as PNG")
+    c.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE",
+        help="issue one pass per row (columns: name, birth_year, category, valid_until)",
+    )
+    c.add_argument("--pdf", type=Path, metavar="FILE", help="with --csv: the badges on A4 pages")
+    c.add_argument(
+        "--timezone",
+        type=_zone,
+        default="Asia/Ho_Chi_Minh",
+        metavar="ZONE",
+        help="the zone of times given without one and of the validity printed on badges "
+        "(default Asia/Ho_Chi_Minh)",
+    )
+    c.set_defaults(func=cmd_issue)
 
 
 def _config_error() -> type[ConfigError]:

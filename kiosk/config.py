@@ -48,6 +48,9 @@ Label = Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
 KEY_FILE_BYTES = 64 * 1024
 FONT_FILE_BYTES = 32 * 1024 * 1024
 _FONT_MAGIC = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"ttcf", b"wOFF", b"wOF2")
+# A venue logo is a small PNG or JPEG; anything else is refused when the config loads.
+LOGO_FILE_BYTES = 4 * 1024 * 1024
+_LOGO_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 
 
 def small_file(path: Path, limit: int = KEY_FILE_BYTES) -> bytes:
@@ -307,11 +310,41 @@ class DisplayConfig(Strict):
         "off by more than this.",
     )
 
+    guard_language: Literal["vi", "en", "both"] | None = Field(
+        None, description="Language of the guard's screens; default: the display's language."
+    )
+    camera_at: Literal["above", "below", "left", "right"] = Field(
+        "above",
+        description="Where the camera is, seen from the visitor: the idle screen's arrow "
+        "points there.",
+    )
+    logo: ConfigPath | None = Field(
+        None, description="The venue's logo (PNG or JPEG, at most 4 MiB) on the idle screen."
+    )
+    speech: bool = Field(
+        False,
+        description='Speak the verdict ("Xin mời vào", "Mã không hợp lệ", ...) for '
+        "visitors who cannot read the screen; needs sound.",
+    )
+    speech_clips: ConfigPath | None = Field(
+        None,
+        description="Folder of WAV clips named after the message keys (pass.entry.wav, "
+        "fail.title.code.wav, ...); the venue may record its own. Default: the clips "
+        "`kiosk/display/clips` synthesises; a missing clip is silence.",
+    )
+
     @field_validator("font")
     @classmethod
     def _font_readable(cls, value: Path | None) -> Path | None:
         if value is not None and not small_file(value, FONT_FILE_BYTES).startswith(_FONT_MAGIC):
             raise ValueError(f"{value} is not a TrueType or OpenType font")
+        return value
+
+    @field_validator("logo")
+    @classmethod
+    def _logo_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not small_file(value, LOGO_FILE_BYTES).startswith(_LOGO_MAGIC):
+            raise ValueError(f"{value} is not a PNG or JPEG image")
         return value
 
 
@@ -350,22 +383,39 @@ class DoorConfig(Strict):
 KeyName = Annotated[str, Field(min_length=1, max_length=32)]
 
 
-class GuardKeys(Strict):
-    """pygame key names (https://pyga.me/docs/ref/key.html), e.g. a, d, m, h, escape, f1."""
+KeyNames = Annotated[list[KeyName], Field(min_length=1, max_length=4)]
 
-    admit: KeyName = "a"
-    direction: KeyName = "d"
-    mute: KeyName = "m"
-    history: KeyName = "h"
-    cancel: KeyName = "escape"
+
+class GuardKeys(Strict):
+    """pygame key names (https://pyga.me/docs/ref/key.html), a name or a list of names per
+    action. The defaults work on a plain numeric keypad (its keys read like their main-keyboard
+    twins: keypad `+` is `+`) and on a full keyboard (the letters)."""
+
+    admit: KeyNames = Field(
+        default_factory=lambda: ["+", "a"], description="Manual admit (PIN, reason, name)."
+    )
+    direction: KeyNames = Field(
+        default_factory=lambda: ["*", "d"], description="Switch entry/exit (needs the PIN)."
+    )
+    mute: KeyNames = Field(default_factory=lambda: ["-", "m"], description="Sound on/off.")
+    history: KeyNames = Field(default_factory=lambda: ["/", "h"], description="The last decisions.")
+    cancel: KeyNames = Field(
+        default_factory=lambda: [".", "escape"], description="Back to the visitor's screen."
+    )
+
+    @field_validator("admit", "direction", "mute", "history", "cancel", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _distinct(self) -> GuardKeys:
-        names = [self.admit, self.direction, self.mute, self.history, self.cancel]
+        names = [*self.admit, *self.direction, *self.mute, *self.history, *self.cancel]
         if len(set(names)) != len(names):
-            raise ValueError("each guard action needs its own key")
-        if any(n in tuple("123456789") for n in names):
-            raise ValueError("keys 1-9 choose admit reasons; pick other keys")
+            raise ValueError("each guard action needs its own keys")
+        # Digits type the PIN and choose reasons; Enter and Backspace edit what is typed.
+        if any(n in (*"0123456789", "return", "enter", "backspace") for n in names):
+            raise ValueError("digits, Enter and Backspace type the PIN; pick other keys")
         return self
 
 
@@ -382,6 +432,14 @@ class GuardConfig(Strict):
         max_length=9,
         description="Reasons a guard picks from (keys 1-9) for a manual admit.",
     )
+    max_pin_digits: int = Field(
+        8, ge=4, le=12, description="The PIN screen takes no more digits than this."
+    )
+    ask_name: bool = Field(
+        True,
+        description="After the reason, the guard may type who was admitted (stored masked, "
+        "like a scanned name) so a manual admit can be traced; Enter skips it.",
+    )
 
 
 # ---------------------------------------------------------------- trust and deny list
@@ -392,6 +450,12 @@ class TrustConfig(Strict):
         default_factory=list, description="PEM public keys of pass issuers trusted here."
     )
     deny_list: ConfigPath | None = Field(None, description="Local deny list (YAML), optional.")
+    dcc_signers: list[ConfigPath] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Files or folders of Document Signer Certificates (PEM or DER) trusted to "
+        "sign EU Digital COVID Certificates here; the registry's trust list adds its own.",
+    )
     subject_key: ConfigPath | None = Field(
         None,
         description="No longer used: a kiosk keeps no key for ID numbers (it seals them to the "
@@ -406,6 +470,22 @@ class TrustConfig(Strict):
         for path in value:
             small_file(path)  # a device or FIFO would hang the read below
             load_public_key(path)  # raises ValueError with a readable reason
+        return value
+
+    @field_validator("dcc_signers")
+    @classmethod
+    def _dscs_load(cls, value: list[Path]) -> list[Path]:
+        from checkin_protocol.dcc_trust import DccTrust, DccTrustError
+
+        for path in value:
+            if not path.exists():
+                raise ValueError(f"no such file or folder: {path}")
+            try:
+                # Malformed certificates are refused; validity is judged at each scan (at the
+                # time `kiosk scan --at` gives, too), so an expired DSC loads and signs nothing.
+                DccTrust().add_path(path, now=0)
+            except (DccTrustError, OSError) as exc:
+                raise ValueError(str(exc)) from exc
         return value
 
     @field_validator("deny_list")
@@ -446,18 +526,104 @@ class OpeningHours(Strict):
 
 def _scannable_kind(kind: CodeKind) -> CodeKind:
     if kind in (CodeKind.MANUAL, CodeKind.UNKNOWN):
-        raise ValueError(f"{kind.value} is not a code format; use signed_pass, national_qr, cccd")
+        raise ValueError(
+            f"{kind.value} is not a code format; use signed_pass, national_qr, cccd, dcc"
+        )
     return kind
 
 
+TestType = Literal["NAAT", "RAT"]
+TEST_TYPES: tuple[TestType, ...] = ("NAAT", "RAT")
+DccType = Literal["vaccination", "test", "recovery"]
+DCC_TYPES: tuple[DccType, ...] = ("vaccination", "test", "recovery")
+
+
+class DccVaccinationRules(Strict):
+    complete_course: bool = Field(
+        True, description="Require the last dose of the course: dose number dn >= total sd."
+    )
+    min_days: int = Field(
+        0, ge=0, le=3650, description="Days that must have passed since the last dose (dt)."
+    )
+    max_days: int | None = Field(
+        None, ge=1, le=3650, description="Days after the last dose that it stops counting."
+    )
+    products: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        None, description="Accepted vaccine products (mp, e.g. EU/1/20/1528); absent = all."
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> DccVaccinationRules:
+        if self.max_days is not None and self.max_days < self.min_days:
+            raise ValueError("max_days is before min_days")
+        return self
+
+
+class DccTestRules(Strict):
+    types: list[TestType] = Field(
+        default_factory=lambda: list(TEST_TYPES),
+        min_length=1,
+        description="Accepted test types: NAAT (PCR, LP6464-4), RAT (rapid antigen, LP217198-3).",
+    )
+    max_hours: float = Field(
+        72, gt=0, le=24 * 30, description="Hours after sample collection (sc) a test counts."
+    )
+
+
+class DccRules(Strict):
+    """The venue's health rules for DCCs; without this block only technical checks apply."""
+
+    accept: list[DccType] = Field(
+        default_factory=lambda: list(DCC_TYPES),
+        min_length=1,
+        description="Certificate types accepted.",
+    )
+    vaccination: DccVaccinationRules = Field(
+        default_factory=DccVaccinationRules, description="Rules for vaccination certificates."
+    )
+    test: DccTestRules = Field(
+        default_factory=DccTestRules,
+        description="Rules for test certificates; the result must be 'not detected'.",
+    )
+    recovery_window: bool = Field(
+        True, description="Admit recovery certificates only from df to du (their own window)."
+    )
+
+
 ScannableKind = Annotated[CodeKind, AfterValidator(_scannable_kind)]
+
+
+class AntiPassbackConfig(Strict):
+    """A pass already inside cannot enter again, at any door of the venue, until it exits
+    (until_exit) or for `minutes` after its entry (minutes). Other doors' records come from
+    the LAN peers (`peers:`); alone, a kiosk applies it to its own records."""
+
+    mode: Literal["until_exit", "minutes"] = Field(
+        description="until_exit: refused until an exit is recorded; minutes: for `minutes` "
+        "after the entry (or until an exit, if sooner)."
+    )
+    minutes: int | None = Field(
+        None, ge=1, le=24 * 60, description="With mode: minutes, how long an entry blocks."
+    )
+
+    @model_validator(mode="after")
+    def _minutes_with_mode(self) -> AntiPassbackConfig:
+        if (self.mode == "minutes") != (self.minutes is not None):
+            raise ValueError("minutes is set exactly when mode is minutes")
+        return self
 
 
 class PolicyConfig(Strict):
     admit_kinds: list[ScannableKind] = Field(
         default_factory=lambda: [CodeKind.SIGNED_PASS],
         min_length=1,
-        description="Code kinds admitted. national_qr and cccd are identity codes (unsigned).",
+        description="Code kinds admitted. national_qr and cccd are identity codes (unsigned); "
+        "dcc is the EU Digital COVID Certificate.",
+    )
+    dcc: DccRules | None = Field(
+        None,
+        description="Health rules for DCCs; absent = only the technical checks (signed by a "
+        "trusted DSC, valid now, key usage).",
     )
     admit_categories: list[Label] | None = Field(
         None, description="Pass categories admitted (e.g. staff, visitor); absent = all."
@@ -473,7 +639,11 @@ class PolicyConfig(Strict):
         None, description="When entries are admitted; absent = always."
     )
     max_occupancy: int | None = Field(
-        None, ge=1, le=1_000_000, description="Entries minus exits today at this kiosk."
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Entries minus exits today at every door of the venue, as far as this "
+        "kiosk knows (the registry's count, its own and its LAN peers' records).",
     )
     max_list_age: Duration | None = Field(
         None,
@@ -483,6 +653,9 @@ class PolicyConfig(Strict):
     )
     stale_lists: Literal["warn", "refuse"] = Field(
         "warn", description="With stale lists: warn (log, status) or refuse to PASS."
+    )
+    anti_passback: AntiPassbackConfig | None = Field(
+        None, description="Refuse a second entry of a pass that has not left; absent = off."
     )
     exit_checks: Literal["record_only", "full"] = Field(
         "record_only",
@@ -539,6 +712,61 @@ class RegistryConfig(Strict):
         return value
 
 
+# ---------------------------------------------------------------- LAN peers
+
+_HOST_PORT = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]{1,253})):([0-9]{1,5})$")
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    """`host:port` or `[v6]:port` → (host, port); ValueError otherwise."""
+    match = _HOST_PORT.match(value)
+    if not match or not 1 <= int(match.group(3)) <= 65535:
+        raise ValueError(f"not host:port (port 1-65535): {value!r}")
+    return match.group(1) or match.group(2), int(match.group(3))
+
+
+def _host_port(value: Any) -> Any:
+    if isinstance(value, str):
+        split_host_port(value)
+    return value
+
+
+HostPort = Annotated[str, Field(max_length=300), AfterValidator(_host_port)]
+# A venue secret shorter than this is guessable offline from one captured message.
+MIN_SECRET_BYTES = 16
+
+
+class PeersConfig(Strict):
+    """Kiosks of one venue tell each other their decisions over the LAN (UDP), encrypted and
+    authenticated with a secret the venue's kiosks share, so that they keep one count and
+    anti-passback while the registry cannot be reached."""
+
+    listen: HostPort = Field(description="Where this kiosk receives its peers, e.g. 0.0.0.0:7700.")
+    addresses: list[HostPort] = Field(
+        min_length=1, max_length=32, description="The other kiosks of the venue, host:port each."
+    )
+    secret_file: ConfigPath = Field(
+        description="The venue's shared secret (the same file on each of its kiosks, mode 600, "
+        "at least 16 bytes, e.g. `head -c 32 /dev/urandom | base64`)."
+    )
+    interval: Duration = Field(
+        2.0, ge=0.01, le=300, description="How often each peer is told what this kiosk has."
+    )
+
+    @field_validator("secret_file")
+    @classmethod
+    def _secret_private(cls, value: Path) -> Path:
+        data = small_file(value).strip()
+        if len(data) < MIN_SECRET_BYTES:
+            raise ValueError(f"{value}: the venue secret needs at least {MIN_SECRET_BYTES} bytes")
+        mode = value.stat().st_mode
+        if mode & 0o077:
+            raise ValueError(
+                f"{value} is readable by others (mode {mode & 0o777:o}); run: chmod 600 {value}"
+            )
+        return value
+
+
 # ---------------------------------------------------------------- storage
 
 
@@ -588,6 +816,9 @@ class Config(Strict):
     registry: RegistryConfig | None = Field(
         None, description="Where records sync to; absent = none."
     )
+    peers: PeersConfig | None = Field(
+        None, description="The venue's other kiosks on the LAN; absent = this kiosk alone."
+    )
     # An empty section (only comments under it) reads as null: it means "nothing set".
     door: Annotated[DoorConfig, BeforeValidator(_empty_is_default)] = Field(
         default_factory=dict, validate_default=True
@@ -609,6 +840,12 @@ class Config(Strict):
             issues.append(
                 (("trust", "issuer_keys"), "signed_pass is admitted but no issuer key is trusted")
             )
+        if (
+            CodeKind.DCC in self.policy.admit_kinds
+            and not self.trust.dcc_signers
+            and self.registry is None
+        ):
+            issues.append((("trust", "dcc_signers"), "dcc is admitted but no DSC is trusted"))
         if self.policy.max_list_age is not None and self.registry is None:
             issues.append(
                 (("policy", "max_list_age"), "lists come from a registry, and none is set")

@@ -11,6 +11,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -55,8 +56,9 @@ display:
 trust:
   issuer_keys: [issuer/issuer.pub]
   deny_list: denylist.yaml
+  dcc_signers: [dcc/dsc.pem]
 policy:
-  admit_kinds: [signed_pass, national_qr, cccd]
+  admit_kinds: [signed_pass, national_qr, cccd, dcc]
   max_declaration_age: 14d
   clock_skew: 5m
 storage: {{path: kiosk.db, retention: 21d}}
@@ -70,6 +72,85 @@ registry:
   sync_interval: 1s
   heartbeat_interval: 10s
 """
+
+
+def _dcc_scenarios(folder: Path, now: int) -> list[Scenario]:
+    """A demo Document Signer Certificate (as Vietnam's Ministry of Health would hold), a
+    valid vaccination certificate it signed, and an expired test certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID
+
+    from checkin_protocol.dcc import issue_dcc
+    from checkin_protocol.dcc_trust import dsc_kid
+
+    folder.mkdir()
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Demo DSC (not a real signer)"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.fromtimestamp(now - DAY, UTC))
+        .not_valid_after(datetime.fromtimestamp(now + 365 * DAY, UTC))
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "dsc.pem").write_bytes(cert.public_bytes(Encoding.PEM))
+    kid = dsc_kid(cert.public_bytes(Encoding.DER))
+    person = {
+        "ver": "1.3.0",
+        "nam": {"fn": "Nguyễn", "gn": "Văn Minh", "fnt": "NGUYEN", "gnt": "VAN<MINH"},
+        "dob": "1985-07-14",
+    }
+    vaccination = {
+        **person,
+        "v": [{"tg": "840539006", "vp": "1119349007", "mp": "EU/1/20/1528",
+               "ma": "ORG-100030215", "dn": 2, "sd": 2, "dt": "2026-06-01", "co": "VN",
+               "is": "Ministry of Health of Viet Nam", "ci": "URN:UVCI:01:VN:DEMO0001#1"}],
+    }  # fmt: skip
+    test = {
+        **person,
+        "t": [{"tg": "840539006", "tt": "LP217198-3", "ma": "1232", "sc": "2026-01-10T08:00:00Z",
+               "tr": "260415000", "tc": "Demo clinic", "co": "VN",
+               "is": "Ministry of Health of Viet Nam", "ci": "URN:UVCI:01:VN:DEMO0002#2"}],
+    }  # fmt: skip
+    return [
+        Scenario(
+            "EU Digital COVID Certificate: vaccination (issuer VN)",
+            issue_dcc(
+                key,
+                kid,
+                issuer="VN",
+                issued_at=now - 30 * DAY,
+                expires_at=now + 300 * DAY,
+                certificate=vaccination,
+            ),
+            Pose(angle=-4, size=0.62),
+            "PASS",
+        ),
+        Scenario(
+            "EU Digital COVID Certificate: expired test",
+            issue_dcc(
+                key,
+                kid,
+                issuer="VN",
+                issued_at=now - 10 * DAY,
+                expires_at=now - 7 * DAY,
+                certificate=test,
+            ),
+            Pose(angle=6, size=0.62),
+            "FAIL:dcc_expired",  # private: the public screen says "please see the staff"
+        ),
+    ]
 
 
 def _scenarios(out: Path, demo_registry: DemoRegistry | None) -> tuple[list[Scenario], str]:
@@ -151,6 +232,7 @@ def _scenarios(out: Path, demo_registry: DemoRegistry | None) -> tuple[list[Scen
             Pose(angle=3),
             "FAIL:declaration_missing",
         ),
+        *_dcc_scenarios(out / "dcc", now),
         Scenario("nothing in view", None, Pose(), ""),
     ]
     if demo_registry is not None:
@@ -307,6 +389,7 @@ def run_demo(
         # Only ever delete what a previous demo wrote.
         for name in (
             "issuer",
+            "dcc",
             "frames",
             "screens",
             "kiosk.db",

@@ -212,8 +212,18 @@ def add_command(sub: Any) -> None:
     c = sub.add_parser("enroll", help="join a registry with the code `kiosk-registry` printed")
     c.add_argument("code", help="the enrolment code, e.g. ABCD-EFGH-JKMN")
     c.add_argument("--registry", required=True, help="the registry's URL, e.g. https://reg.example")
-    c.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
-    c.add_argument("--state-dir", type=Path, default=DEFAULT_STATE)
+    c.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help=f"config to write (default {DEFAULT_CONFIG})",
+    )
+    c.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE,
+        help=f"where the token and keys go (default {DEFAULT_STATE})",
+    )
     c.add_argument("--ca-file", type=Path, help="CA bundle for the registry's TLS certificate")
     c.set_defaults(func=cmd_enroll)
 

@@ -26,6 +26,7 @@ from typing import IO
 from zoneinfo import ZoneInfo
 
 from checkin_protocol.kp1 import PREFIX
+from checkin_protocol.privacy import mask_name
 from checkin_protocol.reasons import Reason
 from checkin_protocol.records import CodeKind, Direction, ReadSource, mask_subject
 from kiosk.camera import Frame
@@ -197,8 +198,11 @@ class DecisionLoop(Service):
         clock_set: Callable[[], bool] = lambda: True,
         scans: ScanQueue | None = None,
         camera: bool = True,
+        count: Callable[[float], int] | None = None,
     ) -> None:
         super().__init__("decide")
+        # Who is inside the venue (kiosk.occupancy.VenueCount: every door); None: this door's.
+        self._count = count
         # Codes from dedicated readers, taken between frames; the slot's poke wakes the loop.
         self._scans = scans
         # Without a camera the slot never ends: the loop runs until it is stopped.
@@ -219,7 +223,7 @@ class DecisionLoop(Service):
         self._require_synced = require_synced_for_purge
         self._clock = clock
         self._clock_set = clock_set
-        self._admits: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._admits: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
         self._next_purge = 0.0
         # A full or locked disk fails every frame; a line a minute says so, with the count.
         self._storage_log = RepeatingLog(log)
@@ -237,7 +241,12 @@ class DecisionLoop(Service):
         return self.door.switch().value
 
     def occupancy(self) -> int:
-        return self._store.occupancy_since(self._start_of_today(self._clock()))
+        return self._inside(self._clock())
+
+    def _inside(self, now: float) -> int:
+        if self._count is not None:
+            return self._count(now)
+        return self._store.occupancy_since(self._start_of_today(now))
 
     def _start_of_today(self, now: float) -> float:
         tz: ZoneInfo = self._policy.timezone
@@ -258,12 +267,10 @@ class DecisionLoop(Service):
 
     def decide(self, symbol: Symbol, now: float) -> Decision:
         try:
-            code = self._reader.read(symbol.payload)
+            code = self._reader.read(symbol.payload, now)
         except CodeRejected as err:
             return self._policy.rejected(err)
-        occupancy = (
-            self._store.occupancy_since(self._start_of_today(now)) if self._needs_occupancy else 0
-        )
+        occupancy = self._inside(now) if self._needs_occupancy else 0
         return self._policy.decide(code, now, occupancy)
 
     def _help(self, frame: Frame, symbols: list[Symbol], readable: list[Symbol]) -> None:
@@ -279,27 +286,29 @@ class DecisionLoop(Service):
         if corners:
             self._feedback.seen(corners, False, diagnose(frame.luma, corners))
 
-    def admit_manually(self, reason: str) -> None:
+    def admit_manually(self, reason: str, name: str | None = None) -> None:
         """A guard's manual admit, asked for from the UI thread: recorded on the decision
         thread like any decision (the store is never written from the UI), then reported."""
-        self._admits.put(reason)
+        self._admits.put((reason, name))
         self._slot.poke()
 
     def _admit_waiting(self) -> None:
         while True:
             try:
-                reason = self._admits.get_nowait()
+                reason, name = self._admits.get_nowait()
             except queue.Empty:
                 return
-            self.admit(reason)
+            self.admit(reason, name)
 
-    def admit(self, reason: str) -> Outcome:
-        """Record a manual admit now: marked manual, with the reason."""
+    def admit(self, reason: str, name: str | None = None) -> Outcome:
+        """Record a manual admit now: marked manual, with the reason, and the name the guard
+        typed, masked like a scanned one (the full name is kept nowhere)."""
         mono = time.monotonic_ns()
         now = self._clock()
         new = NewRecord(
             venue_id=self._venue_id, kiosk_id=self._kiosk_id, direction=self.door.direction,
-            code_kind=CodeKind.MANUAL, subject=None, masked_name=None, verified=False,
+            code_kind=CodeKind.MANUAL, subject=None,
+            masked_name=mask_name(name) or None if name else None, verified=False,
             verdict=Verdict.PASS, reason=reason, manual=True, source=ReadSource.MANUAL,
         )  # fmt: skip
         decision = Decision(Verdict.PASS, None, None, f"manual: {reason}")

@@ -152,7 +152,28 @@ def preflight(
     _check_replay(cfg, report)
     if devices:
         _check_devices(cfg, report, dev)
+        _check_peers(cfg, report)
     return report.issues
+
+
+def _check_peers(cfg: Config, report: _Report) -> None:
+    """The LAN peers' port can be taken. Only with --devices: at `run`'s own start a kiosk
+    still stopping may hold it, and exit 2 (not retried by systemd) would be wrong then."""
+    import socket
+
+    from kiosk.config import split_host_port
+
+    if cfg.peers is None:
+        return
+    host, port = split_host_port(cfg.peers.listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.bind((host, port))
+    except OSError as exc:
+        report.add(
+            ("peers", "listen"), f"cannot listen on {cfg.peers.listen}: {exc.strerror or exc}"
+        )
 
 
 def check_config(config_file: Path, *, devices: bool = False) -> list[ConfigIssue]:

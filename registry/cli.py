@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from checkin_protocol.times import parse_duration
+from checkin_protocol.times import parse_duration, utc_iso
 from registry.auth import Role
 from registry.settings import Settings
 
@@ -196,6 +196,65 @@ def cmd_deny_lift(registry: Registry, args: argparse.Namespace) -> None:
     print(f"{subject.masked()} lifted")
 
 
+def cmd_dcc_import(registry: Registry, args: argparse.Namespace) -> None:
+    """DSCs from PEM/DER files or EU gateway trust lists (JSON); exit 2 on any refusal."""
+    from registry.service import RegistryError
+
+    try:
+        result = registry.dcc.import_files(args.files, _officer())
+    except RegistryError as exc:
+        print(f"kiosk-registry: dcc import refused, nothing imported: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    for note in result.skipped:
+        print(f"skipped (expired): {note}", file=sys.stderr)
+    for dsc in result.added:
+        until = utc_iso(dsc.not_after)
+        print(f"imported DSC kid {dsc.kid.hex()} ({dsc.country or '?'}), valid until {until}")
+    print(
+        f"{len(result.added)} imported, {result.known} already known, "
+        f"{len(result.skipped)} expired skipped; kiosks get them with the next trust list"
+    )
+
+
+def cmd_dcc_list(registry: Registry, args: argparse.Namespace) -> None:
+    print(json.dumps(registry.dcc.listed(), indent=2))
+
+
+def cmd_dcc_revoke(registry: Registry, args: argparse.Namespace) -> None:
+    from checkin_protocol.dcc import HashType
+
+    kind = HashType(args.hash_type)
+    if args.lift:
+        registry.dcc.unrevoke(_officer(), args.hash, kind)
+        print(f"revocation of {args.hash} lifted")
+    else:
+        print(json.dumps(registry.dcc.revoke(_officer(), args.hash, kind, args.days)))
+
+
+def add_dcc_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dcc = _group(sub, "dcc")
+    c = _command(
+        dcc,
+        "import",
+        cmd_dcc_import,
+        "trust DCC signer certificates: PEM/DER files or an EU gateway trust list (JSON)",
+    )
+    c.add_argument("files", type=Path, nargs="+")
+    _command(dcc, "list", cmd_dcc_list, "the DCC signer certificates kiosks are sent")
+    c = _command(
+        dcc, "revoke", cmd_dcc_revoke, "refuse a DCC at every kiosk by its revocation hash"
+    )
+    c.add_argument("hash", help="SHA-256 of the hashed value, first 16 bytes, base64")
+    c.add_argument(
+        "--hash-type",
+        choices=["UCI", "COUNTRYCODEUCI", "SIGNATURE"],
+        default="UCI",
+        help="what was hashed: the UVCI, issuer country + UVCI, or the signature",
+    )
+    c.add_argument("--days", type=int, default=366, help="how long the entry lasts")
+    c.add_argument("--lift", action="store_true", help="take the revocation off instead")
+
+
 def cmd_user_list(registry: Registry, args: argparse.Namespace) -> None:
     print(json.dumps(registry.accounts.users(), indent=2))
 
@@ -320,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     _command(deny, "list", cmd_deny_list, "deny entries in force")
     c = _command(deny, "lift", cmd_deny_lift, "take an entry off at once (audited)")
     c.add_argument("subject", help="pass:…/qid:…/idh:… or an ID number")
+
+    add_dcc_commands(sub)
 
     ret = _group(sub, "retention")
     _command(

@@ -15,6 +15,7 @@ from checkin_protocol.records import Subject
 from registry.auth import Caller, Role
 from registry.core.accounts import Accounts
 from registry.core.common import Database, RegistryError, iso_ms, now_ms, parse_iso_ms
+from registry.core.dcc import DccSigners
 from registry.core.declarations import DENY_ENTRY_BYTES, Declarations, Declared
 from registry.core.denials import Denials
 from registry.core.ingest import Ingest, Result
@@ -50,6 +51,7 @@ class Registry:
         )
         self.denials = Denials(self.db, self.keys, self.passes, settings.deny_id_days)
         self.retention = Retention(self.db, settings)
+        self.dcc = DccSigners(self.db)
 
     @property
     def engine(self) -> Engine:

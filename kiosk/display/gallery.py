@@ -13,6 +13,7 @@ from kiosk.display.messages import Language, Messages
 from kiosk.display.screen import PreviewFrame, Screen
 from kiosk.display.views import (
     ErrorView,
+    GuardNameView,
     GuardPinView,
     GuardReasonView,
     HistoryRow,
@@ -25,16 +26,25 @@ from kiosk.display.views import (
 )
 from kiosk.policy.engine import Verdict
 
-RESOLUTIONS = [(800, 480), (1024, 600), (1920, 1080), (480, 800), (1080, 1920)]
+RESOLUTIONS = [(800, 480), (1024, 600), (1280, 720), (1920, 1080), (480, 800), (1080, 1920)]
 LANGUAGES: list[Language] = ["vi", "en", "both"]
-VENUE = "Tòa nhà Bitexco Financial Tower · Tầng 1"
+VENUE = "Toà nhà Bitexco Financial Tower · Tầng 1"
 NOW = datetime(2026, 11, 22, 9, 41)
 
 
 def sample_views() -> dict[str, View]:
+    reasons = [
+        ("", False, ""),
+        ("expired", False, ""),
+        ("denied", False, "trộm cắp 03/2026"),
+        ("no_smartphone", True, ""),
+        ("declaration_missing", False, ""),
+    ]
     history = tuple(
-        HistoryRow(f"09:{30 + i:02d}:1{i}", "entry", "FAIL" if i % 3 == 2 else "PASS",
-                   "Nguyễn V** A", "expired" if i % 3 == 2 else "")
+        HistoryRow(f"09:{30 + i:02d}:1{i}", "exit" if i % 4 == 3 else "entry",
+                   "FAIL" if reasons[i % 5][0] and not reasons[i % 5][1] else "PASS",
+                   "Nguyễn V** A" if i % 5 != 3 else "", reasons[i % 5][0],
+                   manual=reasons[i % 5][1], staff_note=reasons[i % 5][2])
         for i in range(10)
     )  # fmt: skip
     return {
@@ -55,6 +65,10 @@ def sample_views() -> dict[str, View]:
             ("no_smartphone", "code_unreadable", "known_staff", "delivery")
         ),
         "guard-history": HistoryView(history),
+        "guard-history-unlocked": HistoryView(history, unlocked=True),
+        "guard-name": GuardNameView("nguyen van b"),
+        "fail-closed": VerdictView(Verdict.FAIL, Reason.CLOSED),
+        "fail-stale": VerdictView(Verdict.FAIL, Reason.LISTS_STALE),
         "guard-switched": NoticeView("guard.switched", "direction.exit"),
     }
 
@@ -86,13 +100,20 @@ def screens(
                 yield (w, h), lang, screen
 
 
-def write_gallery(out: Path) -> list[Path]:
+def write_gallery(
+    out: Path,
+    sizes: list[tuple[int, int]] = RESOLUTIONS,
+    languages: list[Language] = LANGUAGES,
+) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     preview = sample_preview()
+    # A help hint shows while a code is seen but not read: its outline amber, as on the kiosk.
+    unread = PreviewFrame(preview.luma, preview.corners, read=False)
     written = []
-    for (w, h), lang, screen in screens():
+    for (w, h), lang, screen in screens(sizes, languages):
         for name, view in sample_views().items():
-            screen.render(view, SAMPLE_STATUS, NOW, preview)
+            hinted = isinstance(view, IdleView) and view.hint is not None
+            screen.render(view, SAMPLE_STATUS, NOW, unread if hinted else preview)
             path = out / f"{w}x{h}-{lang}-{name}.png"
             screen.save(path)
             written.append(path)

@@ -31,7 +31,14 @@ class Messages:
     def __init__(self, language: Language) -> None:
         self.language = language
         self._table = _catalogue()
-        self._order = ("vi", "en") if language == "both" else (language,)
+        self._order: tuple[Literal["vi", "en"], ...] = (
+            ("vi", "en") if language == "both" else (language,)
+        )
+
+    @property
+    def languages(self) -> tuple[Literal["vi", "en"], ...]:
+        """The languages shown, first language first."""
+        return self._order
 
     def lines(self, key: str, **values: object) -> list[str]:
         """The text in each language shown, first language first (bilingual: vi then en)."""

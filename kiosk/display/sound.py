@@ -1,14 +1,21 @@
-"""Short, distinct tones for PASS and FAIL, generated (no sound files); silent without audio."""
+"""PASS and FAIL tones (generated) and spoken verdicts (replaceable clips); silent without audio."""
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
 from datetime import time as dtime
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from kiosk.config import SoundConfig
+from kiosk.display.messages import Messages
+from kiosk.display.views import VerdictView, fail_title
 from kiosk.policy.engine import Verdict
 
 log = logging.getLogger(__name__)
@@ -35,6 +42,62 @@ PASS_NOTES = [(880.0, 0.09), (1318.5, 0.14)]
 FAIL_NOTES = [(220.0, 0.16), (0.0, 0.06), (196.0, 0.22)]
 
 
+# What is spoken: the verdict's title, the words a visitor who cannot read needs most.
+SPOKEN = (
+    "pass.entry", "pass.exit", "pass.manual",
+    "fail.title.code", "fail.title.not_now", "fail.title.refused", "fail.title.kiosk",
+)  # fmt: skip
+# espeak-ng's voices for the catalogue's languages.
+_VOICES = {"vi": "vi", "en": "en-gb"}
+CLIP_BYTES = 8 * 1024 * 1024
+
+
+class SpeechUnavailable(Exception):
+    """No default clips can be made here (the reason says why); the kiosk stays silent."""
+
+
+def default_clips() -> Path:
+    """Where the default clips are made when the config names no folder."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "kiosk" / "speech"
+
+
+def spoken_key(view: VerdictView, direction: str) -> str:
+    if view.verdict is Verdict.PASS:
+        return "pass.manual" if view.manual_reason else f"pass.{direction}"
+    return fail_title(view.reason)
+
+
+def clip_path(folder: Path, lang: str, key: str) -> Path:
+    """Where a clip lives: `FOLDER/vi/pass.entry.wav`; a venue replaces any file it likes."""
+    return folder / lang / f"{key}.wav"
+
+
+def synthesise(folder: Path, languages: Sequence[str] = ("vi", "en")) -> list[Path]:
+    """The default clips, spoken by espeak-ng from the catalogue; clips already there (the
+    venue's own recordings) are kept. Raises SpeechUnavailable without espeak-ng."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise SpeechUnavailable("espeak-ng is not installed (apt-get install espeak-ng)")
+    made = []
+    for lang in languages:
+        text = Messages(lang)  # type: ignore[arg-type]
+        for key in SPOKEN:
+            path = clip_path(folder, lang, key)
+            if path.exists():
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                subprocess.run(  # noqa: S603 (the program found above, our own words)
+                    [exe, "-v", _VOICES[lang], "-s", "150", "-w", str(path), text(key)],
+                    check=True, capture_output=True, timeout=30,
+                )  # fmt: skip
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise SpeechUnavailable(f"espeak-ng failed: {exc}") from exc
+            made.append(path)
+    return made
+
+
 def in_quiet_hours(now: dtime, start: dtime, end: dtime) -> bool:
     if start <= end:
         return start <= now < end
@@ -42,9 +105,18 @@ def in_quiet_hours(now: dtime, start: dtime, end: dtime) -> bool:
 
 
 class Sounds:
-    def __init__(self, cfg: SoundConfig) -> None:
+    """The tones, and (with `speech`) the spoken verdict in each language shown, from clips in
+    `speech` (made with espeak-ng where missing and possible). Without audio, clips or
+    espeak-ng the kiosk is silent and works as before."""
+
+    def __init__(
+        self, cfg: SoundConfig, speech: Path | None = None, languages: Sequence[str] = ("vi",)
+    ) -> None:
         self._cfg = cfg
         self._sounds: dict[Verdict, object] = {}
+        self._speech_dir = speech
+        self._languages = tuple(languages)
+        self._clips: dict[str, list[object]] = {}
         self.muted = False
         self.available = False
 
@@ -62,6 +134,27 @@ class Sounds:
             self.available = True
         except Exception as exc:  # no audio device: the kiosk works silently
             log.info("no sound: %s", exc)
+            return
+        if self._speech_dir is not None:
+            self._clips = self._load_clips(self._speech_dir)
+
+    def _load_clips(self, folder: Path) -> dict[str, list[object]]:
+        import pygame
+
+        try:
+            synthesise(folder, self._languages)
+        except (SpeechUnavailable, OSError) as exc:
+            log.info("default speech clips not made: %s", exc)
+        clips: dict[str, list[object]] = {}
+        for key in SPOKEN:
+            for lang in self._languages:
+                path = clip_path(folder, lang, key)
+                try:
+                    if path.is_file() and path.stat().st_size <= CLIP_BYTES:
+                        clips.setdefault(key, []).append(pygame.mixer.Sound(str(path)))
+                except (OSError, pygame.error) as exc:  # a broken clip is silence, not a crash
+                    log.warning("speech clip %s not loaded: %s", path, exc)
+        return clips
 
     def close(self) -> None:
         if self.available:
@@ -84,4 +177,24 @@ class Sounds:
         ):
             return False
         self._sounds[verdict].play()  # type: ignore[attr-defined]
+        return True
+
+    def say(self, key: str, now: dtime) -> bool:
+        """Speak a verdict's clips (each language, one after the other) after its tone, unless
+        muted, in quiet hours, or there is no clip; never blocks."""
+        quiet = self._cfg.quiet_hours
+        clips = self._clips.get(key)
+        if (
+            not clips
+            or self.muted
+            or not self.available
+            or (quiet and in_quiet_hours(now, quiet.start, quiet.end))
+        ):
+            return False
+        import pygame
+
+        channel = pygame.mixer.Channel(1)
+        channel.play(clips[0])  # type: ignore[arg-type]
+        for clip in clips[1:]:
+            channel.queue(clip)  # type: ignore[arg-type]
         return True

@@ -36,6 +36,24 @@ class VerdictView:
         )
 
 
+# A refusal is titled by whose problem it is: the code's, the venue's rules (for now, or for
+# this person here), or the kiosk's own. A private reason reads like "not now, see the
+# staff", the same as no reason at all.
+_TITLES = {
+    Reason.CLOSED: "fail.title.not_now",
+    Reason.FULL: "fail.title.not_now",
+    Reason.KIND_NOT_ADMITTED: "fail.title.refused",
+    Reason.CATEGORY_NOT_ADMITTED: "fail.title.refused",
+    Reason.LISTS_STALE: "fail.title.kiosk",
+}
+
+
+def fail_title(reason: Reason | None) -> str:
+    if reason is None or not reason.public:
+        return "fail.title.not_now"
+    return _TITLES.get(reason, "fail.title.code")
+
+
 @dataclass(frozen=True)
 class ErrorView:
     key: str  # "error.camera", "error.storage" or "error.clock"
@@ -47,25 +65,41 @@ class GuardPinView:
     digits: int = 0
     wrong: bool = False
     checking: bool = False  # entered, being checked: the dots stay until the answer
+    max_digits: int = 8
+    cancel: str = "Esc"  # the cancel key(s), as the guard's screen names them
 
 
 @dataclass(frozen=True)
 class GuardReasonView:
     reasons: tuple[str, ...]
+    cancel: str = "Esc"
+
+
+@dataclass(frozen=True)
+class GuardNameView:
+    """The guard types who they admitted (optional): letters, digits and spaces."""
+
+    text: str = ""
+    cancel: str = "Esc"
 
 
 @dataclass(frozen=True)
 class HistoryRow:
     time: str  # HH:MM:SS local
-    direction: str
-    verdict: str
+    direction: str  # "entry", "exit" or "" (not recorded)
+    verdict: str  # "PASS", "FAIL" or "ERROR"
     masked_name: str
-    reason: str
+    reason: str  # a Reason value, a manual admit's reason, or ""
+    manual: bool = False
+    # The deny list's note for the staff (a local entry's `reason`): after the PIN only.
+    staff_note: str = ""
 
 
 @dataclass(frozen=True)
 class HistoryView:
     rows: tuple[HistoryRow, ...]
+    unlocked: bool = False  # the guard entered the PIN: private reasons are shown
+    cancel: str = "Esc"
 
 
 @dataclass(frozen=True)
@@ -75,8 +109,16 @@ class NoticeView:
 
 
 View = (
-    IdleView | VerdictView | ErrorView | GuardPinView | GuardReasonView | HistoryView | NoticeView
+    IdleView
+    | VerdictView
+    | ErrorView
+    | GuardPinView
+    | GuardReasonView
+    | GuardNameView
+    | HistoryView
+    | NoticeView
 )
+GuardView = GuardPinView | GuardReasonView | GuardNameView | HistoryView | NoticeView
 
 
 @dataclass(frozen=True)
@@ -85,6 +127,8 @@ class StatusBar:
 
     direction: str = "entry"
     occupancy: int | None = None
+    # The venue-wide count lacks a recent registry answer: other doors may be missing from it.
+    occupancy_stale: bool = False
     queued: int | None = None  # records waiting for the registry; None without a registry
     online: bool | None = None  # None without a registry
     lists_stale: bool = False

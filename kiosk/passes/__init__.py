@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from checkin_protocol import dcc as hc1
 from checkin_protocol.keys import TrustStore
 from checkin_protocol.kp1 import PREFIX, PassRejected, verify_pass
 from checkin_protocol.reasons import Reason
 from checkin_protocol.records import Subject
+from kiosk.passes.dcc import DccSigners, read_dcc
 from kiosk.passes.errors import CodeRejected
 from kiosk.passes.identity import looks_like_cccd, looks_like_national, parse_cccd, parse_national
 from kiosk.passes.model import CodeKind, IdNumber, PersonalCode
@@ -20,14 +23,23 @@ __all__ = [
     "CodeKind",
     "CodeReader",
     "CodeRejected",
+    "DccSigners",
     "IdNumber",
     "PersonalCode",
     "SealingKey",
     "looks_personal",
 ]
 
-# No personal code format here is longer than this; longer payloads are refused unread.
+# No personal code format here is longer than this; longer payloads are refused unread. A DCC
+# may fill a QR code (checkin_protocol.dcc.MAX_TEXT): its own limits apply to `HC1:` texts.
 MAX_PAYLOAD = 2000
+
+
+def _too_long(payload: bytes) -> bool:
+    limit = hc1.MAX_TEXT if payload.startswith(hc1.PREFIX.encode()) else MAX_PAYLOAD
+    return len(payload) > limit
+
+
 # `KP2:`, `KP10:`: a later version of our pass, refused as malformed rather than as foreign.
 _FUTURE_VERSION = re.compile(r"KP[0-9]{1,2}:")
 
@@ -46,12 +58,12 @@ def looks_personal(payload: bytes) -> bool:
     For a frame with several codes: a visitor's code (valid or not) should be decided before
     a stray second code, such as a poster's URL or a symbol seen in the pass's own artwork.
     """
-    if len(payload) > MAX_PAYLOAD:
+    if _too_long(payload):
         return False
     text = payload_text(payload)
     if text is None:
         return False
-    if text.startswith(PREFIX) or _FUTURE_VERSION.match(text):
+    if text.startswith((PREFIX, hc1.PREFIX)) or _FUTURE_VERSION.match(text):
         return True
     if "|" not in text:
         return False
@@ -77,14 +89,22 @@ class CodeReader:
     trust: TrustStore
     # Read at each scan: the key arrives (or changes) with the registry's deny list.
     sealing: SealingKey = field(default_factory=_NoRegistry)
+    dcc_signers: DccSigners = field(default_factory=DccSigners)
 
-    def read(self, payload: bytes) -> PersonalCode:
-        """Raises CodeRejected for anything that is not a usable personal code."""
-        if len(payload) > MAX_PAYLOAD:
+    def read(self, payload: bytes, now: float | None = None) -> PersonalCode:
+        """Raises CodeRejected for anything that is not a usable personal code.
+
+        `now` (epoch seconds, default the clock) judges what is checked while reading: a
+        DCC's signer certificate and its validity (a KP1 pass's times are the policy's).
+        """
+        if _too_long(payload):
             raise CodeRejected(Reason.NOT_PERSONAL_CODE, f"payload of {len(payload)} bytes")
         text = payload_text(payload)
         if text is None:
             raise CodeRejected(Reason.NOT_PERSONAL_CODE, "payload is not UTF-8 text")
+        if text.startswith(hc1.PREFIX):
+            when = time.time() if now is None else now
+            return read_dcc(text, self.dcc_signers.trust, when, self.sealing.sealing_key())
         if text.startswith(PREFIX):
             try:
                 p = verify_pass(text, self.trust)

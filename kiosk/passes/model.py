@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from checkin_protocol.dcc import DccCertificate
 from checkin_protocol.records import CodeKind, Subject
 
 __all__ = ["CodeKind", "IdNumber", "PersonalCode"]
@@ -45,3 +46,5 @@ class PersonalCode:
     not_before: int | None = None
     declared_at: int | None = None
     id_number: IdNumber | None = field(default=None, repr=False, compare=False)
+    # A DCC's content, for the venue's DCC rules and its revocation hashes: never recorded.
+    dcc: DccCertificate | None = field(default=None, repr=False, compare=False)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, model_validator
 
+from checkin_protocol.dcc import DccCertificate, HashType
 from checkin_protocol.documents import ListDocument
 from checkin_protocol.privacy import normalize_id_number
 from checkin_protocol.records import SUBJECT_PATTERN, Subject, SubjectKind
@@ -33,6 +35,14 @@ def _digits_as_text(value: Any) -> Any:
 
 
 Digits = Annotated[str | None, BeforeValidator(_digits_as_text)]
+# 16 bytes in standard base64 (the EU revocation list's form): 22 characters and "==".
+DCC_HASH_PATTERN = r"^[A-Za-z0-9+/]{22}==$"
+DccKey = tuple[HashType, str]
+
+
+def dcc_keys(cert: DccCertificate) -> list[DccKey]:
+    """Every revocation key a certificate can be listed under, one per hash type."""
+    return [(kind, cert.uvci_hash(kind)) for kind in HashType]
 
 
 class DenyEntry(BaseModel):
@@ -51,13 +61,25 @@ class DenyEntry(BaseModel):
     subject: str | None = Field(
         None, pattern=SUBJECT_PATTERN, description="A subject key as exported."
     )
+    dcc_hash: str | None = Field(
+        None,
+        pattern=DCC_HASH_PATTERN,
+        description="A revoked DCC, as the EU revocation list names it: SHA-256 (first 16 "
+        "bytes, base64) of what `hash_type` says.",
+    )
+    hash_type: HashType = Field(
+        HashType.UCI,
+        description="With dcc_hash: UCI (the UVCI), COUNTRYCODEUCI (issuer country + UVCI) "
+        "or SIGNATURE (the COSE signature; for ES256 its r half).",
+    )
     reason: str = Field(min_length=1, max_length=200, description="Why (staff only, never shown).")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DenyEntry:
-        given = [f for f in ("pass_id", "qid", "id_number", "subject") if getattr(self, f)]
+        kinds = ("pass_id", "qid", "id_number", "subject", "dcc_hash")
+        given = [f for f in kinds if getattr(self, f)]
         if len(given) != 1:
-            raise ValueError("give exactly one of pass_id, qid, id_number, subject")
+            raise ValueError("give exactly one of pass_id, qid, id_number, subject, dcc_hash")
         return self
 
 
@@ -85,6 +107,7 @@ class RemoteDeny:
     ids: dict[str, Barred] = field(default_factory=dict)
     kdf: IdKdf | None = None
     seal_key: X25519PublicKey | None = None
+    dccs: dict[DccKey, Barred] = field(default_factory=dict)
 
     @classmethod
     def from_document(cls, doc: ListDocument) -> RemoteDeny:
@@ -93,18 +116,28 @@ class RemoteDeny:
         seal = _attribute(doc, "seal_key", lambda v: public_key_from_text(str(v)))
         subjects: dict[Subject, Barred] = {}
         ids: dict[str, Barred] = {}
+        dccs: dict[DccKey, Barred] = {}
         for e in doc.entries:
             try:
                 barred = _barred(e)
                 if "id_key" in e:
                     ids[str(e["id_key"])] = barred
+                elif "dcc_hash" in e:
+                    dccs[_dcc_key(e)] = barred
                 else:
                     subjects[Subject.parse(str(e["subject"]))] = barred
             except (KeyError, ValueError, TypeError) as exc:
                 log.error("deny list entry unusable: %s", exc)
         if ids and kdf is None:
             log.error("deny list has %d ID entries but no usable id_kdf", len(ids))
-        return cls(subjects, ids, kdf, seal)
+        return cls(subjects, ids, kdf, seal, dccs)
+
+
+def _dcc_key(entry: dict[str, Any]) -> DccKey:
+    value = str(entry["dcc_hash"])
+    if not re.fullmatch(DCC_HASH_PATTERN, value):
+        raise ValueError("dcc_hash is not 16 bytes in base64")
+    return HashType(str(entry.get("hash_type", HashType.UCI.value))), value
 
 
 def _attribute(doc: ListDocument, name: str, parse: Callable[[Any], T]) -> T | None:
@@ -139,12 +172,16 @@ class DenyList:
     """
 
     def __init__(
-        self, entries: dict[Subject, str] | None = None, id_numbers: dict[str, str] | None = None
+        self,
+        entries: dict[Subject, str] | None = None,
+        id_numbers: dict[str, str] | None = None,
+        dccs: dict[DccKey, str] | None = None,
     ) -> None:
         self._entries = dict(entries or {})
         self._pepper = os.urandom(32)
         self._local_ids = {self._local_key(n): r for n, r in (id_numbers or {}).items()}
         self._remote = RemoteDeny()
+        self._dccs = dict(dccs or {})
 
     def _local_key(self, id_number: str) -> bytes:
         number = normalize_id_number(id_number)
@@ -161,8 +198,11 @@ class DenyList:
         """Raises kiosk.yamlfile.ConfigError with FILE:LINE issues."""
         entries: dict[Subject, str] = {}
         ids: dict[str, str] = {}
+        dccs: dict[DccKey, str] = {}
         for e in load_model(path, DenyFile).root:
-            if e.pass_id:
+            if e.dcc_hash:
+                dccs[(e.hash_type, e.dcc_hash)] = e.reason
+            elif e.pass_id:
                 entries[Subject(SubjectKind.PASS, e.pass_id.lower())] = e.reason
             elif e.qid:
                 entries[Subject(SubjectKind.QID, e.qid)] = e.reason
@@ -170,7 +210,18 @@ class DenyList:
                 ids[e.id_number] = e.reason
             else:
                 entries[Subject.parse(str(e.subject))] = e.reason
-        return cls(entries, ids)
+        return cls(entries, ids, dccs)
+
+    def reason_for_dcc(self, cert: DccCertificate, now: float | None = None) -> str | None:
+        """Whether a DCC is revoked, under any of the hash types its entries may use."""
+        for key in dcc_keys(cert):
+            local = self._dccs.get(key)
+            if local is not None:
+                return local
+            barred = self._remote.dccs.get(key)
+            if barred is not None and barred.live(now):
+                return barred.reason
+        return None
 
     def reason_for(self, subject: Subject, now: float | None = None) -> str | None:
         local = self._entries.get(subject)
@@ -192,6 +243,8 @@ class DenyList:
 
     def __len__(self) -> int:
         remote = self._remote
-        return len(self._entries.keys() | remote.subjects.keys()) + len(
-            self._local_ids.keys() | remote.ids.keys()
+        return (
+            len(self._entries.keys() | remote.subjects.keys())
+            + len(self._local_ids.keys() | remote.ids.keys())
+            + len(self._dccs.keys() | remote.dccs.keys())
         )

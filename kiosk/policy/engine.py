@@ -11,6 +11,7 @@ from checkin_protocol.reasons import Reason
 from checkin_protocol.records import CodeKind, Direction, Verdict
 from kiosk.config import OpeningHours, PolicyConfig
 from kiosk.passes import CodeRejected, PersonalCode
+from kiosk.policy.dcc_rules import dcc_failure
 from kiosk.policy.denylist import DenyList
 
 Failure = tuple[Reason, str]
@@ -61,6 +62,8 @@ class VenuePolicy:
         self.direction = direction  # the guard can switch a door between entry and exit
         self._tz = ZoneInfo(timezone)
         self._deny = deny
+        # Anti-passback (kiosk.peers.passback): set by the kiosk when the venue asks for it.
+        self.passback: Callable[[PersonalCode, float], Failure | None] | None = None
         self._kinds = frozenset(cfg.admit_kinds)
         self._categories = frozenset(cfg.admit_categories) if cfg.admit_categories else None
 
@@ -78,7 +81,15 @@ class VenuePolicy:
             return Decision(Verdict.PASS, None, code)
         # In this order: the kiosk's own data, the deny list (always wins), the code itself,
         # then the venue's rules for entering.
-        for check in (self._lists, self._denied, self._validity, self._declaration, self._door):
+        checks = (
+            self._lists,
+            self._denied,
+            self._validity,
+            self._dcc,
+            self._declaration,
+            self._door,
+        )
+        for check in checks:
             failed = check(code, now, occupancy)
             if failed is not None:
                 reason, detail = failed
@@ -96,6 +107,10 @@ class VenuePolicy:
         return None
 
     def _denied(self, code: PersonalCode, now: float, occupancy: int) -> Failure | None:
+        if code.dcc is not None:
+            revoked = self._deny.reason_for_dcc(code.dcc, now)
+            if revoked is not None:
+                return Reason.REVOKED, revoked
         denied = self._deny.reason_for(code.subject, now) if code.subject else None
         if denied is None and code.id_number is not None:
             # The one scrypt derivation of this scan (~25 ms here, ~100 ms on a Pi 4).
@@ -113,6 +128,13 @@ class VenuePolicy:
         if self._categories is not None and code.category not in self._categories:
             return Reason.CATEGORY_NOT_ADMITTED, f"category {code.category!r}"
         return None
+
+    def _dcc(self, code: PersonalCode, now: float, occupancy: int) -> Failure | None:
+        rules = self._cfg.dcc
+        # Without a policy.dcc block a DCC is judged on its technical checks only (read).
+        if rules is None or code.dcc is None:
+            return None
+        return dcc_failure(rules, code.dcc, now)
 
     def _declaration(self, code: PersonalCode, now: float, occupancy: int) -> Failure | None:
         max_decl = self._cfg.max_declaration_age
@@ -134,7 +156,7 @@ class VenuePolicy:
         limit = self._cfg.max_occupancy
         if limit is not None and occupancy >= limit:
             return Reason.FULL, f"occupancy {occupancy} of {limit}"
-        return None
+        return self.passback(code, now) if self.passback is not None else None
 
 
 __all__ = ["CodeKind", "Decision", "VenuePolicy", "Verdict", "is_open"]

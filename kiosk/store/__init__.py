@@ -295,6 +295,47 @@ class RecordStore:
         )
         return max(0, int(row[0][0]))
 
+    def occupancy_unsettled(self, start_utc: float, as_of_utc: float) -> int:
+        """Entries minus exits (signed) recorded here since `start_utc` that a registry count
+        taken at `as_of_utc` cannot include: recorded after it, or not yet uploaded."""
+        row = self._query(
+            "SELECT COALESCE(SUM(CASE direction WHEN 'entry' THEN 1 ELSE -1 END), 0) "
+            "FROM records WHERE verdict = 'PASS' AND created_utc >= ? "
+            "AND (created_utc >= ? OR sync_state = 'pending')",
+            (utc_iso(start_utc), utc_iso(as_of_utc)),
+        )
+        return int(row[0][0])
+
+    def last_pass(self, subject: str, since_utc: float) -> tuple[str, str] | None:
+        """(time, direction) of the subject's latest PASS here from `since_utc` on."""
+        rows = self._query(
+            "SELECT created_utc, direction FROM records WHERE created_utc >= ? AND subject = ? "
+            "AND verdict = 'PASS' ORDER BY created_utc DESC LIMIT 1",
+            (utc_iso(since_utc), subject),
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def day_counts(self, start_utc: float, end_utc: float) -> tuple[int, int, int]:
+        """(PASS entries, PASS exits, FAILs) recorded here within [start_utc, end_utc)."""
+        row = self._query(
+            "SELECT COALESCE(SUM(verdict = 'PASS' AND direction = 'entry'), 0), "
+            "COALESCE(SUM(verdict = 'PASS' AND direction = 'exit'), 0), "
+            "COALESCE(SUM(verdict = 'FAIL'), 0) FROM records WHERE created_utc >= ? "
+            "AND created_utc < ?",
+            (utc_iso(start_utc), utc_iso(end_utc)),
+        )[0]
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def brief_since(self, since_utc: float) -> list[tuple[str, int, str, str, str, str | None]]:
+        """(id, seq, direction, verdict, created_utc, subject) of the records from `since_utc`
+        on, in sequence order: what the LAN peers are told, read without building Records."""
+        rows = self._query(
+            "SELECT id, seq, direction, verdict, created_utc, subject FROM records "
+            "WHERE created_utc >= ? ORDER BY seq",
+            (utc_iso(since_utc),),
+        )
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
     def get(self, record_id: str) -> Record | None:
         sql = f"SELECT {_COLUMNS} FROM records WHERE id = ?"  # noqa: S608 (constant columns)
         rows = self._query(sql, (record_id,))

@@ -1,14 +1,26 @@
-"""CSV export of records, safe to open in a spreadsheet."""
+"""CSV export of records, safe to open in a spreadsheet, in the venue's local time."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
+from checkin_protocol.records import mask_subject
+from checkin_protocol.times import parse_iso
 from kiosk.store import COLUMNS, Record
 
 FIELDS = list(COLUMNS)
+# What a venue admin needs to read; ids, sequence numbers, monotonic clocks, boot ids and the
+# sync bookkeeping are internal (`--all-columns`), and the subject is masked unless asked for.
+PUBLIC = [
+    "kiosk_id", "direction", "verdict", "reason", "code_kind", "masked_name", "subject",
+    "verified", "manual", "source",
+]  # fmt: skip
+LOCAL_TIME = "local_time"
+BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it (Vietnamese names would be garbled)
 # A cell starting with one of these is run as a formula by Excel/LibreOffice
 # (CSV injection, OWASP); a leading apostrophe makes it text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -25,11 +37,33 @@ def _cell(value: object) -> str:
     return text
 
 
-def write_csv(records: Iterable[Record], out: TextIO) -> int:
+def local_time(utc: str, zone: ZoneInfo) -> str:
+    """A record's UTC ISO time as the venue's wall clock: `2026-11-23 08:05:09`."""
+    return datetime.fromtimestamp(parse_iso(utc), zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def write_csv(
+    records: Iterable[Record],
+    out: TextIO,
+    *,
+    zone: ZoneInfo | None = None,
+    all_columns: bool = True,
+    bom: bool = False,
+) -> int:
+    """Write the records; with `zone`, a local date/time column comes first."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FIELDS)
+    fields = FIELDS if all_columns else PUBLIC
+    if bom:
+        out.write(BOM)
+    writer.writerow(([LOCAL_TIME] if zone else []) + fields)
     count = 0
     for r in records:
-        writer.writerow([_cell(getattr(r, f)) for f in FIELDS])
+        row = [local_time(r.created_utc, zone)] if zone else []
+        for f in fields:
+            value = getattr(r, f)
+            if f == "subject" and not all_columns:
+                value = mask_subject(value)
+            row.append(_cell(value))
+        writer.writerow(row)
         count += 1
     return count

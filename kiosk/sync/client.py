@@ -10,10 +10,11 @@ from pydantic import ValidationError
 
 from checkin_protocol.messages import (
     HeartbeatRequest,
+    HeartbeatResponse,
     RecordResult,
-    ServerTime,
     UploadRequest,
     UploadResponse,
+    VenueOccupancy,
 )
 from checkin_protocol.records import CheckinRecord
 from checkin_protocol.times import parse_iso
@@ -98,7 +99,7 @@ class RegistryClient:
 
     def push(
         self, records: list[CheckinRecord], clock_offset_ms: int | None
-    ) -> tuple[list[RecordResult], float]:
+    ) -> tuple[list[RecordResult], float, VenueOccupancy | None]:
         body = UploadRequest(clock_offset_ms=clock_offset_ms, records=records)
         resp = self._request("POST", "/records", json=body.model_dump(mode="json"))
         try:
@@ -108,7 +109,7 @@ class RegistryClient:
             raise BadResponse(f"unexpected upload response: {exc}") from exc
         if len(answer.results) != len(records):
             raise BadResponse(f"{len(answer.results)} results for {len(records)} records")
-        return answer.results, server
+        return answer.results, server, answer.occupancy
 
     def get_list(self, name: str, etag: str | None) -> tuple[str | None, str | None]:
         """(envelope, etag); envelope None when the registry says ours is current (304)."""
@@ -118,9 +119,10 @@ class RegistryClient:
             return None, etag
         return resp.text, resp.headers.get("ETag")
 
-    def heartbeat(self, data: HeartbeatRequest) -> float:
+    def heartbeat(self, data: HeartbeatRequest) -> tuple[float, VenueOccupancy | None]:
         body = self._json(self._request("POST", "/heartbeat", json=data.model_dump(mode="json")))
         try:
-            return parse_iso(ServerTime.model_validate(body).server_time)
+            answer = HeartbeatResponse.model_validate(body)
+            return parse_iso(answer.server_time), answer.occupancy
         except (ValidationError, ValueError) as exc:
             raise BadResponse(f"unexpected heartbeat response: {exc}") from exc

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from checkin_protocol.dcc_trust import Dsc, dscs_from_document
 from checkin_protocol.documents import (
     DENY_LIST,
     TRUST_LIST,
@@ -16,6 +17,7 @@ from checkin_protocol.documents import (
     verify_document,
 )
 from checkin_protocol.keys import PublicKey, TrustStore
+from kiosk.passes.dcc import DccSigners
 from kiosk.policy.denylist import DenyList, RemoteDeny
 from kiosk.store import RecordStore
 
@@ -29,11 +31,24 @@ def _deny_entries(doc: ListDocument) -> RemoteDeny:
     return RemoteDeny.from_document(doc)
 
 
+def _dscs(doc: ListDocument) -> list[Dsc]:
+    dscs, problems = dscs_from_document(doc.attributes.get("dcc_signers"))
+    for problem in problems:
+        log.error("trust list DSC unusable: %s", problem)
+    return dscs
+
+
 class ListState:
     def __init__(
-        self, key: PublicKey, store: RecordStore, trust: TrustStore, deny: DenyList
+        self,
+        key: PublicKey,
+        store: RecordStore,
+        trust: TrustStore,
+        deny: DenyList,
+        dscs: DccSigners | None = None,
     ) -> None:
         self._key = key
+        self._dscs = dscs
         self._store = store
         self._trust = trust
         self._deny = deny
@@ -101,6 +116,8 @@ class ListState:
                     continue
                 keys.append(key)
             self._trust.set_remote(keys)  # type: ignore[arg-type]
+            if self._dscs is not None:
+                self._dscs.set_remote(_dscs(doc))
         else:
             self._deny.set_remote(_deny_entries(doc))
         with self._lock:

@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable
 
 from checkin_protocol.documents import DENY_LIST, TRUST_LIST, DocumentError
-from checkin_protocol.messages import HeartbeatRequest, RecordStatus
+from checkin_protocol.messages import HeartbeatRequest, RecordStatus, VenueOccupancy
+from checkin_protocol.times import parse_iso
 from kiosk import __version__
 from kiosk.config import RegistryConfig
 from kiosk.logs import RepeatingLog
+from kiosk.occupancy import Snapshot, save_snapshot
 from kiosk.service import Restart, Service
 from kiosk.store import RecordStore, StorageError, utc_iso
 from kiosk.sync.client import BadResponse, Refused, RegistryClient, SyncError, Unavailable
@@ -96,13 +98,25 @@ class SyncWorker(Service):
         self._offset_ms = int((server - (sent + received) / 2) * 1000)
         self._store.set_meta("clock_offset_ms", str(self._offset_ms))
 
+    def _note_occupancy(self, found: VenueOccupancy | None) -> None:
+        """Keep the registry's venue-wide count, on this kiosk's clock (after the records it
+        acknowledged are marked synced, so none is counted twice or not at all)."""
+        if found is None:
+            return
+        try:
+            as_of = parse_iso(found.as_of) - (self._offset_ms or 0) / 1000
+        except ValueError:
+            self._failing.error("registry sent an unreadable count time %r", found.as_of[:40])
+            return
+        save_snapshot(self._store, Snapshot(found.inside, as_of, self._clock()))
+
     def push_batch(self) -> int:
         """Upload the oldest unsynced records; returns how many were settled."""
         batch = self._store.pending(self._cfg.batch_size)
         if not batch:
             return 0
         sent = self._clock()
-        acks, server = self._client.push([r.wire() for r in batch], self._offset_ms)
+        acks, server, occupancy = self._client.push([r.wire() for r in batch], self._offset_ms)
         self._note_offset(sent, self._clock(), server)
         synced, rejected = [], []
         for record, ack in zip(batch, acks, strict=True):
@@ -118,6 +132,7 @@ class SyncWorker(Service):
         if rejected:
             log.error("registry rejected %d records, e.g. %s: %s", len(rejected), *rejected[0])
             self._store.mark_rejected(rejected)
+        self._note_occupancy(occupancy)
         return len(batch)
 
     def refresh_lists(self) -> None:
@@ -138,7 +153,7 @@ class SyncWorker(Service):
         versions = self._lists.versions()
         last = status["last_decision"]
         sent = self._clock()
-        server = self._client.heartbeat(
+        server, occupancy = self._client.heartbeat(
             HeartbeatRequest(
                 version=__version__,
                 queue_depth=status["queued"],
@@ -149,6 +164,7 @@ class SyncWorker(Service):
             )
         )
         self._note_offset(sent, self._clock(), server)
+        self._note_occupancy(occupancy)
 
     def cycle(self) -> None:
         """Everything due now; raises SyncError or StorageError on the first failure."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Table, case, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from checkin_protocol.messages import HeartbeatRequest, RecordStatus
@@ -21,7 +23,7 @@ from registry.core.common import (
     printable,
     text_problem,
 )
-from registry.db.models import Kiosk, Record
+from registry.db.models import Kiosk, Record, Venue
 
 # The columns the registry adds to a record: its kiosk time as a number, and the two clocks.
 REGISTRY_COLUMNS = ("created_ms", "clock_offset_ms", "received_ms")
@@ -54,6 +56,32 @@ class Result:
     id: str | None
     status: RecordStatus
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    inside: int
+    as_of_ms: int
+
+
+def venue_occupancy(db: Database, venue_id: str) -> Occupancy | None:
+    """PASS entries minus PASS exits since the venue's local midnight, by every kiosk of it:
+    what each sync answer tells a kiosk, so an entry kiosk learns of the exits at other doors.
+    None for a venue the registry does not know."""
+    now = now_ms()
+    with db.session() as s:
+        zone = s.scalar(select(Venue.timezone).where(Venue.id == venue_id))
+        if zone is None:
+            return None
+        local = datetime.fromtimestamp(now / 1000, ZoneInfo(zone))
+        midnight = int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+        step = case((Record.direction == "entry", 1), else_=-1)
+        total = s.scalar(
+            select(func.coalesce(func.sum(step), 0)).where(
+                Record.venue_id == venue_id, Record.created_ms >= midnight, Record.verdict == "PASS"
+            )
+        )
+    return Occupancy(max(0, int(total or 0)), now)
 
 
 def record_row(record: CheckinRecord, clock_offset_ms: int | None, received: int) -> dict[str, Any]:

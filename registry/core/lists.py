@@ -13,6 +13,7 @@ from checkin_protocol.documents import TRUST_LIST, sign_document
 from checkin_protocol.records import Subject, SubjectKind
 from checkin_protocol.sealing import IdKdf, open_sealed, public_key_text
 from registry.core.common import Database, now_ms
+from registry.core.dcc import deny_list_entry, trust_list_signers
 from registry.db.models import DenyEntry, IssuerKey, ListVersion
 from registry.keys import RegistryKeys
 
@@ -44,6 +45,10 @@ class Lists:
             attributes: dict[str, Any] = {}
             if name == TRUST_LIST:
                 entries = _trust_entries(s, now)
+                # DCC signers ride along as an attribute: kiosks that do not know it ignore it.
+                signers = trust_list_signers(s, now)
+                if signers:
+                    attributes = {"dcc_signers": signers}
             else:
                 kdf = self.keys.deny_kdf(version)
                 entries = self._deny_entries(s, kdf)
@@ -75,12 +80,17 @@ class Lists:
         )
         entries = []
         for d in rows:
-            if d.sealed_id:
+            dcc = deny_list_entry(d.subject)
+            if dcc is not None:
+                entries.append({**_deny_entry(d, "dcc_hash", dcc["dcc_hash"]), **dcc})
+            elif d.sealed_id:
                 entries.append(_deny_entry(d, "id_key", self._id_key(kdf, d.sealed_id)))
             elif not d.subject.startswith(f"{SubjectKind.ID_HASH.value}:"):
                 entries.append(_deny_entry(d, "subject", d.subject))
         # Sorted by key: the order of entries tells nothing about when they were made.
-        return sorted(entries, key=lambda e: str(e.get("id_key") or e.get("subject")))
+        return sorted(
+            entries, key=lambda e: str(e.get("id_key") or e.get("subject") or e["dcc_hash"])
+        )
 
     def _id_key(self, kdf: IdKdf, sealed: str) -> str:
         # One scrypt per ID entry and list version (a few tens of ms each), remembered for

@@ -11,12 +11,23 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from checkin_protocol.records import mask_subject
 from registry.core.common import Database, now_ms
 from registry.core.views import day_counts
-from registry.db.models import DenyEntry, IssuerKey, Kiosk, ListVersion, Record, Venue
+from registry.db.models import (
+    Declaration,
+    DenyEntry,
+    IssuerKey,
+    Kiosk,
+    ListVersion,
+    Record,
+    Venue,
+)
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 
 
 @dataclass(frozen=True)
@@ -160,3 +171,96 @@ class PageData:
         with self.db.session() as s:
             entry = s.get(DenyEntry, subject)
             return entry is not None and entry.expires_ms > now_ms()
+
+    def hourly_entries(self, venue: VenueRow, day: date) -> list[int]:
+        """Admitted entries at the venue in each hour of its local day (0–23)."""
+        start, end = day_bounds(day, venue.timezone)
+        hour = ((Record.created_ms - start) // HOUR_MS).label("hour")  # floor division on both
+        with self.db.session() as s:
+            rows = s.execute(
+                select(hour, func.count())
+                .where(
+                    Record.venue_id == venue.id,
+                    Record.created_ms >= start,
+                    Record.created_ms < end,
+                    Record.verdict == "PASS",
+                    Record.direction == "entry",
+                )
+                .group_by(hour)
+            ).all()
+        counts = [0] * 24
+        for h, n in rows:
+            # A day with a DST change has 23 or 25 hours: its 25th counts with the 24th.
+            counts[min(max(int(h), 0), 23)] += int(n)
+        return counts
+
+    def areas(self) -> list[tuple[str, str]]:
+        """(province, district) of every venue, for the overview's choice of area."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Venue.province, Venue.district)
+                .distinct()
+                .order_by(Venue.province, Venue.district)
+            ).all()
+        return [(p, d) for p, d in rows]
+
+    def overview(
+        self, days: int, today: date, province: str = "", district: str = "", tz: str = ""
+    ) -> list[dict[str, Any]]:
+        """Per local day, oldest first: venues registered (by the day's end), kiosks that
+        sent records that day, admitted check-ins, and declarations, in the area chosen
+        ("" for all). Declarations carry no place: they are counted registry-wide."""
+        zone = tz or "Asia/Ho_Chi_Minh"
+        first = today - timedelta(days=days - 1)
+        start, _ = day_bounds(first, zone)
+        _, end = day_bounds(today, zone)
+        bounds = [day_bounds(first + timedelta(days=i), zone) for i in range(days)]
+        where: list[Any] = []
+        if province:
+            where.append(Venue.province == province)
+        if district:
+            where.append(Venue.district == district)
+        # A fixed offset per day bucket is exact for zones without DST (all of Vietnam's).
+        offset = bounds[0][0]
+        day_no = ((Record.created_ms - offset) // DAY_MS).label("day")
+        in_area = Record.venue_id.in_(select(Venue.id).where(*where)) if where else None
+        rec_where = [Record.created_ms >= start, Record.created_ms < end]
+        if in_area is not None:
+            rec_where.append(in_area)
+        with self.db.session() as s:
+            created = s.scalars(select(Venue.created_ms).where(*where)).all()
+            # One pass over the span's records for both figures (the span is most of the
+            # table: a second scan would double the page's cost).
+            admitted = case(
+                (and_(Record.verdict == "PASS", Record.direction == "entry"), 1), else_=0
+            )
+            per_day = {
+                int(d): (int(k), int(e or 0))
+                for d, k, e in s.execute(
+                    select(
+                        day_no,
+                        func.count(func.distinct(Record.venue_id + "/" + Record.kiosk_id)),
+                        func.sum(admitted),
+                    )
+                    .where(*rec_where)
+                    .group_by(day_no)
+                ).all()
+            }
+            decl_no = ((Declaration.created_ms - offset) // DAY_MS).label("day")
+            declared = dict(
+                s.execute(
+                    select(decl_no, func.count())
+                    .where(Declaration.created_ms >= start, Declaration.created_ms < end)
+                    .group_by(decl_no)
+                ).all()
+            )
+        return [
+            {
+                "day": first + timedelta(days=i),
+                "venues": sum(1 for c in created if c < day_end),
+                "kiosks": per_day.get(i, (0, 0))[0],
+                "checkins": per_day.get(i, (0, 0))[1],
+                "declarations": int(declared.get(i, 0)),
+            }
+            for i, (_, day_end) in enumerate(bounds)
+        ]

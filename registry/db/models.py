@@ -111,6 +111,19 @@ class IssuerKey(Base):
     trusted_until_ms: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class DccSigner(Base):
+    """A Document Signer Certificate trusted to sign EU Digital COVID Certificates (DCCs)."""
+
+    __tablename__ = "dcc_signers"
+    # SHA-256 of the DER, hex: two DSCs may share a kid (8 bytes), never a fingerprint.
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kid: Mapped[str] = mapped_column(String(16), index=True)  # hex
+    der: Mapped[str] = mapped_column(Text)  # base64
+    country: Mapped[str | None] = mapped_column(String(8))
+    not_after_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class IssuedPass(Base):
     __tablename__ = "issued_passes"
     pass_id: Mapped[str] = mapped_column(String(32), primary_key=True)

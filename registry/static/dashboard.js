@@ -29,22 +29,34 @@ function fill(id, rows, cells, empty) {
   }
 }
 
+// The hourly chart is redrawn by the server once a minute (every 20th refresh), not every 3 s.
+let turn = 0;
+
+function redraw(markup) {
+  const old = document.getElementById("hourly");
+  const wasOpen = old.querySelector("details").open;
+  old.outerHTML = markup;  // the server's own escaped markup, never the visitors' words
+  document.getElementById("hourly").querySelector("details").open = wasOpen;
+}
+
 async function refresh() {
   const status = document.getElementById("status");
+  const chart = turn++ % 20 === 19 ? "&chart=1" : "";
   try {
-    const r = await fetch(`/venues/${encodeURIComponent(venue)}/live.json?lang=${lang}`,
+    const r = await fetch(`/venues/${encodeURIComponent(venue)}/live.json?lang=${lang}${chart}`,
                           {credentials: "same-origin", cache: "no-store"});
     if (!r.ok) throw new Error(r.status);
     const d = await r.json();
     for (const k of ["entries", "exits", "inside", "refused"]) {
       document.getElementById(k).textContent = d.counts[k];
     }
-    fill("kiosks", d.kiosks, (k) => [[k.id, "data"], [k.state, k.online ? "online" : "offline"], [k.seen], [k.queue]],
+    fill("kiosks", d.kiosks, (k) => [[k.id, "data"], [k.state, k.online ? "online" : "offline"], [k.seen], [k.queue], [k.lists, k.lists_old ? "stale" : ""]],
          words.noneKiosks);
     fill("refusals", d.refusals, (e) => [[e.clock], [e.kiosk, "data"], [e.direction], [e.reason, "reason"], [e.name, "data"]],
          words.noneRefusals);
     fill("recent", d.recent, (e) => [[e.clock], [e.kiosk, "data"], [e.direction], [e.result, e.verdict], [e.name, "data"], [e.code, "data"]],
          words.noneRecent);
+    if (d.chart) redraw(d.chart);
     status.textContent = d.status;
     status.classList.remove("lost");
   } catch (err) {

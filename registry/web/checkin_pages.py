@@ -3,8 +3,9 @@ registry pass kept on that phone (by the declaration page) checks in or out with
 
 The registry decides as a kiosk would for a signed pass (signature, expiry, deny list) and
 records it under the venue's pseudo-kiosk "self-checkin", so the live view, history and
-tracing see it like any other record. Venue policies a kiosk applies (opening hours,
-capacity, declaration age) are not applied here yet.
+tracing see it like any other record. A venue's own policy (opening hours, capacity,
+categories, declaration age) lives in its kiosks' config files, which the registry never
+sees: it cannot apply it, and the page says so, leaving those rules to the staff at the door.
 """
 
 import time

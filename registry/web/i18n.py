@@ -323,6 +323,151 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Không ghi nhận được. Vui lòng gặp nhân viên tại cửa.",
         "Could not record it. Please see the staff at the door.",
     ),
+    "checkin_rules": (
+        "Trang này chỉ kiểm tra mã QR (chữ ký, thời hạn, danh sách chặn). Quy định riêng của "
+        "địa điểm (giờ mở cửa, số người tối đa, đối tượng được vào) do nhân viên tại cửa áp dụng.",
+        "This page checks the QR pass only (signature, validity, block list). The venue's own "
+        "rules (opening hours, capacity, who may enter) are applied by the staff at the door.",
+    ),
+    # Charts
+    "chart_table": ("Xem số liệu dạng bảng", "Show the numbers as a table"),
+    "hourly_title": ("Lượt vào theo giờ", "Entries per hour"),
+    "hourly_hour": ("Giờ", "Hour"),
+    "hourly_today": ("Hôm nay", "Today"),
+    "hourly_before": ("{day} tuần trước", "Last week's {day}"),
+    "hourly_summary": (
+        "Đến {time} hôm nay có {today} lượt vào; cùng giờ {day} tuần trước có {before} lượt "
+        "(cả ngày hôm đó: {whole}).",
+        "By {time} today: {today} entries; by the same time last week's {day}: {before} "
+        "(that whole day: {whole}).",
+    ),
+    "weekday_0": ("Thứ Hai", "Monday"),
+    "weekday_1": ("Thứ Ba", "Tuesday"),
+    "weekday_2": ("Thứ Tư", "Wednesday"),
+    "weekday_3": ("Thứ Năm", "Thursday"),
+    "weekday_4": ("Thứ Sáu", "Friday"),
+    "weekday_5": ("Thứ Bảy", "Saturday"),
+    "weekday_6": ("Chủ nhật", "Sunday"),
+    # The admin's overview
+    "overview_title": ("Tổng hợp theo ngày", "Daily overview"),
+    "overview_area": ("Khu vực", "Area"),
+    "overview_all": ("Toàn bộ", "Everywhere"),
+    "overview_show": ("Xem", "Show"),
+    "overview_days": (
+        "{n} ngày gần nhất, theo giờ Việt Nam. Tờ khai y tế không gắn với địa điểm nên "
+        "được tính trên toàn hệ thống.",
+        "The last {n} days, Vietnam time. Health declarations are not tied to a place, so "
+        "they are counted for the whole registry.",
+    ),
+    "overview_online_now": (
+        "Máy quét đang hoạt động: {online}/{total}",
+        "Kiosks online now: {online} of {total}",
+    ),
+    "overview_day": ("Ngày", "Day"),
+    "ov_venues": ("Địa điểm đã đăng ký", "Venues registered"),
+    "ov_kiosks": ("Máy quét có gửi dữ liệu", "Kiosks that sent records"),
+    "ov_checkins": ("Lượt vào được cho qua", "Check-ins admitted"),
+    "ov_declarations": ("Tờ khai y tế", "Health declarations"),
+    "ov_summary": (
+        "Hôm nay: {last}; cao nhất {top} ({day}); tổng {total} trong {n} ngày.",
+        "Today: {last}; highest {top} ({day}); {total} in {n} days.",
+    ),
+    "ov_summary_total": (
+        "Hôm nay: {last}; {n} ngày trước: {first}.",
+        "Today: {last}; {n} days ago: {first}.",
+    ),
+    "kiosk_lists_old": ("cũ", "out of date"),
+    "kiosk_lists_ok": ("mới nhất", "up to date"),
+    "kiosk_lists_title": ("Danh sách chặn và tin cậy", "Block and trust lists"),
+    # The admin's users and audit
+    "user_add": ("Thêm người dùng", "Add a user"),
+    "user_add_submit": ("Thêm và cấp mã truy cập", "Add and issue an access token"),
+    "user_venues_hint": (
+        "Mã địa điểm, cách nhau bằng dấu phẩy (bắt buộc với người quản lý địa điểm).",
+        "Venue codes, separated by commas (required for a venue controller).",
+    ),
+    "user_actions": ("Thao tác", "Actions"),
+    "user_disable": ("Khoá {name}", "Disable {name}"),
+    "user_reset": ("Cấp mã mới cho {name}", "New token for {name}"),
+    "user_token_title": ("Mã truy cập mới", "New access token"),
+    "user_token_of": ("Mã truy cập của:", "The access token of:"),
+    "user_token_body": (
+        "Mã chỉ hiện một lần: hãy sao chép và trao tận tay người dùng. "
+        "Mã cũ (nếu có) đã ngừng hoạt động.",
+        "It is shown once only: copy it and hand it to the user yourself. "
+        "The old token, if any, has stopped working.",
+    ),
+    "user_disable_short": ("Khoá", "Disable"),
+    "user_reset_short": ("Cấp mã mới", "New token"),
+    "user_disabled_done": (
+        "Đã khoá {name}: mã truy cập và các phiên đăng nhập của người này ngừng hoạt động.",
+        "{name} is disabled: their token and sign-ins have stopped working.",
+    ),
+    "back_admin": ("Về trang quản trị", "Back to administration"),
+    "err_user_name": (
+        "Tên người dùng gồm 1 đến 100 ký tự, không bắt đầu bằng kiosk:, và chưa có ai dùng.",
+        "A user name has 1 to 100 characters, does not start with kiosk:, and is not taken.",
+    ),
+    "err_user_role": ("Vui lòng chọn vai trò.", "Please choose a role."),
+    "err_user_venues": (
+        "Vui lòng nhập mã địa điểm đã có (người quản lý địa điểm cần ít nhất một).",
+        "Please enter existing venue codes (a venue controller needs at least one).",
+    ),
+    "err_user_self": (
+        "Bạn không thể tự khoá tài khoản của mình.",
+        "You cannot disable your own account.",
+    ),
+    "err_user_none": ("Không có người dùng này.", "There is no such user."),
+    "audit_title": ("Nhật ký truy vết", "Tracing audit log"),
+    "audit_none": ("Chưa có lần truy vết nào.", "No tracing searches yet."),
+    "audit_who": ("Cán bộ", "Officer"),
+    "audit_reason": ("Lý do", "Reason"),
+    "audit_results": ("Số kết quả", "Results"),
+    # Badges (PDF)
+    "badges_title": ("In thẻ QR cho nhân viên", "Print QR badges for staff"),
+    "badges_lead": (
+        "Tải lên tệp CSV (UTF-8; dấu phẩy hoặc chấm phẩy), mỗi dòng một người: họ tên, "
+        "đối tượng (không bắt buộc), số ngày có giá trị (không bắt buộc, mặc định 30). "
+        "Mỗi người được cấp một mã QR; tệp PDF khổ A4 có 8 thẻ mỗi trang. "
+        "Họ tên được che bớt; tệp CSV không được lưu.",
+        "Upload a CSV file (UTF-8; commas or semicolons), one person a line: full name, "
+        "category (optional), days valid (optional, 30 if empty). "
+        "Each person gets a pass; the A4 PDF has 8 badges a page. "
+        "Names are masked; the CSV is not kept.",
+    ),
+    "badges_file": ("Tệp CSV", "CSV file"),
+    "badges_submit": ("Tạo tệp PDF để in", "Make the PDF to print"),
+    "badges_example": ("Ví dụ một dòng:", "A line, for example:"),
+    "badge_valid": ("Có giá trị đến {date}", "Valid until {date}"),
+    "badge_category": ("Đối tượng: {c}", "Category: {c}"),
+    "err_badges_title": ("Không tạo được thẻ", "No badges made"),
+    "err_badges_empty": ("Tệp không có dòng nào.", "The file has no lines."),
+    "err_badges_encoding": (
+        "Tệp phải là văn bản UTF-8 (trong Excel: Lưu thành CSV UTF-8).",
+        "The file must be UTF-8 text (in Excel: Save as CSV UTF-8).",
+    ),
+    "err_badges_too_many": (
+        "Tối đa {n} người mỗi lần.",
+        "At most {n} people at a time.",
+    ),
+    "err_badges_too_big": ("Tệp quá lớn (tối đa 64 KB).", "The file is too big (64 KB at most)."),
+    "err_badge_name": (
+        "dòng {line}: họ tên phải có từ 2 đến 100 ký tự",
+        "line {line}: the name must have 2 to 100 characters",
+    ),
+    "err_badge_category": (
+        "dòng {line}: đối tượng tối đa 32 chữ cái, chữ số, dấu - hoặc _",
+        "line {line}: the category is at most 32 letters, digits, - or _",
+    ),
+    "err_badge_days": (
+        "dòng {line}: số ngày phải từ 1 đến 365",
+        "line {line}: the days must be from 1 to 365",
+    ),
+    "err_badge_columns": (
+        "dòng {line}: tối đa 3 cột (họ tên, đối tượng, số ngày)",
+        "line {line}: at most 3 columns (name, category, days)",
+    ),
+    "kiosk_lists": ("Danh sách (tin cậy/chặn)", "Lists (trust/block)"),
 }
 
 # Kiosk reason codes (checkin_protocol.reasons) a controller may read; the private ones
@@ -339,6 +484,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "closed": ("Ngoài giờ mở cửa", "Closed"),
     "full": ("Đã đủ người", "Full"),
     "lists_stale": ("Danh sách trên máy quét đã cũ", "Kiosk lists out of date"),
+    "already_inside": ("Đã vào, chưa ra", "Already inside"),
 }
 PRIVATE_REASONS = frozenset({"declaration_missing", "declaration_too_old", "denied"})
 

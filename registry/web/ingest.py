@@ -9,13 +9,16 @@ from checkin_protocol import messages
 from checkin_protocol.messages import (
     MAX_BATCH,
     HeartbeatRequest,
+    HeartbeatResponse,
     RecordResult,
-    ServerTime,
     UploadResponse,
+    VenueOccupancy,
 )
 from checkin_protocol.records import CheckinRecord
 from registry.auth import Caller, Role
 from registry.core.common import iso_ms, now_ms
+from registry.core.ingest import venue_occupancy
+from registry.service import Registry
 from registry.web.deps import API, RegistryDep, require
 
 router = APIRouter(prefix=API, tags=["kiosk"])
@@ -44,12 +47,23 @@ def upload(
     return UploadResponse(
         server_time=iso_ms(now_ms()),
         results=[RecordResult(id=r.id, status=r.status, reason=r.reason) for r in results],
+        occupancy=_occupancy(registry, c),
     )
 
 
-@router.post("/heartbeat", response_model=ServerTime)
+@router.post("/heartbeat", response_model=HeartbeatResponse)
 def heartbeat(
     body: HeartbeatRequest, c: Annotated[Caller, require(Role.KIOSK)], registry: RegistryDep
-) -> ServerTime:
+) -> HeartbeatResponse:
     registry.heartbeat(c, body)
-    return ServerTime(server_time=iso_ms(now_ms()))
+    return HeartbeatResponse(server_time=iso_ms(now_ms()), occupancy=_occupancy(registry, c))
+
+
+def _occupancy(registry: Registry, caller: Caller) -> VenueOccupancy | None:
+    """The venue-wide count, after this kiosk's batch: every sync answer carries it."""
+    if caller.kiosk_venue is None:
+        return None
+    found = venue_occupancy(registry.db, caller.kiosk_venue)
+    if found is None:
+        return None
+    return VenueOccupancy(inside=found.inside, as_of=iso_ms(found.as_of_ms))

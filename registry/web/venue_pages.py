@@ -3,17 +3,20 @@
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from markupsafe import Markup
 
+from checkin_protocol.documents import DENY_LIST, TRUST_LIST
 from checkin_protocol.records import IDENTIFIER_PATTERN
 from registry.auth import Caller, Role
 from registry.core.common import now_ms
 from registry.core.pagedata import VenueRow, today_at
 from registry.web import i18n
+from registry.web.charts import Series, bar_chart
 from registry.web.deps import RegistryDep
 from registry.web.render import message, page, pagedata, staff, texts
 
@@ -48,6 +51,37 @@ def _venue(
     return got, venue
 
 
+def hourly_chart(t: i18n.Texts, registry: RegistryDep, venue: VenueRow, now: int) -> Markup:
+    """Entries per hour today against the same weekday a week ago, in the venue's hours."""
+    today = today_at(venue.timezone, now)
+    data = pagedata(registry)
+    counts = data.hourly_entries(venue, today)
+    before = data.hourly_entries(venue, today - timedelta(days=7))
+    hour = i18n.local(now, venue.timezone).hour
+    weekday = t(f"weekday_{today.weekday()}")
+    summary = t(
+        "hourly_summary",
+        time=i18n.clock(now, venue.timezone)[:5],
+        today=sum(counts[: hour + 1]),
+        day=weekday,
+        before=sum(before[: hour + 1]),
+        whole=sum(before),
+    )
+    return bar_chart(
+        "hourly",
+        t.hourly_title,
+        summary,
+        [f"{h}" for h in range(24)],
+        [
+            Series(t.hourly_today, counts, "today"),
+            Series(t("hourly_before", day=weekday), before, "before"),
+        ],
+        t.hourly_hour,
+        t.chart_table,
+        label_every=3,
+    )
+
+
 @router.get("/venues/{venue_id}")
 def dashboard(venue_id: str, request: Request, registry: RegistryDep) -> Response:
     got = _venue(request, registry, venue_id)
@@ -55,13 +89,15 @@ def dashboard(venue_id: str, request: Request, registry: RegistryDep) -> Respons
         return got
     user, venue = got
     t = texts(request)
+    now = now_ms()
     return page(
         request,
         "dashboard.html",
         title=t("live_title", venue=venue.name),
         venue=venue,
         user=user,
-        tz_label=t.tz_label(venue.timezone, now_ms()),
+        tz_label=t.tz_label(venue.timezone, now),
+        chart=hourly_chart(t, registry, venue, now),
     )
 
 
@@ -83,9 +119,25 @@ def _row(t: i18n.Texts, r: dict[str, Any], tz: str) -> dict[str, str]:
     }
 
 
+def _lists_state(t: i18n.Texts, kiosk: dict[str, Any], current: dict[str, int]) -> str:
+    """Whether the kiosk's trust and deny lists, as it last reported, are the registry's
+    latest ("" before its first report): an old deny list lets a barred pass through."""
+    have = {TRUST_LIST: kiosk["trust_version"], DENY_LIST: kiosk["deny_version"]}
+    if any(v is None for v in have.values()):
+        return ""
+    old = any(v < current.get(name, 0) for name, v in have.items())
+    return t.kiosk_lists_old if old else t.kiosk_lists_ok
+
+
 @router.get("/venues/{venue_id}/live.json")
-def live(venue_id: str, request: Request, registry: RegistryDep) -> Response:
-    """The live page's numbers and rows, already in the reader's words and time zone."""
+def live(
+    venue_id: str,
+    request: Request,
+    registry: RegistryDep,
+    chart: Annotated[int, Query(ge=0, le=1)] = 0,
+) -> Response:
+    """The live page's numbers and rows, already in the reader's words and time zone; with
+    ?chart=1 also the hourly chart, redrawn (the page asks for it once a minute)."""
     got = _venue(request, registry, venue_id)
     if isinstance(got, Response):
         return JSONResponse({"detail": "forbidden"}, got.status_code)
@@ -93,8 +145,11 @@ def live(venue_id: str, request: Request, registry: RegistryDep) -> Response:
     t = texts(request)
     d = pagedata(registry).live(venue)
     now = d["now_ms"]
+    drawn = {"chart": str(hourly_chart(t, registry, venue, now))} if chart else {}
+    current = pagedata(registry).list_versions()
     return JSONResponse(
         {
+            **drawn,
             "status": t("updated", time=i18n.clock(now, venue.timezone)),
             "counts": {k: d[k] for k in ("entries", "exits", "inside", "refused")},
             "refusals": [_row(t, r, venue.timezone) for r in d["refusals"]],
@@ -106,6 +161,8 @@ def live(venue_id: str, request: Request, registry: RegistryDep) -> Response:
                     "state": t.online if k["online"] else t.offline,
                     "seen": t.ago(k["last_seen_ms"], now),
                     "queue": "" if k["queue_depth"] is None else str(k["queue_depth"]),
+                    "lists": _lists_state(t, k, current),
+                    "lists_old": _lists_state(t, k, current) == t.kiosk_lists_old,
                 }
                 for k in d["kiosks"]
             ],

@@ -71,21 +71,29 @@ def test_scan_prints_payloads_and_decisions(
     yy, xx = np.mgrid[0:480, 0:640]
     glare += np.exp(-((xx - 330) ** 2 + (yy - 230) ** 2) / (2 * 45**2)) * 400
     cv2.imwrite(str(venue_dir / "glare.png"), np.clip(glare, 0, 255).astype("uint8"))
-    out = kiosk(
-        "scan", "--config", str(write_config()),
-        *(str(venue_dir / f"{n}.png") for n in ("pass", "menu", "empty", "broken", "glare")),
-    )  # fmt: skip
-    assert out.returncode == 1  # one image could not be read
+    images = [str(venue_dir / f"{n}.png") for n in ("pass", "menu", "empty", "broken", "glare")]
+    out = kiosk("scan", "--config", str(write_config()), "--json", *images)
+    assert out.returncode == 1  # some inputs FAILed
     lines = [json.loads(line) for line in out.stdout.splitlines()]
-    assert lines[0]["codes"] == [
-        {"text": text, "verdict": "PASS", "reason": None, "detail": None,
-         "code_kind": "signed_pass", "verified": True, "masked_name": "Nguyễn V** A"}
+    assert [(line["verdict"], line["reason"]) for line in lines] == [
+        ("PASS", None), ("FAIL", "not_personal_code"), ("FAIL", "no_code"),
+        ("FAIL", "unreadable_image"), ("FAIL", "no_code"),
     ]  # fmt: skip
+    code = lines[0]["codes"][0]
+    assert code["code_kind"] == "signed_pass" and code["verified"]
+    assert code["masked_name"] == "Nguyễn V** A" and code["birth_year"] == 1990
+    assert "text" not in code  # a personal code's content is never echoed
+    assert code["expires"].endswith("Z") and lines[0]["at"].endswith("Z")  # ISO, not epoch
     assert lines[1]["codes"][0]["text"] == "https://example.com/menu"
-    assert lines[1]["codes"][0]["reason"] == "not_personal_code"
-    assert lines[2]["codes"] == [] and lines[2]["decode_ms"] > 0
-    assert lines[3] == {"image": str(venue_dir / "broken.png"), "error": "cannot read image"}
-    assert lines[4]["codes"] == [] and lines[4]["unread"][0]["hint"] == "help.glare"
+    assert lines[2]["error"] == "no QR code found" and lines[2]["decode_ms"] > 0
+    assert lines[3]["error"] == "cannot read image"
+    assert lines[4]["unread"][0]["hint"] == "help.glare"
+    human = kiosk("scan", "--config", str(write_config()), *images)
+    assert human.returncode == 1
+    said = human.stdout.splitlines()
+    assert said[0].startswith(f"{images[0]}: PASS signed_pass Nguyễn V** A, born 1990")
+    assert said[2] == f"{images[2]}: FAIL — no QR code found"
+    assert "Tilt your phone" in said[4]
     assert not (venue_dir / "kiosk.db").exists()  # scan records nothing
 
 
@@ -106,9 +114,10 @@ def test_status_and_export_after_a_run(
     st = json.loads(status.stdout)
     assert st["records"] == 2 and st["queued"] == 2 and st["last_decision"]["verdict"] == "FAIL"
     human = kiosk("status", "--config", cfg)
-    assert "queued for sync 2" in human.stdout
+    assert "today           entries 1 / exits 0 / refused 1" in human.stdout
+    assert "no registry configured" in human.stdout
     exported = kiosk("export", "--config", cfg, "--since", "2000-01-01")
-    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    rows = list(csv.DictReader(io.StringIO(exported.stdout.removeprefix("\ufeff"))))
     assert [r["verdict"] for r in rows] == ["PASS", "FAIL"]
     assert "2 records" in exported.stderr
     none = kiosk("export", "--config", cfg, "--until", "2000-01-01")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.demo import run_demo
+from kiosk.display.gallery import RESOLUTIONS, sample_views
 
 
 def test_demo_runs_headless_and_leaves_records_and_screenshots(
@@ -25,20 +26,28 @@ def test_demo_runs_headless_and_leaves_records_and_screenshots(
     stale.close()
     assert run_demo(out, fps=20) == 0
     printed = capsys.readouterr().out
-    assert "summary: 5 PASS, 5 FAIL, 10 records" in printed
-    assert "registry: all records synced; today at the venue 5 entries, 5 refused" in printed
+    assert "summary: 6 PASS, 6 FAIL, 12 records" in printed
+    assert "registry: all records synced; today at the venue 6 entries, 6 refused" in printed
     assert "/venues/demo-tower" in printed
     gallery = sorted(p.name for p in (out / "gallery").glob("*.png"))
-    assert len(gallery) == 5 * 3 * 16 and "480x800-both-fail-expired.png" in gallery
+    assert len(gallery) == len(RESOLUTIONS) * 3 * len(sample_views())
+    assert "480x800-both-fail-expired.png" in gallery
     shots = sorted(p.name for p in (out / "screens").glob("*.png"))
-    assert len(shots) == 10 and shots[0] == "001-PASS-signed_pass.png"
+    assert len(shots) == 12 and shots[0] == "001-PASS-signed_pass.png"
     con = sqlite3.connect(out / "kiosk.db")
     kinds = {r[0] for r in con.execute("SELECT code_kind FROM records")}
-    assert kinds == {"signed_pass", "cccd", "national_qr", "unknown"}
+    assert kinds == {"signed_pass", "cccd", "national_qr", "dcc", "unknown"}
+    # The DCC scenarios: a valid vaccination certificate, an expired test certificate.
+    query = "SELECT verdict, reason, masked_name FROM records WHERE code_kind='dcc' ORDER BY seq"
+    assert list(con.execute(query)) == [
+        ("PASS", None, "Nguyễn V** M"),
+        ("FAIL", "dcc_expired", None),
+    ]
     # Nothing identifying in clear: no ID number and no full name in the database.
     dump = "\n".join(con.iterdump())
     assert (
         "001090012345" not in dump and "NGUYỄN VĂN AN" not in dump and "Nguyễn Văn An" not in dump
     )
+    assert "Văn Minh" not in dump and "VAN<MINH" not in dump and "1985-07-14" not in dump
     assert "leftover" not in dump and not (out / "frames" / "9999.png").exists()
     assert (out / "issuer" / "issuer.key").stat().st_mode & 0o777 == 0o600

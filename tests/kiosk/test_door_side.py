@@ -18,7 +18,7 @@ from gpiozero.pins.mock import MockFactory
 from kiosk.app import Kiosk, RunOptions
 from kiosk.camera.scenes import Pose, frame, qr_image
 from kiosk.config import load_config
-from kiosk.display.views import GuardReasonView, IdleView, NoticeView
+from kiosk.display.views import GuardNameView, GuardReasonView, IdleView, NoticeView
 from kiosk.guard import hash_pin
 from support.timing import wait_for
 
@@ -85,11 +85,17 @@ guard: {{pin_hash: "{hash_pin("2468", rounds=1000)}"}}
         # The PIN is checked off the UI thread; the guard picks a reason once it is asked.
         assert wait_for(lambda: isinstance(kiosk.view, GuardReasonView))
         key("1")
+        # The guard types who it was (optional), masked like a scanned name when recorded.
+        assert wait_for(lambda: isinstance(kiosk.view, GuardNameView))
+        for k in ("n", "g", "u", "y", "e", "n", "space", "v", "a", "n", "space", "a", "return"):
+            key(k)
         assert wait_for(lambda: any(o.manual_reason for o in kiosk.outcomes))
         assert wait_for(lambda: rises() == 2, 30)  # a manual admit opens the door too
         # Recorded on the decision thread, then shown: the guard sees it before the next key.
         assert wait_for(lambda: getattr(kiosk.view, "manual_reason", None) == "no_smartphone")
-        key("d")
+        assert getattr(kiosk.view, "masked_name", None) == "Nguyen V** A"
+        for k in ("d", "2", "4", "6", "8", "return"):  # switching entry/exit needs the PIN
+            key(k)
         assert wait_for(lambda: kiosk.view == NoticeView("guard.switched", "direction.exit"))
         assert wait_for(lambda: isinstance(kiosk.view, IdleView), 30)
     finally:
@@ -102,6 +108,7 @@ guard: {{pin_hash: "{hash_pin("2468", rounds=1000)}"}}
     assert verdicts[:3] == ["FAIL", "PASS", "PASS"] and Building.received[2]["manual"] is True
     con = sqlite3.connect(venue_dir / "kiosk.db")
     manual = con.execute(
-        "SELECT verdict, reason, manual, code_kind, direction, source FROM records WHERE manual = 1"
+        "SELECT verdict, reason, manual, code_kind, direction, source, masked_name FROM records"
+        " WHERE manual = 1"
     ).fetchall()
-    assert manual == [("PASS", "no_smartphone", 1, "manual", "entry", "manual")]
+    assert manual == [("PASS", "no_smartphone", 1, "manual", "entry", "manual", "Nguyen V** A")]

@@ -5,12 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from checkin_protocol.reasons import Reason
 from kiosk import guard as guard_module
 from kiosk.config import GuardConfig
 from kiosk.display.views import (
+    GuardNameView,
     GuardPinView,
     GuardReasonView,
     HistoryRow,
@@ -18,11 +23,15 @@ from kiosk.display.views import (
     NoticeView,
     View,
 )
-from kiosk.guard import GuardActions, GuardConsole, hash_pin, key_name, verify_pin
+from kiosk.guard import GuardActions, GuardConsole, hash_pin, history_rows, key_name, verify_pin
+from kiosk.loop import Outcome
+from kiosk.policy.engine import Decision, Verdict
 from support.timing import wait_for
 
 
-def console(pin: str | None = "2468") -> tuple[GuardConsole, dict[str, list[object]]]:
+def console(
+    pin: str | None = "2468", ask_name: bool = True
+) -> tuple[GuardConsole, dict[str, list[object]]]:
     calls: dict[str, list[object]] = {"admit": [], "switch": [], "mute": []}
     state = {"muted": False, "dir": "entry"}
 
@@ -36,10 +45,13 @@ def console(pin: str | None = "2468") -> tuple[GuardConsole, dict[str, list[obje
         calls["mute"].append(state["muted"])
         return bool(state["muted"])
 
+    def admit(reason: str, name: str | None) -> None:
+        calls["admit"].append((reason, name))
+
     rows = [HistoryRow(f"09:00:{i:02d}", "entry", "PASS", "A**", "") for i in range(12)]
-    actions = GuardActions(admit=lambda r: calls["admit"].append(r), switch_direction=switch,
-                           toggle_mute=mute, history=lambda: rows)  # fmt: skip
-    cfg = GuardConfig(pin_hash=hash_pin(pin, rounds=1000) if pin else None)
+    actions = GuardActions(admit=admit, switch_direction=switch, toggle_mute=mute,
+                           history=lambda: rows)  # fmt: skip
+    cfg = GuardConfig(pin_hash=hash_pin(pin, rounds=1000) if pin else None, ask_name=ask_name)
     return GuardConsole(cfg, actions), calls
 
 
@@ -74,17 +86,84 @@ def test_pin_hash_round_trip() -> None:
     assert GuardConfig(pin_hash=stored).pin_hash == stored
 
 
-def test_manual_admit_needs_the_pin_then_a_reason() -> None:
+def pin_state(view: object) -> tuple[int, bool, bool]:
+    assert isinstance(view, GuardPinView), view
+    return view.digits, view.wrong, view.checking
+
+
+def test_manual_admit_needs_the_pin_then_a_reason_then_an_optional_name() -> None:
     c, calls = console()
-    assert press(c, "a") == GuardPinView()
-    assert press(c, "[1]", "3") == GuardPinView(digits=2)  # keypad and main keys alike
-    assert press(c, "enter") == GuardPinView(wrong=True)
+    assert pin_state(press(c, "+")) == (0, False, False)  # the keypad's +
+    assert pin_state(press(c, "[1]", "3")) == (2, False, False)  # keypad and main keys alike
+    assert pin_state(press(c, "enter")) == (0, True, False)
     assert calls["admit"] == []
     view = press(c, "2", "4", "6", "8", "return")
     assert isinstance(view, GuardReasonView) and view.reasons[1] == "code_unreadable"
     assert press(c, "7") == view  # no 7th reason: nothing happens
-    assert press(c, "2") is None
-    assert calls["admit"] == ["code_unreadable"]
+    named = press(c, "2")
+    assert isinstance(named, GuardNameView) and named.text == ""
+    named = press(c, "n", "g", "space", "space", "v", "a", "n", "space", "a", "backspace", "b")
+    assert isinstance(named, GuardNameView) and named.text == "ng van b"
+    assert press(c, "return") is None
+    assert calls["admit"] == [("code_unreadable", "Ng Van B")]
+    # Enter at once: no name.
+    press(c, "a", "2", "4", "6", "8", "return", "1", "return")
+    assert calls["admit"][-1] == ("no_smartphone", None)
+
+
+def test_without_the_name_step_the_reason_admits() -> None:
+    c, calls = console(ask_name=False)
+    assert press(c, "a", "2", "4", "6", "8", "return", "4") is None
+    assert calls["admit"] == [("delivery", None)]
+
+
+def test_the_pin_screen_limits_the_digits_and_ignores_an_empty_enter() -> None:
+    c, _ = console()
+    press(c, "a")
+    assert pin_state(press(c, "return")) == (0, False, False)  # nothing typed: nothing checked
+    view = press(c, *"1234567890123")
+    assert isinstance(view, GuardPinView) and view.digits == view.max_digits == 8
+    assert view.cancel == ". / Esc"
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"0123456789abc+-*/.",
+                "space",
+                "backspace",
+                "return",
+                "escape",
+                "[5]",
+                "enter",
+                "f1",
+                "é",
+                "",
+            ]
+        ),
+        max_size=30,
+    )
+)
+def test_any_key_sequence_leaves_the_console_in_a_known_state(keys: list[str]) -> None:
+    """Every outside key sequence: no exception, PIN never longer than the limit, the admit
+    only after the right PIN (the PIN is 2468; the keys drawn here cannot type it in order
+    often, and when they do the reason and name steps follow)."""
+    c, calls = console()
+    try:
+        for k in keys:
+            view = press(c, k)
+            if isinstance(view, GuardPinView):
+                assert view.digits <= view.max_digits
+            if isinstance(view, GuardNameView):
+                assert len(view.text) <= 40
+    finally:
+        c.close()
+    for call in calls["admit"]:
+        assert isinstance(call, tuple)
+        reason, name = call
+        assert reason in GuardConfig().admit_reasons and (name is None or name.strip())
 
 
 def test_the_pin_is_checked_off_the_calling_thread(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,8 +182,8 @@ def test_the_pin_is_checked_off_the_calling_thread(monkeypatch: pytest.MonkeyPat
     c.key("a")
     for k in "2468":
         c.key(k)
-    assert c.key("return") == GuardPinView(digits=4, checking=True)  # at once, not after
-    assert c.poll() is None and c.key("1") == GuardPinView(digits=4, checking=True)
+    assert pin_state(c.key("return")) == (4, False, True)  # at once, not after
+    assert c.poll() is None and pin_state(c.key("1")) == (4, False, True)
     release.set()
     assert isinstance(answer(c), GuardReasonView)
     assert checked_on and checked_on[0] != threading.current_thread().name
@@ -125,6 +204,7 @@ def test_cancel_at_any_step() -> None:
     c, calls = console()
     assert press(c, "a", "2", "escape") is None
     assert press(c, "a", "2", "4", "6", "8", "return", "escape") is None
+    assert press(c, "a", "2", "4", "6", "8", "return", "1", "x", ".") is None
     assert calls["admit"] == []
 
 
@@ -135,15 +215,43 @@ def test_no_pin_set_means_no_manual_admit() -> None:
     assert calls["admit"] == []
 
 
-def test_direction_mute_and_history() -> None:
+def test_switching_direction_needs_the_pin_and_mute_does_not() -> None:
     c, calls = console()
-    assert press(c, "d") == NoticeView("guard.switched", "direction.exit")
-    assert press(c, "m") == NoticeView("guard.muted")
+    assert pin_state(press(c, "*")) == (0, False, False)
+    assert pin_state(press(c, "1", "1", "1", "1", "return")) == (0, True, False)
+    assert calls["switch"] == []
+    assert press(c, "2", "4", "6", "8", "return") == NoticeView("guard.switched", "direction.exit")
+    assert calls["switch"] == ["exit"]
+    assert press(c, "escape") is None
+    assert press(c, "-") == NoticeView("guard.muted")
     assert press(c, "m") == NoticeView("guard.unmuted")
-    history = press(c, "h")
+    assert calls["mute"] == [True, False]
+    c2, calls2 = console(pin=None)
+    assert press(c2, "d") == NoticeView("guard.no_pin") and calls2["switch"] == []
+
+
+def test_history_shows_private_reasons_only_after_the_pin() -> None:
+    c, _ = console()
+    history = press(c, "/")
     assert isinstance(history, HistoryView) and len(history.rows) == 10
-    assert history.rows[-1].time == "09:00:11"
-    assert calls["switch"] == ["exit"] and calls["mute"] == [True, False]
+    assert not history.unlocked and history.rows[-1].time == "09:00:11"
+    assert pin_state(press(c, "return")) == (0, False, False)
+    unlocked = press(c, "2", "4", "6", "8", "return")
+    assert isinstance(unlocked, HistoryView) and unlocked.unlocked
+    assert press(c, "h") == unlocked  # already open: nothing changes
+    assert press(c, ".") is None
+
+
+def test_the_default_keys_are_on_a_numeric_keypad() -> None:
+    keypad = {"+", "-", "*", "/", ".", "return", "backspace", *"0123456789"}
+    keys = GuardConfig().keys
+    for action in (keys.admit, keys.direction, keys.mute, keys.history, keys.cancel):
+        assert action[0] in keypad
+    with pytest.raises(ValueError, match="own keys"):
+        GuardConfig.model_validate({"keys": {"admit": "m"}})
+    with pytest.raises(ValueError, match="type the PIN"):
+        GuardConfig.model_validate({"keys": {"admit": "return"}})
+    assert GuardConfig.model_validate({"keys": {"admit": "f1"}}).keys.admit == ["f1"]
 
 
 def test_key_names() -> None:
@@ -159,3 +267,21 @@ def test_hash_pin_command() -> None:
     bad = subprocess.run([sys.executable, "-m", "kiosk", "guard", "hash-pin"], input="12\n",
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2
+
+
+def test_history_rows_keep_the_reason_code_and_the_deny_lists_note_for_the_staff() -> None:
+    """The record keeps the public code (`denied`); the guard's history carries the local
+    deny list's note for after the PIN; a registry entry (no note, only "denied") has none."""
+    local = Outcome(Decision(Verdict.FAIL, Reason.DENIED, None, "trộm cắp 03/2026"), None, 1.0)
+    remote = Outcome(Decision(Verdict.FAIL, Reason.DENIED, None, "denied"), None, 1.0)
+    manual = Outcome(Decision(Verdict.PASS, None, None, "manual: delivery"), None, 1.0,
+                     manual_reason="delivery")  # fmt: skip
+    failed = Outcome(Decision(Verdict.PASS, None, None), None, 1.0, error="disk full")
+    rows = history_rows([local, remote, manual, failed], ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert [(r.verdict, r.reason, r.staff_note, r.manual) for r in rows] == [
+        ("FAIL", "denied", "trộm cắp 03/2026", False),
+        ("FAIL", "denied", "", False),
+        ("PASS", "delivery", "", True),
+        ("ERROR", "", "", False),
+    ]
+    assert all(r.time == "--:--:--" for r in rows)  # no record: no time to show

@@ -30,6 +30,7 @@ from support.dcc_cases import (
     CWT_TAGS,
     DAY,
     NOW,
+    Alg,
     Signer,
     bomb,
     cose_bytes,
@@ -163,7 +164,7 @@ def test_extended_key_usage_limits_the_kind(
 def test_exp_passed() -> None:
     parts = good_parts(ES)
     parts.claims[CWT_EXP] = NOW - 1
-    assert reason(issue(ES, parts), trust_of(ES)) is DccReason.EXPIRED
+    assert reason(issue(ES, parts), trust_of(ES)) is DccReason.DCC_EXPIRED
 
 
 def test_iat_in_the_future_beyond_the_skew() -> None:
@@ -344,3 +345,19 @@ def test_iat_and_exp_of_the_wrong_type_are_malformed() -> None:
         parts = good_parts(ES)
         parts.claims[key] = value
         assert reason(issue(ES, parts), trust_of(ES)) is DccReason.MALFORMED
+
+
+@pytest.mark.parametrize("alg", ["ES256", "PS256"])
+def test_issue_dcc_makes_what_verify_dcc_reads(alg: Alg) -> None:
+    from checkin_protocol.dcc import issue_dcc
+    from support.dcc_cases import dcc_body
+
+    signer = make_signer(alg)
+    trust = DccTrust()
+    trust.add_der(signer.der, now=NOW)
+    text = issue_dcc(
+        signer.key, signer.kid, issuer="VN", issued_at=NOW - DAY, expires_at=NOW + DAY,
+        certificate=dcc_body("t"),
+    )  # fmt: skip
+    cert = verify_dcc(text, trust, NOW)
+    assert (cert.kind, cert.issuer, cert.algorithm) == ("t", "VN", alg)

@@ -100,3 +100,19 @@ def test_documents_carry_extra_fields_and_old_ones_still_verify() -> None:
     with pytest.raises(ValueError, match="core fields"):
         sign_document(key, type_="deny-list", version=3, issued_at=0, valid_until=1, entries=[],
                       attributes={"version": 9})  # fmt: skip
+
+
+def test_a_sealed_identity_opens_to_its_own_namespace() -> None:
+    from checkin_protocol.sealing import seal_identity
+
+    key = X25519PrivateKey.generate()
+    first = seal_identity(key.public_key(), b"DCC-ID-1\x00SMITH\x00JOHN\x001980-01-01")
+    again = seal_identity(key.public_key(), b"DCC-ID-1\x00SMITH\x00JOHN\x001980-01-01")
+    other = seal_identity(key.public_key(), b"DCC-ID-1\x00SMITH\x00JANE\x001980-01-01")
+    assert first.kind is SubjectKind.SEALED and len(first.value) == SEALED_LENGTH
+    assert first != again  # unlinkable on the kiosk
+    opened = open_sealed([key], first)
+    assert opened == open_sealed([key], again) != open_sealed([key], other)
+    assert opened.startswith("dcc:") and len(opened) == 14  # never a 12-digit ID number
+    with pytest.raises(ValueError, match="no sealing key"):
+        open_sealed([X25519PrivateKey.generate()], first)

@@ -28,6 +28,7 @@ from support.browser import (
     make_driver,
     sign_in_as,
     trace_demo,
+    upload_badges,
     viewport,
     wait_for,
 )
@@ -350,6 +351,8 @@ def test_self_check_in_with_the_pass_kept_on_the_phone(
     # A phone with no pass yet is told where to get one.
     browser.get(f"{server.url}/checkin/cho-ben-thanh")
     assert by_id(browser, "no-pass").is_displayed()
+    # The venue's own rules live on its kiosks: the page says it applies none of them.
+    assert "giờ mở cửa" in by_id(browser, "checkin-rules").text
     assert not by_id(browser, "checkin-form").is_displayed()
     fill_declaration(browser, server.url)  # keeps the pass on this phone
     browser.get(f"{server.url}/checkin/cho-ben-thanh")
@@ -374,3 +377,259 @@ def test_self_check_in_with_the_pass_kept_on_the_phone(
     by_id(browser, "check-in").click()
     wait_for(browser, "return !!document.getElementById('outcome')")
     assert "Vui lòng gặp nhân viên" in by_id(browser, "outcome").text
+
+
+def chart_table(driver: Any, chart_id: str) -> list[list[str]]:
+    """The chart's numbers as its table gives them (its text alternative), row by row."""
+    return list(
+        driver.execute_script(
+            "return [...document.querySelectorAll(`#${arguments[0]}-table tbody tr`)]"
+            ".map(tr => [...tr.children].map(c => c.textContent))",
+            chart_id,
+        )
+    )
+
+
+def test_the_live_page_charts_entries_per_hour_against_last_week(
+    registry: Registry, server: RegistryServer, browser: Any
+) -> None:
+    tokens = fill_demo(registry, server.url)
+    sign_in_as(browser, server.url, tokens["controller"])
+    browser.get(f"{server.url}/venues/cho-ben-thanh")
+    wait_for(browser, "return document.getElementById('entries').textContent !== '–'")
+    # The kiosk reported the registry's latest lists in its heartbeat.
+    wait_for(browser, "return !!document.getElementById('kiosks-cong-chinh')")
+    assert "mới nhất" in by_id(browser, "kiosks-cong-chinh").text
+    figure = by_id(browser, "hourly")
+    svg = figure.find_element("css selector", "svg[role=img]")
+    assert svg.get_attribute("aria-labelledby") == "hourly-cap hourly-sum"
+    assert "Lượt vào theo giờ" in figure.text and "tuần trước" in figure.text
+    rows = chart_table(browser, "hourly")
+    assert [r[0] for r in rows] == [str(h) for h in range(24)]
+    # Today's column adds up to the counter above it; last week's to that day's entries as
+    # the registry holds them (the demo's 7, less any that fell before that day's midnight).
+    assert sum(int(r[1]) for r in rows) == int(by_id(browser, "entries").text)
+    from datetime import timedelta
+
+    from registry.core.pagedata import PageData, today_at
+
+    data = PageData(registry.db, 120)
+    venue = data.venue("cho-ben-thanh")
+    assert venue is not None
+    week_ago = today_at(venue.timezone) - timedelta(days=7)
+    assert sum(int(r[2]) for r in rows) == sum(data.hourly_entries(venue, week_ago))
+    # The table opens from its summary; the bars are drawn, one per hour with entries.
+    figure.find_element("css selector", "summary").click()
+    assert by_id(browser, "hourly-table").is_displayed()
+    bars = len(figure.find_elements("css selector", "rect"))
+    assert bars == sum(1 for r in rows for v in r[1:] if v != "0")
+    assert check_page(browser) == []
+    # The page redraws it from live.json once a minute.
+    s = session_of(browser)
+    plain = s.get(f"{server.url}/venues/cho-ben-thanh/live.json", timeout=10).json()
+    drawn = s.get(f"{server.url}/venues/cho-ben-thanh/live.json?chart=1", timeout=10).json()
+    assert "chart" not in plain and drawn["chart"].startswith('<figure class="chart" id="hourly"')
+
+
+def test_the_admin_sees_the_overview_by_area_and_each_kiosks_versions(
+    registry: Registry, server: RegistryServer, browser: Any
+) -> None:
+    tokens = fill_demo(registry, server.url)
+    sign_in_as(browser, server.url, tokens["admin"])
+    kiosk = by_id(browser, "kiosk-cho-ben-thanh-cong-chinh").text
+    trust, deny = registry.document("trust-list")[0], registry.document("deny-list")[0]
+    assert "1.4.0" in kiosk and f"{trust}/{deny}" in kiosk and "(cũ)" not in kiosk
+    assert "–/–" in by_id(browser, "kiosk-cho-ben-thanh-cong-phu").text  # never reported
+    assert by_id(browser, "online-now").text == "Máy quét đang hoạt động: 1/2"
+    charts = ("venues", "kiosks", "checkins", "declarations")
+    today = {c: chart_table(browser, f"ov-{c}")[-1] for c in charts}
+    assert len(chart_table(browser, "ov-venues")) == 14
+    day = time.strftime("%d/%m", time.gmtime(time.time() + 7 * 3600))
+    assert all(row[0] == day for row in today.values())
+    entries_today = registry.live("cho-ben-thanh")["today"]["entries"]  # the API's count
+    # Venues: every test's "Venue One" and the demo's two; kiosks: the one that sent records.
+    assert [today[c][1] for c in charts] == ["3", "1", str(entries_today), "0"]
+    assert check_page(browser) == []
+    # A declaration counts at once; a new deny list leaves the kiosk's behind, flagged.
+    fill_declaration(browser, server.url, risk=True)
+    sign_in_as(browser, server.url, tokens["admin"])
+    assert chart_table(browser, "ov-declarations")[-1][1] == "1"
+    assert "(cũ)" in by_id(browser, "kiosk-cho-ben-thanh-cong-chinh").text
+    # One district: Hoàn Kiếm, with the library and every test's Venue One; no check-ins.
+    from selenium.webdriver.support.ui import Select
+
+    Select(by_id(browser, "area")).select_by_visible_text("Hà Nội › Hoàn Kiếm")
+    by_id(browser, "area-show").click()
+    wait_for(browser, "return location.search.includes('area=')")
+    assert chart_table(browser, "ov-venues")[-1][1] == "2"
+    assert chart_table(browser, "ov-checkins")[-1][1] == "0"
+    assert check_page(browser) == []
+
+
+@pytest.mark.skipif(
+    not shutil.which("pdftoppm"), reason="needs pdftoppm (apt-get install poppler-utils)"
+)
+def test_badges_printed_from_a_csv_carry_passes_that_read_and_verify(
+    registry: Registry, server: RegistryServer, browser: Any, tmp_path: Path
+) -> None:
+    import re
+    import subprocess
+
+    import cv2
+    import zxingcpp
+
+    from checkin_protocol.privacy import mask_name
+
+    tokens = fill_demo(registry, server.url)
+    sign_in_as(browser, server.url, tokens["admin"])
+    by_id(browser, "badges-link").click()
+    wait_for(browser, "return location.pathname === '/admin/badges'")
+    assert check_page(browser) == []
+    # A bad file, through the form: each bad line named, in Vietnamese, nothing issued.
+    upload_badges(browser, server.url, "Nguyễn Văn An,staff\nA\nLê Văn Bình,,999\n")
+    assert by_id(browser, "problems").text.splitlines() == [
+        "dòng 2: họ tên phải có từ 2 đến 100 ký tự",
+        "dòng 3: số ngày phải từ 1 đến 365",
+    ]
+    assert check_page(browser) == []
+    # Nine people (two pages), as Excel saves a CSV: BOM, a header, CRLF.
+    names = [f"Nguyễn Văn Nhân {chr(0x41 + i)}" for i in range(9)]
+    rows = ["Họ tên,Đối tượng,Số ngày", *(f"{n},staff,{i + 1}" for i, n in enumerate(names))]
+    s = session_of(browser)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', browser.page_source)
+    assert csrf
+    body = ("\ufeff" + "\r\n".join(rows)).encode()
+    got = s.post(
+        f"{server.url}/admin/badges",
+        data={"csrf": csrf.group(1)},
+        files={"people": ("people.csv", body, "text/csv")},
+        timeout=60,
+    )
+    assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+    (tmp_path / "badges.pdf").write_bytes(got.content)
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-png", "badges.pdf", "page"], cwd=tmp_path, check=True
+    )
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == 2
+    texts = []
+    for p in pages:
+        img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+        texts += [b.text for b in zxingcpp.read_barcodes(img)]
+    trust = TrustStore(
+        [load_public_key(p) for p in registry.settings.keys_dir.glob("issuer-*.pub")]
+    )
+    passes = [verify_pass(t, trust) for t in texts]
+    assert sorted(p.masked_name for p in passes) == sorted(mask_name(n) for n in names)
+    assert {p.category for p in passes} == {"staff"}
+    text = subprocess.run(
+        ["pdftotext", "badges.pdf", "-"], cwd=tmp_path, check=True, capture_output=True, text=True
+    ).stdout
+    flat = " ".join(text.split())  # the name wraps in the badge's narrow column
+    assert "Có giá trị đến" in flat and "Nguyễn V** N** A" in flat
+    assert "Nhân" not in text  # masked: never the full name on the badge
+    # Not for anyone else, nor without the form's token.
+    refused = s.post(
+        f"{server.url}/admin/badges", files={"people": ("p.csv", body, "text/csv")}, timeout=10
+    )
+    assert refused.status_code == 403
+
+
+def test_the_page_checks_catch_what_they_look_for(
+    registry: Registry, server: RegistryServer, browser: Any
+) -> None:
+    """The accessibility rules are tested themselves: a page broken on purpose fails them."""
+    browser.get(f"{server.url}/declare")
+    assert check_page(browser) == []
+    browser.execute_script(
+        """
+        const main = document.getElementById('main');
+        main.insertAdjacentHTML('beforeend',
+          '<p id="pale">nhạt</p><img src="data:,"><svg role="img"></svg>' +
+          '<a href="/x"></a><span id="main"></span>');
+        document.documentElement.lang = '';
+        // Styles set through the CSSOM: the pages' CSP refuses inline style attributes.
+        document.getElementById('pale').style.color = '#999';
+        for (const el of document.querySelectorAll('a,button,input')) {
+          el.style.setProperty('outline', 'none', 'important');
+          el.style.setProperty('box-shadow', 'none', 'important');
+        }
+        """
+    )
+    found = "\n".join(check_page(browser))
+    for want in (
+        "html lang is",
+        'contrast 2.85:1 for "nhạt"',
+        "img without alt",
+        "svg picture without a name",
+        'no name: <a href="/x"',
+        "ids used twice: main",
+        "focus not visible on",
+    ):
+        assert want in found, want
+
+
+def test_the_admin_adds_resets_and_disables_users_and_sees_the_audit(
+    registry: Registry, server: RegistryServer, browser: Any
+) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    from support.registry import sign_in
+
+    tokens = fill_demo(registry, server.url)
+    sign_in_as(browser, server.url, tokens["officer"])
+    trace_demo(browser, server.url)
+    sign_in_as(browser, server.url, tokens["admin"])
+    # The officer's search, with their reason, for the admin to see (never the subject).
+    audit = by_id(browser, "audit").text
+    assert "can-bo-y-te" in audit and "Hồ sơ ca bệnh F0-2026-117" in audit
+    assert str(registry.keys.hasher()(DEMO_ID)) not in browser.page_source
+
+    # A controller without a venue: said, in Vietnamese, with what was typed kept.
+    by_id(browser, "new-name").send_keys("bao-ve-cho")
+    Select(by_id(browser, "new-role")).select_by_value("controller")
+    by_id(browser, "user-add-submit").click()
+    wait_for(browser, "return !!document.getElementById('venues-error')")
+    assert by_id(browser, "venues-error").text.startswith("Vui lòng nhập mã địa điểm")
+    assert by_id(browser, "new-name").get_attribute("value") == "bao-ve-cho"
+    assert check_page(browser) == []
+    by_id(browser, "new-venues").send_keys("cho-ben-thanh")
+    by_id(browser, "user-add-submit").click()
+    wait_for(browser, "return !!document.getElementById('token')")
+    first = by_id(browser, "token").text
+    assert by_id(browser, "token-user").text == "bao-ve-cho"
+    assert check_page(browser) == []
+
+    def works(token: str) -> bool:
+        with requests.Session() as s:
+            return sign_in(s, server.url, token).status_code == 303
+
+    assert works(first)
+    # A new token: the old one stops.
+    browser.get(f"{server.url}/admin")
+    row = next(
+        r
+        for r in browser.find_elements("css selector", "#users tbody tr")
+        if "bao-ve-cho" in r.text
+    )
+    row.find_element("css selector", "form[action='/admin/users/reset'] button").click()
+    wait_for(browser, "return !!document.getElementById('token')")
+    second = by_id(browser, "token").text
+    assert second != first and works(second) and not works(first)
+    # Disabled: no token of theirs works; and an admin cannot lock themselves out.
+    browser.get(f"{server.url}/admin")
+    row = next(
+        r
+        for r in browser.find_elements("css selector", "#users tbody tr")
+        if "bao-ve-cho" in r.text
+    )
+    button = row.find_element("css selector", "form[action='/admin/users/disable'] button")
+    assert button.get_attribute("aria-label") == "Khoá bao-ve-cho"
+    button.click()
+    wait_for(browser, "return !!document.getElementById('message')")
+    assert "bao-ve-cho" in by_id(browser, "message").text and not works(second)
+    browser.get(f"{server.url}/admin")
+    mine = next(
+        r for r in browser.find_elements("css selector", "#users tbody tr") if "quan-tri" in r.text
+    )
+    assert not mine.find_elements("css selector", "form[action='/admin/users/disable']")

@@ -120,7 +120,134 @@ def heading_problems(driver: Any) -> list[str]:
     return problems
 
 
-def check_page(driver: Any, lang: str = "vi") -> list[str]:
+# The axe rules that need no network, as our own rule set (axe-core is not vendored): the
+# page's language, text contrast from computed styles (WCAG AA: 4.5:1, 3:1 for large text),
+# images and SVG pictures with a text alternative, links and buttons with a name, unique ids.
+_A11Y = """
+const problems = [];
+const lang = document.documentElement.getAttribute('lang');
+if (!['vi', 'en'].includes(lang)) problems.push(`html lang is ${lang}`);
+function rgba(text) {
+  const m = text.match(/rgba?\\(([^)]+)\\)/);
+  if (!m) return null;
+  const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+  return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+}
+function over(top, under) {
+  const a = top[3];
+  return [0, 1, 2].map(i => top[i] * a + under[i] * (1 - a)).concat([1]);
+}
+function background(el) {
+  // The colours behind el, blended down to the first opaque one (white at the bottom).
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    const cs = getComputedStyle(e);
+    if (cs.backgroundImage !== 'none') return null;  // a picture or gradient: not computable
+    const c = rgba(cs.backgroundColor);
+    if (c && c[3] > 0) { layers.push(c); if (c[3] === 1) break; }
+  }
+  let bg = [255, 255, 255, 1];
+  for (const c of layers.reverse()) bg = over(c, bg);
+  return bg;
+}
+function luminance(c) {
+  const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+}
+function ratio(a, b) {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+const seen = new Set();
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+  const el = n.parentElement;
+  if (!n.textContent.trim() || !el || seen.has(el)) continue;
+  seen.add(el);
+  if (el.closest('script,style,[hidden],details:not([open]) > :not(summary)')) continue;
+  const rect = el.getBoundingClientRect();
+  if (!rect.width || !rect.height || rect.right < 0) continue;  // off screen: the skip link
+  const cs = getComputedStyle(el);
+  if (cs.visibility === 'hidden' || +cs.opacity === 0) continue;
+  const svg = el instanceof SVGElement;
+  let fg = rgba(svg ? cs.fill : cs.color);
+  const bg = background(svg ? el.closest('svg').parentElement : el);
+  if (!fg || !bg) continue;
+  fg = over(fg, bg);
+  const size = parseFloat(cs.fontSize) * (svg ? el.closest('svg').getBoundingClientRect().width
+    / el.closest('svg').viewBox.baseVal.width : 1);
+  const large = size >= 24 || (size >= 18.66 && +cs.fontWeight >= 700);
+  const r = ratio(fg, bg);
+  if (r < (large ? 3 : 4.5)) {
+    problems.push(`contrast ${r.toFixed(2)}:1 for "${n.textContent.trim().slice(0, 30)}"`);
+  }
+}
+for (const img of document.querySelectorAll('img')) {
+  if (!img.hasAttribute('alt')) problems.push(`img without alt: ${img.outerHTML.slice(0, 80)}`);
+}
+function named(el) {
+  const by = el.getAttribute('aria-labelledby');
+  const text = by
+    ? by.split(/\\s+/).map(i => (document.getElementById(i) || {}).textContent || '').join('')
+    : (el.getAttribute('aria-label') || el.textContent || '');
+  return text.trim().length > 0 || [...el.querySelectorAll('img[alt]')].some(i => i.alt.trim());
+}
+for (const svg of document.querySelectorAll('svg[role=img]')) {
+  if (!named(svg)) problems.push(`svg picture without a name: ${svg.id}`);
+}
+for (const el of document.querySelectorAll('a[href],button,summary')) {
+  if (el.getClientRects().length && !named(el)) {
+    problems.push(`no name: ${el.outerHTML.slice(0, 80)}`);
+  }
+}
+const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
+if (twice.length) problems.push(`ids used twice: ${[...new Set(twice)]}`);
+return problems;
+"""
+
+
+def accessibility_problems(driver: Any) -> list[str]:
+    return list(driver.execute_script(_A11Y))
+
+
+_FOCUSED = """
+const el = document.activeElement;
+if (!el || el === document.body) return null;
+const cs = getComputedStyle(el);
+const ring = (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0)
+  || cs.boxShadow !== 'none';
+return [el.id || el.outerHTML.slice(0, 60), ring];
+"""
+
+
+def focus_problems(driver: Any, limit: int = 80) -> list[str]:
+    """Tab through the page as a keyboard user does: every element that takes the focus
+    must show it (an outline or a ring)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    count = int(
+        driver.execute_script(
+            "return document.querySelectorAll('a[href],button,input:not([type=hidden]),"
+            "select,textarea,summary,[tabindex]').length"
+        )
+    )
+    problems: list[str] = []
+    seen: set[str] = set()
+    for _ in range(min(count, limit) + 1):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        got = driver.execute_script(_FOCUSED)
+        if got is None or got[0] in seen:
+            continue
+        seen.add(got[0])
+        if not got[1]:
+            problems.append(f"focus not visible on {got[0]}")
+    driver.execute_script("document.activeElement && document.activeElement.blur(); scrollTo(0, 0)")
+    return problems
+
+
+def check_page(driver: Any, lang: str = "vi", focus: bool = True) -> list[str]:
     """Everything wrong with the page on screen, per the house rules (empty: all good)."""
     problems = []
     if (over := sideways_scroll(driver)) > 0:
@@ -130,6 +257,9 @@ def check_page(driver: Any, lang: str = "vi") -> list[str]:
     if bad := unlabelled_inputs(driver):
         problems.append(f"inputs without labels: {bad}")
     problems += heading_problems(driver)
+    problems += accessibility_problems(driver)
+    if focus:
+        problems += focus_problems(driver)
     return problems
 
 
@@ -195,7 +325,10 @@ def fill_demo(registry: Any, base: str) -> dict[str, str]:
             **fields,
         )
 
-    records = [
+    # The same weekday a week ago, for the live page's chart: a busier morning.
+    week = 7 * 24 * 60
+    records = [rec(week + m, masked_name="Ngô V** G") for m in (30, 75, 80, 130, 140, 200, 260)]
+    records += [
         rec(50, subject=subject, code_kind="cccd", masked_name="Trần T** H"),
         rec(48, masked_name="Lê V** B"),
         rec(45, masked_name="Phạm T** C"),
@@ -207,7 +340,8 @@ def fill_demo(registry: Any, base: str) -> dict[str, str]:
     auth = {"Authorization": f"Bearer {kiosk}", **own_address()}
     r = requests.post(f"{base}/api/v1/records", json={"records": records}, headers=auth, timeout=10)
     r.raise_for_status()
-    beat = {"queue_depth": 0, "version": "1.4.0"}
+    versions = {f"{n}_version": registry.document(f"{n}-list")[0] for n in ("trust", "deny")}
+    beat = {"queue_depth": 0, "version": "1.4.0", **versions}
     requests.post(
         f"{base}/api/v1/heartbeat", json=beat, headers=auth, timeout=10
     ).raise_for_status()
@@ -311,7 +445,40 @@ PAGES: list[tuple[str, str | None, Any]] = [
     ("trace", "officer", lambda d, b: d.get(f"{b}/trace")),
     ("trace-result", "officer", trace_demo),
     ("admin", "admin", lambda d, b: d.get(f"{b}/admin")),
+    ("badges", "admin", lambda d, b: d.get(f"{b}/admin/badges")),
+    ("badges-errors", "admin", lambda d, b: upload_badges(d, b, "Nguyễn Văn An,staff\nA\n")),
+    ("user-token", "admin", lambda d, b: add_user(d, b)),
 ]
+
+
+def add_user(driver: Any, base: str) -> None:
+    """The admin adds a health officer: the page that shows the new token once."""
+    import uuid
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(f"{base}/admin")
+    driver.find_element(By.ID, "new-name").send_keys(f"can-bo-{uuid.uuid4().hex[:6]}")
+    Select(driver.find_element(By.ID, "new-role")).select_by_value("health_officer")
+    driver.find_element(By.ID, "user-add-submit").click()
+    wait_for(driver, "return !!document.getElementById('token')")
+
+
+def upload_badges(driver: Any, base: str, csv_text: str) -> None:
+    """The admin's badge form, sent with this CSV through the browser's file input."""
+    import tempfile
+    from pathlib import Path
+
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base}/admin/badges")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "people.csv"
+        path.write_text(csv_text, encoding="utf-8")
+        driver.find_element(By.ID, "people").send_keys(str(path))
+        driver.find_element(By.ID, "badges-submit").click()
+        wait_for(driver, "return !!document.getElementById('problems')")
 
 
 def walk(

@@ -250,3 +250,56 @@ def bomb(size: int = 2_500_000) -> str:
 
 def deep_copy(parts: Parts) -> Parts:
     return copy.deepcopy(parts)
+
+
+# Where a fuzz test can put a hostile value: the envelope, and each signed claim and field.
+ENVELOPE = ["alg", "kid", "header extra", "header", "unprotected", "payload", "signature"]
+CLAIMS = {"iss": CWT_ISS, "iat": CWT_IAT, "exp": CWT_EXP, "hcert": CWT_HCERT}
+FIELDS = ["ver", "nam", "dob", "v", "t", "r", "fnt", "gnt", "fn", "gn", "entry"]
+ENTRY_FIELDS = ["tg", "vp", "mp", "ma", "dn", "sd", "dt", "co", "is", "ci", "extra"]
+SIGNED = [
+    "payload cbor",
+    *(f"claim {c}" for c in CLAIMS),
+    "claim extra",
+    "hcert 1",
+    "hcert extra",
+    *(f"dcc {f}" for f in FIELDS),
+    *(f"v {f}" for f in ENTRY_FIELDS),
+]
+POSITIONS = ENVELOPE + SIGNED
+
+
+def put(parts: Parts, position: str, value: Any, extra_key: Any) -> None:
+    """Replace what sits at `position` with `value`."""
+    where, _, name = position.partition(" ")
+    if position == "alg":
+        parts.header[HDR_ALG] = value
+    elif position == "kid":
+        parts.header[HDR_KID] = value
+    elif position == "header extra":
+        parts.header[extra_key] = value
+    elif position == "header":
+        parts.protected = value if isinstance(value, bytes) else cbor2.dumps(value)
+    elif position in ("unprotected", "payload", "signature"):
+        setattr(parts, position, value)
+    elif position == "payload cbor":
+        parts.payload = cbor2.dumps(value)
+    elif where == "claim":
+        parts.claims[CLAIMS.get(name, extra_key)] = value
+    elif where == "hcert":
+        parts.claims[CWT_HCERT] = {1 if name == "1" else extra_key: value}
+    elif where == "dcc" and name in ("fnt", "gnt", "fn", "gn"):
+        parts.dcc["nam"] = {**_as_map(parts.dcc.get("nam")), name: value}
+    elif where == "dcc" and name == "entry":
+        parts.dcc["v"] = [value]
+    elif where == "dcc":
+        parts.dcc[name] = value
+    else:
+        v = parts.dcc.get("v")
+        first = _as_map(v[0] if isinstance(v, list) and v else None)
+        parts.dcc["v"] = [{**first, (extra_key if name == "extra" else name): value}]
+
+
+def _as_map(value: Any) -> dict[Any, Any]:
+    # An earlier edit may have put a non-map where this one edits inside a map.
+    return dict(value) if isinstance(value, dict) else {}

@@ -141,3 +141,73 @@ class FaultProxy:
                 b"\r\n".join([*lines, b"Content-Length: %d" % len(body)]) + b"\r\n\r\n" + body
             )
         return response
+
+
+class UdpFaultProxy:
+    """A loopback UDP relay in front of one peer, as a NAT does it: each client address gets
+    its own upstream socket, and the answers come back through the relay. `cut` drops every
+    datagram both ways (a kiosk cut off the LAN); `drop_from` drops those from some clients."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        import selectors
+
+        self.upstream = upstream
+        self.cut = False
+        self.drop_from: set[tuple[str, int]] = set()
+        self.forwarded = 0
+        self.dropped = 0
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
+        self._sessions: dict[tuple[str, int], socket.socket] = {}
+        self._clients: dict[socket.socket, tuple[str, int]] = {}
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self._sock, selectors.EVENT_READ)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for s in [self._sock, *self._sessions.values()]:
+            s.close()
+
+    def _blocked(self, client: tuple[str, int]) -> bool:
+        if self.cut or client in self.drop_from:
+            self.dropped += 1
+            return True
+        return False
+
+    def _run(self) -> None:
+        import selectors
+
+        while not self._stop.is_set():
+            for key, _ in self._sel.select(timeout=0.1):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                try:
+                    data, source = sock.recvfrom(65535)
+                except OSError:
+                    continue
+                if sock is self._sock:  # a client → its peer
+                    if self._blocked(source):
+                        continue
+                    session = self._sessions.get(source)
+                    if session is None:
+                        session = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                        session.bind(("127.0.0.1", 0))
+                        self._sessions[source] = session
+                        self._clients[session] = source
+                        self._sel.register(session, selectors.EVENT_READ)
+                    session.sendto(data, self.upstream)
+                else:  # the peer's answer → back to the client
+                    client = self._clients[sock]
+                    if self._blocked(client):
+                        continue
+                    self._sock.sendto(data, client)
+                self.forwarded += 1

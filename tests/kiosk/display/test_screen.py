@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import math
 import unicodedata
 from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -12,6 +17,9 @@ import numpy.typing as npt
 import pygame
 import pygame.freetype
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checkin_protocol.reasons import Reason
 from kiosk.config import DisplayConfig
@@ -21,13 +29,30 @@ from kiosk.display.gallery import (
     NOW,
     RESOLUTIONS,
     SAMPLE_STATUS,
+    VENUE,
     sample_preview,
     sample_views,
     screens,
+    write_gallery,
 )
-from kiosk.display.messages import Messages, keys
+from kiosk.display.messages import Language, Messages, keys
 from kiosk.display.screen import PreviewFrame, Rendered, Screen, default_font_path
-from kiosk.display.views import ErrorView, IdleView, Presenter, StatusBar, VerdictView, View
+from kiosk.display.text import NO_BREAK, PUNCTUATION, balanced_lines
+from kiosk.display.views import (
+    ErrorView,
+    GuardPinView,
+    GuardReasonView,
+    GuardView,
+    HistoryRow,
+    HistoryView,
+    IdleView,
+    NoticeView,
+    Presenter,
+    StatusBar,
+    VerdictView,
+    View,
+    fail_title,
+)
 from kiosk.policy.engine import Verdict
 
 PASS_VIEW = VerdictView(Verdict.PASS, None, "Nguyễn V** A", 1990, "staff", True)
@@ -71,25 +96,62 @@ def expected_background(view: View) -> tuple[int, int, int]:
     return scr.GUARD_BG
 
 
-@pytest.mark.parametrize("size", RESOLUTIONS, ids=[f"{w}x{h}" for w, h in RESOLUTIONS])
-def test_every_state_in_every_language_fits_and_shows_its_colour(size: tuple[int, int]) -> None:
-    preview = sample_preview()
+def every_view() -> dict[str, View]:
+    """Every string the visitor can see: every reason and every hint, not just the samples."""
     views: dict[str, View] = dict(sample_views())
-    # Every string the visitor can see: every reason and every hint, not just the samples.
     views.update({f"fail-{r.value}": VerdictView(Verdict.FAIL, r) for r in Reason})
     views["pass-long"] = VerdictView(
         Verdict.PASS, None, "Nguyễn T** M** K", 1999, "contractor", False
     )
     views.update({k: IdleView(hint=k) for k in keys() if k.startswith("help.")})
+    views.update({k: ErrorView(k) for k in keys() if k.startswith("error.") and k != "error.hint"})
+    # The guard's notices, and a reason list with every manual reason the catalogue has.
+    for key in ("guard.no_pin", "guard.muted", "guard.unmuted"):
+        views[key] = NoticeView(key)
+    manual = tuple(k.removeprefix("manual.") for k in keys() if k.startswith("manual."))
+    views["guard-every-reason"] = GuardReasonView(manual)
+    return views
+
+
+def check_lines(drawn: Rendered, where: object) -> None:
+    """The typesetting rules, on every line a frame drew."""
+    sizes: dict[int, set[int]] = {}
+    for line in drawn.lines:
+        assert line.px >= line.floor, (where, line.text, line.px, line.floor)
+        assert not line.text[:1] or line.text[0] not in PUNCTUATION, (where, line.text)
+        if line.paragraph:
+            sizes.setdefault(line.paragraph, set()).add(line.px)
+    assert all(len(s) == 1 for s in sizes.values()), (where, sizes)  # one size a paragraph
+    body = [line for line in drawn.lines if line.paragraph]
+    for first, then in itertools.pairwise(body):
+        if first.paragraph == then.paragraph and first.rect.y != then.rect.y:
+            pair = f"{first.text.split(' ')[-1]} {then.text.split(' ')[0]}".lower()
+            assert pair not in {c.lower() for c in NO_BREAK}, (where, first.text, then.text)
+
+
+@pytest.mark.parametrize("size", RESOLUTIONS, ids=[f"{w}x{h}" for w, h in RESOLUTIONS])
+def test_every_state_in_every_language_fits_and_follows_the_typesetting_rules(
+    size: tuple[int, int],
+) -> None:
+    """Every view in every language: inside the screen, on its colour, every visitor's line
+    at the 2 m size (either language), one size a paragraph, no line led by punctuation,
+    no compound split across lines."""
+    preview = sample_preview()
+    views = every_view()
     for (w, h), lang, s in screens([size], LANGUAGES):
         bounds = pygame.Rect(0, 0, w, h)
+        visitor_floor = math.ceil(scr.READ_AT_2M * min(w, h))
         for name, view in views.items():
             pixels, drawn = draw_with_text(s, view, SAMPLE_STATUS, preview)
             assert drawn.text_rects, (name, lang)
             for rect in drawn.text_rects:
                 assert bounds.contains(rect), (name, lang, rect)
-            # Legible: nothing had to shrink below 11 px to fit.
-            assert min(drawn.font_sizes) >= 11, (name, lang, min(drawn.font_sizes))
+            check_lines(drawn, (name, lang, size))
+            if not isinstance(view, GuardView):
+                assert all(line.floor == visitor_floor for line in drawn.lines if line.paragraph), (
+                    name,
+                    lang,
+                )
             body = pixels[s.layout.body.top :, :]
             assert share(body, expected_background(view)) > 0.25, (name, lang)
             if isinstance(view, VerdictView):
@@ -97,18 +159,53 @@ def test_every_state_in_every_language_fits_and_shows_its_colour(size: tuple[int
                 assert share(pixels, other) == 0, (name, lang)
 
 
-def test_verdict_is_readable_from_two_metres_on_a_7_inch_panel() -> None:
-    """7-inch 800×480: 154 mm wide, 0.19 mm a pixel. At 2 m, capitals ≥ 8 mm read easily
-    (signage rule of thumb ≥ 5 mm per 2 m); DejaVu's capitals are 0.73 of the font size."""
-    cfg = DisplayConfig(mode="headless", width=800, height=480)
+def test_both_languages_are_readable_from_two_metres_on_a_7_inch_panel() -> None:
+    """7-inch 800×480: 154 mm wide, 0.193 mm a pixel. The rule: capitals ≥ 4.2 mm (7.2′ of
+    arc at 2 m, readable with 20/30 vision); DejaVu's capitals are 0.73 of the font size.
+    Every visitor's line in "both" mode, the second language's too, meets it; in one
+    language the verdict's title is twice as large, and the icon 2 cm across."""
+    cfg = DisplayConfig(mode="headless", width=800, height=480, language="both")
     mm_per_px = 154.2 / 800
-    with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
+    with Screen(cfg, venue_name="V", messages=Messages("both")) as s:
+        for name, view in every_view().items():
+            if isinstance(view, GuardView):
+                continue
+            _, drawn = draw_with_text(s, view, SAMPLE_STATUS, sample_preview())
+            for line in drawn.lines:
+                if line.paragraph:
+                    assert line.px * scr.CAP_HEIGHT * mm_per_px >= 4.2, (name, line.text)
+        s.set_messages(Messages("vi"))  # one language: the verdict's title is larger yet
         for view in (PASS_VIEW, VerdictView(Verdict.FAIL, Reason.EXPIRED)):
             _, drawn = draw_with_text(s, view)
             title_px = drawn.font_sizes[0]  # the verdict line is drawn first
-            assert title_px * 0.73 * mm_per_px >= 8.0, title_px
+            assert title_px * scr.CAP_HEIGHT * mm_per_px >= 8.0, title_px
             icon_mm = 2 * int(s.layout.unit * 0.13) * mm_per_px
             assert icon_mm >= 20
+
+
+@settings(deadline=None)
+@given(st.lists(st.sampled_from([*keys(), "Nguyễn", "·", ",", "1990", "x" * 20]), max_size=12))
+def test_balanced_lines_keep_every_word_and_never_lead_with_punctuation(words: list[str]) -> None:
+    text = " ".join(Messages("vi")(w, n=1, year=1, mode="x", keys="x") if "." in w else w
+                    for w in words)  # fmt: skip
+    lines = balanced_lines(text, len, 24)
+    if any(len(w) > 24 for w in text.split()):
+        assert lines is None  # a word wider than the line: the caller draws smaller
+        return
+    assert lines is not None
+    assert " ".join(lines).split() == text.split()
+    assert all(len(line) <= 24 or " " not in line for line in lines)
+    assert all(not line or line[0] not in PUNCTUATION for line in lines[1:])
+
+
+def test_wrapping_is_balanced_and_prefers_a_break_after_a_dot() -> None:
+    assert balanced_lines("Toà nhà Bitexco Financial Tower · Tầng 1", len, 34) == [
+        "Toà nhà Bitexco Financial Tower ·",
+        "Tầng 1",
+    ]
+    assert balanced_lines("aaa bbb ccc ddd eee fff", len, 16) == ["aaa bbb ccc", "ddd eee fff"]
+    # A compound stays whole where the line allows it.
+    assert balanced_lines("Máy chưa cập nhật dữ liệu", len, 22) == ["Máy chưa", "cập nhật dữ liệu"]
 
 
 def test_the_masked_name_is_drawn(screen: Screen) -> None:
@@ -178,12 +275,37 @@ def test_hint_box_appears_with_a_hint(screen: Screen) -> None:
     assert share(draw(screen, IdleView(hint="help.glare")), scr.HINT_BG) > 0.01
 
 
-def test_status_strip_warns_in_amber_only_when_something_is_wrong(screen: Screen) -> None:
+GUARD_SCREEN = HistoryView(())
+
+
+def test_visitors_see_calm_icons_and_the_guard_sees_words_in_amber(screen: Screen) -> None:
     strip = screen.layout.strip
-    calm = draw(screen, PASS_VIEW, StatusBar(direction="entry", occupancy=3, queued=0, online=True))
-    assert share(calm[strip.top : strip.bottom], scr.AMBER) == 0
-    worried = draw(screen, PASS_VIEW, StatusBar(direction="entry", lists_stale=True, online=False))
-    assert share(worried[strip.top : strip.bottom], scr.AMBER) > 0
+    calm = StatusBar(direction="entry", occupancy=3, queued=0, online=True)
+    worried = StatusBar(direction="entry", lists_stale=True, online=False, queued=12)
+    for view in (PASS_VIEW, GUARD_SCREEN):
+        pixels = draw(screen, view, calm)
+        assert share(pixels[strip.top : strip.bottom], scr.AMBER) == 0
+    pixels, drawn = draw_with_text(screen, PASS_VIEW, worried)
+    assert share(pixels[strip.top : strip.bottom], scr.AMBER) == 0  # nothing alarming
+    assert {"offline", "queued", "stale"} <= set(drawn.icons)
+    texts = " ".join(line.text for line in drawn.lines)
+    assert "Mất kết nối" not in texts and "chờ gửi" not in texts
+    pixels, drawn = draw_with_text(screen, GUARD_SCREEN, worried)
+    assert share(pixels[strip.top : strip.bottom], scr.AMBER) > 0
+    assert "Mất kết nối" in " ".join(line.text for line in drawn.lines)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_offline_state_never_gives_way_on_a_narrow_screen(
+    screen: Screen, lang: Language
+) -> None:
+    screen.set_messages(Messages(lang))
+    everything = dataclasses.replace(SAMPLE_STATUS, reader_down=True, clock_offset=300)
+    _, drawn = draw_with_text(screen, PASS_VIEW, everything)
+    assert "offline" in drawn.icons
+    _, drawn = draw_with_text(screen, GUARD_SCREEN, everything)
+    offline = " / ".join(Messages(lang).lines("status.offline"))
+    assert any(offline.split(" / ")[0] in line.text for line in drawn.lines)
 
 
 def test_the_font_has_every_glyph_of_every_string() -> None:
@@ -193,7 +315,7 @@ def test_the_font_has_every_glyph_of_every_string() -> None:
     for lang in ("vi", "en"):
         t = Messages(lang)
         for k in keys():
-            chars |= set(t(k, year=1990, n=12, mode="x"))
+            chars |= set(t(k, year=1990, n=12, mode="x", keys="Esc"))
     text = "".join(sorted(chars))
     missing = [c for c, m in zip(text, font.get_metrics(text), strict=True) if m is None]
     assert missing == []
@@ -202,8 +324,8 @@ def test_the_font_has_every_glyph_of_every_string() -> None:
 def test_strings_are_nfc_and_exist_in_both_languages() -> None:
     for k in keys():
         vi, en = (
-            Messages("vi").lines(k, year=2000, n=1, mode="x"),
-            Messages("en").lines(k, year=2000, n=1, mode="x"),
+            Messages("vi").lines(k, year=2000, n=1, mode="x", keys="x"),
+            Messages("en").lines(k, year=2000, n=1, mode="x", keys="x"),
         )
         assert vi != [k] and en != [k]
         assert unicodedata.is_normalized("NFC", vi[0]) and unicodedata.is_normalized("NFC", en[0])
@@ -228,20 +350,20 @@ def test_presenter_holds_then_returns_to_idle_or_a_fault() -> None:
 
 
 def test_status_strip_warns_of_a_clock_the_registry_measured_off(screen: Screen) -> None:
-    strip = screen.layout.strip
-    calm = draw(screen, PASS_VIEW, StatusBar(direction="entry"))
-    assert share(calm[strip.top : strip.bottom], scr.AMBER) == 0
-    off = draw(screen, PASS_VIEW, StatusBar(direction="entry", clock_offset=184))
-    assert share(off[strip.top : strip.bottom], scr.AMBER) > 0
-    assert Messages("vi")("status.clock_offset", n=184) == "Lệch giờ 184 giây"
+    _, drawn = draw_with_text(screen, PASS_VIEW, StatusBar(direction="entry", clock_offset=184))
+    assert "clock" in drawn.icons
+    _, drawn = draw_with_text(screen, GUARD_SCREEN, StatusBar(direction="entry", clock_offset=184))
+    assert "Lệch giờ 184 giây" in [line.text for line in drawn.lines]
 
 
 def test_status_strip_says_a_reader_is_not_connected(screen: Screen) -> None:
-    strip = screen.layout.strip
     # At every size, portrait included: the count gives way before the warning does.
-    down = draw(screen, PASS_VIEW, StatusBar(direction="entry", occupancy=3, reader_down=True))
-    assert share(down[strip.top : strip.bottom], scr.AMBER) > 0
-    assert Messages("vi")("status.reader_down") == "Máy đọc mã chưa kết nối"
+    down = StatusBar(direction="entry", occupancy=3, reader_down=True)
+    _, drawn = draw_with_text(screen, PASS_VIEW, down)
+    assert "reader" in drawn.icons
+    _, drawn = draw_with_text(screen, GUARD_SCREEN, down)
+    texts = [line.text for line in drawn.lines]
+    assert "Máy đọc mã chưa kết nối" in texts or "Máy đọc: lỗi" in texts
 
 
 def test_the_preview_is_scaled_and_drawn_once_per_camera_frame(
@@ -270,3 +392,186 @@ def test_the_preview_is_scaled_and_drawn_once_per_camera_frame(
     # A code's outline appearing on the same frame: drawn again, but not scaled again.
     screen.render(IdleView(), PLAIN, NOW, PreviewFrame(luma, ((1, 1), (9, 1), (9, 9)), False, 2))
     assert (len(flips), len(resized)) == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("reason", "title"),
+    [
+        (Reason.BAD_SIGNATURE, "Mã không hợp lệ"), (Reason.EXPIRED, "Mã không hợp lệ"),
+        (Reason.CLOSED, "Chưa thể vào"), (Reason.FULL, "Chưa thể vào"),
+        (Reason.CATEGORY_NOT_ADMITTED, "Không được vào"),
+        (Reason.LISTS_STALE, "Máy đang gặp sự cố — vui lòng gặp nhân viên"),
+        (Reason.DENIED, "Chưa thể vào"), (None, "Chưa thể vào"),
+    ],
+)  # fmt: skip
+def test_a_refusal_is_titled_by_whose_problem_it_is(reason: Reason | None, title: str) -> None:
+    assert Messages("vi")(fail_title(reason)) == title
+    assert "không hợp lệ" not in Messages("vi")(fail_title(Reason.FULL)).lower()
+
+
+NAMES = "Nguyễn T** M** K V** A Trần Lê H"
+
+
+def catalogue_text(lang: Language) -> str:
+    t = Messages(lang)
+    return "\n".join(t(k, year=1990, n=137, mode="x", keys="Esc") for k in keys())
+
+
+@pytest.mark.parametrize("size", [(800, 480), (480, 800)], ids=["800x480", "480x800"])
+def test_a_vietnamese_screen_shows_only_vietnamese_words_and_no_raw_values(
+    size: tuple[int, int],
+) -> None:
+    """Every line of every visitor's view in "vi" is Vietnamese from the catalogue, the
+    venue's name, a masked name, a year or the clock: no raw category, no English."""
+    vi = catalogue_text("vi")
+    views = every_view()
+    views["pass-unknown-category"] = VerdictView(Verdict.PASS, None, "Lê T** H", 1990, "vip_x")
+    for _, _, s in screens([size], ["vi"]):
+        for name, view in views.items():
+            if isinstance(view, GuardView):
+                continue
+            _, drawn = draw_with_text(s, view, SAMPLE_STATUS, sample_preview())
+            for line in drawn.lines:
+                words = [w for w in line.text.replace("·", " ").split() if not w[0].isdigit()]
+                for word in words:
+                    assert word in vi or word in VENUE or word in NAMES, (name, line.text, word)
+            assert not any("vip_x" in line.text for line in drawn.lines)
+
+
+def test_every_key_exists_in_both_languages_and_they_differ_where_they_should() -> None:
+    raw = yaml.safe_load(
+        resources.files("kiosk.display").joinpath("messages.yaml").read_text("utf-8")
+    )
+    for key, entry in raw.items():
+        assert set(entry) == {"vi", "en"}, key
+        assert entry["vi"].strip() and entry["en"].strip(), key
+    # The house style the catalogue's header states.
+    vi = catalogue_text("vi")
+    for old in ("CCCD", "chứng minh", "Bên trong", "Kiosk", "Hãy ", "hòa", "lóa", "hủy", "Tòa"):
+        assert old not in vi, old
+    assert "thẻ căn cước" in Messages("vi")("idle.subtitle")
+    assert "VNeID" in Messages("vi")("idle.subtitle")
+    assert "VNeID" in Messages("vi")("hint.not_personal_code")
+    assert "Đang ở trong" in Messages("vi")("status.inside", n=1)
+    assert "see the staff" not in catalogue_text("en")
+
+
+@pytest.mark.parametrize("side", ["above", "below", "left", "right"])
+def test_the_idle_screen_points_to_the_camera(side: str) -> None:
+    cfg = DisplayConfig.model_validate(
+        {"mode": "headless", "width": 800, "height": 480, "camera_at": side}
+    )
+    with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
+        pixels, drawn = draw_with_text(s, IdleView())
+        assert {"phone", f"arrow-{side}"} <= set(drawn.icons)
+        ys, xs = np.nonzero(np.all(pixels == scr.ARROW, axis=2))
+        # The arrow's tip is its extreme point in the direction it points.
+        tip = {"above": ys.min(), "below": -ys.max(), "left": xs.min(), "right": -xs.max()}
+        centre = {"above": ys.mean(), "below": -ys.mean(), "left": xs.mean(), "right": -xs.mean()}
+        assert tip[side] < centre[side]
+        tip_x, tip_y = xs.mean(), ys.mean()
+        if side in ("above", "below"):
+            column = xs[ys == (ys.min() if side == "above" else ys.max())]
+            assert abs(column.mean() - tip_x) < 3
+        else:
+            row = ys[xs == (xs.min() if side == "left" else xs.max())]
+            assert abs(row.mean() - tip_y) < 3
+
+
+def test_the_venue_logo_is_shown_and_a_broken_one_is_not_fatal(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    image = pygame.Surface((120, 40))
+    image.fill((200, 30, 30))
+    pygame.image.save(image, str(logo))
+    cfg = DisplayConfig.model_validate(
+        {"mode": "headless", "width": 800, "height": 480, "logo": str(logo)}
+    )
+    with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
+        pixels, drawn = draw_with_text(s, IdleView())
+        assert "logo" in drawn.icons and share(pixels, (200, 30, 30)) > 0.001
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    cfg = DisplayConfig.model_validate(
+        {"mode": "headless", "width": 800, "height": 480, "logo": str(broken)}
+    )
+    with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
+        _, drawn = draw_with_text(s, IdleView())
+        assert "logo" not in drawn.icons
+    (tmp_path / "logo.txt").write_text("not an image")
+    with pytest.raises(ValueError, match="not a PNG or JPEG"):
+        DisplayConfig.model_validate({"logo": str(tmp_path / "logo.txt")})
+    with pytest.raises(ValueError, match="not a file"):
+        DisplayConfig.model_validate({"logo": str(tmp_path)})
+
+
+def test_the_date_is_on_the_strip_beside_the_time(screen: Screen) -> None:
+    _, drawn = draw_with_text(screen, IdleView())
+    texts = [line.text for line in drawn.lines]
+    assert any("09:41" in t for t in texts)
+    if screen.layout.w >= 800:
+        assert "22/11/2026  09:41" in texts
+
+
+def test_portrait_screens_use_their_height_for_larger_text() -> None:
+    sizes = {}
+    for (w, h), _, s in screens([(800, 480), (480, 800)], ["vi"]):
+        _, drawn = draw_with_text(s, VerdictView(Verdict.FAIL, Reason.EXPIRED))
+        sizes[(w, h)] = drawn.font_sizes[0]
+    assert sizes[(480, 800)] > sizes[(800, 480)]
+
+
+def test_the_gallery_shows_hints_over_an_amber_outline(tmp_path: Path) -> None:
+    written = write_gallery(tmp_path, sizes=[(800, 480)], languages=["vi"])
+    hinted = next(p for p in written if p.name == "800x480-vi-idle-help-glare.png")
+    plain = next(p for p in written if p.name == "800x480-vi-idle.png")
+    layout = scr.Layout(800, 480)
+    box = layout.preview
+
+    def outline(path: Path, color: tuple[int, int, int]) -> float:
+        pixels = pygame.surfarray.array3d(pygame.image.load(str(path))).swapaxes(0, 1)
+        return share(pixels[box.top : box.bottom, box.left : box.right], color)
+
+    assert outline(hinted, scr.AMBER) > 0.001 and outline(hinted, scr.READ_OK) == 0
+    assert outline(plain, scr.READ_OK) > 0.001
+
+
+HISTORY = (
+    HistoryRow("09:30:10", "entry", "PASS", "Nguyễn V** A", ""),
+    HistoryRow("09:31:11", "entry", "FAIL", "Trần T** M", "expired"),
+    HistoryRow("09:32:12", "exit", "FAIL", "Lê H", "denied", staff_note="trộm cắp 03/2026"),
+    HistoryRow("09:33:13", "entry", "PASS", "Phạm Q", "delivery", manual=True),
+    HistoryRow("09:34:14", "entry", "FAIL", "", "declaration_missing"),
+)
+
+
+def history_texts(s: Screen, unlocked: bool) -> tuple[list[str], Rendered]:
+    _, drawn = draw_with_text(s, HistoryView(HISTORY, unlocked=unlocked))
+    return [line.text for line in drawn.lines], drawn
+
+
+def test_the_history_shows_private_reasons_only_after_the_pin(screen: Screen) -> None:
+    locked, drawn = history_texts(screen, unlocked=False)
+    joined = " ".join(locked)
+    for raw in ("denied", "expired", "declaration_missing", "delivery", "trộm cắp"):
+        assert raw not in joined, raw
+    assert locked.count("Riêng tư") == 2 and "Mã đã hết hạn" in locked
+    assert "Giao hàng" in locked and "Ra" in locked and "Từ chối" in locked
+    unlocked, _ = history_texts(screen, unlocked=True)
+    assert any(t.startswith("Trong danh sách cấm: trộm cắp") for t in unlocked)
+    assert any(t.startswith("Chưa khai báo y tế") for t in unlocked)
+    # Aligned columns: each row's time, direction and verdict start at the same x.
+    rows = [line for line in drawn.lines if line.text in ("Vào", "Ra")]
+    assert len(rows) == len(HISTORY) and len({line.rect.x for line in rows}) == 1
+    times = [line for line in drawn.lines if line.text.startswith("09:3")]
+    assert len({line.rect.x for line in times}) == 1
+
+
+def test_the_guard_reads_their_own_language() -> None:
+    cfg = DisplayConfig(mode="headless", width=800, height=480, guard_language="en")
+    with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
+        texts, _ = history_texts(s, unlocked=False)
+        assert "This pass has expired" in texts and "Private" in texts
+        _, drawn = draw_with_text(s, IdleView())
+        assert "Vui lòng quét mã QR" in " ".join(line.text for line in drawn.lines)
+        _, drawn = draw_with_text(s, GuardPinView())
+        assert "press Enter" in " ".join(line.text for line in drawn.lines)

@@ -1,0 +1,194 @@
+"""`kiosk pass issue`: what a pass may say, checked before anything is signed; CSV batches."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from checkin_protocol.privacy import mask_name
+from checkin_protocol.times import parse_duration
+from kiosk.yamlfile import FileRefused, read_limited
+
+MAX_NAME = 80
+MAX_ROWS = 5000
+CSV_BYTES = 4 * 1024 * 1024
+DEFAULT_VALID_FOR = 30 * 86400.0
+COLUMNS = ("name", "birth_year", "category", "valid_from", "valid_until", "valid_for",
+           "declared_at")  # fmt: skip
+
+
+def known_categories() -> list[str]:
+    """The categories the kiosk's screen has words for (a pass with another shows raw text)."""
+    from kiosk.display.messages import keys
+
+    return sorted(k.removeprefix("category.") for k in keys() if k.startswith("category."))
+
+
+class Invalid(ValueError):
+    """What is wrong with one value, and which option or column it came from."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PassRequest:
+    name: str
+    birth_year: int | None
+    category: str | None
+    valid_from: float | None
+    valid_until: float
+    declared_at: float | None
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+
+def check_name(name: str | None) -> str:
+    text = unicodedata.normalize("NFC", " ".join((name or "").split()))
+    if not text:
+        raise Invalid("name", "a name is needed")
+    if len(text) > MAX_NAME:
+        raise Invalid("name", f"longer than {MAX_NAME} characters")
+    if any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in text):
+        raise Invalid("name", "control or invisible characters")
+    if not any(ch.isalpha() for ch in text):
+        raise Invalid("name", "no letters")
+    return text
+
+
+def check_birth_year(year: int | None, now: float) -> int | None:
+    this_year = datetime.fromtimestamp(now, UTC).year
+    if year is not None and not 1900 <= year <= this_year:
+        raise Invalid("birth_year", f"not a plausible birth year (1900-{this_year}): {year}")
+    return year
+
+
+def check_category(category: str | None) -> str | None:
+    if category is None or category == "":
+        return None
+    known = known_categories()
+    if category not in known:
+        raise Invalid("category", f"unknown {category!r}; known: {', '.join(known)}")
+    return category
+
+
+def validity(
+    now: float, valid_from: float | None, valid_until: float | None, valid_for: float | None
+) -> float:
+    start = valid_from if valid_from is not None else now
+    until = valid_until if valid_until is not None else start + (valid_for or DEFAULT_VALID_FOR)
+    if until <= start:
+        raise Invalid("valid_until", "the pass would expire before it is valid")
+    return until
+
+
+def warnings(req: PassRequest, now: float) -> list[str]:
+    if req.valid_until <= now:
+        return ["the pass is no longer valid: its validity ended in the past"]
+    return []
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _time(field: str, value: str, zone: ZoneInfo) -> float | None:
+    """An ISO date or date and time; without a zone it is the venue's local time."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return (when if when.tzinfo else when.replace(tzinfo=zone)).timestamp()
+    except (ValueError, OverflowError):
+        raise Invalid(field, f"not an ISO date/time: {value[:40]!r}") from None
+
+
+def _row(row: dict[str, str], now: float, zone: ZoneInfo) -> PassRequest:
+    year_text = row.get("birth_year", "")
+    try:
+        year = int(year_text) if year_text else None
+    except ValueError:
+        raise Invalid("birth_year", f"not a year: {year_text[:20]!r}") from None
+    valid_for = None
+    if row.get("valid_for"):
+        try:
+            valid_for = parse_duration(row["valid_for"])
+        except ValueError as exc:
+            raise Invalid("valid_for", str(exc)) from None
+    valid_from = _time("valid_from", row.get("valid_from", ""), zone)
+    return PassRequest(
+        name=check_name(row.get("name")),
+        birth_year=check_birth_year(year, now),
+        category=check_category(row.get("category") or None),
+        valid_from=valid_from,
+        valid_until=validity(
+            now, valid_from, _time("valid_until", row.get("valid_until", ""), zone), valid_for
+        ),
+        declared_at=_time("declared_at", row.get("declared_at", ""), zone),
+    )
+
+
+class CsvRefused(Exception):
+    """Every problem in the file, as `FILE:LINE: column: message` lines; nothing was signed."""
+
+    def __init__(self, issues: list[str]) -> None:
+        super().__init__("\n".join(issues))
+        self.issues = issues
+
+
+def read_requests(path: Path, now: float, zone: ZoneInfo) -> list[PassRequest]:
+    try:
+        text = read_limited(path, CSV_BYTES).decode("utf-8-sig")
+    except FileRefused as exc:
+        raise CsvRefused([f"{path}: {exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise CsvRefused([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="\0extra")
+    header = reader.fieldnames or []
+    unknown = [h for h in header if h not in COLUMNS]
+    if "name" not in header or unknown:
+        why = f"unknown columns {unknown}" if unknown else "no name column"
+        raise CsvRefused([f"{path}:1: header: {why}; columns are {', '.join(COLUMNS)}"])
+    requests: list[PassRequest] = []
+    issues: list[str] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if len(requests) + len(issues) >= MAX_ROWS:
+                issues.append(f"{path}:{line}: more than {MAX_ROWS} rows")
+                break
+            if "\0extra" in row:
+                issues.append(f"{path}:{line}: row: more cells than columns")
+                continue
+            try:
+                requests.append(_row({k: (v or "").strip() for k, v in row.items()}, now, zone))
+            except Invalid as exc:
+                issues.append(f"{path}:{line}: {exc.field}: {exc.message}")
+    except csv.Error as exc:
+        issues.append(f"{path}:{reader.line_num}: row: {exc}")
+    if issues:
+        raise CsvRefused(issues)
+    if not requests:
+        raise CsvRefused([f"{path}: no rows"])
+    return requests
+
+
+def as_fields(req: PassRequest) -> dict[str, Any]:
+    """The keyword arguments of checkin_protocol.kp1.issue_pass for this request."""
+    return {
+        "masked_name": req.masked_name,
+        "valid_until": int(req.valid_until),
+        "valid_from": int(req.valid_from) if req.valid_from is not None else None,
+        "birth_year": req.birth_year,
+        "category": req.category,
+        "declared_at": int(req.declared_at) if req.declared_at is not None else None,
+    }

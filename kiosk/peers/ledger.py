@@ -1,0 +1,148 @@
+"""The other doors' records as this kiosk heard them: SQLite beside the kiosk's own database."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from checkin_protocol.times import utc_iso
+from kiosk.peers.wire import PeerRecord, to_ranges
+from kiosk.store import StorageError
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS peer_records (
+        id TEXT PRIMARY KEY,
+        kiosk_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        direction TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        created_utc TEXT NOT NULL,
+        tag TEXT,
+        UNIQUE (kiosk_id, seq)
+    )""",
+    "CREATE INDEX IF NOT EXISTS peer_records_time ON peer_records (created_utc)",
+    "CREATE INDEX IF NOT EXISTS peer_records_tag ON peer_records (tag, created_utc)",
+)
+_COLUMNS = "id, kiosk_id, seq, direction, verdict, created_utc, tag"
+
+
+def ledger_path(store_path: Path) -> Path:
+    return store_path.with_name(store_path.stem + "-peers.db")
+
+
+def _record(row: tuple[Any, ...]) -> PeerRecord:
+    rid, kiosk, seq, direction, verdict, created, tag = row
+    return PeerRecord(
+        id=rid, kiosk=kiosk, seq=seq, direction=direction, verdict=verdict, time=created, tag=tag
+    )
+
+
+class PeerLedger:
+    """Idempotent by record id (and by door and sequence number): a record heard twice, from
+    its door and relayed by another, is one record. Never holds this kiosk's own records.
+
+    Peers' records can be heard again from them, so a lost file costs nothing lasting: it is
+    written with synchronous=NORMAL, not the FULL of the kiosk's own records.
+    """
+
+    def __init__(self, path: Path, own_kiosk: str) -> None:
+        self.path = path
+        self._own = own_kiosk
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, timeout=2.0, isolation_level=None,
+                                       check_same_thread=False)  # fmt: skip
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open {path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot read {self.path}: {exc}") from exc
+
+    def add(self, records: Iterable[PeerRecord]) -> int:
+        """Keep the records not yet known; returns how many were new."""
+        rows = [
+            (r.id, r.kiosk, r.seq, r.direction.value, r.verdict.value, r.time, r.tag)
+            for r in records
+            if r.kiosk != self._own
+        ]
+        if not rows:
+            return 0
+        with self._lock:
+            try:
+                before = self._db.total_changes
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    f"INSERT OR IGNORE INTO peer_records ({_COLUMNS}) VALUES (?,?,?,?,?,?,?)",  # noqa: S608
+                    rows,
+                )
+                self._db.execute("COMMIT")
+                return self._db.total_changes - before
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StorageError(f"cannot write {self.path}: {exc}") from exc
+
+    def ranges(self, since: float) -> dict[str, list[tuple[int, int]]]:
+        """Per door, the sequence numbers held from `since` on, as ranges."""
+        seqs: dict[str, list[int]] = {}
+        for kiosk, seq in self._query(
+            "SELECT kiosk_id, seq FROM peer_records WHERE created_utc >= ? ORDER BY kiosk_id, seq",
+            (utc_iso(since),),
+        ):
+            seqs.setdefault(kiosk, []).append(seq)
+        return {k: to_ranges(v) for k, v in seqs.items()}
+
+    def rows(self, since: float) -> list[tuple[Any, ...]]:
+        """The records from `since` on as plain rows (id, kiosk, seq, direction, verdict,
+        time, tag): cheap to scan for what a peer lacks; `as_record` makes one a PeerRecord."""
+        sql = f"SELECT {_COLUMNS} FROM peer_records WHERE created_utc >= ? ORDER BY kiosk_id, seq"  # noqa: S608
+        return self._query(sql, (utc_iso(since),))
+
+    @staticmethod
+    def as_record(row: tuple[Any, ...]) -> PeerRecord:
+        return _record(row)
+
+    def records(self, since: float) -> list[PeerRecord]:
+        return [_record(r) for r in self.rows(since)]
+
+    def occupancy_delta(self, since: float) -> int:
+        """PASS entries minus PASS exits recorded by the peers from `since` on (signed)."""
+        row = self._query(
+            "SELECT COALESCE(SUM(CASE direction WHEN 'entry' THEN 1 ELSE -1 END), 0) "
+            "FROM peer_records WHERE verdict = 'PASS' AND created_utc >= ?",
+            (utc_iso(since),),
+        )
+        return int(row[0][0])
+
+    def last_pass(self, tag: str, since: float) -> tuple[str, str] | None:
+        """(time, direction) of the subject's latest PASS at another door from `since` on."""
+        rows = self._query(
+            "SELECT created_utc, direction FROM peer_records WHERE tag = ? AND verdict = 'PASS' "
+            "AND created_utc >= ? ORDER BY created_utc DESC LIMIT 1",
+            (tag, utc_iso(since)),
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def purge(self, before: float) -> int:
+        with self._lock:
+            try:
+                return self._db.execute(
+                    "DELETE FROM peer_records WHERE created_utc < ?", (utc_iso(before),)
+                ).rowcount
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot purge {self.path}: {exc}") from exc

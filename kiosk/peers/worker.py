@@ -1,0 +1,234 @@
+"""The peers thread: owns the UDP socket, pushes each new record, answers and sends summaries."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from checkin_protocol.records import Direction, Verdict
+from kiosk.config import PeersConfig, split_host_port
+from kiosk.logs import RepeatingLog
+from kiosk.occupancy import start_of_day
+from kiosk.peers.ledger import PeerLedger
+from kiosk.peers.wire import (
+    MAX_DATAGRAM,
+    MAX_ORIGINS,
+    MAX_RANGES,
+    RECORDS_PER_DATAGRAM,
+    PeerRecord,
+    Records,
+    Refused,
+    Summary,
+    VenueKeys,
+    covered,
+    to_ranges,
+)
+from kiosk.service import Restart, Service
+from kiosk.store import Record, RecordStore, StorageError
+
+log = logging.getLogger(__name__)
+
+Address = tuple[str, int]
+RECV_TIMEOUT = 0.1  # how long a receive waits: a stop or a due summary is seen this soon
+MAX_REPLY = 240  # records sent in answer to one summary; the next summary brings the rest
+CATCH_UP = 0.05  # the next summary after new records arrived: a cut-off door catches up fast
+PURGE_EVERY = 3600.0
+KEEP = 2 * 86400.0  # peers' records older than this are dropped: only today's count
+
+
+class PeerWorker(Service):
+    """One thread owns the socket: every send and receive happens here, each with a timeout.
+
+    Every `interval` it tells each peer what it has (a summary: per door, the ranges of
+    sequence numbers it holds from today); a peer answers with what is missing, its own
+    records and those it heard from others, so a kiosk that was cut off catches up from any
+    peer it can reach. Each new record of this door is also pushed at once.
+    """
+
+    def __init__(
+        self,
+        cfg: PeersConfig,
+        *,
+        kiosk_id: str,
+        keys: VenueKeys,
+        store: RecordStore,
+        ledger: PeerLedger,
+        zone: ZoneInfo,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__("peers", restart=Restart(first=1.0, limit=30.0))
+        self._cfg = cfg
+        self._kiosk = kiosk_id
+        self._keys = keys
+        self._store = store
+        self._ledger = ledger
+        self._zone = zone
+        self._clock = clock
+        self._outbox: queue.SimpleQueue[Record] = queue.SimpleQueue()
+        self._peers: dict[str, Address | None] = dict.fromkeys(cfg.addresses)
+        self._heard_lock = threading.Lock()
+        self._heard: dict[str, float] = {}  # peer kiosk id → when last heard (this clock)
+        self._refused = RepeatingLog(log)
+        self._failing = RepeatingLog(log)
+        self.refused = 0  # datagrams dropped: not sealed with the venue's key, or malformed
+        self._next_purge = 0.0
+        host, port = split_host_port(cfg.listen)
+        self._listen: Address = (host, port)
+        self._family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    # ------------------------------------------------------------ from other threads
+
+    def publish(self, record: Record | None) -> None:
+        """A new record of this door, to push to the peers now (never blocks)."""
+        if record is not None:
+            self._outbox.put(record)
+
+    def heard(self, within: float) -> list[str]:
+        """The peers heard from in the last `within` seconds."""
+        now = self._clock()
+        with self._heard_lock:
+            return sorted(k for k, t in self._heard.items() if now - t <= within)
+
+    # ------------------------------------------------------------ the thread
+
+    def serve(self) -> None:
+        with socket.socket(self._family, socket.SOCK_DGRAM) as sock:
+            sock.bind(self._listen)
+            sock.settimeout(RECV_TIMEOUT)
+            next_summary = 0.0
+            while not self.stopping:
+                if time.monotonic() >= next_summary:
+                    self._summarise(sock)
+                    next_summary = time.monotonic() + self._cfg.interval
+                self._push_new(sock)
+                if self._receive(sock):
+                    # Records came that were new here: ask again soon, for the rest of what
+                    # a peer had (an answer carries at most MAX_REPLY records).
+                    next_summary = min(next_summary, time.monotonic() + CATCH_UP)
+            self._push_new(sock)  # the last decisions before a stop still reach the peers
+
+    def _window(self) -> float:
+        """Records from the start of the venue's day (and the hour before: late exits)."""
+        return start_of_day(self._clock(), self._zone) - 3600
+
+    def _resolve(self, peer: str) -> Address | None:
+        if self._peers.get(peer) is None:
+            host, port = split_host_port(peer)
+            try:
+                info = socket.getaddrinfo(host, port, self._family, socket.SOCK_DGRAM)
+                self._peers[peer] = (str(info[0][4][0]), int(info[0][4][1]))
+            except (OSError, IndexError) as exc:
+                self._failing.warning("peer %s: cannot resolve: %s", peer, exc)
+        return self._peers.get(peer)
+
+    def _send(self, sock: socket.socket, datagram: bytes, to: Address) -> None:
+        try:
+            sock.sendto(datagram, to)
+        except OSError as exc:  # unreachable, no route: the next summary tries again
+            self._failing.warning("peer %s:%d: %s", to[0], to[1], exc)
+
+    def _send_records(self, sock: socket.socket, records: list[PeerRecord], to: Address) -> None:
+        for i in range(0, len(records), RECORDS_PER_DATAGRAM):
+            chunk = records[i : i + RECORDS_PER_DATAGRAM]
+            self._send(sock, self._keys.seal(Records(kind="records", sender=self._kiosk,
+                                                     records=chunk)), to)  # fmt: skip
+
+    def _peer_record(
+        self, rid: str, seq: int, direction: str, verdict: str, created: str, subject: str | None
+    ) -> PeerRecord:
+        """One of this door's records as peers get it: the subject only as a keyed tag."""
+        return PeerRecord(
+            id=rid, kiosk=self._kiosk, seq=seq, direction=Direction(direction),
+            verdict=Verdict(verdict), time=created,
+            tag=self._keys.tag(subject) if subject else None,
+        )  # fmt: skip
+
+    def _push_new(self, sock: socket.socket) -> None:
+        new: list[Record] = []
+        while True:
+            try:
+                new.append(self._outbox.get_nowait())
+            except queue.Empty:
+                break
+        if not new:
+            return
+        records = [
+            self._peer_record(r.id, r.seq, r.direction, r.verdict, r.created_utc,
+                              str(r.subject) if r.subject else None)
+            for r in new
+        ]  # fmt: skip
+        for peer in self._peers:
+            to = self._resolve(peer)
+            if to is not None:
+                self._send_records(sock, records, to)
+
+    def _summarise(self, sock: socket.socket) -> None:
+        window = self._window()
+        try:
+            # This door first: were there more doors than a summary names, ours stays in it.
+            have = {self._kiosk: to_ranges([r[1] for r in self._store.brief_since(window)])}
+            have.update(self._ledger.ranges(window))
+            self._purge()
+        except StorageError as exc:
+            self._failing.error("peers: %s", exc)
+            return
+        trimmed = {k: v[:MAX_RANGES] for k, v in list(have.items())[:MAX_ORIGINS]}
+        datagram = self._keys.seal(Summary(kind="summary", sender=self._kiosk, have=trimmed))
+        for peer in self._peers:
+            to = self._resolve(peer)
+            if to is not None:
+                self._send(sock, datagram, to)
+
+    def _purge(self) -> None:
+        now = self._clock()
+        if now >= self._next_purge:
+            self._ledger.purge(now - KEEP)
+            self._next_purge = now + PURGE_EVERY
+
+    def _receive(self, sock: socket.socket) -> bool:
+        """Handle one datagram, if one comes; True when it brought records new here."""
+        try:
+            datagram, sender = sock.recvfrom(MAX_DATAGRAM + 1)
+        except TimeoutError:
+            return False
+        except OSError as exc:  # e.g. ICMP port unreachable reported on Linux
+            self._failing.warning("peers: receive: %s", exc)
+            return False
+        try:
+            message = self._keys.open(datagram)
+        except Refused as exc:
+            self.refused += 1
+            self._refused.warning("peers: dropped a datagram from %s: %s", sender[0], exc)
+            return False
+        if message.sender == self._kiosk:
+            return False  # our own, looped back
+        with self._heard_lock:
+            self._heard[message.sender] = self._clock()
+        try:
+            if isinstance(message, Records):
+                return self._ledger.add(message.records) > 0
+            self._answer(sock, message, (str(sender[0]), int(sender[1])))
+        except StorageError as exc:
+            self._failing.error("peers: %s", exc)
+        return False
+
+    def _answer(self, sock: socket.socket, summary: Summary, to: Address) -> None:
+        """Send the asker what it lacks: this door's records and those heard from others."""
+        window = self._window()
+        theirs = summary.have.get(self._kiosk, [])
+        # Rows first, records only for what is sent: a summary arrives every interval from
+        # each peer, and most of the time the asker lacks nothing.
+        own = [row for row in self._store.brief_since(window) if not covered(row[1], theirs)]
+        missing = [self._peer_record(*row) for row in own[:MAX_REPLY]]
+        relayed = [
+            row
+            for row in self._ledger.rows(window)  # (id, kiosk, seq, …)
+            if row[1] != summary.sender and not covered(row[2], summary.have.get(row[1], []))
+        ]
+        missing += [self._ledger.as_record(row) for row in relayed[: MAX_REPLY - len(missing)]]
+        self._send_records(sock, missing, to)

@@ -1,0 +1,190 @@
+"""Several doors of one venue on loopback, the registry stopped, one door cut off and back."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from checkin_protocol.reasons import Reason
+from checkin_protocol.records import Verdict
+from kiosk.occupancy import load_snapshot
+from registry.service import Registry
+from support.doors import (
+    NOON,
+    Door,
+    build_door,
+    copy_list_key,
+    door_config,
+    registry_section,
+    write_token,
+)
+from support.faultproxy import UdpFaultProxy
+from support.registry import RegistryServer
+from support.timing import wait_for
+
+SECRET = "bSR2ojS1kS3j8Wm0C1pVx0yD6e2qQm9sFq4R0t8u3Yk="
+
+
+def udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Venue:
+    doors: dict[str, Door]
+    proxies: dict[str, UdpFaultProxy]  # in front of each door: its peers reach it through this
+    listen: dict[str, tuple[str, int]]
+
+    def cut_off(self, name: str) -> None:
+        """The door can neither reach nor be reached by the others."""
+        self.proxies[name].cut = True
+        for other, proxy in self.proxies.items():
+            if other != name:
+                proxy.drop_from.add(self.listen[name])
+
+    def heal(self) -> None:
+        for proxy in self.proxies.values():
+            proxy.cut = False
+            proxy.drop_from.clear()
+
+    def known(self, name: str) -> set[str]:
+        """Every record id the door knows: its own and those heard from its peers."""
+        door = self.doors[name]
+        assert door.peers is not None
+        own = {r.id for r in door.store.records()}
+        return own | {r.id for r in door.peers.ledger.records(0)}
+
+    def all_ids(self) -> set[str]:
+        return set().union(*({r.id for r in d.store.records()} for d in self.doors.values()))
+
+
+LAYOUT = {"a1": "entry", "b1": "entry", "c1": "exit"}
+
+
+def make_venue(folder: Path, registry: Registry | None = None, url: str = "") -> Venue:
+    """Three doors whose peers reach each other through fault proxies; with `registry`,
+    each is registered there and syncs to `url`."""
+    write_token(folder, "venue.secret", SECRET)
+    listen = {name: ("127.0.0.1", udp_port()) for name in LAYOUT}
+    proxies = {name: UdpFaultProxy(listen[name]) for name in LAYOUT}
+    doors: dict[str, Door] = {}
+    for name, direction in LAYOUT.items():
+        others = ", ".join(p.address for n, p in proxies.items() if n != name)
+        extra = (
+            "policy: {max_occupancy: 100, anti_passback: {mode: until_exit}}\n"
+            f"peers: {{listen: '127.0.0.1:{listen[name][1]}', addresses: [{others}], "
+            "secret_file: venue.secret, interval: 50ms}\n"
+        )
+        reg = ""
+        if registry is not None:
+            write_token(folder, f"{name}.token", registry.add_kiosk("test-venue", name))
+            reg = registry_section(url, f"{name}.token")
+        doors[name] = build_door(door_config(folder, name, direction, registry=reg, extra=extra))
+    return Venue(doors, proxies, listen)
+
+
+def close_venue(venue: Venue) -> None:
+    for d in venue.doors.values():
+        d.close()
+    for p in venue.proxies.values():
+        p.close()
+
+
+@pytest.fixture
+def venue(registry: Registry, own_server: RegistryServer, venue_dir: Path) -> Iterator[Venue]:
+    registry.add_venue("test-venue", "Test Venue", timezone=NOON)
+    copy_list_key(registry.settings.keys_dir, venue_dir)
+    made = make_venue(venue_dir, registry, own_server.url)
+    yield made
+    close_venue(made)
+
+
+@pytest.fixture
+def lan_venue(venue_dir: Path) -> Iterator[Venue]:
+    """The same three doors with no registry configured at all."""
+    made = make_venue(venue_dir)
+    yield made
+    close_venue(made)
+
+
+def verdict(door: Door, code: str) -> tuple[Verdict, Reason | None]:
+    d = door.scan(code).decision
+    return d.verdict, d.reason
+
+
+# The registry only gives the starting count here: its database kind does not matter.
+@pytest.mark.parametrize("registry_db", ["sqlite"], indirect=True)
+def test_doors_agree_without_the_registry_through_a_partition(
+    venue: Venue, own_server: RegistryServer, make_pass: Callable[..., str]
+) -> None:
+    a, b, c = (venue.doors[n] for n in LAYOUT)
+    # The registry's count (0) once, then it stops: from here on only the LAN carries news.
+    for door in (a, b, c):
+        assert door.sync is not None
+        door.sync.heartbeat()
+        snap = load_snapshot(door.store)
+        assert snap is not None and snap.inside == 0
+    own_server.stop()
+    p1, p2 = make_pass(name="Trần Thị Bình"), make_pass(name="Lê Văn Cường")
+
+    assert verdict(a, p1) == (Verdict.PASS, None)
+    assert wait_for(lambda: venue.known("b1") >= venue.known("a1"))
+    # Anti-passback across doors: in at A, so not in again at B until out somewhere.
+    assert verdict(b, p1) == (Verdict.FAIL, Reason.ALREADY_INSIDE)
+    assert verdict(c, p1) == (Verdict.PASS, None)  # out at C
+    assert wait_for(lambda: venue.known("b1") >= venue.known("c1"))
+    assert verdict(b, p1) == (Verdict.PASS, None)  # and in again at B
+
+    venue.cut_off("c1")
+    assert verdict(b, p2) == (Verdict.PASS, None)
+    assert verdict(c, p2) == (Verdict.PASS, None)  # C, cut off, lets p2 out
+    assert wait_for(lambda: venue.known("a1") >= {r.id for r in b.store.records()})
+    # A has not heard of p2's exit: it keeps p2 out rather than let a pass in twice.
+    assert verdict(a, p2) == (Verdict.FAIL, Reason.ALREADY_INSIDE)
+    assert wait_for(lambda: venue.proxies["c1"].dropped > 0)
+
+    venue.heal()
+    everything = venue.all_ids()
+    assert wait_for(lambda: all(venue.known(n) == everything for n in LAYOUT), timeout=30)
+    for name, door in venue.doors.items():
+        assert door.peers is not None
+        ledger = door.peers.ledger.records(0)
+        # No record twice, none lost: each door holds every other door's records once.
+        assert (
+            len(ledger)
+            == len({r.id for r in ledger})
+            == len(everything) - len(list(door.store.records()))
+        ), name
+    # One count at every door: in p1@A, p1@B, p2@B; out p1@C, p2@C → 1 inside.
+    now = time.time()
+    assert [d.count.inside(now) for d in (a, b, c)] == [1, 1, 1]
+    assert verdict(a, p2) == (Verdict.PASS, None)  # p2's exit at C is known now
+    assert wait_for(lambda: [d.count.inside(time.time()) for d in (a, b, c)] == [2, 2, 2])
+
+
+def test_forged_and_foreign_datagrams_are_dropped(
+    lan_venue: Venue, make_pass: Callable[..., str]
+) -> None:
+    venue = lan_venue
+    a, b = venue.doors["a1"], venue.doors["b1"]
+    assert b.peers is not None
+    from kiosk.peers.wire import Records, VenueKeys
+
+    foreign = VenueKeys(b"another venue's secret, long enough", "test-venue")
+    forged = foreign.seal(Records(kind="records", sender="x1", records=[]))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for datagram in (b"hello", b"QRP1" + b"\0" * 40, forged):
+            s.sendto(datagram, venue.listen["b1"])
+    assert wait_for(lambda: b.peers is not None and b.peers.worker.refused >= 3)
+    assert b.peers.ledger.records(0) == []
+    # The real thing still works after them.
+    a.scan(make_pass())
+    assert wait_for(lambda: len(b.peers.ledger.records(0)) == 1 if b.peers else False)
+    assert wait_for(lambda: b.peers is not None and b.peers.worker.heard(60) == ["a1", "c1"])

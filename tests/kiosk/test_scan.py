@@ -1,0 +1,226 @@
+"""`kiosk scan --text` on DCCs (generated ES256 and PS256 certificates), as an admin runs it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from checkin_protocol.times import utc_iso
+from support.dcc_cases import DAY, NOW, bomb, good_parts, issue, make_signer
+
+AT = utc_iso(NOW)
+
+
+def kiosk(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        input=stdin, capture_output=True, text=True, env={**os.environ}, timeout=120,
+    )  # fmt: skip
+
+
+def dcc_config(write_config: Callable[..., Path], venue_dir: Path, extra: str = "") -> Path:
+    dscs = venue_dir / "dscs"
+    dscs.mkdir(exist_ok=True)
+    for n, signer in enumerate(
+        [make_signer("ES256"), make_signer("PS256"), make_signer("ES256", ("t",))]
+    ):
+        (dscs / f"dsc{n}.der").write_bytes(signer.der)
+    # The fixture's trust line is replaced: issuer keys and DSCs, DCCs admitted.
+    path = write_config(
+        "policy: {admit_kinds: [signed_pass, dcc]}\n" + extra, camera="{type: none}"
+    )
+    text = path.read_text().replace(
+        "trust: {issuer_keys: [issuer.pub], subject_key: subject.key}",
+        "trust: {issuer_keys: [issuer.pub], dcc_signers: [dscs]}",
+    )
+    path.write_text(text)
+    return path
+
+
+def test_dcc_texts_judged_at_the_given_time(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    es, ps = make_signer("ES256"), make_signer("PS256")
+    tests_only = make_signer("ES256", ("t",))
+    unknown = make_signer("ES256", key_index=5)
+    forged = good_parts(es)
+    forged.signature = bytes(64)
+    payloads = [
+        issue(es),  # PASS
+        issue(ps),  # PASS
+        issue(es, forged),  # bad_signature
+        issue(unknown),  # unknown_issuer
+        issue(tests_only),  # key_usage: a vaccination signed by a test-only DSC
+        issue(es, good_parts(es, iat=NOW + 3 * DAY)),  # not_yet_valid
+        bomb(),  # malformed
+        "HC1:not base45 at all!",  # malformed
+    ]
+    config = str(dcc_config(write_config, venue_dir))
+    out = kiosk("scan", "--config", config, "--at", AT, "--json", "--text", "-",
+                stdin="\n".join(payloads) + "\n")  # fmt: skip
+    assert out.returncode == 1, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["input"] for line in lines] == [f"text {n}" for n in range(1, 9)]
+    assert [line["reason"] for line in lines] == [
+        None, None, "bad_signature", "unknown_issuer", "key_usage", "not_yet_valid",
+        "malformed", "malformed",
+    ]  # fmt: skip
+    good = lines[0]["codes"][0]
+    assert good["code_kind"] == "dcc" and good["verified"] and good["birth_year"] == 1964
+    assert good["masked_name"] == "Smi-Jansen E** M" and lines[0]["at"] == AT
+    # The same certificate 200 days later: expired; and the PASS alone exits 0.
+    later = utc_iso(NOW + 200 * DAY)
+    expired = kiosk("scan", "--config", config, "--at", later, "--json", "--text", issue(es))
+    assert expired.returncode == 1 and json.loads(expired.stdout)["reason"] == "dcc_expired"
+    ok = kiosk("scan", "--config", config, "--at", AT, "--text", issue(es), "--text", issue(ps))
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.splitlines()[1].startswith("text 2: PASS dcc Smi-Jansen E** M, born 1964")
+
+
+def test_timed_lines_are_each_judged_at_their_own_time(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    text = issue(make_signer("ES256"))
+    later = utc_iso(NOW + 200 * DAY)
+    lines = f"{AT}\t{text}\n{later}\t{text}\n2021-05-03T18:00:00\t{text}\nno tab here\n"
+    config = str(dcc_config(write_config, venue_dir))
+    out = kiosk("scan", "--config", config, "--json", "--timed", "--text", "-", stdin=lines)
+    got = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(g["at"], g["reason"]) for g in got] == [
+        (AT, None),
+        (later, "dcc_expired"),
+        ("2021-05-03T18:00:00.000Z", "not_yet_valid"),  # no zone: UTC, before the DSC
+        (got[3]["at"], "bad_input"),
+    ]
+    assert out.returncode == 1
+    alone = kiosk("scan", "--config", config, "--timed", "--text", text)
+    assert alone.returncode == 2 and "--timed needs --text -" in alone.stderr
+
+
+def test_dcc_rules_are_private_reasons(write_config: Callable[..., Path], venue_dir: Path) -> None:
+    es = make_signer("ES256")
+    config = dcc_config(write_config, venue_dir, "")
+    text = config.read_text().replace(
+        "policy: {admit_kinds: [signed_pass, dcc]}",
+        "policy: {admit_kinds: [dcc], dcc: {accept: [vaccination], test: {max_hours: 48}}}",
+    )
+    config.write_text(text)
+    out = kiosk("scan", "--config", str(config), "--at", AT, "--json",
+                "--text", issue(es, kind="t"), "--text", issue(es))  # fmt: skip
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["reason"] for line in lines] == ["dcc_type_not_accepted", None]
+
+
+def test_at_sets_the_clock_for_passes_and_opening_hours(
+    write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str]
+) -> None:
+    hours = "policy: {opening_hours: [{days: mon-sun, open: '08:00', close: '18:00'}]}\n"
+    config = str(write_config(hours, camera="{type: none}"))
+    text = make_pass()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")
+    runs = {
+        f"{tomorrow}T10:00:00+07:00": "PASS",
+        f"{tomorrow}T03:00:00+07:00": "FAIL closed",
+        "2020-01-01T10:00:00+07:00": "PASS",  # the pass has no start; its expiry is ahead
+        "2099-01-01T10:00:00+07:00": "FAIL expired",
+    }
+    for at, want in runs.items():
+        out = kiosk("scan", "--config", config, "--at", at, "--json", "--text", text)
+        line = json.loads(out.stdout)
+        assert " ".join(filter(None, [line["verdict"], line["reason"]])) == want, at
+        assert out.returncode == (0 if want == "PASS" else 1)
+
+
+def test_scan_usage_errors(write_config: Callable[..., Path], venue_dir: Path) -> None:
+    config = str(dcc_config(write_config, venue_dir))
+    assert kiosk("scan", "--config", config).returncode == 2  # no input
+    both = kiosk("scan", "--config", config, "--text", "x", str(venue_dir / "a.png"))
+    assert both.returncode == 2 and "not both" in both.stderr
+    bad_time = kiosk("scan", "--config", config, "--at", "yesterday", "--text", "x")
+    assert bad_time.returncode == 2 and "not an ISO date/time" in bad_time.stderr
+
+
+def test_bad_dsc_file_is_a_config_error(write_config: Callable[..., Path], venue_dir: Path) -> None:
+    config = dcc_config(write_config, venue_dir)
+    (venue_dir / "dscs" / "junk.pem").write_text("-----BEGIN CERTIFICATE-----\nnope\n")
+    out = kiosk("check-config", str(config))
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"{config}:5: trust.dcc_signers: ") and "junk.pem" in out.stderr
+
+
+def test_dcc_admitted_without_any_signer_is_a_config_error(
+    write_config: Callable[..., Path],
+) -> None:
+    from kiosk.config import load_config
+    from kiosk.yamlfile import ConfigError
+
+    path = write_config("policy: {admit_kinds: [dcc]}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path}:5: trust.dcc_signers: dcc is admitted but no DSC is trusted"
+
+
+def test_a_fifo_among_the_signers_is_refused_unread(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    from kiosk.config import load_config
+    from kiosk.yamlfile import ConfigError
+
+    config = dcc_config(write_config, venue_dir)
+    os.mkfifo(venue_dir / "dscs" / "pipe.pem")  # opened, it would block for ever
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    assert "pipe.pem: not a regular file" in str(info.value)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=st.one_of(st.binary(max_size=300), st.text(max_size=200).map(str.encode)))
+def test_any_line_gives_one_result_in_both_forms(
+    write_config: Callable[..., Path], venue_dir: Path, line: bytes
+) -> None:
+    from kiosk.config import load_config
+    from kiosk.core import build_core
+    from kiosk.scan import Scanner, run_scan, text_inputs
+
+    core = build_core(load_config(dcc_config(write_config, venue_dir)), None)
+    scanner = Scanner(core, None, NOW)
+    stdin = io.TextIOWrapper(io.BytesIO(line.replace(b"\n", b" ") + b"\n"))
+    for timed in (False, True):
+        for as_json in (False, True):
+            out = io.StringIO()
+            stdin.seek(0)
+            status = run_scan(
+                scanner, text_inputs(["-"], stdin, timed=timed), as_json=as_json, out=out
+            )
+            said = out.getvalue().splitlines()
+            assert len(said) == 1 and status in (0, 1)
+            if as_json:
+                assert json.loads(said[0])["verdict"] in ("PASS", "FAIL")
+
+
+def test_an_id_card_is_shown_masked_never_whole(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    from kiosk.config import load_config
+    from kiosk.core import build_core
+    from kiosk.scan import Scanner, run_scan, text_inputs
+
+    card = "001090012345|123456789|NGUYỄN VĂN AN|01011990|Nam|Số 1, Phố Huế, Hà Nội|01012021"
+    config = write_config("policy: {admit_kinds: [cccd]}\n", camera="{type: none}")
+    scanner = Scanner(build_core(load_config(config), None), None, NOW)
+    for as_json in (False, True):
+        out = io.StringIO()
+        assert run_scan(scanner, text_inputs([card], io.StringIO()), as_json=as_json, out=out) == 0
+        said = out.getvalue()
+        assert "Nguyễn V** A" in said and "1990" in said
+        assert "001090012345" not in said and "NGUYỄN VĂN AN" not in said and "Phố Huế" not in said
