@@ -285,6 +285,7 @@ class DemoRegistry:
     def __init__(self, out: Path, program: Path) -> None:
         self._program = program
         self._data = out / "registry"
+        self._log = out / "registry.log"  # the server's stderr
         self._proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self._cli("init")
@@ -322,20 +323,25 @@ class DemoRegistry:
             s.bind(("127.0.0.1", 0))
             port = int(s.getsockname()[1])
         self.url = f"http://127.0.0.1:{port}"
-        self._proc = subprocess.Popen(  # noqa: S603 (the program found as above)
-            [str(self._program), "--data", str(self._data), "serve", "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
+        # A file, not a pipe nobody reads: a registry with much to say never blocks on it.
+        with self._log.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self._proc = subprocess.Popen(  # noqa: S603 (the program found as above)
+                [str(self._program), "--data", str(self._data), "serve", "--port", str(port)],
+                stdout=subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
+        # A slow machine: the server may accept a connection before it can answer (a read
+        # timeout, retried like a refused connection) and take many seconds to start at all.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError("the registry exited at start")
+                tail = self._log.read_text(errors="replace").strip()[-300:]
+                raise RuntimeError(f"the registry exited at start: {tail}")
             try:
-                requests.get(self.url + "/", timeout=1)
+                requests.get(self.url + "/", timeout=2)
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.05)
-        raise RuntimeError("the registry did not answer within 30 s")
+        raise RuntimeError("the registry did not answer within 90 s")
 
     def __exit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None

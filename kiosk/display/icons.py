@@ -34,8 +34,12 @@ def _inside(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> Non
     pygame.draw.circle(surf, fg, (box.centerx, box.top + r), r)
     body = pygame.Rect(0, 0, int(box.w * 0.7), box.h // 2)
     body.midbottom = box.midbottom
+    # The shoulders: the top half of an ellipse, clipped to the icon's box (filling below the
+    # box instead would paint the strip's colour over the screen under it).
+    clip = surf.get_clip()
+    surf.set_clip(box.clip(clip))
     pygame.draw.ellipse(surf, fg, body.inflate(0, body.h))
-    surf.fill(bg, pygame.Rect(box.left, box.bottom, box.w, body.h))
+    surf.set_clip(clip)
 
 
 def _queued(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:

@@ -17,9 +17,10 @@ NO_BREAK = (
     "hiệu lực", "khai báo", "ứng dụng", "mở cửa", "ra vào", "khu vực", "xác thực", "công nhận",
     "đơn vị", "độ sáng", "màn hình", "sự cố", "bất tiện", "danh sách", "số người", "toà nhà",
     "tải lại", "quay lại", "một chút", "cá nhân", "thủ công", "giao hàng", "năm sinh",
-    "định danh", "lối vào", "lối ra", "tạm biệt", "xin mời", "vui lòng", "hết hạn", "kết nối",
+    "mã định danh", "định danh", "lối vào", "lối ra", "tạm biệt", "xin mời", "vui lòng",
+    "hết hạn", "kết nối",
     "quen mặt", "nhà thầu", "lý do", "y tế", "cập nhật", "trên VNeID",
-    "QR code", "ID card", "entry pass", "VNeID app",
+    "QR code", "ID card", "entry pass", "VNeID app", "identity code",
 )  # fmt: skip
 
 # Marks that end a phrase: a break after them is preferred, a line never starts with them.
