@@ -39,9 +39,21 @@ class VerdictView:
 # A refusal is titled by whose problem it is: the code's, the venue's rules (for now, or for
 # this person here), or the kiosk's own. A private reason reads like "not now, see the
 # staff", the same as no reason at all.
+# A refusal's title says whose problem it is: the code's ("invalid code": get a new one), the
+# venue's rules ("not now" / "not admitted": the code is fine) or the kiosk's own. Only the
+# reasons listed as the code's are called invalid: a visitor told "invalid" re-opens their app.
+_CODE_PROBLEMS = frozenset(
+    {
+        Reason.NOT_PERSONAL_CODE,
+        Reason.MALFORMED,
+        Reason.BAD_SIGNATURE,
+        Reason.UNKNOWN_ISSUER,
+        Reason.EXPIRED,
+        Reason.NOT_YET_VALID,
+        Reason.KEY_USAGE,
+    }
+)
 _TITLES = {
-    Reason.CLOSED: "fail.title.not_now",
-    Reason.FULL: "fail.title.not_now",
     Reason.KIND_NOT_ADMITTED: "fail.title.refused",
     Reason.CATEGORY_NOT_ADMITTED: "fail.title.refused",
     Reason.LISTS_STALE: "fail.title.kiosk",
@@ -49,9 +61,11 @@ _TITLES = {
 
 
 def fail_title(reason: Reason | None) -> str:
+    if reason is not None and reason in _CODE_PROBLEMS:
+        return "fail.title.code"
     if reason is None or not reason.public:
         return "fail.title.not_now"
-    return _TITLES.get(reason, "fail.title.code")
+    return _TITLES.get(reason, "fail.title.not_now")
 
 
 @dataclass(frozen=True)

@@ -176,3 +176,15 @@ def test_camera_check_without_a_camera_fails(
     # An empty folder: a camera that opens on nothing.
     assert main(["camera-check", "--config", str(path), "--seconds", "1"]) == 1
     assert "no frames" in capsys.readouterr().err
+
+
+def test_importing_the_whole_kiosk_prints_nothing_on_stdout() -> None:
+    # Commands whose stdout is data (export's CSV, status --json) may import the display code
+    # (through kiosk.app): pygame's banner must not become the first line of that data.
+    env = {k: v for k, v in os.environ.items() if k != "PYGAME_HIDE_SUPPORT_PROMPT"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import kiosk.display.icons, kiosk.app"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
