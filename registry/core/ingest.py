@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from checkin_protocol.messages import HeartbeatRequest, RecordStatus
@@ -21,7 +24,7 @@ from registry.core.common import (
     printable,
     text_problem,
 )
-from registry.db.models import Kiosk, Record
+from registry.db.models import Kiosk, Record, RecordDay, Venue
 
 # The columns the registry adds to a record: its kiosk time as a number, and the two clocks.
 REGISTRY_COLUMNS = ("created_ms", "clock_offset_ms", "received_ms")
@@ -96,6 +99,15 @@ def _refusal(record: CheckinRecord, row: dict[str, Any], max_future_ms: int) -> 
     return None
 
 
+def local_day(ms: int, zone: ZoneInfo) -> str:
+    """The calendar day (YYYY-MM-DD) at `zone` of an epoch-ms time."""
+    try:
+        return datetime.fromtimestamp(ms / 1000, zone).date().isoformat()
+    except (ValueError, OverflowError, OSError):
+        # A kiosk clock (corrected) outside the calendar: counted on its first or last day.
+        return "0001-01-01" if ms < 0 else "9999-12-31"
+
+
 class Ingest:
     def __init__(
         self,
@@ -142,6 +154,8 @@ class Ingest:
         if rows:
             with self.db.engine.begin() as conn:
                 inserted = set(self._insert(conn, rows))
+                # In the same transaction: the day counts never disagree with the records.
+                self._count_days(conn, [r for r in rows if r["id"] in inserted])
         for rid, pos in positions.items():
             status = RecordStatus.ACCEPTED if rid in inserted else RecordStatus.DUPLICATE
             results[pos] = Result(rid, status)
@@ -155,6 +169,32 @@ class Ingest:
             params = {name: [row[name] for row in rows] for name in _PG_ARRAYS}
             return list(conn.execute(_PG_INSERT, params).scalars())
         return list(conn.execute(_SQLITE_INSERT, rows).scalars())
+
+    def _count_days(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Add the new records to their venue's local-day counts (record_days)."""
+        if not rows:
+            return
+        zones: dict[str, ZoneInfo] = {}
+        counts: Counter[tuple[str, str, str, str]] = Counter()
+        for row in rows:
+            venue = row["venue_id"]
+            if venue not in zones:
+                tz = conn.scalar(select(Venue.timezone).where(Venue.id == venue))
+                zones[venue] = ZoneInfo(tz or "Asia/Ho_Chi_Minh")
+            day = local_day(row["created_ms"], zones[venue])
+            counts[(day, venue, row["direction"], row["verdict"])] += 1
+        # Sorted: two batches updating the same counts take their row locks in one order.
+        values = [
+            {"day": d, "venue_id": v, "direction": di, "verdict": ve, "count": n}
+            for (d, v, di, ve), n in sorted(counts.items())
+        ]
+        insert = self.db.insert()(RecordDay).values(values)
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["day", "venue_id", "direction", "verdict"],
+                set_={"count": RecordDay.count + insert.excluded.count},
+            )
+        )
 
     def heartbeat(self, caller: Caller, beat: HeartbeatRequest) -> None:
         for name in ("version", "last_decision"):

@@ -6,26 +6,20 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from checkin_protocol.privacy import normalize_id_number
 from checkin_protocol.records import Subject, mask_subject
 from registry.auth import Caller
 from registry.core.common import Database, RegistryError, iso_ms, now_ms
-from registry.db.models import AuditEntry, Kiosk, Record, Venue
+from registry.db.models import AuditEntry, Kiosk, Record, RecordDay, Venue
 from registry.keys import RegistryKeys
 from registry.settings import DAY, Settings
-
-
-def _venue_midnight_ms(venue: Venue, now: int) -> int:
-    # "Today" starts at the venue's own midnight, as on its kiosks' occupancy count.
-    local = datetime.fromtimestamp(now / 1000, ZoneInfo(venue.timezone))
-    return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
 
 
 def _recent(r: Record) -> dict[str, Any]:
@@ -72,6 +66,19 @@ def day_counts(s: Session, venue_id: str, start_ms: int, end_ms: int | None = No
     return DayCounts(passed.get("entry", 0), passed.get("exit", 0), refused or 0)
 
 
+def today_counts(s: Session, venue: Venue, now: int) -> DayCounts:
+    """Today at the venue (from its own midnight, as on its kiosks' occupancy count), read
+    from the day counts: a few rows, however busy the venue."""
+    rows = s.execute(
+        select(RecordDay.direction, RecordDay.verdict, RecordDay.count).where(
+            RecordDay.venue_id == venue.id, RecordDay.day == _first_day(venue.timezone, now, 1)
+        )
+    ).all()
+    passed = {d: n for d, v, n in rows if v == "PASS"}
+    refused = sum(n for _, v, n in rows if v == "FAIL")
+    return DayCounts(passed.get("entry", 0), passed.get("exit", 0), refused)
+
+
 class Views:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
@@ -87,7 +94,7 @@ class Views:
             venue = s.get(Venue, venue_id)
             if venue is None:
                 raise RegistryError(f"no venue {venue_id}")
-            counts = day_counts(s, venue_id, _venue_midnight_ms(venue, now))
+            counts = today_counts(s, venue, now)
             recent = s.scalars(
                 select(Record)
                 .where(Record.venue_id == venue_id)
@@ -203,38 +210,82 @@ class Views:
             for a in rows
         ]
 
-    def stats(self, days: int = 7) -> dict[str, Any]:
+    def stats(
+        self, days: int = 7, limit: int = 1000, after: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Entries, exits and refusals per venue and per area over each venue's last `days`
+        local days, from the day counts. Areas come whole; venues a page at a time, ordered by
+        (venue, day): `after` is the last (venue, day) of the page before."""
         now = now_ms()
-        start = now - now % (DAY * 1000) - (days - 1) * DAY * 1000
-        # Counted by the database (UTC days): a national registry holds millions of records.
-        day = (Record.created_ms // (DAY * 1000)).label("day")  # floor division on both DBs
         with self.db.session() as s:
-            rows = s.execute(
-                select(Record.venue_id, day, Record.direction, func.count())
-                .where(Record.created_ms >= start, Record.verdict == "PASS")
-                .group_by(Record.venue_id, day, Record.direction)
+            zones = s.scalars(select(Venue.timezone).distinct()).all()
+            # Each venue's own last `days` days: one bound per time zone in use.
+            window = or_(
+                false(),
+                *(
+                    and_(Venue.timezone == tz, RecordDay.day >= _first_day(tz, now, days))
+                    for tz in zones
+                ),
+            )
+            area_rows = s.execute(
+                select(Venue.province, Venue.district, RecordDay.day, *_SUMS)
+                .join(Venue, Venue.id == RecordDay.venue_id)
+                .where(window)
+                .group_by(Venue.province, Venue.district, RecordDay.day)
+                .order_by(Venue.province, Venue.district, RecordDay.day)
             ).all()
-            venues = {v.id: v for v in s.scalars(select(Venue))}
-            kiosks = s.scalars(select(Kiosk)).all()
-        per_day: dict[tuple[str, str], dict[str, int]] = {}
-        per_area: dict[tuple[str, str, str], dict[str, int]] = {}
-        for venue_id, day_number, direction, count in rows:
-            d = iso_ms(int(day_number) * DAY * 1000)[:10]
-            key = "entries" if direction == "entry" else "exits"
-            per_day.setdefault((venue_id, d), {"entries": 0, "exits": 0})[key] += count
-            v = venues.get(venue_id)
-            area = (v.province if v else "", v.district if v else "", d)
-            per_area.setdefault(area, {"entries": 0, "exits": 0})[key] += count
+            page = (
+                select(RecordDay.venue_id, RecordDay.day, *_SUMS)
+                .join(Venue, Venue.id == RecordDay.venue_id)
+                .where(window)
+                .group_by(RecordDay.venue_id, RecordDay.day)
+                .order_by(RecordDay.venue_id, RecordDay.day)
+                .limit(limit + 1)
+            )
+            if after is not None:
+                page = page.where(tuple_(RecordDay.venue_id, RecordDay.day) > tuple_(*after))
+            venue_rows = s.execute(page).all()
+            kiosks = s.execute(select(Kiosk.last_seen_ms)).scalars().all()
+        more = len(venue_rows) > limit
+        venue_rows = venue_rows[:limit]
+        online = sum(
+            bool(seen and now - seen < self.settings.online_window * 1000) for seen in kiosks
+        )
         return {
             "per_venue_day": [
-                {"venue_id": v, "day": d, **c} for (v, d), c in sorted(per_day.items())
+                {"venue_id": v, "day": d, **_counts(e, x, f)} for v, d, e, x, f in venue_rows
             ],
+            "next_after": (
+                {"venue_id": venue_rows[-1][0], "day": venue_rows[-1][1]} if more else None
+            ),
             "per_area_day": [
-                {"province": p, "district": di, "day": d, **c}
-                for (p, di, d), c in sorted(per_area.items())
+                {"province": p, "district": di, "day": d, **_counts(e, x, f)}
+                for p, di, d, e, x, f in area_rows
             ],
-            "kiosks": {"total": len(kiosks), "online": sum(self._online(k, now) for k in kiosks)},
+            "kiosks": {"total": len(kiosks), "online": online},
         }
+
+
+def _first_day(tz: str, now: int, days: int) -> str:
+    """The first of the last `days` calendar days at `tz`, today included."""
+    today = datetime.fromtimestamp(now / 1000, ZoneInfo(tz)).date()
+    return (today - timedelta(days=days - 1)).isoformat()
+
+
+def _counts(entries: Any, exits: Any, refused: Any) -> dict[str, int]:
+    # PostgreSQL sums BIGINTs as NUMERIC (a Decimal here): whole numbers all the same.
+    return {"entries": int(entries), "exits": int(exits), "refused": int(refused)}
+
+
+def _sum_of(direction: str | None, verdict: str) -> Any:
+    match = RecordDay.verdict == verdict
+    if direction is not None:
+        match = and_(match, RecordDay.direction == direction)
+    return func.coalesce(func.sum(case((match, RecordDay.count), else_=0)), 0)
+
+
+# Admitted entries, admitted exits, refusals: summed from the day counts in the database.
+_SUMS = (_sum_of("entry", "PASS"), _sum_of("exit", "PASS"), _sum_of(None, "FAIL"))
 
 
 def _contacts(

@@ -79,6 +79,20 @@ class Record(Base):
     )
 
 
+class RecordDay(Base):
+    """Records counted per local day of their venue, kept current at ingest: statistics read
+    this, not millions of records. Counts only, nothing personal: kept as long as the audit log."""
+
+    __tablename__ = "record_days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, venue's zone
+    venue_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(4), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("record_days_venue_day", "venue_id", "day"),)
+
+
 class ListVersion(Base):
     __tablename__ = "list_versions"
     name: Mapped[str] = mapped_column(String(16), primary_key=True)

@@ -2,9 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from registry.auth import Caller, Role
+from registry.core.common import text_problem
 from registry.web.deps import API, RegistryDep, require
 
 router = APIRouter(prefix=API, tags=["health"])
@@ -15,6 +16,26 @@ def stats(
     _: Annotated[Caller, require(Role.ADMIN, Role.HEALTH_OFFICER)],
     registry: RegistryDep,
     days: Annotated[int, Query(ge=1, le=60)] = 7,
+    limit: Annotated[
+        int, Query(ge=1, le=10_000, description="Venue-days per page (areas come whole).")
+    ] = 1000,
+    after_venue: Annotated[
+        str | None,
+        Query(max_length=64, description="`next_after.venue_id` of the page before."),
+    ] = None,
+    after_day: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="`next_after.day` of it."),
+    ] = None,
 ) -> dict[str, Any]:
-    """Entries and exits per venue and per district/province per day; kiosks online."""
-    return registry.stats(days)
+    """Entries, exits and refusals per venue and per district/province per local day of each
+    venue, over its last `days` days; kiosks online. Venue-days are paged in (venue, day)
+    order: pass the answer's `next_after` back as `after_venue` and `after_day`."""
+    if (after_venue is None) != (after_day is None):
+        raise HTTPException(422, "after_venue and after_day come together")
+    after = None
+    if after_venue is not None and after_day is not None:
+        if text_problem(after_venue):
+            raise HTTPException(422, f"after_venue: {text_problem(after_venue)}")
+        after = (after_venue, after_day)
+    return registry.views.stats(days, limit, after)
