@@ -148,8 +148,13 @@ class Registry:
         window_min: int,
         since_ms: int | None,
         reason: str | None = None,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
     ) -> dict[str, Any]:
-        return self.views.trace(caller, subject, window_min, since_ms, reason)
+        return self.views.trace(
+            caller, subject, window_min, since_ms, reason, limit=limit, offset=offset
+        )
 
     def audit(self, limit: int = 100) -> list[dict[str, Any]]:
         return self.views.audit(limit)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, false, func, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    and_,
+    case,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
 
 from checkin_protocol.privacy import normalize_id_number
 from checkin_protocol.records import Subject, mask_subject
@@ -133,8 +142,13 @@ class Views:
         window_min: int,
         since_ms: int | None,
         reason: str | None = None,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
     ) -> dict[str, Any]:
-        """Where a subject was recorded, and who else was recorded there within ±window minutes.
+        """Where a subject was recorded, and who else was recorded there within ±window
+        minutes: one statement, read from the covering indexes. Contacts come a page at a
+        time, ordered by (subject, venue); visits come whole on every page.
 
         Audited with the officer, the time and, where they gave one, their reason (evidence)."""
         since = (
@@ -144,12 +158,13 @@ class Views:
         )
         who = str(subject)
         with self.db.session.begin() as s:
-            visits = s.scalars(
-                select(Record)
-                .where(Record.subject == who, Record.created_ms >= since, Record.verdict == "PASS")
-                .order_by(Record.created_ms)
-            ).all()
-            contacts = _contacts(s, who, visits, window_min * 60_000)
+            rows = s.execute(_trace_query(who, since, window_min * 60_000, limit, offset)).all()
+            visits = sorted((r for r in rows if r.kind == "visit"), key=lambda r: r.at_ms)
+            contacts = sorted(
+                (r for r in rows if r.kind != "visit"), key=lambda r: (r.who, r.venue_id)
+            )
+            more = len(contacts) > limit
+            contacts = contacts[:limit]
             s.add(
                 AuditEntry(
                     at_ms=now_ms(),
@@ -161,6 +176,7 @@ class Views:
                             "window_minutes": window_min,
                             "since_ms": since,
                             "reason": reason,
+                            "offset": offset,
                         }
                     ),
                     results=len(visits) + len(contacts),
@@ -172,13 +188,23 @@ class Views:
             "visits": [
                 {
                     "venue_id": v.venue_id,
-                    "kiosk_id": v.kiosk_id,
-                    "direction": v.direction,
-                    "time": iso_ms(v.created_ms),
+                    "kiosk_id": v.who,
+                    "direction": v.what,
+                    "time": iso_ms(v.at_ms),
                 }
                 for v in visits
             ],
-            "contacts": contacts,
+            "contacts": [
+                {
+                    "subject": c.who,
+                    "masked_name": c.what,
+                    "venue_id": c.venue_id,
+                    "time": iso_ms(c.at_ms),
+                    "minutes_apart": c.apart_ms // 60_000,
+                }
+                for c in contacts
+            ],
+            "next_offset": offset + limit if more else None,
         }
 
     def trace_id(
@@ -188,13 +214,18 @@ class Views:
         id_number: str,
         window_min: int,
         since_ms: int | None,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
     ) -> dict[str, Any]:
         """A trace by ID number: its `idh:` under the registry's secret is what both old
         kiosks (hashing) and new ones (sealing, opened at ingest) leave in the records."""
         number = normalize_id_number(id_number)
         if not re.fullmatch(r"[0-9]{9,12}", number):
             raise RegistryError("an ID number is 9 to 12 digits")
-        return self.trace(caller, keys.hasher()(number), window_min, since_ms)
+        return self.trace(
+            caller, keys.hasher()(number), window_min, since_ms, limit=limit, offset=offset
+        )
 
     def audit(self, limit: int = 100) -> list[dict[str, Any]]:
         with self.db.session() as s:
@@ -288,33 +319,56 @@ def _sum_of(direction: str | None, verdict: str) -> Any:
 _SUMS = (_sum_of("entry", "PASS"), _sum_of("exit", "PASS"), _sum_of(None, "FAIL"))
 
 
-def _contacts(
-    s: Session, who: str, visits: Sequence[Record], window_ms: int
-) -> list[dict[str, Any]]:
-    """Other subjects recorded at a visit's venue within ±window, first sighting per venue."""
-    contacts: dict[tuple[str, str], dict[str, Any]] = {}
-    for v in visits:
-        near = s.scalars(
-            select(Record).where(
-                Record.venue_id == v.venue_id,
-                Record.verdict == "PASS",
-                and_(
-                    Record.created_ms >= v.created_ms - window_ms,
-                    Record.created_ms <= v.created_ms + window_ms,
-                ),
-                Record.subject.is_not(None),
-                Record.subject != who,
-            )
-        ).all()
-        for n in near:
-            contacts.setdefault(
-                (n.subject or "", n.venue_id),
-                {
-                    "subject": n.subject,
-                    "masked_name": n.masked_name,
-                    "venue_id": n.venue_id,
-                    "time": iso_ms(n.created_ms),
-                    "minutes_apart": abs(n.created_ms - v.created_ms) // 60_000,
-                },
-            )
-    return list(contacts.values())
+def _trace_query(who: str, since: int, window_ms: int, limit: int, offset: int) -> Any:
+    """One statement: the subject's visits, and a page of the others recorded at a visited
+    venue within ±window of a visit, one row per (subject, venue) with the first sighting
+    and the nearest time apart. Rows: kind, venue_id, who, what, at_ms, apart_ms."""
+    visits = (
+        select(Record.venue_id, Record.kiosk_id, Record.direction, Record.created_ms)
+        .where(Record.subject == who, Record.created_ms >= since, Record.verdict == "PASS")
+        .cte("visits")
+    )
+    near = aliased(Record, name="near")
+    page = (
+        select(
+            near.subject,
+            near.venue_id,
+            func.min(near.created_ms).label("first_ms"),
+            func.min(func.abs(near.created_ms - visits.c.created_ms)).label("apart_ms"),
+            func.max(near.masked_name).label("masked_name"),
+        )
+        .join_from(
+            visits,
+            near,
+            and_(
+                near.venue_id == visits.c.venue_id,
+                near.created_ms >= visits.c.created_ms - window_ms,
+                near.created_ms <= visits.c.created_ms + window_ms,
+            ),
+        )
+        .where(near.verdict == "PASS", near.subject.is_not(None), near.subject != who)
+        .group_by(near.subject, near.venue_id)
+        .order_by(near.subject, near.venue_id)
+        .limit(limit + 1)
+        .offset(offset)
+        .subquery("page")
+    )
+    # Literal columns, not parameters: PostgreSQL must know a UNION's column types.
+    return union_all(
+        select(
+            literal_column("'visit'").label("kind"),
+            visits.c.venue_id,
+            visits.c.kiosk_id.label("who"),
+            visits.c.direction.label("what"),
+            visits.c.created_ms.label("at_ms"),
+            literal_column("0").label("apart_ms"),
+        ),
+        select(
+            literal_column("'contact'"),
+            page.c.venue_id,
+            page.c.subject,
+            page.c.masked_name,
+            page.c.first_ms,
+            page.c.apart_ms,
+        ),
+    )

@@ -74,8 +74,18 @@ class Record(Base):
 
     __table_args__ = (
         Index("records_created", "created_ms"),
-        Index("records_venue_created", "venue_id", "created_ms"),
-        Index("records_subject_created", "subject", "created_ms"),
+        # Covering: tracing reads a subject's visits and the others at each venue around them
+        # from these alone, never the table; the live view's latest records come in order.
+        Index("records_venue_trace", "venue_id", "created_ms", "verdict", "subject", "masked_name"),
+        Index(
+            "records_subject_trace",
+            "subject",
+            "created_ms",
+            "verdict",
+            "venue_id",
+            "kiosk_id",
+            "direction",
+        ),
     )
 
 
