@@ -109,6 +109,17 @@ class ListVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
 
 
+class SignedList(Base):
+    """A list document as signed and served: every process of the registry serves these
+    bytes for this version (a signature is random: each signing gives other bytes)."""
+
+    __tablename__ = "signed_lists"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    issued_s: Mapped[int] = mapped_column(BigInteger)  # the document's issued_at
+    body: Mapped[str] = mapped_column(Text)
+
+
 class DenyEntry(Base):
     __tablename__ = "deny_entries"
     subject: Mapped[str] = mapped_column(String(80), primary_key=True)
