@@ -40,7 +40,11 @@ class Registry:
         self.passes = Passes(self.db, self.keys)
         self.lists = Lists(self.db, self.keys, settings.list_validity)
         self.ingests = Ingest(self.db, settings.max_future_ms, self.keys.registry_subject)
-        self.views = Views(self.db, settings)
+        # Tracing and statistics read a replica where there is one; the audit is the primary's.
+        self.replica = (
+            Database(make_engine(settings.replica_url)) if settings.replica_url else self.db
+        )
+        self.views = Views(self.db, settings, self.replica)
         self.declarations = Declarations(
             self.db,
             self.keys,

@@ -39,6 +39,8 @@ class Settings:
     declare_per_id: tuple[int, int] = (3, 3600)
     login_per_address: tuple[int, int] = (10, 60)
     session_lifetime: int = 12 * 3600  # s a browser stays signed in
+    # A read replica (streaming replication) for tracing and statistics; None: the primary.
+    replica_url: str | None = None
     api_docs: bool = False  # /docs and /redoc load scripts from a CDN: off unless asked for
 
     @property
@@ -60,4 +62,5 @@ class Settings:
             deny_list_budget=_env_int("REGISTRY_DENY_LIST_BUDGET", 2 * MIB),
             purge_interval=_env_int("REGISTRY_PURGE_INTERVAL", 600),
             api_docs=os.environ.get("REGISTRY_API_DOCS", "") == "1",
+            replica_url=os.environ.get("REGISTRY_REPLICA_DB") or None,
         )

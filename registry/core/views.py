@@ -89,9 +89,10 @@ def today_counts(s: Session, venue: Venue, now: int) -> DayCounts:
 
 
 class Views:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, replica: Database | None = None) -> None:
         self.db = db
         self.settings = settings
+        self.replica = replica or db  # what tracing and statistics read
 
     def _online(self, k: Kiosk, now: int) -> bool:
         return bool(k.last_seen_ms and now - k.last_seen_ms < self.settings.online_window * 1000)
@@ -157,8 +158,12 @@ class Views:
             else now_ms() - self.settings.retention_days * DAY * 1000
         )
         who = str(subject)
+        with self.replica.session() as replica:
+            rows = replica.execute(
+                _trace_query(who, since, window_min * 60_000, limit, offset)
+            ).all()
+        # The audit on the primary: no answer leaves without its entry.
         with self.db.session.begin() as s:
-            rows = s.execute(_trace_query(who, since, window_min * 60_000, limit, offset)).all()
             visits = sorted((r for r in rows if r.kind == "visit"), key=lambda r: r.at_ms)
             contacts = sorted(
                 (r for r in rows if r.kind != "visit"), key=lambda r: (r.who, r.venue_id)
@@ -248,7 +253,7 @@ class Views:
         local days, from the day counts. Areas come whole; venues a page at a time, ordered by
         (venue, day): `after` is the last (venue, day) of the page before."""
         now = now_ms()
-        with self.db.session() as s:
+        with self.replica.session() as s:
             zones = s.scalars(select(Venue.timezone).distinct()).all()
             # Each venue's own last `days` days: one bound per time zone in use.
             window = or_(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -209,3 +210,33 @@ def test_the_live_view_counts_today_from_the_day_counts(
     # A record made just now is today's unless the venue's midnight passed in between.
     assert today["entries"] + today["fails"] <= 1
     assert today["fails"] == 0 or verdict == "FAIL"
+
+
+def test_tracing_and_statistics_read_the_replica_and_audit_on_the_primary(
+    registry: Registry, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from checkin_protocol.records import Subject
+    from registry.auth import Caller
+    from registry.db.models import AuditEntry
+    from registry.settings import Settings
+
+    # A "replica" that is behind: a database of its own, set up but empty.
+    behind = Registry(Settings(data_dir=tmp_path / "r", database_url=f"sqlite:///{tmp_path}/r.db"))
+    behind.init()
+    behind.engine.dispose()
+    caller = registry.caller(registry.add_kiosk("v1", "k1"))
+    assert caller is not None
+    registry.ingest(caller, [record(subject="qid:CASE0001")], None)
+    on_replica = Registry(replace(registry.settings, replica_url=f"sqlite:///{tmp_path}/r.db"))
+    officer = Caller(1, Role.HEALTH_OFFICER, "doc", frozenset(), None, None)
+    try:
+        assert registry.stats(1)["per_venue_day"] != []
+        assert on_replica.stats(1)["per_venue_day"] == []
+        assert on_replica.trace(officer, Subject.parse("qid:CASE0001"), 30, None)["visits"] == []
+        with registry.session() as s:
+            assert [a.action for a in s.scalars(select(AuditEntry))] == ["trace"]
+    finally:
+        on_replica.replica.engine.dispose()
+        on_replica.engine.dispose()
