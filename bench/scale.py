@@ -89,7 +89,8 @@ def load(url: str, n: int, venues: int, days: int, now: int) -> float:
     with psycopg.connect(libpq(url)) as conn, conn.cursor() as cur:
         with cur.copy("COPY venues (id, name, district, province, created_ms) FROM STDIN") as cp:
             for v in range(venues):
-                cp.write(f"v{v}\tVenue {v}\tD{v % 700}\tP{v % 63}\t{now}\n")
+                # 700 districts in 63 provinces, as in Viet Nam.
+                cp.write(f"v{v}\tVenue {v}\tD{v % 700}\tP{v % 700 % 63}\t{now}\n")
         with cur.copy(f"COPY records ({COLUMNS}) FROM STDIN") as cp:
             chunk: list[str] = []
             for line in rows(n, venues, days, now):

@@ -256,11 +256,13 @@ class Views:
         with self.replica.session() as s:
             zones = s.scalars(select(Venue.timezone).distinct()).all()
             # Each venue's own last `days` days: one bound per time zone in use.
-            window = or_(
-                false(),
-                *(
-                    and_(Venue.timezone == tz, RecordDay.day >= _first_day(tz, now, days))
-                    for tz in zones
+            firsts = {tz: _first_day(tz, now, days) for tz in zones}
+            window = and_(
+                # The earliest bound alone, for the index on the day; then each zone's own.
+                RecordDay.day >= min(firsts.values(), default="9999-12-31"),
+                or_(
+                    false(),
+                    *(and_(Venue.timezone == tz, RecordDay.day >= d) for tz, d in firsts.items()),
                 ),
             )
             area_rows = s.execute(
