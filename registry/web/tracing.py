@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from checkin_protocol.records import SUBJECT_PATTERN, Subject
@@ -16,7 +17,18 @@ Limit = Field(1000, ge=1, le=5000, description="Contacts per page (visits come w
 Offset = Field(0, ge=0, le=10_000_000, description="`next_offset` of the page before.")
 
 
-@router.get("/tracing", tags=["health"])
+@router.get(
+    "/tracing",
+    tags=["health"],
+    response_model=None,
+    responses={
+        200: {
+            "description": "subject, window_minutes, visits (venue_id, kiosk_id, direction, "
+            "time), contacts (subject, masked_name, venue_id, time, minutes_apart), next_offset",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 def tracing(
     c: Annotated[Caller, require(Role.HEALTH_OFFICER)],
     registry: RegistryDep,
@@ -27,7 +39,7 @@ def tracing(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000, description=Limit.description)] = 1000,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description=Offset.description)] = 0,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Where a subject was recorded and who else was there within ±window. Audited.
 
     Contacts come a page at a time in (subject, venue) order; `next_offset` is the next
@@ -38,8 +50,11 @@ def tracing(
             since_ms = parse_iso_ms(since)
         except ValueError:
             raise HTTPException(422, "since: not an ISO time") from None
-    return registry.trace(
-        c, Subject.parse(subject), window_minutes, since_ms, limit=limit, offset=offset
+    # Plain JSON values already: straight to the encoder, not walked through FastAPI's.
+    return JSONResponse(
+        registry.trace(
+            c, Subject.parse(subject), window_minutes, since_ms, limit=limit, offset=offset
+        )
     )
 
 
