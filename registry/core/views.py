@@ -17,6 +17,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     tuple_,
     union_all,
 )
@@ -254,6 +255,10 @@ class Views:
         (venue, day): `after` is the last (venue, day) of the page before."""
         now = now_ms()
         with self.replica.session() as s:
+            if self.replica.is_postgresql:
+                # The districts' sums (a few hundred thousand day counts a week) are grouped in
+                # memory: with the default 4 MB the sort spills to disk and takes twice as long.
+                s.execute(text("SET LOCAL work_mem = '32MB'"))
             zones = s.scalars(select(Venue.timezone).distinct()).all()
             # Each venue's own last `days` days: one bound per time zone in use.
             firsts = {tz: _first_day(tz, now, days) for tz in zones}
