@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from checkin_protocol.sealing import seal_id_number
@@ -151,3 +154,52 @@ def test_a_trace_reads_only_the_covering_indexes_on_sqlite(registry: Registry) -
     assert "COVERING INDEX records_subject_trace" in plan, plan
     assert "COVERING INDEX records_venue_trace" in plan, plan
     assert "SCAN records" not in plan and "SCAN near" not in plan, plan
+
+
+_cases = itertools.count()
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=25)
+@given(
+    others=st.lists(st.tuples(st.integers(0, 5), st.integers(-90, 90), st.booleans()), max_size=25),
+    limit=st.integers(1, 6),
+)
+def test_paged_contacts_are_exactly_the_others_within_the_window(
+    registry: Registry, others: list[tuple[int, int, bool]], limit: int
+) -> None:
+    from checkin_protocol.records import Subject
+    from registry.auth import Caller
+
+    n = next(_cases)
+    venue = f"t{n}"
+    registry.add_venue(venue, "Generated")
+    kiosk = registry.caller(registry.add_kiosk(venue, "k1"))
+    assert kiosk is not None
+    t0 = int(time.time()) - 86400
+    case = f"qid:CASE{n}"
+    batch = [record(venue=venue, subject=case, created_utc=iso(t0))]
+    batch += [
+        record(venue=venue, subject=f"qid:O{n}X{who}", created_utc=iso(t0 + 60 * minutes),
+               verdict="PASS" if passed else "FAIL")
+        for who, minutes, passed in others
+    ]  # fmt: skip
+    registry.ingest(kiosk, batch, None)
+    expected: dict[str, int] = {}
+    for who, minutes, passed in others:
+        if passed and abs(minutes) <= 30:
+            subject = f"qid:O{n}X{who}"
+            expected[subject] = min(expected.get(subject, minutes), minutes)
+    officer = Caller(1, Role.HEALTH_OFFICER, "doc", frozenset(), None, None)
+    found: list[dict[str, object]] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = registry.trace(
+            officer, Subject.parse(case), 30, (t0 - 60) * 1000, limit=limit, offset=offset
+        )
+        assert len(page["contacts"]) <= limit
+        found += page["contacts"]
+        offset = page["next_offset"]
+    assert [c["subject"] for c in found] == sorted(expected)
+    assert {str(c["subject"]): c["time"] for c in found} == {
+        s: iso(t0 + 60 * m) for s, m in expected.items()
+    }
