@@ -33,6 +33,9 @@ class Settings:
     deny_list_budget: int = 2 * MIB
     purge_interval: int = 600  # s between retention runs inside `serve`; 0: never
     purge_batch: int = 500  # rows per delete: SQLite has one writer, uploads wait for each batch
+    # PostgreSQL locks rows, not the database: uploads never wait for a delete, so batches are
+    # larger there, yet each is a short transaction (no day-long delete holding back vacuum).
+    purge_batch_postgresql: int = 20_000
     purge_time_budget: int = 60  # s one retention run may take; the rest waits for the next
     # Declarations: (burst, seconds to earn one back) per client address and per ID number.
     declare_per_address: tuple[int, int] = (20, 180)

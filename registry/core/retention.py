@@ -64,15 +64,18 @@ class Retention:
 
     def _purge(self, model: Any, condition: Any, deadline: float | None) -> int:
         key = tuple_(*model.__table__.primary_key.columns)
+        size = (
+            self.settings.purge_batch_postgresql
+            if self.db.is_postgresql
+            else self.settings.purge_batch
+        )
         total = 0
         while deadline is None or time.monotonic() < deadline:
             with self.db.session.begin() as s:
                 batch = select(*model.__table__.primary_key.columns).where(condition)
-                n = s.execute(
-                    delete(model).where(key.in_(batch.limit(self.settings.purge_batch)))
-                ).rowcount  # type: ignore[attr-defined]
+                n = s.execute(delete(model).where(key.in_(batch.limit(size)))).rowcount  # type: ignore[attr-defined]
             total += n
-            if n < self.settings.purge_batch:
+            if n < size:
                 break
         return total
 
