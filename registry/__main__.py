@@ -2,4 +2,6 @@
 
 from registry.cli import main
 
-raise SystemExit(main())
+# Guarded: `serve --workers N` spawns its workers by importing this module again.
+if __name__ == "__main__":
+    raise SystemExit(main())

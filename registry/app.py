@@ -53,6 +53,14 @@ ROUTERS = (
 STATIC = Path(__file__).parent / "static"
 
 
+def factory() -> FastAPI:
+    """The app of one worker process of `kiosk-registry serve --workers N`: its own engine
+    and pool on the database and key folder that REGISTRY_DB and REGISTRY_DATA name."""
+    from registry.settings import Settings
+
+    return create_app(Registry(Settings.load()))
+
+
 def create_app(registry: Registry) -> FastAPI:
     settings = registry.settings
 

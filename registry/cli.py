@@ -27,6 +27,12 @@ def _duration(value: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _workers(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError("a number of processes from 1 to 64")
+    return int(value)
+
+
 def _write_token(path: Path, token: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -51,14 +57,39 @@ def cmd_init(registry: Registry, args: argparse.Namespace) -> None:
         print("admin exists")
 
 
+def cmd_migrate(registry: Registry, args: argparse.Namespace) -> None:
+    registry.init()
+    print(f"registry schema and keys up to date in {registry.settings.data_dir}")
+
+
 def cmd_serve(registry: Registry, args: argparse.Namespace) -> None:
     import uvicorn
 
-    from registry.app import create_app
+    app: Any
+    if args.workers == 1:
+        from registry.app import create_app
 
-    registry.init()
+        registry.init()  # one process: it migrates, under the set-up lock
+        app = create_app(registry)
+    else:
+        if registry.engine.dialect.name != "postgresql":
+            # SQLite has one writer: more processes would only queue for it.
+            print("kiosk-registry: --workers needs PostgreSQL (--db)", file=sys.stderr)
+            raise SystemExit(2)
+        # Workers never migrate: `kiosk-registry migrate` is its own step, run once.
+        why = registry.not_ready()
+        if why:
+            print(f"kiosk-registry: {why}: run `kiosk-registry migrate` first", file=sys.stderr)
+            raise SystemExit(2)
+        registry.engine.dispose()  # the workers open their own
+        # The workers' factory reads the same data folder and database from the environment.
+        os.environ["REGISTRY_DATA"] = str(registry.settings.data_dir)
+        os.environ["REGISTRY_DB"] = registry.settings.database_url
+        app = "registry.app:factory"
     uvicorn.run(
-        create_app(registry),
+        app,
+        factory=args.workers > 1,
+        workers=args.workers,
         host=args.host,
         port=args.port,
         log_level="warning",
@@ -304,6 +335,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--forwarded-allow-ips",
         default="127.0.0.1",
         help="proxies whose X-Forwarded-For names the client (comma-separated, or '*')",
+    )
+    c.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="worker processes (1-64); more than one needs `kiosk-registry migrate` first",
+    )
+    _command(
+        sub,
+        "migrate",
+        cmd_migrate,
+        "bring the database schema to the newest migration and create missing keys (locked)",
     )
     _command(sub, "status", cmd_status, "row counts, deny-list size against its budget, alarms")
     _command(sub, "openapi", cmd_openapi, "print the OpenAPI document")

@@ -23,7 +23,7 @@ from registry.core.lists import Lists
 from registry.core.passes import Passes
 from registry.core.retention import Retention
 from registry.core.views import Views
-from registry.db import make_engine, upgrade
+from registry.db import make_engine, schema_is_current, setup_lock, upgrade
 from registry.keys import RegistryKeys
 from registry.settings import Settings
 
@@ -41,7 +41,11 @@ class Registry:
         self.passes = Passes(self.db, self.keys)
         self.lists = Lists(self.db, self.keys, settings.list_validity)
         self.ingests = Ingest(self.db, settings.max_future_ms, self.keys.registry_subject)
-        self.views = Views(self.db, settings)
+        # Tracing and statistics read a replica where there is one; the audit is the primary's.
+        self.replica = (
+            Database(make_engine(settings.replica_url)) if settings.replica_url else self.db
+        )
+        self.views = Views(self.db, settings, self.replica)
         self.declarations = Declarations(
             self.db,
             self.keys,
@@ -62,10 +66,16 @@ class Registry:
         return self.db.session
 
     def init(self) -> None:
-        """Create the schema and keys (idempotent); the data folder is the owner's alone."""
+        """Create the schema and keys (idempotent); the data folder is the owner's alone.
+
+        Under the set-up lock: instances started at once migrate one after the other."""
         data = self.settings.data_dir
         data.mkdir(parents=True, exist_ok=True)
         os.chmod(data, 0o700)
+        with setup_lock(self.engine, data):
+            self._init()
+
+    def _init(self) -> None:
         database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
         if database and database != ":memory:":
             # Created empty, 0600, before SQLite opens it: it would follow the umask.
@@ -79,6 +89,21 @@ class Registry:
                     os.chmod(extra, 0o600)
         self.keys.create()
         self.passes.ensure_issuer_key()
+
+    def not_ready(self) -> str | None:
+        """Why this registry cannot be served without setting it up first, or None."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            current = schema_is_current(self.engine)
+        except SQLAlchemyError as exc:
+            # The type only: a driver's message may quote the URL with its password.
+            return f"the database cannot be read ({type(exc).__name__})"
+        if not current:
+            return "the database schema is not at the newest migration"
+        if not (self.settings.keys_dir / "lists.key").exists():
+            return f"no keys in {self.settings.keys_dir}"
+        return None
 
     # Accounts
     def add_venue(
@@ -150,8 +175,13 @@ class Registry:
         window_min: int,
         since_ms: int | None,
         reason: str | None = None,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
     ) -> dict[str, Any]:
-        return self.views.trace(caller, subject, window_min, since_ms, reason)
+        return self.views.trace(
+            caller, subject, window_min, since_ms, reason, limit=limit, offset=offset
+        )
 
     def audit(self, limit: int = 100) -> list[dict[str, Any]]:
         return self.views.audit(limit)

@@ -33,12 +33,17 @@ class Settings:
     deny_list_budget: int = 2 * MIB
     purge_interval: int = 600  # s between retention runs inside `serve`; 0: never
     purge_batch: int = 500  # rows per delete: SQLite has one writer, uploads wait for each batch
+    # PostgreSQL locks rows, not the database: uploads never wait for a delete, so batches are
+    # larger there, yet each is a short transaction (no day-long delete holding back vacuum).
+    purge_batch_postgresql: int = 20_000
     purge_time_budget: int = 60  # s one retention run may take; the rest waits for the next
     # Declarations: (burst, seconds to earn one back) per client address and per ID number.
     declare_per_address: tuple[int, int] = (20, 180)
     declare_per_id: tuple[int, int] = (3, 3600)
     login_per_address: tuple[int, int] = (10, 60)
     session_lifetime: int = 12 * 3600  # s a browser stays signed in
+    # A read replica (streaming replication) for tracing and statistics; None: the primary.
+    replica_url: str | None = None
     api_docs: bool = False  # /docs and /redoc load scripts from a CDN: off unless asked for
 
     @property
@@ -60,4 +65,5 @@ class Settings:
             deny_list_budget=_env_int("REGISTRY_DENY_LIST_BUDGET", 2 * MIB),
             purge_interval=_env_int("REGISTRY_PURGE_INTERVAL", 600),
             api_docs=os.environ.get("REGISTRY_API_DOCS", "") == "1",
+            replica_url=os.environ.get("REGISTRY_REPLICA_DB") or None,
         )

@@ -9,7 +9,6 @@ import os
 import shutil
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from checkin_protocol.records import (
     ReadSource,
     Subject,
     Verdict,
+    new_record_id,
 )
 from checkin_protocol.times import utc_iso
 from kiosk.logs import RepeatingLog
@@ -269,8 +269,8 @@ class RecordStore:
                 "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value"
             ).fetchone()[0]
             record = Record(
-                id=str(uuid.uuid4()), seq=seq, created_utc=utc_iso(now), created_mono_ns=mono_ns,
-                boot_id=self._boot_id, **fields,
+                id=new_record_id(int(now * 1000)), seq=seq, created_utc=utc_iso(now),
+                created_mono_ns=mono_ns, boot_id=self._boot_id, **fields,
             )  # fmt: skip
             # Enums and the subject as their text; booleans are stored as 0/1 by sqlite3.
             row = record.model_dump(mode="json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ from registry.core.common import (
     printable,
     text_problem,
 )
-from registry.db.models import Kiosk, Record, Venue
+from registry.db.models import Kiosk, Record, RecordDay, Venue
 
 # The columns the registry adds to a record: its kiosk time as a number, and the two clocks.
 REGISTRY_COLUMNS = ("created_ms", "clock_offset_ms", "received_ms")
@@ -73,12 +74,14 @@ def venue_occupancy(db: Database, venue_id: str) -> Occupancy | None:
         zone = s.scalar(select(Venue.timezone).where(Venue.id == venue_id))
         if zone is None:
             return None
-        local = datetime.fromtimestamp(now / 1000, ZoneInfo(zone))
-        midnight = int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
-        step = case((Record.direction == "entry", 1), else_=-1)
+        # From the day counts ingest keeps current: a few rows, however busy the venue (it
+        # runs on every upload and heartbeat answer).
+        step = case((RecordDay.direction == "entry", RecordDay.count), else_=-RecordDay.count)
         total = s.scalar(
             select(func.coalesce(func.sum(step), 0)).where(
-                Record.venue_id == venue_id, Record.created_ms >= midnight, Record.verdict == "PASS"
+                RecordDay.venue_id == venue_id,
+                RecordDay.day == local_day(now, ZoneInfo(zone)),
+                RecordDay.verdict == "PASS",
             )
         )
     return Occupancy(max(0, int(total or 0)), now)
@@ -122,6 +125,15 @@ def _refusal(record: CheckinRecord, row: dict[str, Any], max_future_ms: int) -> 
         # A record from the future would count as "today" every day and never be purged.
         return f"created_utc: {ahead // 1000} s in the future after clock correction"
     return None
+
+
+def local_day(ms: int, zone: ZoneInfo) -> str:
+    """The calendar day (YYYY-MM-DD) at `zone` of an epoch-ms time."""
+    try:
+        return datetime.fromtimestamp(ms / 1000, zone).date().isoformat()
+    except (ValueError, OverflowError, OSError):
+        # A kiosk clock (corrected) outside the calendar: counted on its first or last day.
+        return "0001-01-01" if ms < 0 else "9999-12-31"
 
 
 class Ingest:
@@ -170,6 +182,8 @@ class Ingest:
         if rows:
             with self.db.engine.begin() as conn:
                 inserted = set(self._insert(conn, rows))
+                # In the same transaction: the day counts never disagree with the records.
+                self._count_days(conn, [r for r in rows if r["id"] in inserted])
         for rid, pos in positions.items():
             status = RecordStatus.ACCEPTED if rid in inserted else RecordStatus.DUPLICATE
             results[pos] = Result(rid, status)
@@ -183,6 +197,32 @@ class Ingest:
             params = {name: [row[name] for row in rows] for name in _PG_ARRAYS}
             return list(conn.execute(_PG_INSERT, params).scalars())
         return list(conn.execute(_SQLITE_INSERT, rows).scalars())
+
+    def _count_days(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Add the new records to their venue's local-day counts (record_days)."""
+        if not rows:
+            return
+        zones: dict[str, ZoneInfo] = {}
+        counts: Counter[tuple[str, str, str, str]] = Counter()
+        for row in rows:
+            venue = row["venue_id"]
+            if venue not in zones:
+                tz = conn.scalar(select(Venue.timezone).where(Venue.id == venue))
+                zones[venue] = ZoneInfo(tz or "Asia/Ho_Chi_Minh")
+            day = local_day(row["created_ms"], zones[venue])
+            counts[(day, venue, row["direction"], row["verdict"])] += 1
+        # Sorted: two batches updating the same counts take their row locks in one order.
+        values = [
+            {"day": d, "venue_id": v, "direction": di, "verdict": ve, "count": n}
+            for (d, v, di, ve), n in sorted(counts.items())
+        ]
+        insert = self.db.insert()(RecordDay).values(values)
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["day", "venue_id", "direction", "verdict"],
+                set_={"count": RecordDay.count + insert.excluded.count},
+            )
+        )
 
     def heartbeat(self, caller: Caller, beat: HeartbeatRequest) -> None:
         for name in ("version", "last_decision"):

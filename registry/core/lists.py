@@ -14,7 +14,7 @@ from checkin_protocol.records import Subject, SubjectKind
 from checkin_protocol.sealing import IdKdf, open_sealed, public_key_text
 from registry.core.common import Database, now_ms
 from registry.core.dcc import deny_list_entry, trust_list_signers
-from registry.db.models import DenyEntry, IssuerKey, ListVersion
+from registry.db.models import DenyEntry, IssuerKey, ListVersion, SignedList
 from registry.keys import RegistryKeys
 
 
@@ -30,7 +30,10 @@ class Lists:
         self._id_keys: dict[tuple[bytes, str], str] = {}
 
     def document(self, name: str) -> tuple[int, str]:
-        """(version, envelope), re-signed on a new version or when half its validity is gone."""
+        """(version, envelope), re-signed on a new version or when half its validity is gone.
+
+        The document is kept in the database as signed: every process of the registry serves
+        the same bytes (and ETag) for a version; the first to need a new one signs it."""
         now = int(time.time())
         # A deny entry that expires changes the list without a new version: re-signed at least
         # hourly, so an expired entry leaves the document within the hour.
@@ -40,23 +43,35 @@ class Lists:
             assert version is not None
             with self._lock:
                 cached = self._cache.get(name)
-                if cached and cached[0] == version and now - cached[1] < max_age:
-                    return version, cached[2]
-            attributes: dict[str, Any] = {}
-            if name == TRUST_LIST:
-                entries = _trust_entries(s, now)
-                # DCC signers ride along as an attribute: kiosks that do not know it ignore it.
-                signers = trust_list_signers(s, now)
-                if signers:
-                    attributes = {"dcc_signers": signers}
-            else:
-                kdf = self.keys.deny_kdf(version)
-                entries = self._deny_entries(s, kdf)
-                attributes = {
-                    "seal_key": public_key_text(self.keys.sealing_public()),
-                    "id_kdf": kdf.to_json(),
-                }
-        doc = sign_document(
+            if cached and cached[0] == version and now - cached[1] < max_age:
+                return version, cached[2]
+            stored = s.get(SignedList, name)
+            if stored is None or stored.version != version or now - stored.issued_s >= max_age:
+                self._store(s, name, version, now, self._sign(s, name, version, now), max_age)
+                s.expire_all()
+                stored = s.get(SignedList, name)
+            assert stored is not None
+            found = (stored.version, stored.issued_s, stored.body)
+        with self._lock:
+            self._cache[name] = found
+        return found[0], found[2]
+
+    def _sign(self, s: Session, name: str, version: int, now: int) -> str:
+        attributes: dict[str, Any] = {}
+        if name == TRUST_LIST:
+            entries = _trust_entries(s, now)
+            # DCC signers ride along as an attribute: kiosks that do not know it ignore it.
+            signers = trust_list_signers(s, now)
+            if signers:
+                attributes = {"dcc_signers": signers}
+        else:
+            kdf = self.keys.deny_kdf(version)
+            entries = self._deny_entries(s, kdf)
+            attributes = {
+                "seal_key": public_key_text(self.keys.sealing_public()),
+                "id_kdf": kdf.to_json(),
+            }
+        return sign_document(
             self.keys.list_key(),
             type_=name,
             version=version,
@@ -65,9 +80,27 @@ class Lists:
             entries=entries,
             attributes=attributes,
         )
-        with self._lock:
-            self._cache[name] = (version, now, doc)
-        return version, doc
+
+    def _store(
+        self, s: Session, name: str, version: int, now: int, body: str, max_age: int
+    ) -> None:
+        """Keep a newly signed document unless another process stored one as new first."""
+        insert = self.db.insert()(SignedList).values(
+            name=name, version=version, issued_s=now, body=body
+        )
+        mine = insert.excluded
+        s.execute(
+            insert.on_conflict_do_update(
+                index_elements=["name"],
+                set_={"version": mine.version, "issued_s": mine.issued_s, "body": mine.body},
+                where=(SignedList.version < mine.version)
+                | (
+                    (SignedList.version == mine.version)
+                    & (SignedList.issued_s <= mine.issued_s - max_age)
+                ),
+            )
+        )
+        s.commit()
 
     def _deny_entries(self, s: Session, kdf: IdKdf) -> list[dict[str, Any]]:
         """Pass and QID entries by subject; ID entries as the scrypt key of the number only.

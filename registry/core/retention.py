@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, tuple_
@@ -17,6 +18,7 @@ from registry.db.models import (
     DenyEntry,
     IssuedPass,
     Record,
+    RecordDay,
     WebSession,
 )
 from registry.settings import DAY, Settings
@@ -39,17 +41,17 @@ class Retention:
         now = now if now is not None else now_ms()
         keep = self.settings.retention_days * DAY * 1000
         deadline = time.monotonic() + time_budget if time_budget else None
+        audit_keep = self.settings.audit_retention_days * DAY * 1000
+        # Day counts hold nothing personal: kept as long as the audit log, for comparisons.
+        last_counted = datetime.fromtimestamp((now - audit_keep) / 1000, UTC).date().isoformat()
         plan: list[tuple[str, Any, Any]] = [
             ("records", Record, Record.created_ms < now - keep),
             ("declarations", Declaration, Declaration.created_ms < now - keep),
             ("deny_entries", DenyEntry, DenyEntry.expires_ms <= now),
             ("issued_passes", IssuedPass, IssuedPass.valid_until_ms < now - keep),
             ("web_sessions", WebSession, WebSession.expires_ms <= now),
-            (
-                "audit_log",
-                AuditEntry,
-                AuditEntry.at_ms < now - self.settings.audit_retention_days * DAY * 1000,
-            ),
+            ("audit_log", AuditEntry, AuditEntry.at_ms < now - audit_keep),
+            ("record_days", RecordDay, RecordDay.day < last_counted),
         ]
         done: dict[str, int] = {}
         for name, model, condition in plan:
@@ -62,15 +64,18 @@ class Retention:
 
     def _purge(self, model: Any, condition: Any, deadline: float | None) -> int:
         key = tuple_(*model.__table__.primary_key.columns)
+        size = (
+            self.settings.purge_batch_postgresql
+            if self.db.is_postgresql
+            else self.settings.purge_batch
+        )
         total = 0
         while deadline is None or time.monotonic() < deadline:
             with self.db.session.begin() as s:
                 batch = select(*model.__table__.primary_key.columns).where(condition)
-                n = s.execute(
-                    delete(model).where(key.in_(batch.limit(self.settings.purge_batch)))
-                ).rowcount  # type: ignore[attr-defined]
+                n = s.execute(delete(model).where(key.in_(batch.limit(size)))).rowcount  # type: ignore[attr-defined]
             total += n
-            if n < self.settings.purge_batch:
+            if n < size:
                 break
         return total
 

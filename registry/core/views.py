@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    and_,
+    case,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
 
 from checkin_protocol.privacy import normalize_id_number
 from checkin_protocol.records import Subject, mask_subject
 from registry.auth import Caller
 from registry.core.common import Database, RegistryError, iso_ms, now_ms
-from registry.db.models import AuditEntry, Kiosk, Record, Venue
+from registry.db.models import AuditEntry, Kiosk, Record, RecordDay, Venue
 from registry.keys import RegistryKeys
 from registry.settings import DAY, Settings
-
-
-def _venue_midnight_ms(venue: Venue, now: int) -> int:
-    # "Today" starts at the venue's own midnight, as on its kiosks' occupancy count.
-    local = datetime.fromtimestamp(now / 1000, ZoneInfo(venue.timezone))
-    return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
 
 
 def _recent(r: Record) -> dict[str, Any]:
@@ -72,10 +76,24 @@ def day_counts(s: Session, venue_id: str, start_ms: int, end_ms: int | None = No
     return DayCounts(passed.get("entry", 0), passed.get("exit", 0), refused or 0)
 
 
+def today_counts(s: Session, venue: Venue, now: int) -> DayCounts:
+    """Today at the venue (from its own midnight, as on its kiosks' occupancy count), read
+    from the day counts: a few rows, however busy the venue."""
+    rows = s.execute(
+        select(RecordDay.direction, RecordDay.verdict, RecordDay.count).where(
+            RecordDay.venue_id == venue.id, RecordDay.day == _first_day(venue.timezone, now, 1)
+        )
+    ).all()
+    passed = {d: n for d, v, n in rows if v == "PASS"}
+    refused = sum(n for _, v, n in rows if v == "FAIL")
+    return DayCounts(passed.get("entry", 0), passed.get("exit", 0), refused)
+
+
 class Views:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, replica: Database | None = None) -> None:
         self.db = db
         self.settings = settings
+        self.replica = replica or db  # what tracing and statistics read
 
     def _online(self, k: Kiosk, now: int) -> bool:
         return bool(k.last_seen_ms and now - k.last_seen_ms < self.settings.online_window * 1000)
@@ -87,7 +105,7 @@ class Views:
             venue = s.get(Venue, venue_id)
             if venue is None:
                 raise RegistryError(f"no venue {venue_id}")
-            counts = day_counts(s, venue_id, _venue_midnight_ms(venue, now))
+            counts = today_counts(s, venue, now)
             recent = s.scalars(
                 select(Record)
                 .where(Record.venue_id == venue_id)
@@ -126,8 +144,13 @@ class Views:
         window_min: int,
         since_ms: int | None,
         reason: str | None = None,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
     ) -> dict[str, Any]:
-        """Where a subject was recorded, and who else was recorded there within ±window minutes.
+        """Where a subject was recorded, and who else was recorded there within ±window
+        minutes: one statement, read from the covering indexes. Contacts come a page at a
+        time, ordered by (subject, venue); visits come whole on every page.
 
         Audited with the officer, the time and, where they gave one, their reason (evidence)."""
         since = (
@@ -136,13 +159,18 @@ class Views:
             else now_ms() - self.settings.retention_days * DAY * 1000
         )
         who = str(subject)
-        with self.db.session.begin() as s:
-            visits = s.scalars(
-                select(Record)
-                .where(Record.subject == who, Record.created_ms >= since, Record.verdict == "PASS")
-                .order_by(Record.created_ms)
+        with self.replica.session() as replica:
+            rows = replica.execute(
+                _trace_query(who, since, window_min * 60_000, limit, offset)
             ).all()
-            contacts = _contacts(s, who, visits, window_min * 60_000)
+        # The audit on the primary: no answer leaves without its entry.
+        with self.db.session.begin() as s:
+            visits = sorted((r for r in rows if r.kind == "visit"), key=lambda r: r.at_ms)
+            contacts = sorted(
+                (r for r in rows if r.kind != "visit"), key=lambda r: (r.who, r.venue_id)
+            )
+            more = len(contacts) > limit
+            contacts = contacts[:limit]
             s.add(
                 AuditEntry(
                     at_ms=now_ms(),
@@ -154,6 +182,7 @@ class Views:
                             "window_minutes": window_min,
                             "since_ms": since,
                             "reason": reason,
+                            "offset": offset,
                         }
                     ),
                     results=len(visits) + len(contacts),
@@ -165,13 +194,23 @@ class Views:
             "visits": [
                 {
                     "venue_id": v.venue_id,
-                    "kiosk_id": v.kiosk_id,
-                    "direction": v.direction,
-                    "time": iso_ms(v.created_ms),
+                    "kiosk_id": v.who,
+                    "direction": v.what,
+                    "time": iso_ms(v.at_ms),
                 }
                 for v in visits
             ],
-            "contacts": contacts,
+            "contacts": [
+                {
+                    "subject": c.who,
+                    "masked_name": c.what,
+                    "venue_id": c.venue_id,
+                    "time": iso_ms(c.at_ms),
+                    "minutes_apart": c.apart_ms // 60_000,
+                }
+                for c in contacts
+            ],
+            "next_offset": offset + limit if more else None,
         }
 
     def trace_id(
@@ -181,13 +220,18 @@ class Views:
         id_number: str,
         window_min: int,
         since_ms: int | None,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
     ) -> dict[str, Any]:
         """A trace by ID number: its `idh:` under the registry's secret is what both old
         kiosks (hashing) and new ones (sealing, opened at ingest) leave in the records."""
         number = normalize_id_number(id_number)
         if not re.fullmatch(r"[0-9]{9,12}", number):
             raise RegistryError("an ID number is 9 to 12 digits")
-        return self.trace(caller, keys.hasher()(number), window_min, since_ms)
+        return self.trace(
+            caller, keys.hasher()(number), window_min, since_ms, limit=limit, offset=offset
+        )
 
     def audit(self, limit: int = 100) -> list[dict[str, Any]]:
         with self.db.session() as s:
@@ -203,67 +247,140 @@ class Views:
             for a in rows
         ]
 
-    def stats(self, days: int = 7) -> dict[str, Any]:
+    def stats(
+        self, days: int = 7, limit: int = 1000, after: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Entries, exits and refusals per venue and per area over each venue's last `days`
+        local days, from the day counts. Areas come whole; venues a page at a time, ordered by
+        (venue, day): `after` is the last (venue, day) of the page before."""
         now = now_ms()
-        start = now - now % (DAY * 1000) - (days - 1) * DAY * 1000
-        # Counted by the database (UTC days): a national registry holds millions of records.
-        day = (Record.created_ms // (DAY * 1000)).label("day")  # floor division on both DBs
-        with self.db.session() as s:
-            rows = s.execute(
-                select(Record.venue_id, day, Record.direction, func.count())
-                .where(Record.created_ms >= start, Record.verdict == "PASS")
-                .group_by(Record.venue_id, day, Record.direction)
+        with self.replica.session() as s:
+            if self.replica.is_postgresql:
+                # The districts' sums (a few hundred thousand day counts a week) are grouped in
+                # memory: with the default 4 MB the sort spills to disk and takes twice as long.
+                s.execute(text("SET LOCAL work_mem = '32MB'"))
+            zones = s.scalars(select(Venue.timezone).distinct()).all()
+            # Each venue's own last `days` days: one bound per time zone in use.
+            firsts = {tz: _first_day(tz, now, days) for tz in zones}
+            window = and_(
+                # The earliest bound alone, for the index on the day; then each zone's own.
+                RecordDay.day >= min(firsts.values(), default="9999-12-31"),
+                or_(
+                    false(),
+                    *(and_(Venue.timezone == tz, RecordDay.day >= d) for tz, d in firsts.items()),
+                ),
+            )
+            area_rows = s.execute(
+                select(Venue.province, Venue.district, RecordDay.day, *_SUMS)
+                .join(Venue, Venue.id == RecordDay.venue_id)
+                .where(window)
+                .group_by(Venue.province, Venue.district, RecordDay.day)
+                .order_by(Venue.province, Venue.district, RecordDay.day)
             ).all()
-            venues = {v.id: v for v in s.scalars(select(Venue))}
-            kiosks = s.scalars(select(Kiosk)).all()
-        per_day: dict[tuple[str, str], dict[str, int]] = {}
-        per_area: dict[tuple[str, str, str], dict[str, int]] = {}
-        for venue_id, day_number, direction, count in rows:
-            d = iso_ms(int(day_number) * DAY * 1000)[:10]
-            key = "entries" if direction == "entry" else "exits"
-            per_day.setdefault((venue_id, d), {"entries": 0, "exits": 0})[key] += count
-            v = venues.get(venue_id)
-            area = (v.province if v else "", v.district if v else "", d)
-            per_area.setdefault(area, {"entries": 0, "exits": 0})[key] += count
+            page = (
+                select(RecordDay.venue_id, RecordDay.day, *_SUMS)
+                .join(Venue, Venue.id == RecordDay.venue_id)
+                .where(window)
+                .group_by(RecordDay.venue_id, RecordDay.day)
+                .order_by(RecordDay.venue_id, RecordDay.day)
+                .limit(limit + 1)
+            )
+            if after is not None:
+                page = page.where(tuple_(RecordDay.venue_id, RecordDay.day) > tuple_(*after))
+            venue_rows = s.execute(page).all()
+            kiosks = s.execute(select(Kiosk.last_seen_ms)).scalars().all()
+        more = len(venue_rows) > limit
+        venue_rows = venue_rows[:limit]
+        online = sum(
+            bool(seen and now - seen < self.settings.online_window * 1000) for seen in kiosks
+        )
         return {
             "per_venue_day": [
-                {"venue_id": v, "day": d, **c} for (v, d), c in sorted(per_day.items())
+                {"venue_id": v, "day": d, **_counts(e, x, f)} for v, d, e, x, f in venue_rows
             ],
+            "next_after": (
+                {"venue_id": venue_rows[-1][0], "day": venue_rows[-1][1]} if more else None
+            ),
             "per_area_day": [
-                {"province": p, "district": di, "day": d, **c}
-                for (p, di, d), c in sorted(per_area.items())
+                {"province": p, "district": di, "day": d, **_counts(e, x, f)}
+                for p, di, d, e, x, f in area_rows
             ],
-            "kiosks": {"total": len(kiosks), "online": sum(self._online(k, now) for k in kiosks)},
+            "kiosks": {"total": len(kiosks), "online": online},
         }
 
 
-def _contacts(
-    s: Session, who: str, visits: Sequence[Record], window_ms: int
-) -> list[dict[str, Any]]:
-    """Other subjects recorded at a visit's venue within ±window, first sighting per venue."""
-    contacts: dict[tuple[str, str], dict[str, Any]] = {}
-    for v in visits:
-        near = s.scalars(
-            select(Record).where(
-                Record.venue_id == v.venue_id,
-                Record.verdict == "PASS",
-                and_(
-                    Record.created_ms >= v.created_ms - window_ms,
-                    Record.created_ms <= v.created_ms + window_ms,
-                ),
-                Record.subject.is_not(None),
-                Record.subject != who,
-            )
-        ).all()
-        for n in near:
-            contacts.setdefault(
-                (n.subject or "", n.venue_id),
-                {
-                    "subject": n.subject,
-                    "masked_name": n.masked_name,
-                    "venue_id": n.venue_id,
-                    "time": iso_ms(n.created_ms),
-                    "minutes_apart": abs(n.created_ms - v.created_ms) // 60_000,
-                },
-            )
-    return list(contacts.values())
+def _first_day(tz: str, now: int, days: int) -> str:
+    """The first of the last `days` calendar days at `tz`, today included."""
+    today = datetime.fromtimestamp(now / 1000, ZoneInfo(tz)).date()
+    return (today - timedelta(days=days - 1)).isoformat()
+
+
+def _counts(entries: Any, exits: Any, refused: Any) -> dict[str, int]:
+    # PostgreSQL sums BIGINTs as NUMERIC (a Decimal here): whole numbers all the same.
+    return {"entries": int(entries), "exits": int(exits), "refused": int(refused)}
+
+
+def _sum_of(direction: str | None, verdict: str) -> Any:
+    match = RecordDay.verdict == verdict
+    if direction is not None:
+        match = and_(match, RecordDay.direction == direction)
+    return func.coalesce(func.sum(case((match, RecordDay.count), else_=0)), 0)
+
+
+# Admitted entries, admitted exits, refusals: summed from the day counts in the database.
+_SUMS = (_sum_of("entry", "PASS"), _sum_of("exit", "PASS"), _sum_of(None, "FAIL"))
+
+
+def _trace_query(who: str, since: int, window_ms: int, limit: int, offset: int) -> Any:
+    """One statement: the subject's visits, and a page of the others recorded at a visited
+    venue within ±window of a visit, one row per (subject, venue) with the first sighting
+    and the nearest time apart. Rows: kind, venue_id, who, what, at_ms, apart_ms."""
+    visits = (
+        select(Record.venue_id, Record.kiosk_id, Record.direction, Record.created_ms)
+        .where(Record.subject == who, Record.created_ms >= since, Record.verdict == "PASS")
+        .cte("visits")
+    )
+    near = aliased(Record, name="near")
+    page = (
+        select(
+            near.subject,
+            near.venue_id,
+            func.min(near.created_ms).label("first_ms"),
+            func.min(func.abs(near.created_ms - visits.c.created_ms)).label("apart_ms"),
+            func.max(near.masked_name).label("masked_name"),
+        )
+        .join_from(
+            visits,
+            near,
+            and_(
+                near.venue_id == visits.c.venue_id,
+                near.created_ms >= visits.c.created_ms - window_ms,
+                near.created_ms <= visits.c.created_ms + window_ms,
+            ),
+        )
+        .where(near.verdict == "PASS", near.subject.is_not(None), near.subject != who)
+        .group_by(near.subject, near.venue_id)
+        .order_by(near.subject, near.venue_id)
+        .limit(limit + 1)
+        .offset(offset)
+        .subquery("page")
+    )
+    # Literal columns, not parameters: PostgreSQL must know a UNION's column types.
+    return union_all(
+        select(
+            literal_column("'visit'").label("kind"),
+            visits.c.venue_id,
+            visits.c.kiosk_id.label("who"),
+            visits.c.direction.label("what"),
+            visits.c.created_ms.label("at_ms"),
+            literal_column("0").label("apart_ms"),
+        ),
+        select(
+            literal_column("'contact'"),
+            page.c.venue_id,
+            page.c.subject,
+            page.c.masked_name,
+            page.c.first_ms,
+            page.c.apart_ms,
+        ),
+    )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +59,45 @@ def upgrade(engine: Engine) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database is at the newest migration (False for an empty one)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
+# Any fixed number: the advisory lock every registry process takes to set up the database.
+_PG_SETUP_LOCK = 0x4B494F534B  # "KIOSK"
+
+
+@contextmanager
+def setup_lock(engine: Engine, data_dir: Path) -> Iterator[None]:
+    """Held while one process migrates the schema and creates the keys: two instances
+    started at once wait for each other instead of racing (PostgreSQL: a session advisory
+    lock; SQLite: an exclusive lock on a file in the data folder, which every process of an
+    embedded registry shares)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({_PG_SETUP_LOCK})")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_SETUP_LOCK})")
+                conn.commit()
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "setup.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:

@@ -74,15 +74,50 @@ class Record(Base):
 
     __table_args__ = (
         Index("records_created", "created_ms"),
-        Index("records_venue_created", "venue_id", "created_ms"),
-        Index("records_subject_created", "subject", "created_ms"),
+        # Covering: tracing reads a subject's visits and the others at each venue around them
+        # from these alone, never the table; the live view's latest records come in order.
+        Index("records_venue_trace", "venue_id", "created_ms", "verdict", "subject", "masked_name"),
+        Index(
+            "records_subject_trace",
+            "subject",
+            "created_ms",
+            "verdict",
+            "venue_id",
+            "kiosk_id",
+            "direction",
+        ),
     )
+
+
+class RecordDay(Base):
+    """Records counted per local day of their venue, kept current at ingest: statistics read
+    this, not millions of records. Counts only, nothing personal: kept as long as the audit log."""
+
+    __tablename__ = "record_days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, venue's zone
+    venue_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(4), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("record_days_venue_day", "venue_id", "day"),)
 
 
 class ListVersion(Base):
     __tablename__ = "list_versions"
     name: Mapped[str] = mapped_column(String(16), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+
+
+class SignedList(Base):
+    """A list document as signed and served: every process of the registry serves these
+    bytes for this version (a signature is random: each signing gives other bytes)."""
+
+    __tablename__ = "signed_lists"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    issued_s: Mapped[int] = mapped_column(BigInteger)  # the document's issued_at
+    body: Mapped[str] = mapped_column(Text)
 
 
 class DenyEntry(Base):

@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from checkin_protocol.records import SUBJECT_PATTERN, Subject
@@ -12,8 +13,22 @@ from registry.web.deps import API, RegistryDep, require
 
 router = APIRouter(prefix=API)
 
+Limit = Field(1000, ge=1, le=5000, description="Contacts per page (visits come whole).")
+Offset = Field(0, ge=0, le=10_000_000, description="`next_offset` of the page before.")
 
-@router.get("/tracing", tags=["health"])
+
+@router.get(
+    "/tracing",
+    tags=["health"],
+    response_model=None,
+    responses={
+        200: {
+            "description": "subject, window_minutes, visits (venue_id, kiosk_id, direction, "
+            "time), contacts (subject, masked_name, venue_id, time, minutes_apart), next_offset",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 def tracing(
     c: Annotated[Caller, require(Role.HEALTH_OFFICER)],
     registry: RegistryDep,
@@ -22,15 +37,25 @@ def tracing(
     since: Annotated[
         str | None, Query(max_length=40, description="ISO time; default: the retention period")
     ] = None,
-) -> dict[str, Any]:
-    """Where a subject was recorded and who else was there within ±window. Audited."""
+    limit: Annotated[int, Query(ge=1, le=5000, description=Limit.description)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description=Offset.description)] = 0,
+) -> JSONResponse:
+    """Where a subject was recorded and who else was there within ±window. Audited.
+
+    Contacts come a page at a time in (subject, venue) order; `next_offset` is the next
+    page's `offset`, or null on the last page."""
     since_ms = None
     if since:
         try:
             since_ms = parse_iso_ms(since)
         except ValueError:
             raise HTTPException(422, "since: not an ISO time") from None
-    return registry.trace(c, Subject.parse(subject), window_minutes, since_ms)
+    # Plain JSON values already: straight to the encoder, not walked through FastAPI's.
+    return JSONResponse(
+        registry.trace(
+            c, Subject.parse(subject), window_minutes, since_ms, limit=limit, offset=offset
+        )
+    )
 
 
 class TraceByIdIn(BaseModel):
@@ -40,6 +65,8 @@ class TraceByIdIn(BaseModel):
     id_number: str = Field(min_length=9, max_length=32, description="9 or 12 digits.")
     window_minutes: int = Field(30, ge=1, le=24 * 60)
     since: str | None = Field(None, max_length=40, description="ISO time; default: retention.")
+    limit: int = Limit
+    offset: int = Offset
 
 
 @router.post("/tracing/by-id-number", tags=["health"])
@@ -56,7 +83,13 @@ def tracing_by_id_number(
             raise HTTPException(422, "since: not an ISO time") from None
     try:
         return registry.views.trace_id(
-            c, registry.keys, body.id_number, body.window_minutes, since_ms
+            c,
+            registry.keys,
+            body.id_number,
+            body.window_minutes,
+            since_ms,
+            limit=body.limit,
+            offset=body.offset,
         )
     except RegistryError as exc:
         raise HTTPException(422, str(exc)) from None

@@ -120,3 +120,20 @@ def test_times_need_a_zone_and_durations_a_unit() -> None:
     for bad in (5, True, "5", "5 weeks", ""):
         with pytest.raises(ValueError, match="duration"):
             parse_duration(bad)
+
+
+@given(st.integers(0, 2**48 - 1), st.integers(0, 2**48 - 1))
+def test_new_record_ids_are_valid_uuidv7_ordered_by_time(a: int, b: int) -> None:
+    import re
+    import uuid
+
+    from checkin_protocol.records import UUID_PATTERN, new_record_id
+
+    first, second = new_record_id(a), new_record_id(b)
+    for text, ms in ((first, a), (second, b)):
+        assert re.fullmatch(UUID_PATTERN, text)
+        parsed = uuid.UUID(text)
+        assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+        assert parsed.int >> 80 == ms
+    if a < b:
+        assert first < second  # as text too: the registry's indexes sort them so

@@ -199,6 +199,8 @@ def test_people_endpoints_never_fail(registry: Registry, server: RegistryServer)
         q = f"subject={raw(subject)}&window_minutes={raw(window)}&since={raw(since)}"
         c.check("GET", f"/api/v1/tracing?{q}", headers=auth)
         c.check("GET", f"/api/v1/stats?days={raw(window)}", headers=auth)
+        page = f"limit={raw(window)}&after_venue={raw(venue)}&after_day={raw(since)}"
+        c.check("GET", f"/api/v1/stats?{page}", headers=auth)
         c.check("GET", f"/api/v1/venues/{raw(venue)}/live", headers=auth)
         c.check("GET", f"/venues/{raw(venue)}", headers=auth, allow_redirects=False)
         c.check("GET", f"/api/v1/deny?kind={raw(venue)}&limit={raw(window)}", headers=auth)

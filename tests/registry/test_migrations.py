@@ -72,3 +72,38 @@ def test_0007_gives_earlier_records_the_camera_as_their_source(empty_db: str) ->
         assert c.execute(text("SELECT source FROM records")).scalars().all() == ["camera"]
     command.downgrade(cfg, "0006")
     engine.dispose()
+
+
+def test_0008_counts_the_records_already_there_by_their_venues_local_day(empty_db: str) -> None:
+    engine = make_engine(empty_db)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0007")
+    day = 1_767_225_600_000  # 2026-01-01T00:00Z
+    hour = 3_600_000
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO venues (id, name, district, province, created_ms, timezone) "
+                       "VALUES ('v1', 'V', '', '', 1, 'Asia/Ho_Chi_Minh'), "
+                       "('v2', 'W', '', '', 1, 'UTC')"))  # fmt: skip
+        for n, (venue, at, verdict) in enumerate([
+            ("v1", day + 16 * hour + 59 * 60_000, "PASS"),  # 23:59 local on the 1st
+            ("v1", day + 23 * hour + 30 * 60_000, "PASS"),  # 06:30 local on the 2nd
+            ("v1", day + 23 * hour + 31 * 60_000, "FAIL"),
+            ("v2", day + 23 * hour + 30 * 60_000, "PASS"),  # the 1st in UTC
+        ]):  # fmt: skip
+            c.execute(text("INSERT INTO records (id, venue_id, kiosk_id, seq, direction, "
+                           "code_kind, verified, verdict, manual, created_ms, created_mono_ns, "
+                           "boot_id, received_ms) VALUES (:id, :venue, 'k1', 1, 'entry', "
+                           "'signed_pass', true, :verdict, false, :at, 1, 'b', 1)"),
+                      {"id": f"r{n}", "venue": venue, "verdict": verdict, "at": at})  # fmt: skip
+    command.upgrade(cfg, "0008")
+    with engine.begin() as c:
+        rows = c.execute(text("SELECT day, venue_id, verdict, count FROM record_days "
+                              "ORDER BY venue_id, day, verdict")).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [
+        ("2026-01-01", "v1", "PASS", 1),
+        ("2026-01-02", "v1", "FAIL", 1),
+        ("2026-01-02", "v1", "PASS", 1),
+        ("2026-01-01", "v2", "PASS", 1),
+    ]
+    command.downgrade(cfg, "0007")
+    engine.dispose()

@@ -233,9 +233,10 @@ def test_retention_covers_everything_personal_in_batches(registry: Registry) -> 
                         created_ms=long_ago, expires_ms=now - 1))  # fmt: skip
         s.add(AuditEntry(at_ms=long_ago, principal="doc", action="trace", params="{}", results=0))
         s.add(AuditEntry(at_ms=now, principal="doc", action="trace", params="{}", results=0))
-    batched = Registry(replace(registry.settings, purge_batch=2))
+    batched = Registry(replace(registry.settings, purge_batch=2, purge_batch_postgresql=2))
     assert batched.purge() == {"records": 7, "declarations": 1, "deny_entries": 1,
-                               "issued_passes": 1, "web_sessions": 0, "audit_log": 1}  # fmt: skip
+                               "issued_passes": 1, "web_sessions": 0, "audit_log": 1,
+                               "record_days": 1}  # fmt: skip
     batched.engine.dispose()
     with registry.session() as s:
         for model, left in ((Record, 1), (Declaration, 1), (DenyEntry, 1), (AuditEntry, 1)):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from checkin_protocol.sealing import seal_id_number
@@ -62,3 +65,141 @@ def test_an_officer_traces_by_id_number_and_the_number_is_kept_nowhere(
     with registry.session() as s:
         params = [a.params for a in s.scalars(select(AuditEntry))]
     assert params and all(number not in p for p in params)
+
+
+def test_contacts_are_one_row_per_subject_and_venue_paged_in_a_stable_order(
+    registry: Registry, server: RegistryServer
+) -> None:
+    registry.add_venue("v2", "Venue Two")
+    officer = registry.add_user("doc", Role.HEALTH_OFFICER)
+    t0 = int(time.time()) - 3 * 86400
+    case = "qid:CASE0001"
+    for venue, later in (("v1", 0), ("v2", 7200)):
+        kiosk = registry.add_kiosk(venue, "k1")
+        t = t0 + later
+        batch = [record(venue=venue, subject=case, created_utc=iso(t))]
+        batch += [
+            record(venue=venue, subject=f"qid:NEAR{n:04d}", created_utc=iso(t + 60 * n))
+            for n in range(1, 6)
+        ]
+        # Seen twice at v1: one row all the same, at its first sighting, nearest time apart.
+        batch += [
+            record(venue=venue, subject="qid:NEAR0001", created_utc=iso(t - 120)),
+            record(venue=venue, subject="qid:FAR00001", created_utc=iso(t + 3600)),
+            record(venue=venue, subject="qid:REFUSED1", created_utc=iso(t + 60), verdict="FAIL"),
+        ]
+        up = requests.post(f"{server.url}/api/v1/records", json={"records": batch},
+                           headers={"Authorization": f"Bearer {kiosk}"}, timeout=10)  # fmt: skip
+        assert up.status_code == 200
+    url = f"{server.url}/api/v1/tracing"
+    head = {"Authorization": f"Bearer {officer}"}
+    params: dict[str, str | int] = {"subject": case, "window_minutes": 30, "since": iso(t0 - 60)}
+    whole = requests.get(url, params=params, headers=head, timeout=10).json()
+    assert [(v["venue_id"], v["time"]) for v in whole["visits"]] == [
+        ("v1", iso(t0)),
+        ("v2", iso(t0 + 7200)),
+    ]
+    contacts = whole["contacts"]
+    assert [(c["subject"], c["venue_id"]) for c in contacts] == sorted(
+        (f"qid:NEAR{n:04d}", v) for n in range(1, 6) for v in ("v1", "v2")
+    )
+    first = contacts[0]
+    assert first["time"] == iso(t0 - 120) and first["minutes_apart"] == 1
+    assert whole["next_offset"] is None
+    paged: list[dict[str, object]] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = requests.get(
+            url, params={**params, "limit": 3, "offset": offset}, headers=head, timeout=10
+        ).json()
+        assert page["visits"] == whole["visits"] and len(page["contacts"]) <= 3
+        paged += page["contacts"]
+        offset = page["next_offset"]
+    assert paged == contacts
+
+
+def test_a_trace_is_one_statement_on_the_records(registry: Registry) -> None:
+    from sqlalchemy import event
+
+    from checkin_protocol.records import Subject
+    from registry.auth import Caller
+
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    officer = Caller(1, Role.HEALTH_OFFICER, "doc", frozenset(), None, None)
+    event.listen(registry.engine, "before_cursor_execute", seen)
+    try:
+        registry.trace(officer, Subject.parse("qid:CASE0001"), 30, None)
+    finally:
+        event.remove(registry.engine, "before_cursor_execute", seen)
+    assert len([s for s in statements if "FROM records" in s]) == 1
+
+
+def test_a_trace_reads_only_the_covering_indexes_on_sqlite(registry: Registry) -> None:
+    import pytest
+
+    from registry.core.views import _trace_query
+
+    if registry.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's plan on a nearly empty table says nothing")
+    query = _trace_query("qid:CASE0001", 0, 1_800_000, 100, 0)
+    with registry.engine.connect() as conn:
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = " | ".join(
+            str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+        )
+    assert "COVERING INDEX records_subject_trace" in plan, plan
+    assert "COVERING INDEX records_venue_trace" in plan, plan
+    assert "SCAN records" not in plan and "SCAN near" not in plan, plan
+
+
+_cases = itertools.count()
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=25)
+@given(
+    others=st.lists(st.tuples(st.integers(0, 5), st.integers(-90, 90), st.booleans()), max_size=25),
+    limit=st.integers(1, 6),
+)
+def test_paged_contacts_are_exactly_the_others_within_the_window(
+    registry: Registry, others: list[tuple[int, int, bool]], limit: int
+) -> None:
+    from checkin_protocol.records import Subject
+    from registry.auth import Caller
+
+    n = next(_cases)
+    venue = f"t{n}"
+    registry.add_venue(venue, "Generated")
+    kiosk = registry.caller(registry.add_kiosk(venue, "k1"))
+    assert kiosk is not None
+    t0 = int(time.time()) - 86400
+    case = f"qid:CASE{n}"
+    batch = [record(venue=venue, subject=case, created_utc=iso(t0))]
+    batch += [
+        record(venue=venue, subject=f"qid:O{n}X{who}", created_utc=iso(t0 + 60 * minutes),
+               verdict="PASS" if passed else "FAIL")
+        for who, minutes, passed in others
+    ]  # fmt: skip
+    registry.ingest(kiosk, batch, None)
+    expected: dict[str, int] = {}
+    for who, minutes, passed in others:
+        if passed and abs(minutes) <= 30:
+            subject = f"qid:O{n}X{who}"
+            expected[subject] = min(expected.get(subject, minutes), minutes)
+    officer = Caller(1, Role.HEALTH_OFFICER, "doc", frozenset(), None, None)
+    found: list[dict[str, object]] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = registry.trace(
+            officer, Subject.parse(case), 30, (t0 - 60) * 1000, limit=limit, offset=offset
+        )
+        assert len(page["contacts"]) <= limit
+        found += page["contacts"]
+        offset = page["next_offset"]
+    assert [c["subject"] for c in found] == sorted(expected)
+    assert {str(c["subject"]): c["time"] for c in found} == {
+        s: iso(t0 + 60 * m) for s, m in expected.items()
+    }

@@ -269,3 +269,13 @@ def test_a_database_read_only_at_start_records_again_once_writable(tmp_path: Pat
     assert len(result["errors"]) == 4 and all("read-only" in e for e in result["errors"])
     # Nothing of the read-only time was written; the first write after the fix is.
     assert result["seq"] == 2 and result["total"] == 2
+
+
+def test_record_ids_are_uuidv7_in_the_order_records_were_made(store: RecordStore) -> None:
+    import uuid
+
+    made = [store.add(new(), now=1_700_000_000.0 + i, mono_ns=i) for i in range(3)]
+    ids = [uuid.UUID(r.id) for r in made]
+    assert [i.version for i in ids] == [7, 7, 7]
+    assert [r.id for r in made] == sorted(r.id for r in made)
+    assert ids[0].int >> 80 == 1_700_000_000_000  # the record's time, in milliseconds

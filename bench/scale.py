@@ -1,0 +1,279 @@
+"""The registry at a province's scale: N synthetic records, measured through the HTTP API.
+
+Loads N records over 21 days at 20,000 venues into a database of its own (`scale_bench`,
+dropped afterwards unless --keep) through the real schema (`kiosk-registry migrate`), with
+COPY, then runs the real `kiosk-registry serve` on loopback and measures: tracing (a subject
+with ~20 visits, p50/p95), the heaviest subject (~1,000 visits), a venue's live view,
+`stats?days=7`, the purge of one day (and the VACUUM after it), and ingest from 20 kiosks
+uploading at once. Prints one table row, and the disk and WAL it took.
+
+    .venv/bin/python bench/scale.py --records 1000000 [--venues 20000] [--days 21] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import requests
+
+from registry.auth import Role
+from registry.service import Registry
+from registry.settings import DAY, Settings
+
+PG = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+VISITS = 20  # records per subject, on average
+HEAVY = 1000  # the heaviest subject's visits
+NULL = "\\N"  # COPY's text format
+COLUMNS = (
+    "id, venue_id, kiosk_id, seq, direction, code_kind, subject, masked_name, verified, "
+    "verdict, reason, manual, source, created_ms, created_mono_ns, boot_id, clock_offset_ms, "
+    "received_ms"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def uuid7(ms: int, rnd: random.Random) -> str:
+    bits = rnd.getrandbits(74)
+    return (
+        f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7{bits >> 62:03x}-"
+        f"{0x8000 | (bits >> 48) & 0x3FFF:04x}-{bits & 0xFFFFFFFFFFFF:012x}"
+    )
+
+
+def rows(n: int, venues: int, days: int, now: int, seed: int = 1) -> Iterator[str]:
+    """COPY text lines, in time order (as kiosks upload them), UUIDv7 ids."""
+    rnd = random.Random(seed)
+    start = now - days * DAY * 1000
+    span = days * DAY * 1000 - 120_000
+    subjects = max(1, n // VISITS)
+    heavy_every = max(1, n // HEAVY)
+    for i in range(n):
+        ms = start + span * i // n
+        venue = rnd.randrange(venues)
+        who = "qid:HEAVY" if i % heavy_every == 0 else f"qid:S{rnd.randrange(subjects)}"
+        fail = rnd.random() < 0.02
+        verdict, reason = ("FAIL", "expired") if fail else ("PASS", NULL)
+        yield (
+            f"{uuid7(ms, rnd)}\tv{venue}\tk1\t{i + 1}\t"
+            f"{'exit' if i % 3 == 0 else 'entry'}\tsigned_pass\t{who}\tNguyễn V** A\t"
+            f"t\t{verdict}\t{reason}\tf\tcamera\t"
+            f"{ms}\t{i}\tb\t0\t{ms + 2000}\n"
+        )
+
+
+def load(url: str, n: int, venues: int, days: int, now: int) -> float:
+    t0 = time.monotonic()
+    with psycopg.connect(libpq(url)) as conn, conn.cursor() as cur:
+        with cur.copy("COPY venues (id, name, district, province, created_ms) FROM STDIN") as cp:
+            for v in range(venues):
+                # 700 districts in 63 provinces, as in Viet Nam.
+                cp.write(f"v{v}\tVenue {v}\tD{v % 700}\tP{v % 700 % 63}\t{now}\n")
+        with cur.copy(f"COPY records ({COLUMNS}) FROM STDIN") as cp:
+            chunk: list[str] = []
+            for line in rows(n, venues, days, now):
+                chunk.append(line)
+                if len(chunk) == 10_000:
+                    cp.write("".join(chunk))
+                    chunk = []
+            cp.write("".join(chunk))
+        # The day counts, as migration 0008 fills them for records already there.
+        cur.execute(
+            "INSERT INTO record_days (day, venue_id, direction, verdict, count) "
+            "SELECT to_char(to_timestamp(r.created_ms / 1000.0) AT TIME ZONE v.timezone, "
+            "'YYYY-MM-DD'), r.venue_id, r.direction, r.verdict, count(*) FROM records r "
+            "JOIN venues v ON v.id = r.venue_id GROUP BY 1, 2, 3, 4"
+        )
+        conn.commit()
+        conn.autocommit = True
+        cur.execute("VACUUM ANALYZE")
+    return time.monotonic() - t0
+
+
+def timed(fn: Any, *args: Any, **kwargs: Any) -> float:
+    t0 = time.monotonic()
+    fn(*args, **kwargs)
+    return (time.monotonic() - t0) * 1000
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
+
+
+class Client:
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        r = self.http.get(self.base + path, params=params, timeout=600)
+        assert r.status_code == 200, (path, r.status_code, r.text[:300])
+        return r
+
+
+def ingest(base: str, tokens: list[tuple[str, str]], batches: int, size: int) -> float:
+    """Records/s from len(tokens) kiosks uploading `batches` batches of `size` at once."""
+    done = threading.Barrier(len(tokens) + 1)
+
+    def kiosk(venue: str, token: str, seed: int) -> None:
+        rnd = random.Random(seed)
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {token}"
+        done.wait()
+        for b in range(batches):
+            now = time.time()
+            records = [
+                {"id": uuid7(int(now * 1000), rnd), "seq": b * size + i + 1, "venue_id": venue,
+                 "kiosk_id": "k1", "direction": "entry", "code_kind": "signed_pass",
+                 "subject": f"qid:N{rnd.randrange(10**9)}", "masked_name": "Trần T** B",
+                 "verified": True, "verdict": "PASS", "reason": None, "manual": False,
+                 "created_utc": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now)),
+                 "created_mono_ns": i, "boot_id": "b"}
+                for i in range(size)
+            ]  # fmt: skip
+            r = http.post(f"{base}/api/v1/records", json={"records": records}, timeout=600)
+            assert r.status_code == 200, r.text[:300]
+
+    threads = [threading.Thread(target=kiosk, args=(v, t, n)) for n, (v, t) in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    done.wait()
+    t0 = time.monotonic()
+    for t in threads:
+        t.join()
+    return len(tokens) * batches * size / (time.monotonic() - t0)
+
+
+def wal_bytes(url: str) -> int:
+    with psycopg.connect(libpq(url)) as conn:
+        lsn = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+        assert lsn is not None
+        return int(lsn[0])
+
+
+def measure(reg: Registry, url: str, base: str, venues: int, n: int) -> dict[str, str]:
+    officer = Client(base, reg.add_user("bench-officer", Role.HEALTH_OFFICER))
+    admin = Client(base, reg.add_user("bench-admin", Role.ADMIN))
+    rnd = random.Random(7)
+    subjects = max(1, n // VISITS)
+    trace = [
+        timed(officer.get, "/api/v1/tracing", subject=f"qid:S{rnd.randrange(subjects)}")
+        for _ in range(30)
+    ]
+    visits = len(officer.get("/api/v1/tracing", subject="qid:S1").json()["visits"])
+    heavy = [timed(officer.get, "/api/v1/tracing", subject="qid:HEAVY") for _ in range(3)]
+    heavy_visits = len(officer.get("/api/v1/tracing", subject="qid:HEAVY").json()["visits"])
+    live = [timed(admin.get, f"/api/v1/venues/v{rnd.randrange(venues)}/live") for _ in range(30)]
+    stats = [timed(admin.get, "/api/v1/stats", days=7) for _ in range(3)]
+    size = len(admin.get("/api/v1/stats", days=7).content)
+    # The purge of the oldest day: retention one day shorter than the data.
+    shorter = Registry(replace(reg.settings, retention_days=20))
+    t0 = time.monotonic()
+    purged = shorter.purge()["records"]
+    purge_s = time.monotonic() - t0
+    shorter.engine.dispose()
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
+        t0 = time.monotonic()
+        conn.execute("VACUUM records")
+        vacuum_s = time.monotonic() - t0
+    kiosks = [(f"v{v}", reg.add_kiosk(f"v{v}", "k1")) for v in range(20)]
+    wal0 = wal_bytes(url)
+    rate = ingest(base, kiosks, batches=10, size=100)
+    wal_per_record = (wal_bytes(url) - wal0) / (20 * 10 * 100)
+    return {
+        "tracing p50/p95": f"{pct(trace, 0.5):.0f} / {pct(trace, 0.95):.0f} ms ({visits} visits)",
+        "heaviest subject": f"{statistics.median(heavy):.0f} ms ({heavy_visits} visits)",
+        "live p50/p95": f"{pct(live, 0.5):.0f} / {pct(live, 0.95):.0f} ms",
+        "stats?days=7": f"{statistics.median(stats):.0f} ms ({size // 1024} KiB first page)",
+        "purge 1 day (+VACUUM)": f"{purge_s:.1f} s for {purged} (+{vacuum_s:.1f} s)",
+        "ingest, 20 kiosks": f"{rate:,.0f} rec/s ({wal_per_record / 1024:.2f} KiB WAL/record)",
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--records", type=int, default=1_000_000)
+    p.add_argument("--venues", type=int, default=20_000)
+    p.add_argument("--days", type=int, default=21)
+    p.add_argument("--db-name", default="scale_bench")
+    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = p.parse_args()
+    base_url = PG.rsplit("/", 1)[0]
+    url = f"{base_url}/{args.db_name}"
+    with psycopg.connect(libpq(PG), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{args.db_name}"')
+    data = Path(tempfile.mkdtemp(prefix="scale-bench-"))
+    server = None
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "registry", "--data", str(data), "--db", url, "migrate"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        reg = Registry(Settings(data_dir=data, database_url=url))
+        now = int(time.time() * 1000)
+        wal0 = wal_bytes(url)
+        load_s = load(url, args.records, args.venues, args.days, now)
+        load_wal = wal_bytes(url) - wal0
+        with psycopg.connect(libpq(url)) as conn:
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+        assert size is not None
+        print(
+            f"loaded {args.records:,} records in {load_s:.0f} s; database "
+            f"{size[0] / 2**30:.2f} GiB, load WAL {load_wal / 2**30:.2f} GiB",
+            flush=True,
+        )
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "registry", "--data", str(data), "--db", url, "serve",
+             "--port", str(port)],
+            env={**os.environ, "REGISTRY_PURGE_INTERVAL": "0"},
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                requests.get(base + "/", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        row = measure(reg, url, base, args.venues, args.records)
+        reg.engine.dispose()
+        print(f"| records | {' | '.join(row)} |")
+        print(f"|---|{'---|' * len(row)}")
+        print(f"| {args.records / 1e6:g} M | {' | '.join(row.values())} |")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
+        if not args.keep:
+            with psycopg.connect(libpq(PG), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
