@@ -575,3 +575,15 @@ def test_the_guard_reads_their_own_language() -> None:
         assert "Vui lòng quét mã QR" in " ".join(line.text for line in drawn.lines)
         _, drawn = draw_with_text(s, GuardPinView())
         assert "press Enter" in " ".join(line.text for line in drawn.lines)
+
+
+@pytest.mark.parametrize("reason", [r for r in Reason if not r.public], ids=str)
+def test_every_private_reason_has_a_staff_text_on_the_unlocked_history(reason: Reason) -> None:
+    for lang in ("vi", "en"):
+        t = Messages(lang)
+        assert t.has(f"staff.{reason.value}"), reason
+        row = HistoryRow("09:30:00", "entry", "FAIL", "N*** V** A", reason.value)
+        cell = scr.history_cells(row, t, unlocked=True)[4]
+        assert cell == t(f"staff.{reason.value}")
+        assert cell != f"staff.{reason.value}"  # never the raw key
+        assert scr.history_cells(row, t, unlocked=False)[4] == t("guard.private")
