@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -82,7 +83,11 @@ def _country(cert: x509.Certificate) -> str | None:
 
 
 def _public_key(cert: x509.Certificate) -> DscKey:
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError) as exc:
+        # An algorithm the library cannot load (e.g. OID 1.2.840.10045.2.9) cannot sign a DCC.
+        raise DccTrustError(f"the certificate's key algorithm is not supported ({exc})") from exc
     # ES256 needs P-256; PS256 needs RSA, and below 2048 bits it is not a signature worth trusting.
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return key
@@ -222,6 +227,9 @@ class DccTrust:
             document = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise DccTrustError(f"trust list is not valid JSON ({exc})") from exc
+        except RecursionError:
+            # json nests by recursion: [[[[…]]]] some thousands deep exhausts the stack.
+            raise DccTrustError("trust list is nested too deeply to be a trust list") from None
         dscs: list[Dsc] = []
         skipped: list[str] = []
         for n, entry in enumerate(_list_entries(document)):

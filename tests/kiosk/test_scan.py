@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checkin_protocol.times import utc_iso
-from support.dcc_cases import DAY, NOW, bomb, good_parts, issue, make_signer
+from support.dcc_cases import DAY, NOW, bomb, good_parts, issue, make_signer, unsupported_key_der
 
 AT = utc_iso(NOW)
 
@@ -224,3 +224,14 @@ def test_an_id_card_is_shown_masked_never_whole(
         said = out.getvalue()
         assert "Nguyễn V** A" in said and "1990" in said
         assert "001090012345" not in said and "NGUYỄN VĂN AN" not in said and "Phố Huế" not in said
+
+
+def test_a_dsc_with_an_unsupported_key_algorithm_is_a_config_error(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    config = dcc_config(write_config, venue_dir)
+    (venue_dir / "dscs" / "odd.der").write_bytes(unsupported_key_der(make_signer("ES256")))
+    out = kiosk("check-config", str(config))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.startswith(f"{config}:5: trust.dcc_signers: ") and "odd.der" in out.stderr
+    assert "key algorithm is not supported" in out.stderr

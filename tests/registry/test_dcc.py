@@ -26,7 +26,7 @@ from kiosk.store import NewRecord
 from registry.cli import main
 from registry.db.models import Record
 from registry.service import Registry
-from support.dcc_cases import DAY, NOW, issue, make_signer
+from support.dcc_cases import DAY, NOW, issue, make_signer, unsupported_key_der
 from support.registry import RegistryServer
 
 # Import judges DSCs by the real clock: these stay valid long after the cases' NOW.
@@ -156,3 +156,22 @@ def test_a_kiosk_trusts_the_registrys_dscs_and_the_registry_traces_one_person(
     assert all(r.verified for r in rows)
     subjects = {r.subject for r in rows}
     assert len(subjects) == 1 and next(iter(subjects)).startswith("idh:")  # opened, one person
+
+
+def test_import_refuses_deep_json_and_unsupported_key_algorithms_with_a_message(
+    registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    deep_object = tmp_path / "deep_object.json"
+    deep_object.write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    odd = tmp_path / "odd.der"
+    odd.write_bytes(unsupported_key_der(make_signer("ES256", valid_until=LATER)))
+    for path, says in [
+        (deep, "nested too deeply"),
+        (deep_object, "nested too deeply"),
+        (odd, "key algorithm is not supported"),
+    ]:
+        code, out, err = run(registry, capsys, "dcc", "import", str(path))
+        assert code == 2 and says in err and path.name in err, err
+        assert "Traceback" not in err and out == ""
