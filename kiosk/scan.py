@@ -9,8 +9,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
+from checkin_protocol import dcc as hc1
 from checkin_protocol.records import mask_subject
 from checkin_protocol.times import utc_iso
 from kiosk.core import Core
@@ -26,6 +27,11 @@ SHOWN_TEXT = 80
 NO_CODE = "no_code"
 BAD_IMAGE = "unreadable_image"
 BAD_INPUT = "bad_input"
+# No QR payload the kiosk reads is longer than a DCC's (checkin_protocol.dcc.MAX_TEXT); a
+# `--timed` line adds its ISO time and a tab. A longer line is not read whole: an endless
+# line on standard input must not fill the memory.
+MAX_LINE = hc1.MAX_TEXT
+TIMED_PREFIX = 64
 # JSON leaves C1 controls and the Unicode line separators raw: escaped, a line stays one line
 # for any reader, and a scanned CSI (U+009B) cannot drive the admin's terminal.
 _JSON_ESCAPES = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029]}
@@ -60,6 +66,19 @@ def _timed(name: str, line: bytes) -> Input:
         return Input(name, error="not ISO-TIME<TAB>PAYLOAD")
 
 
+def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
+    """Each line without its end, or None for a line longer than `limit` (the rest of it is
+    read and dropped in pieces of `limit`, never held whole)."""
+    while raw := stream.readline(limit + 1):
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            # Only the line end is dropped: base45 (HC1:) has a space in its alphabet.
+            yield raw.rstrip(b"\r\n")
+            continue
+        while (rest := stream.readline(limit + 1)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
 def text_inputs(texts: list[str], stdin: TextIO, *, timed: bool = False) -> Iterator[Input]:
     """`--text PAYLOAD` in order; `--text -` reads one payload per line from standard input,
     with `timed` each line `ISO-TIME<TAB>PAYLOAD`, judged at its own time."""
@@ -69,11 +88,13 @@ def text_inputs(texts: list[str], stdin: TextIO, *, timed: bool = False) -> Iter
             n += 1
             yield Input(f"text {n}", payload=text.encode("utf-8", "surrogateescape"))
             continue
-        for raw in stdin.buffer:
+        limit = MAX_LINE + TIMED_PREFIX if timed else MAX_LINE
+        for line in _lines(stdin.buffer, limit):
             n += 1
-            # Only the line end is dropped: base45 (HC1:) has a space in its alphabet.
-            line = raw.rstrip(b"\r\n")
-            yield _timed(f"text {n}", line) if timed else Input(f"text {n}", payload=line)
+            if line is None:
+                yield Input(f"text {n}", error=f"line longer than {limit} bytes")
+            else:
+                yield _timed(f"text {n}", line) if timed else Input(f"text {n}", payload=line)
 
 
 def _iso(epoch: int | None) -> str | None:

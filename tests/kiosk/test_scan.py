@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -235,3 +236,60 @@ def test_a_dsc_with_an_unsupported_key_algorithm_is_a_config_error(
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.startswith(f"{config}:5: trust.dcc_signers: ") and "odd.der" in out.stderr
     assert "key algorithm is not supported" in out.stderr
+
+
+class _Endless(io.RawIOBase):
+    """A line of `size` bytes of "A" made as it is read (never held), then `tail`."""
+
+    def __init__(self, size: int, tail: bytes) -> None:
+        self.left, self.tail = size, tail
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self.left > 0:
+            n = min(len(view), self.left)
+            view[:n] = b"A" * n
+            self.left -= n
+            return n
+        n = min(len(view), len(self.tail))
+        view[:n], self.tail = self.tail[:n], self.tail[n:]
+        return n
+
+
+@settings(deadline=None)
+@given(
+    extra=st.integers(min_value=1, max_value=3 * 4296),
+    timed=st.booleans(),
+    ends=st.sampled_from([b"\n", b"\r\n", b""]),
+)
+def test_a_line_longer_than_any_qr_payload_fails_alone_and_is_never_held_whole(
+    extra: int, timed: bool, ends: bytes
+) -> None:
+    from kiosk.scan import MAX_LINE, TIMED_PREFIX, text_inputs
+
+    limit = MAX_LINE + TIMED_PREFIX * timed
+    stream = io.BufferedReader(_Endless(limit + extra, b"\n" + b"next" + ends))
+    items = list(text_inputs(["-"], io.TextIOWrapper(stream), timed=timed))
+    assert [i.name for i in items] == ["text 1", "text 2"]
+    assert items[0].error == f"line longer than {limit} bytes" and items[0].payload is None
+    if not timed:
+        assert items[1].payload == b"next"
+
+
+def test_an_endless_line_on_standard_input_is_read_in_bounded_memory() -> None:
+    import tracemalloc
+
+    from kiosk.scan import text_inputs
+
+    stream = io.BufferedReader(_Endless(50_000_000, b"\n"))
+    tracemalloc.start()
+    try:
+        items = list(text_inputs(["-"], io.TextIOWrapper(stream)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [i.error for i in items] == ["line longer than 4296 bytes"]
+    assert peak < 1_000_000  # a few pieces of MAX_LINE, not the 50 MB line
