@@ -51,9 +51,18 @@ class Input:
 
 
 def iso_time(text: str) -> float:
-    """An ISO 8601 time as epoch seconds; without a zone it is UTC (as `--at` reads it)."""
+    """An ISO 8601 time as epoch seconds; without a zone it is UTC (as `--at` reads it).
+
+    ValueError also for a time whose UTC instant falls outside years 1–9999
+    (`0001-01-01T00:00:00+01:00`): every result line states its time in UTC.
+    """
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    epoch = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    try:
+        utc_iso(epoch)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
+    return epoch
 
 
 def _timed(name: str, line: bytes) -> Input:

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -293,3 +293,49 @@ def test_an_endless_line_on_standard_input_is_read_in_bounded_memory() -> None:
         tracemalloc.stop()
     assert [i.error for i in items] == ["line longer than 4296 bytes"]
     assert peak < 1_000_000  # a few pieces of MAX_LINE, not the 50 MB line
+
+
+def test_an_at_outside_the_years_1_to_9999_in_utc_is_a_usage_error(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    config = str(dcc_config(write_config, venue_dir))
+    for at in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00"):
+        out = kiosk("scan", "--config", config, "--at", at, "--text", "x")
+        assert out.returncode == 2 and "outside the years 1 to 9999" in out.stderr, out.stderr
+        assert "Traceback" not in out.stderr
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    moment=st.datetimes(
+        timezones=st.builds(
+            lambda m: timezone(timedelta(minutes=m)), st.integers(-14 * 60 + 1, 14 * 60 - 1)
+        )
+    )
+    | st.datetimes(),
+    edge=st.sampled_from(["", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00"]),
+)
+def test_any_time_given_is_judged_or_refused_never_a_crash(
+    write_config: Callable[..., Path], venue_dir: Path, moment: datetime, edge: str
+) -> None:
+    import argparse
+
+    from kiosk.cli import _scan_at
+    from kiosk.config import load_config
+    from kiosk.core import build_core
+    from kiosk.scan import Scanner, run_scan, text_inputs
+
+    text = edge or moment.isoformat()
+    try:
+        at = _scan_at(text)
+    except argparse.ArgumentTypeError as exc:
+        assert "outside the years 1 to 9999" in str(exc)
+    else:
+        assert utc_iso(at)[:4].isdigit()
+    scanner = Scanner(build_core(load_config(dcc_config(write_config, venue_dir)), None), None, NOW)
+    stdin = io.TextIOWrapper(io.BytesIO(f"{text}\t{issue(make_signer('ES256'))}\n".encode()))
+    out = io.StringIO()
+    run_scan(scanner, text_inputs(["-"], stdin, timed=True), as_json=True, out=out)
+    line = json.loads(out.getvalue())
+    assert line["verdict"] in ("PASS", "FAIL")
+    assert line["reason"] != "bad_input" or line["error"] == "not ISO-TIME<TAB>PAYLOAD"
