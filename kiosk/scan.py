@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,9 @@ BAD_INPUT = "bad_input"
 # line on standard input must not fill the memory.
 MAX_LINE = hc1.MAX_TEXT
 TIMED_PREFIX = 64
+# An image larger than a phone camera's full-size photo is not a photo of a door's QR code;
+# decoded, 20000×20000 would take GBs. Its size is read from the header, before decoding.
+MAX_PIXELS = 24_000_000
 # JSON leaves C1 controls and the Unicode line separators raw: escaped, a line stays one line
 # for any reader, and a scanned CSI (U+009B) cannot drive the admin's terminal.
 _JSON_ESCAPES = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029]}
@@ -106,6 +110,27 @@ def text_inputs(texts: list[str], stdin: TextIO, *, timed: bool = False) -> Iter
                 yield _timed(f"text {n}", line) if timed else Input(f"text {n}", payload=line)
 
 
+def image_problem(path: Path) -> str | None:
+    """Why an image file is not decoded, or None: a FIFO or a device could block the read for
+    ever, and a huge image would fill the memory (its header says its size)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        return "not a regular file"
+    too_large = f"image larger than {MAX_PIXELS // 1_000_000} megapixels"
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns of a large size; the limit below is the one that decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:  # Pillow's own, far higher limit
+        return too_large
+    except (OSError, UnidentifiedImageError, ValueError):
+        return "cannot read image"
+    return f"{too_large} ({width}×{height})" if width * height > MAX_PIXELS else None
+
+
 def _iso(epoch: int | None) -> str | None:
     return utc_iso(epoch) if epoch is not None else None
 
@@ -162,10 +187,11 @@ class Scanner:
 
         assert item.image is not None
         assert self.decoder is not None
-        read = cv2.imread(str(item.image), cv2.IMREAD_GRAYSCALE)
+        problem = image_problem(item.image)
+        read = cv2.imread(str(item.image), cv2.IMREAD_GRAYSCALE) if problem is None else None
         if read is None:
             fail = {"verdict": Verdict.FAIL.value, "reason": BAD_IMAGE}
-            return {**fail, "error": "cannot read image", "codes": []}
+            return {**fail, "error": problem or "cannot read image", "codes": []}
         luma = np.asarray(read, dtype=np.uint8)
         t0 = time.perf_counter()
         symbols: list[Symbol] = order_symbols(self.decoder.decode(luma), looks_personal)

@@ -93,7 +93,7 @@ def test_scan_prints_payloads_and_decisions(
     said = human.stdout.splitlines()
     assert said[0].startswith(f"{images[0]}: PASS signed_pass Nguyễn V** A, born 1990")
     assert said[2] == f"{images[2]}: FAIL — no QR code found"
-    assert "Tilt your phone" in said[4]
+    assert "tilt your phone" in said[4]
     assert not (venue_dir / "kiosk.db").exists()  # scan records nothing
 
 

@@ -339,3 +339,52 @@ def test_any_time_given_is_judged_or_refused_never_a_crash(
     line = json.loads(out.getvalue())
     assert line["verdict"] in ("PASS", "FAIL")
     assert line["reason"] != "bad_input" or line["error"] == "not ISO-TIME<TAB>PAYLOAD"
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A grayscale PNG that claims `width`×`height` and holds one empty row: a bomb's header
+    without the bomb (the size is what must be read before decoding)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\0" * (width + 1))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@settings(deadline=None)
+@given(width=st.integers(1, 60_000), height=st.integers(1, 60_000))
+def test_an_image_is_judged_by_its_header_size_before_decoding(
+    tmp_path_factory: pytest.TempPathFactory, width: int, height: int
+) -> None:
+    from kiosk.scan import MAX_PIXELS, image_problem
+
+    path = tmp_path_factory.mktemp("png") / "claims.png"
+    path.write_bytes(png_header(width, height))
+    problem = image_problem(path)
+    if width * height > MAX_PIXELS:
+        assert problem is not None and problem.startswith("image larger than 24 megapixels")
+    else:
+        assert problem is None
+
+
+def test_a_fifo_a_folder_and_a_decompression_bomb_are_refused_unread(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    fifo = venue_dir / "pipe.png"
+    os.mkfifo(fifo)  # opened, it would block for ever
+    bomb_png = venue_dir / "bomb.png"
+    bomb_png.write_bytes(png_header(20_000, 20_000))  # 400 megapixels decoded
+    config = str(dcc_config(write_config, venue_dir))
+    out = kiosk("scan", "--config", config, "--json", str(fifo), str(venue_dir), str(bomb_png))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(line["reason"], line["error"]) for line in lines] == [
+        ("unreadable_image", "not a regular file"),
+        ("unreadable_image", "not a regular file"),
+        ("unreadable_image", "image larger than 24 megapixels"),
+    ]
