@@ -16,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checkin_protocol.reasons import Reason
 from checkin_protocol.times import utc_iso
+from kiosk.policy.engine import Verdict
 from support.dcc_cases import DAY, NOW, bomb, good_parts, issue, make_signer, unsupported_key_der
 
 AT = utc_iso(NOW)
@@ -388,3 +390,25 @@ def test_a_fifo_a_folder_and_a_decompression_bomb_are_refused_unread(
         ("unreadable_image", "not a regular file"),
         ("unreadable_image", "image larger than 24 megapixels"),
     ]
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(skew=st.integers(0, 3600), ahead=st.integers(1, 3600))
+def test_the_venues_clock_skew_forgives_a_dcc_issued_ahead_of_the_kiosk_clock(
+    write_config: Callable[..., Path], venue_dir: Path, skew: int, ahead: int
+) -> None:
+    from kiosk.config import load_config
+    from kiosk.core import build_core
+    from kiosk.scan import Scanner
+
+    config = dcc_config(write_config, venue_dir)
+    config.write_text(
+        config.read_text().replace(
+            "[signed_pass, dcc]}", f"[signed_pass, dcc], clock_skew: {skew}s}}"
+        )
+    )
+    core = build_core(load_config(config), None)
+    text = issue(make_signer("ES256"), good_parts(make_signer("ES256"), iat=NOW + ahead))
+    decision = Scanner(core, None, NOW).decide(text.encode(), NOW)
+    want = (Verdict.PASS, None) if ahead <= skew else (Verdict.FAIL, Reason.NOT_YET_VALID)
+    assert (decision.verdict, decision.reason) == want
