@@ -7,6 +7,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +157,28 @@ def read_certificate_file(path: Path) -> bytes:
     return data
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+_SIGNATURE_LINE = re.compile(rb"[A-Za-z0-9+/]{16,2048}={0,2}\r?\n")
+
+
+def trust_list_json(data: bytes) -> bytes | None:
+    """The JSON of a gateway trust-list file, or None when the file is not one (a certificate).
+
+    Accepted: plain JSON, JSON after a UTF-8 byte-order mark, and the German mirror's form, a
+    first line holding a base64 signature over the JSON that follows. That signature is skipped,
+    not verified: it is made with the mirror's own key, which this program does not hold; each
+    DSC is checked as it is read, and the admin who imports the file vouches for where it came
+    from, as for a certificate file. UTF-16 text is refused with a message (save it as UTF-8).
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:2].count(b"\0") == 1:
+        raise DccTrustError("the file is UTF-16 text; a trust list is read as UTF-8")
+    data = data.removeprefix(_UTF8_BOM)
+    signed = _SIGNATURE_LINE.match(data)
+    if signed and data[signed.end() :].lstrip()[:1] in (b"[", b"{"):
+        return data[signed.end() :]
+    return data if data.lstrip()[:1] in (b"[", b"{") else None
+
+
 class DccTrust:
     """The DSCs a verifier accepts, by kid. Several DSCs may share a kid (8 bytes can collide)."""
 
@@ -291,4 +314,5 @@ __all__ = [
     "dscs_to_document",
     "read_certificate_file",
     "read_dsc",
+    "trust_list_json",
 ]

@@ -23,6 +23,7 @@ from checkin_protocol.dcc_trust import (
     dscs_to_document,
     read_certificate_file,
     read_dsc,
+    trust_list_json,
 )
 from checkin_protocol.documents import DENY_LIST, TRUST_LIST
 from registry.core.common import Database, RegistryError, audit, bump_list, iso_ms, now_ms
@@ -53,8 +54,9 @@ def _read(path: Path, now: int) -> tuple[list[Dsc], list[str]]:
     """One file's DSCs: a gateway trust list (JSON), PEM certificates, or one DER certificate."""
     data = read_certificate_file(path)
     try:
-        if data.lstrip()[:1] in (b"[", b"{"):
-            return DccTrust().add_trust_list(data, now=now)
+        document = trust_list_json(data)
+        if document is not None:
+            return DccTrust().add_trust_list(document, now=now)
         if b"-----BEGIN CERTIFICATE-----" in data:
             ders = [c.public_bytes(Encoding.DER) for c in x509.load_pem_x509_certificates(data)]
             return [read_dsc(der, now=now) for der in ders], []

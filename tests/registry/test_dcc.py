@@ -175,3 +175,40 @@ def test_import_refuses_deep_json_and_unsupported_key_algorithms_with_a_message(
         code, out, err = run(registry, capsys, "dcc", "import", str(path))
         assert code == 2 and says in err and path.name in err, err
         assert "Traceback" not in err and out == ""
+
+
+def test_import_reads_the_german_mirrors_signed_form_and_a_bom_and_refuses_utf16(
+    registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    es, ps = (
+        make_signer("ES256", key_index=8, valid_until=LATER),
+        make_signer("PS256", valid_until=LATER),
+    )
+    listed = json.dumps({"certificates": [
+        {"kid": base64.b64encode(s.kid).decode(), "rawData": base64.b64encode(s.der).decode()}
+        for s in (es, ps)
+    ]})  # fmt: skip
+    # The mirror's first line: a base64 ECDSA signature over the JSON (skipped, not verified).
+    signature = base64.b64encode(bytes(range(70))).decode()
+    forms = {
+        "de_signed.json": f"{signature}\n{listed}".encode(),
+        "de_signed_crlf.json": f"{signature}\r\n{listed}".encode(),
+        "bom.json": b"\xef\xbb\xbf" + listed.encode(),
+    }
+    for name, data in forms.items():
+        (tmp_path / name).write_bytes(data)
+        code, out, err = run(registry, capsys, "dcc", "import", str(tmp_path / name))
+        assert code == 0, (name, err)
+        assert f"{es.kid.hex()}" in out or "2 already known" in out
+    assert {row["kid"] for row in json.loads(run(registry, capsys, "dcc", "list")[1])} == {
+        es.kid.hex(),
+        ps.kid.hex(),
+    }
+    for name, data in {
+        "utf16.json": listed.encode("utf-16"),
+        "utf16le.json": listed.encode("utf-16-le"),
+        "utf16be.json": listed.encode("utf-16-be"),
+    }.items():
+        (tmp_path / name).write_bytes(data)
+        code, out, err = run(registry, capsys, "dcc", "import", str(tmp_path / name))
+        assert code == 2 and "UTF-16" in err and name in err and out == "", err
