@@ -31,6 +31,7 @@ for _base in ("1.3.6.1.4.1.1847.2021.1", "1.3.6.1.4.1.0.1847.2021.1"):
 # A trust list from a gateway mirror is a few MB for all of Europe; more is not a trust list.
 MAX_TRUST_LIST = 64 * 1024 * 1024
 MAX_CERT_DER = 16 * 1024
+CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 
 DscKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
@@ -106,6 +107,7 @@ def read_dsc(der: bytes, *, now: int, expected_kid: bytes | None = None) -> Dsc:
         not_before = _timestamp(cert.not_valid_before_utc)
         not_after = _timestamp(cert.not_valid_after_utc)
         kinds = _kinds(cert)
+        country = _country(cert)  # the subject is parsed only when read: read it here
     except (ValueError, TypeError) as exc:
         raise DccTrustError(f"not a valid X.509 certificate ({exc})") from exc
     kid = dsc_kid(der)
@@ -120,7 +122,7 @@ def read_dsc(der: bytes, *, now: int, expected_kid: bytes | None = None) -> Dsc:
         key = _public_key(cert)
     except DccTrustError as exc:
         raise DccTrustError(f"certificate {kid.hex()}: {exc}") from exc
-    return Dsc(kid, der, key, not_before, not_after, kinds, _country(cert))
+    return Dsc(kid, der, key, not_before, not_after, kinds, country)
 
 
 def _b64(value: object, what: str) -> bytes:
@@ -228,13 +230,17 @@ class DccTrust:
             raise DccTrustError(f"{path}: {exc}") from exc
 
     def add_path(self, path: Path, *, now: int) -> list[Dsc]:
-        """A certificate file, or every *.pem, *.crt, *.cer and *.der file in a folder."""
+        """A certificate file, or every *.pem, *.crt, *.cer and *.der file in a folder; a folder
+        with none is refused (a mistyped folder or an unfinished copy trusts nobody)."""
         if not path.is_dir():
             return self.add_file(path, now=now)
         added: list[Dsc] = []
         for item in sorted(path.iterdir()):
-            if item.suffix.lower() in {".pem", ".crt", ".cer", ".der"}:
+            if item.suffix.lower() in CERTIFICATE_SUFFIXES:
                 added.extend(self.add_file(item, now=now))
+        if not added:
+            names = ", ".join(f"*{s}" for s in CERTIFICATE_SUFFIXES)
+            raise DccTrustError(f"{path}: no certificate in this folder ({names})")
         return added
 
     def add_trust_list(self, data: bytes | str, *, now: int) -> tuple[list[Dsc], list[str]]:

@@ -100,9 +100,12 @@ def _duration(value: str) -> float:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from kiosk.preflight import preflight
+    from kiosk.preflight import config_warnings, preflight
 
     cfg = _load(args.file)
+    # Warnings do not fail the check: `run` can start, but the admin should know.
+    for warning in config_warnings(cfg, args.file, time.time()):
+        print(warning, file=sys.stderr)
     # What `run` needs at start, checked here so that a config that passes cannot crash-loop.
     issues = preflight(cfg, args.file, devices=args.devices)
     if issues:

@@ -19,7 +19,16 @@ from hypothesis import strategies as st
 from checkin_protocol.reasons import Reason
 from checkin_protocol.times import utc_iso
 from kiosk.policy.engine import Verdict
-from support.dcc_cases import DAY, NOW, bomb, good_parts, issue, make_signer, unsupported_key_der
+from support.dcc_cases import (
+    DAY,
+    NOW,
+    bad_subject_der,
+    bomb,
+    good_parts,
+    issue,
+    make_signer,
+    unsupported_key_der,
+)
 
 AT = utc_iso(NOW)
 
@@ -412,3 +421,45 @@ def test_the_venues_clock_skew_forgives_a_dcc_issued_ahead_of_the_kiosk_clock(
     decision = Scanner(core, None, NOW).decide(text.encode(), NOW)
     want = (Verdict.PASS, None) if ahead <= skew else (Verdict.FAIL, Reason.NOT_YET_VALID)
     assert (decision.verdict, decision.reason) == want
+
+
+def test_signer_folders_and_files_that_trust_nobody_are_config_errors_naming_them(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    from kiosk.config import load_config
+    from kiosk.yamlfile import ConfigError
+
+    config = dcc_config(write_config, venue_dir)
+    (venue_dir / "odd").mkdir()
+    (venue_dir / "odd" / "readme.txt").write_text("the DSCs go here\n")
+    (venue_dir / "empty").mkdir()
+    bad = venue_dir / "bad_subject.der"
+    bad.write_bytes(bad_subject_der(make_signer("ES256")))
+    text = config.read_text()
+    for signers, says in [
+        ("[empty]", f"{venue_dir / 'empty'}: no certificate in this folder"),
+        ("[dscs, odd]", f"{venue_dir / 'odd'}: no certificate in this folder"),
+        ("[bad_subject.der]", f"{bad}: not a valid X.509 certificate"),
+    ]:
+        config.write_text(text.replace("dcc_signers: [dscs]", f"dcc_signers: {signers}"))
+        with pytest.raises(ConfigError) as info:
+            load_config(config)
+        assert str(info.value).startswith(f"{config}:5: trust.dcc_signers: {says}"), info.value
+
+
+def test_an_expired_signer_is_a_warning_and_the_config_still_passes(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    config = dcc_config(write_config, venue_dir)
+    old = make_signer("ES256", valid_from=NOW - 800 * DAY, valid_until=NOW - 400 * DAY)
+    (venue_dir / "dscs" / "old.der").write_bytes(old.der)
+    out = kiosk("check-config", str(config))
+    assert out.returncode == 0, out.stderr
+    # The other DSCs expire a year after the tests' NOW: by the real clock, they may have.
+    assert (
+        f"{config}:5: trust.dcc_signers[0]: warning: DSC {old.kid.hex()} in "
+        f"{venue_dir / 'dscs'} expired on {utc_iso(NOW - 400 * DAY)[:10]}; "
+        "it verifies no certificate"
+    ) in out.stderr.splitlines()
+    assert all(": warning: DSC " in line for line in out.stderr.splitlines())
+    assert "OK" in out.stdout
