@@ -147,6 +147,8 @@ def _list_entries(document: Any) -> list[Any]:
 def read_certificate_file(path: Path) -> bytes:
     """A certificate or trust-list file's bytes, bounded; a FIFO or a device is refused unread
     (opening one could block for ever)."""
+    if not path.exists():
+        raise DccTrustError(f"{path}: no such file")
     if not path.is_file():
         raise DccTrustError(f"{path}: not a regular file")
     try:

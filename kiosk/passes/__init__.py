@@ -100,6 +100,9 @@ class CodeReader:
         DCC's signer certificate and its validity (a KP1 pass's times are the policy's).
         """
         if _too_long(payload):
+            if payload.startswith(hc1.PREFIX.encode()):  # a DCC, damaged or forged: say so
+                detail = f"HC1 text of {len(payload)} bytes; a QR code holds {hc1.MAX_TEXT}"
+                raise CodeRejected(Reason.MALFORMED, detail, CodeKind.DCC)
             raise CodeRejected(Reason.NOT_PERSONAL_CODE, f"payload of {len(payload)} bytes")
         text = payload_text(payload)
         if text is None:

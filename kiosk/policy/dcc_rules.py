@@ -58,7 +58,9 @@ def _test(rules: DccRules, t: Test, now: datetime) -> Failure | None:
         return Reason.MALFORMED, "t.sc is not a date and time"
     hours = (now - sampled).total_seconds() / 3600
     # A sample dated in the future is no more a test result than one too old.
-    if hours > rules.test.max_hours or hours < -1:
+    if hours < -1:
+        return Reason.TEST_TOO_OLD, f"sample collected in the future ({-hours:.0f} h ahead)"
+    if hours > rules.test.max_hours:
         return Reason.TEST_TOO_OLD, f"sample collected {hours:.0f} h ago"
     return None
 

@@ -212,3 +212,20 @@ def test_import_reads_the_german_mirrors_signed_form_and_a_bom_and_refuses_utf16
         (tmp_path / name).write_bytes(data)
         code, out, err = run(registry, capsys, "dcc", "import", str(tmp_path / name))
         assert code == 2 and "UTF-16" in err and name in err and out == "", err
+
+
+def test_revoke_and_import_usage_errors_say_what_is_wrong(
+    registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = "AAAAAAAAAAAAAAAAAAAAAA=="
+    for args, says in [
+        (["revoke", "abc"], "'abc' is not a DCC hash: 16 bytes in base64"),
+        (["revoke", "abc", "--lift"], "'abc' is not a DCC hash"),
+        (["revoke", good, "--days", "0"], "'0': a whole number of days, 1 to 3660"),
+        (["revoke", good, "--days", "3661"], "1 to 3660"),
+        (["revoke", good, "--days", "x"], "1 to 3660"),
+        (["import", str(tmp_path / "nonexist.pem")], f"{tmp_path / 'nonexist.pem'}: no such file"),
+    ]:
+        code, out, err = run(registry, capsys, "dcc", *args)
+        assert code == 2 and says in err and out == "", (args, err)
+        assert "Traceback" not in err

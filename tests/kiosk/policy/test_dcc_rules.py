@@ -162,3 +162,13 @@ def test_days_are_counted_in_the_venues_time_zone(zone: str, day: int, seconds: 
     cfg = PolicyConfig(admit_kinds=[CodeKind.DCC], dcc={"accept": ["recovery"]})
     got = VenuePolicy(cfg, Direction.ENTRY, zone, DenyList()).decide(window, at, 0).reason
     assert got is (None if 10 <= day <= 20 else Reason.RECOVERY_NOT_VALID)
+
+
+def test_a_sample_in_the_future_is_said_to_be_in_the_future() -> None:
+    sampled = datetime.fromtimestamp(NOW + 3 * 3600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cfg = PolicyConfig(admit_kinds=[CodeKind.DCC], dcc={"test": {"max_hours": 24}})
+    decision = VenuePolicy(cfg, Direction.ENTRY, "UTC", DenyList()).decide(
+        code("t", sc=sampled), NOW, 0
+    )
+    assert decision.reason is Reason.TEST_TOO_OLD
+    assert decision.detail == "sample collected in the future (3 h ahead)"
