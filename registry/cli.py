@@ -246,6 +246,20 @@ def cmd_dcc_list(registry: Registry, args: argparse.Namespace) -> None:
     print(json.dumps(registry.dcc.listed(), indent=2))
 
 
+def cmd_dcc_remove(registry: Registry, args: argparse.Namespace) -> None:
+    removed = registry.dcc.remove(_officer(), args.kid)
+    print(f"removed {removed} DSC{'s' * (removed > 1)} with kid {args.kid.lower()}; "
+          "kiosks drop it with the next trust list")  # fmt: skip
+
+
+def _kid(value: str) -> str:
+    if len(value) != 16 or any(c not in "0123456789abcdefABCDEF" for c in value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a DSC kid: 16 hex digits, as `dcc list` shows it"
+        )
+    return value
+
+
 def cmd_dcc_revoke(registry: Registry, args: argparse.Namespace) -> None:
     from checkin_protocol.dcc import HashType
 
@@ -267,6 +281,10 @@ def add_dcc_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     c.add_argument("files", type=Path, nargs="+")
     _command(dcc, "list", cmd_dcc_list, "the DCC signer certificates kiosks are sent")
+    c = _command(
+        dcc, "remove", cmd_dcc_remove, "stop trusting an imported DSC (the next trust list)"
+    )
+    c.add_argument("kid", type=_kid, help="the DSC's kid, 16 hex digits, as `dcc list` shows it")
     c = _command(
         dcc, "revoke", cmd_dcc_revoke, "refuse a DCC at every kiosk by its revocation hash"
     )

@@ -134,6 +134,19 @@ class DccSigners:
             bump_list(s, DENY_LIST)
             audit(s, who, "dcc_unrevoke", {"key": key}, 1)
 
+    def remove(self, who: str, kid: str) -> int:
+        """Stop trusting the imported DSCs with this kid (hex, as `dcc list` shows it): the
+        next trust list leaves them out. Several DSCs may share a kid; all go (audited)."""
+        with self.db.session.begin() as s:
+            rows = s.scalars(select(DccSigner).where(DccSigner.kid == kid.lower())).all()
+            if not rows:
+                raise RegistryError(f"no imported DSC with kid {kid}")
+            for row in rows:
+                s.delete(row)
+            bump_list(s, TRUST_LIST)
+            audit(s, who, "dcc_remove", {"kid": kid.lower()}, len(rows))
+            return len(rows)
+
     def listed(self) -> list[dict[str, Any]]:
         with self.db.session() as s:
             rows = s.scalars(select(DccSigner).order_by(DccSigner.created_ms)).all()

@@ -137,7 +137,7 @@ def test_a_kiosk_trusts_the_registrys_dscs_and_the_registry_traces_one_person(
                 hash_type,
             )
             assert run(registry, capsys, *revoke)[0] == 0
-        assert run(registry, capsys, "dcc", "revoke", "nonsense")[0] == 1
+        assert run(registry, capsys, "dcc", "revoke", "nonsense")[0] == 2
         worker.refresh_lists()
         decision = core.policy.decide(core.reader.read(vaccination, NOW), NOW, 0)
         assert decision.reason is Reason.REVOKED and not decision.reason.public
@@ -229,3 +229,39 @@ def test_revoke_and_import_usage_errors_say_what_is_wrong(
         code, out, err = run(registry, capsys, "dcc", *args)
         assert code == 2 and says in err and out == "", (args, err)
         assert "Traceback" not in err
+
+
+def test_remove_drops_a_dsc_from_the_next_trust_list(
+    registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keep, drop = (
+        make_signer("ES256", key_index=9, valid_until=LATER),
+        make_signer("ES256", key_index=10, valid_until=LATER),
+    )
+    for n, signer in enumerate((keep, drop)):
+        (tmp_path / f"{n}.der").write_bytes(signer.der)
+    assert (
+        run(registry, capsys, "dcc", "import", str(tmp_path / "0.der"), str(tmp_path / "1.der"))[0]
+        == 0
+    )
+    key = load_public_key(registry.settings.keys_dir / "lists.pub")
+
+    def trusted() -> tuple[int, list[str]]:
+        version, envelope = registry.document(TRUST_LIST)
+        doc = verify_document(envelope, key, expect_type=TRUST_LIST, now=0)
+        return version, [e["kid"] for e in doc.attributes.get("dcc_signers", [])]
+
+    before, kids = trusted()
+    assert sorted(kids) == sorted(base64.b64encode(s.kid).decode() for s in (keep, drop))
+    code, out, err = run(registry, capsys, "dcc", "remove", drop.kid.hex().upper())
+    assert code == 0 and f"removed 1 DSC with kid {drop.kid.hex()}" in out, err
+    after, kids = trusted()
+    assert after == before + 1 and kids == [base64.b64encode(keep.kid).decode()]
+    assert [row["kid"] for row in json.loads(run(registry, capsys, "dcc", "list")[1])] == [
+        keep.kid.hex()
+    ]
+    code, out, err = run(registry, capsys, "dcc", "remove", drop.kid.hex())
+    assert code == 1 and f"no imported DSC with kid {drop.kid.hex()}" in err
+    for bad in ("xyz", "0" * 15, "g" * 16):
+        code, out, err = run(registry, capsys, "dcc", "remove", bad)
+        assert code == 2 and "is not a DSC kid: 16 hex digits" in err and out == ""
