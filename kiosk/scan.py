@@ -54,19 +54,23 @@ class Input:
     error: str | None = None  # a line that could not be read as an input
 
 
+# Times `--at` may give: a venue's local date (and the day before it, for opening hours that
+# run past midnight) must exist too, so two days short of Python's years 1 and 9999.
+EARLIEST = datetime(1, 1, 3, tzinfo=UTC)
+LATEST = datetime(9999, 12, 29, tzinfo=UTC)
+
+
 def iso_time(text: str) -> float:
     """An ISO 8601 time as epoch seconds; without a zone it is UTC (as `--at` reads it).
 
-    ValueError also for a time whose UTC instant falls outside years 1–9999
-    (`0001-01-01T00:00:00+01:00`): every result line states its time in UTC.
+    ValueError also for a time outside EARLIEST–LATEST (`0001-01-01T00:00:00+01:00` is in
+    year 0 in UTC): every result line states its time in UTC, the rules in the venue's zone.
     """
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    epoch = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-    try:
-        utc_iso(epoch)
-    except (ValueError, OverflowError, OSError):
-        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
-    return epoch
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 (0001-01-03 to 9999-12-29 UTC)")
+    return moment.timestamp()
 
 
 def _timed(name: str, line: bytes) -> Input:

@@ -324,7 +324,17 @@ def test_an_at_outside_the_years_1_to_9999_in_utc_is_a_usage_error(
         )
     )
     | st.datetimes(),
-    edge=st.sampled_from(["", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00"]),
+    edge=st.sampled_from(
+        [
+            "",
+            "0001-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59-14:00",
+            "0001-01-03T00:00:00Z",
+            "9999-12-29T00:00:00Z",
+            "0001-01-01T00:00:00Z",  # in UTC, yet the venue's day before is in year 0
+            "9999-12-31T20:00:00Z",  # in UTC, yet already year 10000 in Hanoi
+        ]
+    ),
 )
 def test_any_time_given_is_judged_or_refused_never_a_crash(
     write_config: Callable[..., Path], venue_dir: Path, moment: datetime, edge: str
@@ -343,13 +353,23 @@ def test_any_time_given_is_judged_or_refused_never_a_crash(
         assert "outside the years 1 to 9999" in str(exc)
     else:
         assert utc_iso(at)[:4].isdigit()
-    scanner = Scanner(build_core(load_config(dcc_config(write_config, venue_dir)), None), None, NOW)
-    stdin = io.TextIOWrapper(io.BytesIO(f"{text}\t{issue(make_signer('ES256'))}\n".encode()))
-    out = io.StringIO()
-    run_scan(scanner, text_inputs(["-"], stdin, timed=True), as_json=True, out=out)
-    line = json.loads(out.getvalue())
-    assert line["verdict"] in ("PASS", "FAIL")
-    assert line["reason"] != "bad_input" or line["error"] == "not ISO-TIME<TAB>PAYLOAD"
+    dcc = Scanner(build_core(load_config(dcc_config(write_config, venue_dir)), None), None, NOW)
+    # An ID card never expires: it reaches the opening hours, judged on the venue's local days.
+    hours = (
+        "policy: {admit_kinds: [cccd], "
+        "opening_hours: [{days: [mon], open: '22:00', close: '02:00'}]}\n"
+    )
+    card = Scanner(
+        build_core(load_config(write_config(hours, camera="{type: none}")), None), None, NOW
+    )
+    id_card = "001090012345|123456789|NGUYỄN VĂN AN|01011990|Nam|Số 1, Phố Huế, Hà Nội|01012021"
+    for scanner, payload in ((dcc, issue(make_signer("ES256"))), (card, id_card)):
+        stdin = io.TextIOWrapper(io.BytesIO(f"{text}\t{payload}\n".encode()))
+        out = io.StringIO()
+        run_scan(scanner, text_inputs(["-"], stdin, timed=True), as_json=True, out=out)
+        line = json.loads(out.getvalue())
+        assert line["verdict"] in ("PASS", "FAIL")
+        assert line["reason"] != "bad_input" or line["error"] == "not ISO-TIME<TAB>PAYLOAD"
 
 
 def png_header(width: int, height: int) -> bytes:
