@@ -172,3 +172,14 @@ def test_a_sample_in_the_future_is_said_to_be_in_the_future() -> None:
     )
     assert decision.reason is Reason.TEST_TOO_OLD
     assert decision.detail == "sample collected in the future (3 h ahead)"
+
+
+def test_a_time_whose_local_date_is_past_9999_is_judged_on_the_utc_date() -> None:
+    from kiosk.config import DccRules
+    from kiosk.policy.dcc_rules import dcc_failure
+
+    cert = code("v").dcc
+    assert cert is not None
+    last = datetime(9999, 12, 31, 23, 0, tzinfo=UTC).timestamp()  # 10000-01-01 in Kiritimati
+    rules = DccRules.model_validate({"vaccination": {"min_days": 14}})
+    assert dcc_failure(rules, cert, last, ZoneInfo("Pacific/Kiritimati")) is None
