@@ -61,7 +61,7 @@ def _iso(value: str) -> datetime:
 
 
 def _scan_at(value: str) -> float:
-    """`scan --at`: an ISO time as epoch seconds (UTC without a zone), years 1–9999 in UTC."""
+    """`scan --at`: an ISO time as epoch seconds (UTC without a zone), in kiosk.scan's range."""
     from kiosk.scan import iso_time
 
     try:

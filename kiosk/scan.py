@@ -86,12 +86,13 @@ def _timed(name: str, line: bytes) -> Input:
 def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
     """Each line without its end, or None for a line longer than `limit` (the rest of it is
     read and dropped in pieces of `limit`, never held whole)."""
-    while raw := stream.readline(limit + 1):
-        if len(raw) <= limit or raw.endswith(b"\n"):
-            # Only the line end is dropped: base45 (HC1:) has a space in its alphabet.
-            yield raw.rstrip(b"\r\n")
+    while raw := stream.readline(limit + 2):  # the line and its end, CR LF included
+        # Only the line end is dropped: base45 (HC1:) has a space in its alphabet.
+        line = raw.rstrip(b"\r\n")
+        if raw.endswith(b"\n") or len(raw) <= limit:
+            yield line if len(line) <= limit else None
             continue
-        while (rest := stream.readline(limit + 1)) and not rest.endswith(b"\n"):
+        while (rest := stream.readline(limit + 2)) and not rest.endswith(b"\n"):
             pass
         yield None
 

@@ -282,7 +282,9 @@ def test_a_line_longer_than_any_qr_payload_fails_alone_and_is_never_held_whole(
     from kiosk.scan import MAX_LINE, TIMED_PREFIX, text_inputs
 
     limit = MAX_LINE + TIMED_PREFIX * timed
-    stream = io.BufferedReader(_Endless(limit + extra, b"\n" + b"next" + ends))
+    stream = io.BufferedReader(
+        _Endless(limit + extra, (b"\r\n" if ends == b"\r\n" else b"\n") + b"next" + ends)
+    )
     items = list(text_inputs(["-"], io.TextIOWrapper(stream), timed=timed))
     assert [i.name for i in items] == ["text 1", "text 2"]
     assert items[0].error == f"line longer than {limit} bytes" and items[0].payload is None
@@ -483,3 +485,17 @@ def test_an_expired_signer_is_a_warning_and_the_config_still_passes(
     ) in out.stderr.splitlines()
     assert all(": warning: DSC " in line for line in out.stderr.splitlines())
     assert "OK" in out.stdout
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+def test_a_line_of_exactly_the_limit_is_read_whatever_its_end(end: bytes) -> None:
+    from kiosk.scan import MAX_LINE, text_inputs
+
+    full = b"HC1:" + b"A" * (MAX_LINE - 4)
+    over = b"A" * (MAX_LINE + 1)
+    stdin = io.TextIOWrapper(io.BytesIO(full + end + over + end + over + end + full))
+    items = list(text_inputs(["-"], stdin))
+    too_long = f"line longer than {MAX_LINE} bytes"
+    assert [(i.payload, i.error) for i in items] == [
+        (full, None), (None, too_long), (None, too_long), (full, None)
+    ]  # fmt: skip
