@@ -143,7 +143,7 @@ class DccCertificate:
     @property
     def birth_year(self) -> int | None:
         head = self.dob[:4]
-        return int(head) if len(head) == 4 and head.isdigit() else None
+        return int(head) if re.fullmatch("[0-9]{4}", head) else None
 
     def uvci_hash(self, kind: HashType = HashType.UCI) -> str:
         """The entry's revocation-list hash: SHA-256, first 16 bytes, base64.
@@ -353,6 +353,18 @@ def _text(m: Mapping[str, Any], key: str, what: str, limit: int = 256) -> str:
     return value
 
 
+# The schema's date of birth: YYYY, YYYY-MM or YYYY-MM-DD (early issuers appended a time), or
+# empty when unknown. ASCII digits only: "¹⁹⁶⁴" is isdigit() to Python but no year to int().
+_DOB = re.compile(r"(?:[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2}(?:T[0-9:.+\-Z]{0,24})?)?)?)?")
+
+
+def _dob(m: Mapping[str, Any]) -> str:
+    value = _text(m, "dob", "dob", 32)
+    if not _DOB.fullmatch(value):
+        raise DccRejected(DccReason.MALFORMED, "dob is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    return value
+
+
 def _opt_text(m: Mapping[str, Any], key: str, what: str, limit: int = 256) -> str | None:
     return None if m.get(key) is None else _text(m, key, what, limit)
 
@@ -496,7 +508,7 @@ def verify_dcc(text: str, trust: DccTrust, now: int, skew: int = DEFAULT_SKEW) -
         expires_at=claims.expires_at,
         version=_text(dcc, "ver", "ver", 16),
         names=_names(dcc),
-        dob=_text(dcc, "dob", "dob", 32),
+        dob=_dob(dcc),
         entry=entry,
         kid=kid,
         algorithm=_ALG_NAME[alg],

@@ -7,12 +7,14 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -29,6 +31,7 @@ for _base in ("1.3.6.1.4.1.1847.2021.1", "1.3.6.1.4.1.0.1847.2021.1"):
 # A trust list from a gateway mirror is a few MB for all of Europe; more is not a trust list.
 MAX_TRUST_LIST = 64 * 1024 * 1024
 MAX_CERT_DER = 16 * 1024
+CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 
 DscKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
@@ -82,7 +85,11 @@ def _country(cert: x509.Certificate) -> str | None:
 
 
 def _public_key(cert: x509.Certificate) -> DscKey:
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError) as exc:
+        # An algorithm the library cannot load (e.g. OID 1.2.840.10045.2.9) cannot sign a DCC.
+        raise DccTrustError(f"the certificate's key algorithm is not supported ({exc})") from exc
     # ES256 needs P-256; PS256 needs RSA, and below 2048 bits it is not a signature worth trusting.
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return key
@@ -100,6 +107,7 @@ def read_dsc(der: bytes, *, now: int, expected_kid: bytes | None = None) -> Dsc:
         not_before = _timestamp(cert.not_valid_before_utc)
         not_after = _timestamp(cert.not_valid_after_utc)
         kinds = _kinds(cert)
+        country = _country(cert)  # the subject is parsed only when read: read it here
     except (ValueError, TypeError) as exc:
         raise DccTrustError(f"not a valid X.509 certificate ({exc})") from exc
     kid = dsc_kid(der)
@@ -114,7 +122,7 @@ def read_dsc(der: bytes, *, now: int, expected_kid: bytes | None = None) -> Dsc:
         key = _public_key(cert)
     except DccTrustError as exc:
         raise DccTrustError(f"certificate {kid.hex()}: {exc}") from exc
-    return Dsc(kid, der, key, not_before, not_after, kinds, _country(cert))
+    return Dsc(kid, der, key, not_before, not_after, kinds, country)
 
 
 def _b64(value: object, what: str) -> bytes:
@@ -139,6 +147,8 @@ def _list_entries(document: Any) -> list[Any]:
 def read_certificate_file(path: Path) -> bytes:
     """A certificate or trust-list file's bytes, bounded; a FIFO or a device is refused unread
     (opening one could block for ever)."""
+    if not path.exists():
+        raise DccTrustError(f"{path}: no such file")
     if not path.is_file():
         raise DccTrustError(f"{path}: not a regular file")
     try:
@@ -149,6 +159,28 @@ def read_certificate_file(path: Path) -> bytes:
     if len(data) > MAX_TRUST_LIST:
         raise DccTrustError(f"{path}: larger than any certificate file or trust list")
     return data
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_SIGNATURE_LINE = re.compile(rb"[A-Za-z0-9+/]{16,2048}={0,2}\r?\n")
+
+
+def trust_list_json(data: bytes) -> bytes | None:
+    """The JSON of a gateway trust-list file, or None when the file is not one (a certificate).
+
+    Accepted: plain JSON, JSON after a UTF-8 byte-order mark, and the German mirror's form, a
+    first line holding a base64 signature over the JSON that follows. That signature is skipped,
+    not verified: it is made with the mirror's own key, which this program does not hold; each
+    DSC is checked as it is read, and the admin who imports the file vouches for where it came
+    from, as for a certificate file. UTF-16 text is refused with a message (save it as UTF-8).
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:2].count(b"\0") == 1:
+        raise DccTrustError("the file is UTF-16 text; a trust list is read as UTF-8")
+    data = data.removeprefix(_UTF8_BOM)
+    signed = _SIGNATURE_LINE.match(data)
+    if signed and data[signed.end() :].lstrip()[:1] in (b"[", b"{"):
+        return data[signed.end() :]
+    return data if data.lstrip()[:1] in (b"[", b"{") else None
 
 
 class DccTrust:
@@ -200,13 +232,17 @@ class DccTrust:
             raise DccTrustError(f"{path}: {exc}") from exc
 
     def add_path(self, path: Path, *, now: int) -> list[Dsc]:
-        """A certificate file, or every *.pem, *.crt, *.cer and *.der file in a folder."""
+        """A certificate file, or every *.pem, *.crt, *.cer and *.der file in a folder; a folder
+        with none is refused (a mistyped folder or an unfinished copy trusts nobody)."""
         if not path.is_dir():
             return self.add_file(path, now=now)
         added: list[Dsc] = []
         for item in sorted(path.iterdir()):
-            if item.suffix.lower() in {".pem", ".crt", ".cer", ".der"}:
+            if item.suffix.lower() in CERTIFICATE_SUFFIXES:
                 added.extend(self.add_file(item, now=now))
+        if not added:
+            names = ", ".join(f"*{s}" for s in CERTIFICATE_SUFFIXES)
+            raise DccTrustError(f"{path}: no certificate in this folder ({names})")
         return added
 
     def add_trust_list(self, data: bytes | str, *, now: int) -> tuple[list[Dsc], list[str]]:
@@ -222,6 +258,9 @@ class DccTrust:
             document = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise DccTrustError(f"trust list is not valid JSON ({exc})") from exc
+        except RecursionError:
+            # json nests by recursion: [[[[…]]]] some thousands deep exhausts the stack.
+            raise DccTrustError("trust list is nested too deeply to be a trust list") from None
         dscs: list[Dsc] = []
         skipped: list[str] = []
         for n, entry in enumerate(_list_entries(document)):
@@ -283,4 +322,5 @@ __all__ = [
     "dscs_to_document",
     "read_certificate_file",
     "read_dsc",
+    "trust_list_json",
 ]

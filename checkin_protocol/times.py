@@ -20,7 +20,9 @@ def utc_iso(epoch: float) -> str:
 def iso_ms(ms: int) -> str:
     """`utc_iso` of an epoch in milliseconds, in integers (a float loses the last ms by 2300)."""
     seconds, millis = divmod(ms, 1000)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+    moment = datetime.fromtimestamp(seconds, UTC)
+    # Not strftime("%Y"): glibc writes year 999 as "999", which would not sort as text.
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S") + f".{millis:03d}Z"
 
 
 def parse_iso(text: str) -> float:

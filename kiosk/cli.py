@@ -60,6 +60,16 @@ def _iso(value: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {value!r}") from None
 
 
+def _scan_at(value: str) -> float:
+    """`scan --at`: an ISO time as epoch seconds (UTC without a zone), in kiosk.scan's range."""
+    from kiosk.scan import iso_time
+
+    try:
+        return iso_time(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date/time: {exc}") from None
+
+
 def _epoch(value: datetime | None, zone: ZoneInfo) -> float | None:
     """Epoch seconds; a time without a zone is the venue's local time, as in a CSV file."""
     if value is None:
@@ -90,9 +100,12 @@ def _duration(value: str) -> float:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from kiosk.preflight import preflight
+    from kiosk.preflight import config_warnings, preflight
 
     cfg = _load(args.file)
+    # Warnings do not fail the check: `run` can start, but the admin should know.
+    for warning in config_warnings(cfg, args.file, time.time()):
+        print(warning, file=sys.stderr)
     # What `run` needs at start, checked here so that a config that passes cannot crash-loop.
     issues = preflight(cfg, args.file, devices=args.devices)
     if issues:
@@ -214,7 +227,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         from kiosk.decode import build_decoder
 
         decoder = build_decoder(cfg.decoder)
-    now = args.at.timestamp() if args.at else time.time()
+    now = args.at if args.at is not None else time.time()
     inputs = (
         text_inputs(args.text, sys.stdin, timed=args.timed)
         if args.text
@@ -627,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--config", type=Path, required=True, help="the venue config")
     c.add_argument(
         "--at",
-        type=_iso,
+        type=_scan_at,
         help="judge as if the clock showed this ISO time (certificates, passes, lists, hours)",
     )
     c.add_argument(

@@ -48,4 +48,7 @@ def build_core(cfg: Config, store: RecordStore | None) -> Core:
         cfg.policy, cfg.kiosk.direction, cfg.venue.timezone, deny,
         list_age=lists.age if lists else None,
     )  # fmt: skip
-    return Core(CodeReader(trust=trust, sealing=deny, dcc_signers=dscs), policy, lists)
+    reader = CodeReader(
+        trust=trust, sealing=deny, dcc_signers=dscs, clock_skew=cfg.policy.clock_skew
+    )
+    return Core(reader, policy, lists)

@@ -156,6 +156,30 @@ def preflight(
     return report.issues
 
 
+def config_warnings(cfg: Config, config_file: Path, now: float) -> list[ConfigIssue]:
+    """What `run` starts with but the admin should hear of: trusted DSCs past their validity,
+    which verify no certificate (they load, as `kiosk scan --at` may judge an earlier time)."""
+    import datetime as dt
+
+    from checkin_protocol.dcc_trust import DccTrust, DccTrustError
+
+    report = _Report(config_file)
+    for i, path in enumerate(cfg.trust.dcc_signers):
+        try:
+            dscs = DccTrust().add_path(path, now=0)
+        except (DccTrustError, OSError):
+            continue  # loading the config reported it
+        for dsc in dscs:
+            if dsc.not_after < now:
+                when = dt.datetime.fromtimestamp(dsc.not_after, dt.UTC).date().isoformat()
+                report.add(
+                    ("trust", "dcc_signers", i),
+                    f"warning: DSC {dsc.kid.hex()} in {path} expired on {when}; "
+                    "it verifies no certificate",
+                )
+    return report.issues
+
+
 def _check_peers(cfg: Config, report: _Report) -> None:
     """The LAN peers' port can be taken. Only with --devices: at `run`'s own start a kiosk
     still stopping may hold it, and exit 2 (not retried by systemd) would be wrong then."""

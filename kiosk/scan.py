@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
+from checkin_protocol import dcc as hc1
 from checkin_protocol.records import mask_subject
 from checkin_protocol.times import utc_iso
 from kiosk.core import Core
@@ -26,6 +28,14 @@ SHOWN_TEXT = 80
 NO_CODE = "no_code"
 BAD_IMAGE = "unreadable_image"
 BAD_INPUT = "bad_input"
+# No QR payload the kiosk reads is longer than a DCC's (checkin_protocol.dcc.MAX_TEXT); a
+# `--timed` line adds its ISO time and a tab. A longer line is not read whole: an endless
+# line on standard input must not fill the memory.
+MAX_LINE = hc1.MAX_TEXT
+TIMED_PREFIX = 64
+# An image larger than a phone camera's full-size photo is not a photo of a door's QR code;
+# decoded, 20000×20000 would take GBs. Its size is read from the header, before decoding.
+MAX_PIXELS = 24_000_000
 # JSON leaves C1 controls and the Unicode line separators raw: escaped, a line stays one line
 # for any reader, and a scanned CSI (U+009B) cannot drive the admin's terminal.
 _JSON_ESCAPES = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029]}
@@ -44,10 +54,23 @@ class Input:
     error: str | None = None  # a line that could not be read as an input
 
 
+# Times `--at` may give: a venue's local date (and the day before it, for opening hours that
+# run past midnight) must exist too, so two days short of Python's years 1 and 9999.
+EARLIEST = datetime(1, 1, 3, tzinfo=UTC)
+LATEST = datetime(9999, 12, 29, tzinfo=UTC)
+
+
 def iso_time(text: str) -> float:
-    """An ISO 8601 time as epoch seconds; without a zone it is UTC (as `--at` reads it)."""
+    """An ISO 8601 time as epoch seconds; without a zone it is UTC (as `--at` reads it).
+
+    ValueError also for a time outside EARLIEST–LATEST (`0001-01-01T00:00:00+01:00` is in
+    year 0 in UTC): every result line states its time in UTC, the rules in the venue's zone.
+    """
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 (0001-01-03 to 9999-12-29 UTC)")
+    return moment.timestamp()
 
 
 def _timed(name: str, line: bytes) -> Input:
@@ -60,6 +83,20 @@ def _timed(name: str, line: bytes) -> Input:
         return Input(name, error="not ISO-TIME<TAB>PAYLOAD")
 
 
+def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
+    """Each line without its end, or None for a line longer than `limit` (the rest of it is
+    read and dropped in pieces of `limit`, never held whole)."""
+    while raw := stream.readline(limit + 2):  # the line and its end, CR LF included
+        # Only the line end is dropped: base45 (HC1:) has a space in its alphabet.
+        line = raw.rstrip(b"\r\n")
+        if raw.endswith(b"\n") or len(raw) <= limit:
+            yield line if len(line) <= limit else None
+            continue
+        while (rest := stream.readline(limit + 2)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
 def text_inputs(texts: list[str], stdin: TextIO, *, timed: bool = False) -> Iterator[Input]:
     """`--text PAYLOAD` in order; `--text -` reads one payload per line from standard input,
     with `timed` each line `ISO-TIME<TAB>PAYLOAD`, judged at its own time."""
@@ -69,11 +106,34 @@ def text_inputs(texts: list[str], stdin: TextIO, *, timed: bool = False) -> Iter
             n += 1
             yield Input(f"text {n}", payload=text.encode("utf-8", "surrogateescape"))
             continue
-        for raw in stdin.buffer:
+        limit = MAX_LINE + TIMED_PREFIX if timed else MAX_LINE
+        for line in _lines(stdin.buffer, limit):
             n += 1
-            # Only the line end is dropped: base45 (HC1:) has a space in its alphabet.
-            line = raw.rstrip(b"\r\n")
-            yield _timed(f"text {n}", line) if timed else Input(f"text {n}", payload=line)
+            if line is None:
+                yield Input(f"text {n}", error=f"line longer than {limit} bytes")
+            else:
+                yield _timed(f"text {n}", line) if timed else Input(f"text {n}", payload=line)
+
+
+def image_problem(path: Path) -> str | None:
+    """Why an image file is not decoded, or None: a FIFO or a device could block the read for
+    ever, and a huge image would fill the memory (its header says its size)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        return "not a regular file"
+    too_large = f"image larger than {MAX_PIXELS // 1_000_000} megapixels"
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns of a large size; the limit below is the one that decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:  # Pillow's own, far higher limit
+        return too_large
+    except (OSError, UnidentifiedImageError, ValueError):
+        return "cannot read image"
+    return f"{too_large} ({width}×{height})" if width * height > MAX_PIXELS else None
 
 
 def _iso(epoch: int | None) -> str | None:
@@ -132,10 +192,11 @@ class Scanner:
 
         assert item.image is not None
         assert self.decoder is not None
-        read = cv2.imread(str(item.image), cv2.IMREAD_GRAYSCALE)
+        problem = image_problem(item.image)
+        read = cv2.imread(str(item.image), cv2.IMREAD_GRAYSCALE) if problem is None else None
         if read is None:
             fail = {"verdict": Verdict.FAIL.value, "reason": BAD_IMAGE}
-            return {**fail, "error": "cannot read image", "codes": []}
+            return {**fail, "error": problem or "cannot read image", "codes": []}
         luma = np.asarray(read, dtype=np.uint8)
         t0 = time.perf_counter()
         symbols: list[Symbol] = order_symbols(self.decoder.decode(luma), looks_personal)

@@ -33,6 +33,32 @@ def _workers(value: str) -> int:
     return int(value)
 
 
+def _dcc_hash(value: str) -> str:
+    import re
+
+    from registry.core.dcc import DCC_HASH_PATTERN
+
+    if not re.fullmatch(DCC_HASH_PATTERN, value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a DCC hash: 16 bytes in base64 (22 characters and '==')"
+        )
+    return value
+
+
+def _revoke_days(value: str) -> int:
+    from registry.core.dcc import MAX_REVOKE_DAYS
+
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_REVOKE_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: a whole number of days, 1 to {MAX_REVOKE_DAYS}"
+        )
+    return days
+
+
 def _write_token(path: Path, token: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -251,6 +277,20 @@ def cmd_dcc_list(registry: Registry, args: argparse.Namespace) -> None:
     print(json.dumps(registry.dcc.listed(), indent=2))
 
 
+def cmd_dcc_remove(registry: Registry, args: argparse.Namespace) -> None:
+    removed = registry.dcc.remove(_officer(), args.kid)
+    print(f"removed {removed} DSC{'s' * (removed > 1)} with kid {args.kid.lower()}; "
+          "kiosks drop it with the next trust list")  # fmt: skip
+
+
+def _kid(value: str) -> str:
+    if len(value) != 16 or any(c not in "0123456789abcdefABCDEF" for c in value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a DSC kid: 16 hex digits, as `dcc list` shows it"
+        )
+    return value
+
+
 def cmd_dcc_revoke(registry: Registry, args: argparse.Namespace) -> None:
     from checkin_protocol.dcc import HashType
 
@@ -273,16 +313,22 @@ def add_dcc_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     c.add_argument("files", type=Path, nargs="+")
     _command(dcc, "list", cmd_dcc_list, "the DCC signer certificates kiosks are sent")
     c = _command(
+        dcc, "remove", cmd_dcc_remove, "stop trusting an imported DSC (the next trust list)"
+    )
+    c.add_argument("kid", type=_kid, help="the DSC's kid, 16 hex digits, as `dcc list` shows it")
+    c = _command(
         dcc, "revoke", cmd_dcc_revoke, "refuse a DCC at every kiosk by its revocation hash"
     )
-    c.add_argument("hash", help="SHA-256 of the hashed value, first 16 bytes, base64")
+    c.add_argument(
+        "hash", type=_dcc_hash, help="SHA-256 of the hashed value, first 16 bytes, base64"
+    )
     c.add_argument(
         "--hash-type",
         choices=["UCI", "COUNTRYCODEUCI", "SIGNATURE"],
         default="UCI",
         help="what was hashed: the UVCI, issuer country + UVCI, or the signature",
     )
-    c.add_argument("--days", type=int, default=366, help="how long the entry lasts")
+    c.add_argument("--days", type=_revoke_days, default=366, help="how long the entry lasts")
     c.add_argument("--lift", action="store_true", help="take the revocation off instead")
 
 

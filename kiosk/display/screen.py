@@ -720,9 +720,8 @@ class Screen:
             surf, self._t.lines(f"reason.{reason.value}"), int(u * 0.08), WHITE, cx, y, w
         )
         y += int(u * 0.02)
-        return self._lines(
-            surf, self._t.lines(f"hint.{reason.value}"), int(u * 0.06), WHITE, cx, y, w
-        )
+        hint = view.hint or f"hint.{reason.value}"
+        return self._lines(surf, self._t.lines(hint), int(u * 0.06), WHITE, cx, y, w)
 
     def _draw_pass(
         self, surf: pygame.Surface, view: VerdictView, status: StatusBar, u: float, y: int

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from checkin_protocol.reasons import Reason
+from checkin_protocol.records import CodeKind
+from kiosk.display.messages import keys
 from kiosk.policy.engine import Decision, Verdict
 
 
@@ -22,6 +24,7 @@ class VerdictView:
     category: str | None = None
     verified: bool = True
     manual_reason: str | None = None  # set for a guard's manual admit
+    code_kind: CodeKind = CodeKind.UNKNOWN
 
     @classmethod
     def of(cls, decision: Decision) -> VerdictView:
@@ -33,7 +36,17 @@ class VerdictView:
             birth_year=code.birth_year if code else None,
             category=code.category if code else None,
             verified=code.verified if code else False,
+            code_kind=decision.code_kind,
         )
+
+    @property
+    def hint(self) -> str | None:
+        """The hint's catalogue key: the code kind's own where it has one (`hint.dcc.expired`:
+        "declare again" is wrong advice for a COVID certificate), else the reason's."""
+        if self.reason is None:
+            return None
+        own = f"hint.{self.code_kind.value}.{self.reason.value}"
+        return own if own in keys() else f"hint.{self.reason.value}"
 
 
 # A refusal is titled by whose problem it is: the code's, the venue's rules (for now, or for

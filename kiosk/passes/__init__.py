@@ -90,6 +90,8 @@ class CodeReader:
     # Read at each scan: the key arrives (or changes) with the registry's deny list.
     sealing: SealingKey = field(default_factory=_NoRegistry)
     dcc_signers: DccSigners = field(default_factory=DccSigners)
+    # policy.clock_skew: how far a DCC's `iat` may lie ahead of this kiosk's clock.
+    clock_skew: float = hc1.DEFAULT_SKEW
 
     def read(self, payload: bytes, now: float | None = None) -> PersonalCode:
         """Raises CodeRejected for anything that is not a usable personal code.
@@ -98,13 +100,18 @@ class CodeReader:
         DCC's signer certificate and its validity (a KP1 pass's times are the policy's).
         """
         if _too_long(payload):
+            if payload.startswith(hc1.PREFIX.encode()):  # a DCC, damaged or forged: say so
+                detail = f"HC1 text of {len(payload)} bytes; a QR code holds {hc1.MAX_TEXT}"
+                raise CodeRejected(Reason.MALFORMED, detail, CodeKind.DCC)
             raise CodeRejected(Reason.NOT_PERSONAL_CODE, f"payload of {len(payload)} bytes")
         text = payload_text(payload)
         if text is None:
             raise CodeRejected(Reason.NOT_PERSONAL_CODE, "payload is not UTF-8 text")
         if text.startswith(hc1.PREFIX):
             when = time.time() if now is None else now
-            return read_dcc(text, self.dcc_signers.trust, when, self.sealing.sealing_key())
+            return read_dcc(
+                text, self.dcc_signers.trust, when, self.sealing.sealing_key(), self.clock_skew
+            )
         if text.startswith(PREFIX):
             try:
                 p = verify_pass(text, self.trust)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from checkin_protocol.dcc import DccCertificate, DccRejected, verify_dcc
+from checkin_protocol.dcc import DEFAULT_SKEW, DccCertificate, DccRejected, verify_dcc
 from checkin_protocol.dcc_trust import DccTrust, Dsc
 from checkin_protocol.privacy import mask_name
 from checkin_protocol.reasons import Reason
@@ -55,7 +55,11 @@ def _masked(cert: DccCertificate) -> str:
 
 
 def read_dcc(
-    text: str, trust: DccTrust, now: float, seal_key: X25519PublicKey | None
+    text: str,
+    trust: DccTrust,
+    now: float,
+    seal_key: X25519PublicKey | None,
+    skew: float = DEFAULT_SKEW,
 ) -> PersonalCode:
     """A verified DCC as a PersonalCode; raises CodeRejected with the DCC's reason.
 
@@ -63,7 +67,7 @@ def read_dcc(
     date) sealed to the registry, new ciphertext each scan, none without a registry.
     """
     try:
-        cert = verify_dcc(text, trust, int(now))
+        cert = verify_dcc(text, trust, int(now), int(skew))
     except DccRejected as err:
         raise CodeRejected(Reason(err.reason.value), err.detail, CodeKind.DCC) from None
     subject = seal_identity(seal_key, cert.identity_key_material()) if seal_key else None

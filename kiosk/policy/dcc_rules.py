@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from checkin_protocol.dcc import DccCertificate, Recovery, Test, Vaccination
 from checkin_protocol.reasons import Reason
@@ -58,7 +58,9 @@ def _test(rules: DccRules, t: Test, now: datetime) -> Failure | None:
         return Reason.MALFORMED, "t.sc is not a date and time"
     hours = (now - sampled).total_seconds() / 3600
     # A sample dated in the future is no more a test result than one too old.
-    if hours > rules.test.max_hours or hours < -1:
+    if hours < -1:
+        return Reason.TEST_TOO_OLD, f"sample collected in the future ({-hours:.0f} h ahead)"
+    if hours > rules.test.max_hours:
         return Reason.TEST_TOO_OLD, f"sample collected {hours:.0f} h ago"
     return None
 
@@ -72,11 +74,24 @@ def _recovery(rules: DccRules, r: Recovery, now: datetime) -> Failure | None:
     return None
 
 
-def dcc_failure(rules: DccRules, cert: DccCertificate, now: float) -> Failure | None:
-    """The first rule a certificate breaks at `now` (epoch seconds), or None."""
+def _local(now: float, zone: tzinfo) -> datetime:
+    try:
+        return datetime.fromtimestamp(now, zone)
+    except (OverflowError, ValueError, OSError):
+        return datetime.fromtimestamp(now, UTC)  # the venue's date would be after 9999-12-31
+
+
+def dcc_failure(
+    rules: DccRules, cert: DccCertificate, now: float, zone: tzinfo = UTC
+) -> Failure | None:
+    """The first rule a certificate breaks at `now` (epoch seconds), or None.
+
+    Days (since the last dose, a recovery's df–du) are counted in the venue's time zone:
+    "14 days after the dose" begins at the venue's midnight, not at UTC's.
+    """
     if _KIND[cert.kind] not in rules.accept:
         return Reason.DCC_TYPE_NOT_ACCEPTED, f"{_KIND[cert.kind]} not accepted"
-    moment = datetime.fromtimestamp(now, UTC)
+    moment = _local(now, zone)
     entry = cert.entry
     if isinstance(entry, Vaccination):
         return _vaccination(rules, entry, moment)

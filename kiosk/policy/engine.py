@@ -134,7 +134,7 @@ class VenuePolicy:
         # Without a policy.dcc block a DCC is judged on its technical checks only (read).
         if rules is None or code.dcc is None:
             return None
-        return dcc_failure(rules, code.dcc, now)
+        return dcc_failure(rules, code.dcc, now, self._tz)
 
     def _declaration(self, code: PersonalCode, now: float, occupancy: int) -> Failure | None:
         max_decl = self._cfg.max_declaration_age

@@ -23,6 +23,7 @@ from checkin_protocol.dcc_trust import (
     dscs_to_document,
     read_certificate_file,
     read_dsc,
+    trust_list_json,
 )
 from checkin_protocol.documents import DENY_LIST, TRUST_LIST
 from registry.core.common import Database, RegistryError, audit, bump_list, iso_ms, now_ms
@@ -53,8 +54,9 @@ def _read(path: Path, now: int) -> tuple[list[Dsc], list[str]]:
     """One file's DSCs: a gateway trust list (JSON), PEM certificates, or one DER certificate."""
     data = read_certificate_file(path)
     try:
-        if data.lstrip()[:1] in (b"[", b"{"):
-            return DccTrust().add_trust_list(data, now=now)
+        document = trust_list_json(data)
+        if document is not None:
+            return DccTrust().add_trust_list(document, now=now)
         if b"-----BEGIN CERTIFICATE-----" in data:
             ders = [c.public_bytes(Encoding.DER) for c in x509.load_pem_x509_certificates(data)]
             return [read_dsc(der, now=now) for der in ders], []
@@ -131,6 +133,19 @@ class DccSigners:
             s.delete(entry)
             bump_list(s, DENY_LIST)
             audit(s, who, "dcc_unrevoke", {"key": key}, 1)
+
+    def remove(self, who: str, kid: str) -> int:
+        """Stop trusting the imported DSCs with this kid (hex, as `dcc list` shows it): the
+        next trust list leaves them out. Several DSCs may share a kid; all go (audited)."""
+        with self.db.session.begin() as s:
+            rows = s.scalars(select(DccSigner).where(DccSigner.kid == kid.lower())).all()
+            if not rows:
+                raise RegistryError(f"no imported DSC with kid {kid}")
+            for row in rows:
+                s.delete(row)
+            bump_list(s, TRUST_LIST)
+            audit(s, who, "dcc_remove", {"kid": kid.lower()}, len(rows))
+            return len(rows)
 
     def listed(self) -> list[dict[str, Any]]:
         with self.db.session() as s:

@@ -82,7 +82,8 @@ def test_example_deny_list_is_valid() -> None:
     from kiosk.yamlfile import load_model
 
     entries = load_model(REPO / "config" / "denylist.example.yaml", DenyFile).root
-    assert len(entries) == 3
+    assert len(entries) == 4
+    assert entries[3].dcc_hash == "U1zFOW6XmvHVjCK/zKbzRg=="  # a DCC entry, as the README shows
 
 
 def test_opencv_camera_by_device_path(write_config: Callable[..., Path]) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 import base45
 import cbor2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checkin_protocol.dcc import (
     CWT_EXP,
@@ -361,3 +363,30 @@ def test_issue_dcc_makes_what_verify_dcc_reads(alg: Alg) -> None:
     )  # fmt: skip
     cert = verify_dcc(text, trust, NOW)
     assert (cert.kind, cert.issuer, cert.algorithm) == ("t", "VN", alg)
+
+
+@pytest.mark.parametrize("dob", ["1964-08-12", "1964-08", "1964", "", "1964-08-12T00:00:00"])
+def test_each_date_of_birth_form_of_the_schema_is_read(dob: str) -> None:
+    parts = good_parts(ES)
+    parts.dcc["dob"] = dob
+    cert = verify_dcc(issue(ES, parts), trust_of(ES), NOW)
+    assert cert.dob == dob and cert.birth_year == (1964 if dob else None)
+
+
+@settings(deadline=None)
+@given(
+    dob=st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(["¹⁹⁶⁴-08-12", "١٩٦٤-08-12", "１９６４-08-12", "1964-٠8-12", "𝟏𝟗𝟔𝟒"]),
+    )
+)
+def test_a_date_of_birth_in_any_other_form_is_malformed_never_a_crash(dob: str) -> None:
+    parts = good_parts(ES)
+    parts.dcc["dob"] = dob
+    try:
+        cert = verify_dcc(issue(ES, parts), trust_of(ES), NOW)
+    except DccRejected as err:
+        assert err.reason is DccReason.MALFORMED
+        return
+    assert cert.dob.isascii() and cert.dob[:1] in ("", *"0123456789")
+    assert cert.birth_year is None or 0 <= cert.birth_year <= 9999

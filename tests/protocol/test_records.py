@@ -22,7 +22,14 @@ from checkin_protocol.records import (
     SubjectKind,
     mask_subject,
 )
-from checkin_protocol.times import iso_ms, parse_duration, parse_iso, parse_iso_ms, utc_iso
+from checkin_protocol.times import (
+    ISO_MS_PATTERN,
+    iso_ms,
+    parse_duration,
+    parse_iso,
+    parse_iso_ms,
+    utc_iso,
+)
 
 VALUES = st.text(alphabet="0123456789abcdefABCDEF_-", min_size=1, max_size=75)
 
@@ -137,3 +144,17 @@ def test_new_record_ids_are_valid_uuidv7_ordered_by_time(a: int, b: int) -> None
         assert parsed.int >> 80 == ms
     if a < b:
         assert first < second  # as text too: the registry's indexes sort them so
+
+
+@given(
+    st.lists(
+        st.integers(min_value=-62_135_596_800_000, max_value=253_402_300_799_999),
+        min_size=2,
+        max_size=2,
+    )
+)
+def test_iso_ms_has_the_one_form_and_sorts_as_text_in_every_year(values: list[int]) -> None:
+    texts = [iso_ms(v) for v in values]
+    assert all(re.fullmatch(ISO_MS_PATTERN, t) for t in texts), texts
+    assert (texts[0] < texts[1]) == (values[0] < values[1])
+    assert iso_ms(-30_641_760_000_000) == "0999-01-01T00:00:00.000Z"

@@ -26,7 +26,7 @@ from kiosk.store import NewRecord
 from registry.cli import main
 from registry.db.models import Record
 from registry.service import Registry
-from support.dcc_cases import DAY, NOW, issue, make_signer
+from support.dcc_cases import DAY, NOW, issue, make_signer, unsupported_key_der
 from support.registry import RegistryServer
 
 # Import judges DSCs by the real clock: these stay valid long after the cases' NOW.
@@ -137,7 +137,7 @@ def test_a_kiosk_trusts_the_registrys_dscs_and_the_registry_traces_one_person(
                 hash_type,
             )
             assert run(registry, capsys, *revoke)[0] == 0
-        assert run(registry, capsys, "dcc", "revoke", "nonsense")[0] == 1
+        assert run(registry, capsys, "dcc", "revoke", "nonsense")[0] == 2
         worker.refresh_lists()
         decision = core.policy.decide(core.reader.read(vaccination, NOW), NOW, 0)
         assert decision.reason is Reason.REVOKED and not decision.reason.public
@@ -156,3 +156,112 @@ def test_a_kiosk_trusts_the_registrys_dscs_and_the_registry_traces_one_person(
     assert all(r.verified for r in rows)
     subjects = {r.subject for r in rows}
     assert len(subjects) == 1 and next(iter(subjects)).startswith("idh:")  # opened, one person
+
+
+def test_import_refuses_deep_json_and_unsupported_key_algorithms_with_a_message(
+    registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    deep_object = tmp_path / "deep_object.json"
+    deep_object.write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    odd = tmp_path / "odd.der"
+    odd.write_bytes(unsupported_key_der(make_signer("ES256", valid_until=LATER)))
+    for path, says in [
+        (deep, "nested too deeply"),
+        (deep_object, "nested too deeply"),
+        (odd, "key algorithm is not supported"),
+    ]:
+        code, out, err = run(registry, capsys, "dcc", "import", str(path))
+        assert code == 2 and says in err and path.name in err, err
+        assert "Traceback" not in err and out == ""
+
+
+def test_import_reads_the_german_mirrors_signed_form_and_a_bom_and_refuses_utf16(
+    registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    es, ps = (
+        make_signer("ES256", key_index=8, valid_until=LATER),
+        make_signer("PS256", valid_until=LATER),
+    )
+    listed = json.dumps({"certificates": [
+        {"kid": base64.b64encode(s.kid).decode(), "rawData": base64.b64encode(s.der).decode()}
+        for s in (es, ps)
+    ]})  # fmt: skip
+    # The mirror's first line: a base64 ECDSA signature over the JSON (skipped, not verified).
+    signature = base64.b64encode(bytes(range(70))).decode()
+    forms = {
+        "de_signed.json": f"{signature}\n{listed}".encode(),
+        "de_signed_crlf.json": f"{signature}\r\n{listed}".encode(),
+        "bom.json": b"\xef\xbb\xbf" + listed.encode(),
+    }
+    for name, data in forms.items():
+        (tmp_path / name).write_bytes(data)
+        code, out, err = run(registry, capsys, "dcc", "import", str(tmp_path / name))
+        assert code == 0, (name, err)
+        assert f"{es.kid.hex()}" in out or "2 already known" in out
+    assert {row["kid"] for row in json.loads(run(registry, capsys, "dcc", "list")[1])} == {
+        es.kid.hex(),
+        ps.kid.hex(),
+    }
+    for name, data in {
+        "utf16.json": listed.encode("utf-16"),
+        "utf16le.json": listed.encode("utf-16-le"),
+        "utf16be.json": listed.encode("utf-16-be"),
+    }.items():
+        (tmp_path / name).write_bytes(data)
+        code, out, err = run(registry, capsys, "dcc", "import", str(tmp_path / name))
+        assert code == 2 and "UTF-16" in err and name in err and out == "", err
+
+
+def test_revoke_and_import_usage_errors_say_what_is_wrong(
+    registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = "AAAAAAAAAAAAAAAAAAAAAA=="
+    for args, says in [
+        (["revoke", "abc"], "'abc' is not a DCC hash: 16 bytes in base64"),
+        (["revoke", "abc", "--lift"], "'abc' is not a DCC hash"),
+        (["revoke", good, "--days", "0"], "'0': a whole number of days, 1 to 3660"),
+        (["revoke", good, "--days", "3661"], "1 to 3660"),
+        (["revoke", good, "--days", "x"], "1 to 3660"),
+        (["import", str(tmp_path / "nonexist.pem")], f"{tmp_path / 'nonexist.pem'}: no such file"),
+    ]:
+        code, out, err = run(registry, capsys, "dcc", *args)
+        assert code == 2 and says in err and out == "", (args, err)
+        assert "Traceback" not in err
+
+
+def test_remove_drops_a_dsc_from_the_next_trust_list(
+    registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keep, drop = (
+        make_signer("ES256", key_index=9, valid_until=LATER),
+        make_signer("ES256", key_index=10, valid_until=LATER),
+    )
+    for n, signer in enumerate((keep, drop)):
+        (tmp_path / f"{n}.der").write_bytes(signer.der)
+    assert (
+        run(registry, capsys, "dcc", "import", str(tmp_path / "0.der"), str(tmp_path / "1.der"))[0]
+        == 0
+    )
+    key = load_public_key(registry.settings.keys_dir / "lists.pub")
+
+    def trusted() -> tuple[int, list[str]]:
+        version, envelope = registry.document(TRUST_LIST)
+        doc = verify_document(envelope, key, expect_type=TRUST_LIST, now=0)
+        return version, [e["kid"] for e in doc.attributes.get("dcc_signers", [])]
+
+    before, kids = trusted()
+    assert sorted(kids) == sorted(base64.b64encode(s.kid).decode() for s in (keep, drop))
+    code, out, err = run(registry, capsys, "dcc", "remove", drop.kid.hex().upper())
+    assert code == 0 and f"removed 1 DSC with kid {drop.kid.hex()}" in out, err
+    after, kids = trusted()
+    assert after == before + 1 and kids == [base64.b64encode(keep.kid).decode()]
+    assert [row["kid"] for row in json.loads(run(registry, capsys, "dcc", "list")[1])] == [
+        keep.kid.hex()
+    ]
+    code, out, err = run(registry, capsys, "dcc", "remove", drop.kid.hex())
+    assert code == 1 and f"no imported DSC with kid {drop.kid.hex()}" in err
+    for bad in ("xyz", "0" * 15, "g" * 16):
+        code, out, err = run(registry, capsys, "dcc", "remove", bad)
+        assert code == 2 and "is not a DSC kid: 16 hex digits" in err and out == ""

@@ -303,3 +303,19 @@ def put(parts: Parts, position: str, value: Any, extra_key: Any) -> None:
 def _as_map(value: Any) -> dict[Any, Any]:
     # An earlier edit may have put a non-map where this one edits inside a map.
     return dict(value) if isinstance(value, dict) else {}
+
+
+def unsupported_key_der(signer: Signer) -> bytes:
+    """The signer's DSC with its key's algorithm OID made 1.2.840.10045.2.9, which the
+    cryptography library cannot load: a certificate from a newer or odder issuer."""
+    ec_public_key = bytes.fromhex("06072a8648ce3d0201")  # 1.2.840.10045.2.1, id-ecPublicKey
+    assert signer.der.count(ec_public_key) == 1
+    return signer.der.replace(ec_public_key, ec_public_key[:-1] + b"\x09")
+
+
+def bad_subject_der(signer: Signer) -> bytes:
+    """The signer's DSC with its names' country as a UTF8String of invalid UTF-8: it loads,
+    and fails only when its subject is read (the library parses names lazily)."""
+    country = b"\x13\x02XX"  # PrintableString "XX", in the issuer's name and the subject's
+    assert signer.der.count(country) == 2
+    return signer.der.replace(country, b"\x0c\x02\xc3\x28")

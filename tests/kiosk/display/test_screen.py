@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checkin_protocol.reasons import Reason
+from checkin_protocol.records import CodeKind
 from kiosk.config import DisplayConfig
 from kiosk.display import screen as scr
 from kiosk.display.gallery import (
@@ -581,8 +582,61 @@ def test_the_guard_reads_their_own_language() -> None:
     cfg = DisplayConfig(mode="headless", width=800, height=480, guard_language="en")
     with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
         texts, _ = history_texts(s, unlocked=False)
-        assert "This pass has expired" in texts and "Private" in texts
+        assert "This code has expired" in texts and "Private" in texts
         _, drawn = draw_with_text(s, IdleView())
         assert "Vui lòng quét mã QR" in " ".join(line.text for line in drawn.lines)
         _, drawn = draw_with_text(s, GuardPinView())
         assert "press Enter" in " ".join(line.text for line in drawn.lines)
+
+
+@pytest.mark.parametrize("reason", [r for r in Reason if not r.public], ids=str)
+def test_every_private_reason_has_a_staff_text_on_the_unlocked_history(reason: Reason) -> None:
+    for lang in ("vi", "en"):
+        t = Messages(lang)
+        assert t.has(f"staff.{reason.value}"), reason
+        row = HistoryRow("09:30:00", "entry", "FAIL", "N*** V** A", reason.value)
+        cell = scr.history_cells(row, t, unlocked=True)[4]
+        assert cell == t(f"staff.{reason.value}")
+        assert cell != f"staff.{reason.value}"  # never the raw key
+        assert scr.history_cells(row, t, unlocked=False)[4] == t("guard.private")
+
+
+@pytest.mark.parametrize(
+    "reason", [Reason.EXPIRED, Reason.NOT_YET_VALID, Reason.UNKNOWN_ISSUER], ids=str
+)
+def test_a_dccs_refusal_sends_the_visitor_to_the_staff_not_to_declare_again(
+    reason: Reason,
+) -> None:
+    cfg = DisplayConfig(mode="headless", width=800, height=480)
+    with Screen(cfg, venue_name="V", messages=Messages("both")) as s:
+        _, drawn = draw_with_text(s, VerdictView(Verdict.FAIL, reason, code_kind=CodeKind.DCC))
+        dcc = " ".join(line.text for line in drawn.lines)
+        _, drawn = draw_with_text(
+            s, VerdictView(Verdict.FAIL, reason, code_kind=CodeKind.SIGNED_PASS)
+        )
+        kp1 = " ".join(line.text for line in drawn.lines)
+    for lang in ("vi", "en"):
+        t = Messages(lang)
+        staff = t(f"hint.dcc.{reason.value}")
+        assert staff == t("fail.see_staff")  # "Vui lòng gặp nhân viên" / "Please ask a …"
+        assert staff in dcc and t(f"reason.{reason.value}") in dcc
+        assert t(f"hint.{reason.value}") not in dcc  # "declare again", "come back later", …
+        assert t(f"hint.{reason.value}") in kp1 and staff not in kp1
+
+
+def test_the_dcc_wording_follows_the_house_style() -> None:
+    vi, en = Messages("vi"), Messages("en")
+    assert vi("reason.key_usage") == "Đơn vị cấp không có thẩm quyền cấp loại chứng nhận này"
+    assert (
+        en("reason.key_usage") == "The issuer is not authorised to issue this type of certificate"
+    )
+    assert en("reason.expired") == "This code has expired"
+    assert vi("staff.vaccination_too_recent") == "Chưa đủ số ngày kể từ mũi tiêm cuối"
+    assert vi("staff.vaccination_too_old") == "Mũi tiêm cuối đã quá lâu"
+    assert "vắc xin" in vi("staff.product_not_accepted")
+    assert vi("staff.test_positive") == "Kết quả xét nghiệm không âm tính"
+    assert vi("staff.recovery_not_valid") == "Chứng nhận khỏi bệnh không trong thời hạn hiệu lực"
+    assert "vắc-xin" not in catalogue_text("vi")
+    for reason in Reason:
+        if not reason.public:
+            assert en(f"reason.{reason.value}") == "Please ask a member of staff", reason

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from checkin_protocol.dcc import CWT_EXP, CWT_IAT
 from checkin_protocol.dcc_trust import read_dsc
@@ -94,7 +96,22 @@ def test_bomb_and_oversized_text_are_refused() -> None:
     assert reason_of(r, bomb()) is Reason.MALFORMED
     with pytest.raises(CodeRejected) as info:
         r.read(b"HC1:" + b"0" * 5000, NOW)
-    assert info.value.reason is Reason.NOT_PERSONAL_CODE
+    assert info.value.reason is Reason.MALFORMED and info.value.kind is CodeKind.DCC
+
+
+@given(
+    extra=st.integers(1, 5000),
+    head=st.binary(max_size=100),
+    fill=st.sampled_from([b"0", b"A", b" ", b"\xff", b"\n"]),
+)
+def test_an_hc1_text_longer_than_a_qr_code_is_a_malformed_dcc(
+    extra: int, head: bytes, fill: bytes
+) -> None:
+    body = (head + fill * (4292 + extra))[: 4292 + extra]  # HC1: and this: 4296 + extra
+    with pytest.raises(CodeRejected) as info:
+        reader(make_signer("ES256")).read(b"HC1:" + body, NOW)
+    assert info.value.reason is Reason.MALFORMED and info.value.kind is CodeKind.DCC
+    assert "a QR code holds 4296" in info.value.detail
 
 
 def test_registry_signers_join_the_configured_ones() -> None:

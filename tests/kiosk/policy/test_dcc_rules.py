@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from checkin_protocol.dcc import HashType
 from checkin_protocol.dcc_trust import read_dsc
@@ -124,3 +127,59 @@ def test_rules_config_bounds() -> None:
         PolicyConfig(dcc={"vaccination": {"min_days": 30, "max_days": 10}})
     with pytest.raises(ValueError, match="NAAT"):
         PolicyConfig(dcc={"test": {"types": ["PCR"]}})
+
+
+ZONES = ["Asia/Ho_Chi_Minh", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Berlin", "UTC"]
+
+
+@given(
+    zone=st.sampled_from(ZONES),
+    day=st.integers(0, 60),
+    seconds=st.integers(0, DAY - 1),
+)
+def test_days_are_counted_in_the_venues_time_zone(zone: str, day: int, seconds: int) -> None:
+    tz = ZoneInfo(zone)
+    dose = datetime.fromtimestamp(NOW, tz).date()
+    first = datetime.combine(dose, datetime.min.time(), tz).timestamp()
+    at = first + day * DAY + seconds  # `day` local days after the dose's local midnight
+    assume(datetime.fromtimestamp(at, tz).date() == dose + timedelta(days=day))  # DST days
+    cfg = PolicyConfig(
+        admit_kinds=[CodeKind.DCC], dcc={"vaccination": {"min_days": 14, "max_days": 30}}
+    )
+    vaccinated = code("v", dt=dose.isoformat())
+    got = VenuePolicy(cfg, Direction.ENTRY, zone, DenyList()).decide(vaccinated, at, 0).reason
+    want = (
+        Reason.VACCINATION_TOO_RECENT
+        if day < 14
+        else Reason.VACCINATION_TOO_OLD
+        if day > 30
+        else None
+    )
+    assert got is want
+    window = code(
+        "r", df=(dose + timedelta(days=10)).isoformat(), du=(dose + timedelta(days=20)).isoformat()
+    )
+    cfg = PolicyConfig(admit_kinds=[CodeKind.DCC], dcc={"accept": ["recovery"]})
+    got = VenuePolicy(cfg, Direction.ENTRY, zone, DenyList()).decide(window, at, 0).reason
+    assert got is (None if 10 <= day <= 20 else Reason.RECOVERY_NOT_VALID)
+
+
+def test_a_sample_in_the_future_is_said_to_be_in_the_future() -> None:
+    sampled = datetime.fromtimestamp(NOW + 3 * 3600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cfg = PolicyConfig(admit_kinds=[CodeKind.DCC], dcc={"test": {"max_hours": 24}})
+    decision = VenuePolicy(cfg, Direction.ENTRY, "UTC", DenyList()).decide(
+        code("t", sc=sampled), NOW, 0
+    )
+    assert decision.reason is Reason.TEST_TOO_OLD
+    assert decision.detail == "sample collected in the future (3 h ahead)"
+
+
+def test_a_time_whose_local_date_is_past_9999_is_judged_on_the_utc_date() -> None:
+    from kiosk.config import DccRules
+    from kiosk.policy.dcc_rules import dcc_failure
+
+    cert = code("v").dcc
+    assert cert is not None
+    last = datetime(9999, 12, 31, 23, 0, tzinfo=UTC).timestamp()  # 10000-01-01 in Kiritimati
+    rules = DccRules.model_validate({"vaccination": {"min_days": 14}})
+    assert dcc_failure(rules, cert, last, ZoneInfo("Pacific/Kiritimati")) is None
