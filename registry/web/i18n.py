@@ -549,3 +549,12 @@ def date_time(at_ms: int, tz: str = DEFAULT_TZ) -> str:
 
 def clock(at_ms: int, tz: str = DEFAULT_TZ) -> str:
     return local(at_ms, tz).strftime("%H:%M:%S")
+
+
+def clock_or_date(at_ms: int, now_ms: int, tz: str = DEFAULT_TZ) -> str:
+    """The time alone for today's records, with the date (dd/mm) for older ones: a list that
+    reaches back past midnight must not read as out of order."""
+    when = local(at_ms, tz)
+    if when.date() == local(now_ms, tz).date():
+        return when.strftime("%H:%M:%S")
+    return when.strftime("%d/%m %H:%M:%S")

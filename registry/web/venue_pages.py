@@ -153,7 +153,13 @@ def live(
             "status": t("updated", time=i18n.clock(now, venue.timezone)),
             "counts": {k: d[k] for k in ("entries", "exits", "inside", "refused")},
             "refusals": [_row(t, r, venue.timezone) for r in d["refusals"]],
-            "recent": [_row(t, r, venue.timezone) for r in d["recent"]],
+            "recent": [
+                {
+                    **_row(t, r, venue.timezone),
+                    "clock": i18n.clock_or_date(r["time_ms"], now, venue.timezone),
+                }
+                for r in d["recent"]
+            ],
             "kiosks": [
                 {
                     "id": k["id"],
