@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import time
 from typing import Annotated, Literal
 
 from cryptography.exceptions import InvalidTag
@@ -53,24 +54,31 @@ class PeerRecord(BaseModel):
 Range = tuple[Seq, Seq]
 
 
-class Summary(BaseModel):
-    """What the sender has, per door, as ranges of sequence numbers: the receiver answers
-    with the records it has that the sender does not."""
+class Stamped(BaseModel):
+    """Every message says when its sender sealed it and which of its messages it is: a
+    receiver refuses a stale one and one it has seen (a datagram captured and sent again)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["summary"]
     sender: Identifier
+    sent: float = Field(ge=0, le=1e11, description="The sender's clock when sealed (Unix s).")
+    counter: int = Field(
+        ge=1, le=2**63, description="Per sender, rising with each message (from its clock)."
+    )
+
+
+class Summary(Stamped):
+    """What the sender has, per door, as ranges of sequence numbers: the receiver answers
+    with the records it has that the sender does not."""
+
+    kind: Literal["summary"]
     have: dict[Identifier, Annotated[list[Range], Field(max_length=MAX_RANGES)]] = Field(
         max_length=MAX_ORIGINS
     )
 
 
-class Records(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Records(Stamped):
     kind: Literal["records"]
-    sender: Identifier
     records: list[PeerRecord] = Field(max_length=RECORDS_PER_DATAGRAM * 4)
 
 
@@ -86,7 +94,7 @@ class VenueKeys:
 
     Messages are encrypted and authenticated (ChaCha20-Poly1305) with the venue's id bound in,
     so a kiosk of another venue with another secret, or anyone on the LAN, can neither read
-    nor forge them. A replayed message only repeats records peers have: they are idempotent.
+    nor forge them. Replays are the receiver's to refuse (`Freshness`).
     """
 
     def __init__(self, secret: bytes, venue_id: str) -> None:
@@ -122,6 +130,48 @@ class VenueKeys:
         except (ValidationError, ValueError) as exc:
             # Sealed with the venue's key but not a message this kiosk understands.
             raise Refused(f"malformed message: {str(exc).splitlines()[0][:200]}") from exc
+
+
+class Freshness:
+    """Refuses a message sealed more than `max_skew` seconds off this kiosk's clock, and one
+    already seen (by sender and counter) within that time: a captured datagram sent again
+    gets nothing back and refreshes nothing. Entries older than twice the window are
+    forgotten: by then the stamp check refuses the message anyway."""
+
+    def __init__(self, max_skew: float, limit: int = 200_000) -> None:
+        self.max_skew = max_skew
+        self._limit = limit
+        self._seen: dict[tuple[str, int], float] = {}  # (sender, counter) → when received
+
+    def check(self, message: Stamped, now: float) -> str | None:
+        """None for a fresh message (remembered from now on), else why it is refused."""
+        off = message.sent - now
+        if abs(off) > self.max_skew:
+            return f"stale: sealed {off:+.0f} s off this kiosk's clock"
+        key = (message.sender, message.counter)
+        if key in self._seen:
+            return "replayed"
+        if len(self._seen) >= self._limit:
+            self._forget(now)
+        self._seen[key] = now
+        return None
+
+    def _forget(self, now: float) -> None:
+        old = [k for k, t in self._seen.items() if now - t > 2 * self.max_skew]
+        for k in old or list(self._seen)[: self._limit // 2]:
+            del self._seen[k]
+
+
+class Stamper:
+    """A sender's stamps: its clock and a counter that rises with each message, started from
+    the clock in nanoseconds so a restarted kiosk does not reuse counters."""
+
+    def __init__(self) -> None:
+        self._counter = 0
+
+    def __call__(self, now: float) -> tuple[float, int]:
+        self._counter = max(self._counter + 1, time.time_ns())
+        return now, self._counter
 
 
 def to_ranges(seqs: list[int]) -> list[tuple[int, int]]:

@@ -20,9 +20,11 @@ from kiosk.peers.wire import (
     MAX_ORIGINS,
     MAX_RANGES,
     RECORDS_PER_DATAGRAM,
+    Freshness,
     PeerRecord,
     Records,
     Refused,
+    Stamper,
     Summary,
     VenueKeys,
     covered,
@@ -39,6 +41,10 @@ MAX_REPLY = 240  # records sent in answer to one summary; the next summary bring
 CATCH_UP = 0.05  # the next summary after new records arrived: a cut-off door catches up fast
 PURGE_EVERY = 3600.0
 KEEP = 2 * 86400.0  # peers' records older than this are dropped: only today's count
+# A message sealed further off this kiosk's clock is refused as stale. Wide enough for doors
+# whose clocks drifted while offline (no NTP without the internet); replays within it are
+# caught by their counters.
+MAX_SKEW = 15 * 60.0
 
 
 class PeerWorker(Service):
@@ -75,7 +81,9 @@ class PeerWorker(Service):
         self._heard: dict[str, float] = {}  # peer kiosk id → when last heard (this clock)
         self._refused = RepeatingLog(log)
         self._failing = RepeatingLog(log)
-        self.refused = 0  # datagrams dropped: not sealed with the venue's key, or malformed
+        self.refused = 0  # datagrams dropped: not from a peer, not sealed, stale or replayed
+        self._fresh = Freshness(MAX_SKEW)
+        self._stamp = Stamper()
         self._next_purge = 0.0
         host, port = split_host_port(cfg.listen)
         self._listen: Address = (host, port)
@@ -100,6 +108,8 @@ class PeerWorker(Service):
         with socket.socket(self._family, socket.SOCK_DGRAM) as sock:
             sock.bind(self._listen)
             sock.settimeout(RECV_TIMEOUT)
+            for peer in self._peers:  # once here: a receive checks sources against these
+                self._resolve(peer)
             next_summary = 0.0
             while not self.stopping:
                 if time.monotonic() >= next_summary:
@@ -135,8 +145,9 @@ class PeerWorker(Service):
     def _send_records(self, sock: socket.socket, records: list[PeerRecord], to: Address) -> None:
         for i in range(0, len(records), RECORDS_PER_DATAGRAM):
             chunk = records[i : i + RECORDS_PER_DATAGRAM]
+            sent, counter = self._stamp(self._clock())
             self._send(sock, self._keys.seal(Records(kind="records", sender=self._kiosk,
-                                                     records=chunk)), to)  # fmt: skip
+                       sent=sent, counter=counter, records=chunk)), to)  # fmt: skip
 
     def _peer_record(
         self, rid: str, seq: int, direction: str, verdict: str, created: str, subject: str | None
@@ -178,7 +189,9 @@ class PeerWorker(Service):
             self._failing.error("peers: %s", exc)
             return
         trimmed = {k: v[:MAX_RANGES] for k, v in list(have.items())[:MAX_ORIGINS]}
-        datagram = self._keys.seal(Summary(kind="summary", sender=self._kiosk, have=trimmed))
+        sent, counter = self._stamp(self._clock())
+        datagram = self._keys.seal(Summary(kind="summary", sender=self._kiosk, sent=sent,
+                                           counter=counter, have=trimmed))  # fmt: skip
         for peer in self._peers:
             to = self._resolve(peer)
             if to is not None:
@@ -199,11 +212,19 @@ class PeerWorker(Service):
         except OSError as exc:  # e.g. ICMP port unreachable reported on Linux
             self._failing.warning("peers: receive: %s", exc)
             return False
+        source: Address = (str(sender[0]), int(sender[1]))
         try:
+            # Only a configured peer is answered: a datagram with a forged source (anyone can
+            # send one) would otherwise turn a small summary into many records sent to a victim.
+            if source not in self._peers.values():
+                raise Refused("not from a configured peer address")
             message = self._keys.open(datagram)
+            stale = self._fresh.check(message, self._clock())
+            if stale is not None:
+                raise Refused(f"{stale} (from {message.sender})")
         except Refused as exc:
             self.refused += 1
-            self._refused.warning("peers: dropped a datagram from %s: %s", sender[0], exc)
+            self._refused.warning("peers: dropped a datagram from %s:%d: %s", *source, exc)
             return False
         if message.sender == self._kiosk:
             return False  # our own, looped back
@@ -212,7 +233,7 @@ class PeerWorker(Service):
         try:
             if isinstance(message, Records):
                 return self._ledger.add(message.records) > 0
-            self._answer(sock, message, (str(sender[0]), int(sender[1])))
+            self._answer(sock, message, source)
         except StorageError as exc:
             self._failing.error("peers: %s", exc)
         return False
