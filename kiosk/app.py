@@ -485,6 +485,8 @@ class Kiosk:
             # Heard within three summaries: which doors of the venue this kiosk agrees with.
             heard = parts.peers.worker.heard(3 * self.cfg.peers.interval + 1)
             line += f"; peers {len(heard)}/{len(self.cfg.peers.addresses)}"
+            down = parts.peers.worker.down
+            line += f" (down: {down})" if down else ""
         recent = self.outcomes
         if recent:
             last = recent[-1]

@@ -94,7 +94,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
     cfg = _load(args.file)
     # What `run` needs at start, checked here so that a config that passes cannot crash-loop.
-    issues = preflight(cfg, args.file, devices=args.devices)
+    issues = preflight(cfg, args.file, devices=args.devices, bind=True)
     if issues:
         print(*issues, sep="\n", file=sys.stderr)
         return EXIT_USAGE

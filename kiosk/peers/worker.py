@@ -40,6 +40,7 @@ RECV_TIMEOUT = 0.1  # how long a receive waits: a stop or a due summary is seen 
 MAX_REPLY = 240  # records sent in answer to one summary; the next summary brings the rest
 CATCH_UP = 0.05  # the next summary after new records arrived: a cut-off door catches up fast
 PURGE_EVERY = 3600.0
+BIND_RETRY = 30.0  # a port held by another program is tried again this often
 KEEP = 2 * 86400.0  # peers' records older than this are dropped: only today's count
 # A message sealed further off this kiosk's clock is refused as stale. Wide enough for doors
 # whose clocks drifted while offline (no NTP without the internet); replays within it are
@@ -83,6 +84,7 @@ class PeerWorker(Service):
         self._failing = RepeatingLog(log)
         self.refused = 0  # datagrams dropped: not from a peer, not sealed, stale or replayed
         self._fresh = Freshness(MAX_SKEW)
+        self._down: str | None = None
         self._stamp = Stamper()
         self._next_purge = 0.0
         host, port = split_host_port(cfg.listen)
@@ -104,9 +106,32 @@ class PeerWorker(Service):
 
     # ------------------------------------------------------------ the thread
 
-    def serve(self) -> None:
-        with socket.socket(self._family, socket.SOCK_DGRAM) as sock:
+    @property
+    def down(self) -> str | None:
+        """Why this kiosk cannot trade with its peers (its port cannot be taken), or None."""
+        return self._down
+
+    def _bind(self) -> socket.socket | None:
+        """The socket, or None (logged once, shown as `down`) while the port cannot be had:
+        another program holds it, or the address is not this machine's."""
+        sock = socket.socket(self._family, socket.SOCK_DGRAM)
+        try:
             sock.bind(self._listen)
+        except OSError as exc:
+            sock.close()
+            self._down = f"cannot listen on {self._cfg.listen}: {exc.strerror or exc}"
+            self._failing.error("peers: %s", self._down)
+            return None
+        self._down = None
+        return sock
+
+    def serve(self) -> None:
+        bound = self._bind()
+        while bound is None:
+            if self.wait_stopping(BIND_RETRY):
+                return
+            bound = self._bind()
+        with bound as sock:
             sock.settimeout(RECV_TIMEOUT)
             for peer in self._peers:  # once here: a receive checks sources against these
                 self._resolve(peer)
