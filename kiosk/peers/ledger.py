@@ -9,24 +9,25 @@ from pathlib import Path
 from typing import Any
 
 from checkin_protocol.times import utc_iso
-from kiosk.peers.wire import PeerRecord, to_ranges
+from kiosk.peers.wire import PeerRecord, origin, to_ranges
 from kiosk.store import StorageError
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS peer_records (
         id TEXT PRIMARY KEY,
         kiosk_id TEXT NOT NULL,
+        epoch TEXT NOT NULL,
         seq INTEGER NOT NULL,
         direction TEXT NOT NULL,
         verdict TEXT NOT NULL,
         created_utc TEXT NOT NULL,
         tag TEXT,
-        UNIQUE (kiosk_id, seq)
+        UNIQUE (kiosk_id, epoch, seq)
     )""",
     "CREATE INDEX IF NOT EXISTS peer_records_time ON peer_records (created_utc)",
     "CREATE INDEX IF NOT EXISTS peer_records_tag ON peer_records (tag, created_utc)",
 )
-_COLUMNS = "id, kiosk_id, seq, direction, verdict, created_utc, tag"
+_COLUMNS = "id, kiosk_id, epoch, seq, direction, verdict, created_utc, tag"
 
 
 def ledger_path(store_path: Path) -> Path:
@@ -34,15 +35,16 @@ def ledger_path(store_path: Path) -> Path:
 
 
 def _record(row: tuple[Any, ...]) -> PeerRecord:
-    rid, kiosk, seq, direction, verdict, created, tag = row
-    return PeerRecord(
-        id=rid, kiosk=kiosk, seq=seq, direction=direction, verdict=verdict, time=created, tag=tag
-    )
+    rid, kiosk, epoch, seq, direction, verdict, created, tag = row
+    return PeerRecord(id=rid, kiosk=kiosk, epoch=epoch, seq=seq, direction=direction,
+                      verdict=verdict, time=created, tag=tag)  # fmt: skip
 
 
 class PeerLedger:
-    """Idempotent by record id (and by door and sequence number): a record heard twice, from
-    its door and relayed by another, is one record. Never holds this kiosk's own records.
+    """Idempotent by record id (and by door, epoch and sequence number): a record heard twice,
+    from its door and relayed by another, is one record. A door whose database was replaced
+    starts a new epoch, so its new records are never taken for its old ones. Never holds this
+    kiosk's own records.
 
     Peers' records can be heard again from them, so a lost file costs nothing lasting: it is
     written with synchronous=NORMAL, not the FULL of the kiosk's own records.
@@ -57,6 +59,10 @@ class PeerLedger:
                                        check_same_thread=False)  # fmt: skip
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            columns = [r[1] for r in self._db.execute("PRAGMA table_info(peer_records)")]
+            if columns and "epoch" not in columns:
+                # A file from before epochs: peers' records are heard again, start afresh.
+                self._db.execute("DROP TABLE peer_records")
             for statement in _SCHEMA:
                 self._db.execute(statement)
         except sqlite3.Error as exc:
@@ -76,7 +82,7 @@ class PeerLedger:
     def add(self, records: Iterable[PeerRecord]) -> int:
         """Keep the records not yet known; returns how many were new."""
         rows = [
-            (r.id, r.kiosk, r.seq, r.direction.value, r.verdict.value, r.time, r.tag)
+            (r.id, r.kiosk, r.epoch, r.seq, r.direction.value, r.verdict.value, r.time, r.tag)
             for r in records
             if r.kiosk != self._own
         ]
@@ -87,7 +93,7 @@ class PeerLedger:
                 before = self._db.total_changes
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
-                    f"INSERT OR IGNORE INTO peer_records ({_COLUMNS}) VALUES (?,?,?,?,?,?,?)",  # noqa: S608
+                    f"INSERT OR IGNORE INTO peer_records ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",  # noqa: S608
                     rows,
                 )
                 self._db.execute("COMMIT")
@@ -98,17 +104,18 @@ class PeerLedger:
                 raise StorageError(f"cannot write {self.path}: {exc}") from exc
 
     def ranges(self, since: float) -> dict[str, list[tuple[int, int]]]:
-        """Per door, the sequence numbers held from `since` on, as ranges."""
+        """Per door's database ("kiosk/epoch"), the sequence numbers held from `since` on."""
         seqs: dict[str, list[int]] = {}
-        for kiosk, seq in self._query(
-            "SELECT kiosk_id, seq FROM peer_records WHERE created_utc >= ? ORDER BY kiosk_id, seq",
+        for kiosk, epoch, seq in self._query(
+            "SELECT kiosk_id, epoch, seq FROM peer_records WHERE created_utc >= ? "
+            "ORDER BY kiosk_id, epoch, seq",
             (utc_iso(since),),
         ):
-            seqs.setdefault(kiosk, []).append(seq)
+            seqs.setdefault(origin(kiosk, epoch), []).append(seq)
         return {k: to_ranges(v) for k, v in seqs.items()}
 
     def rows(self, since: float) -> list[tuple[Any, ...]]:
-        """The records from `since` on as plain rows (id, kiosk, seq, direction, verdict,
+        """The records from `since` on as plain rows (id, kiosk, epoch, seq, direction, verdict,
         time, tag): cheap to scan for what a peer lacks; `as_record` makes one a PeerRecord."""
         sql = f"SELECT {_COLUMNS} FROM peer_records WHERE created_utc >= ? ORDER BY kiosk_id, seq"  # noqa: S608
         return self._query(sql, (utc_iso(since),))

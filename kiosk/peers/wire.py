@@ -28,6 +28,16 @@ MAX_RANGES = 256
 
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 Seq = Annotated[int, Field(ge=1, le=2**62)]
+# A door's database, by a random id chosen when it was created: a door whose database was
+# replaced counts its sequence numbers from 1 again, under a new epoch.
+EPOCH_PATTERN = r"^[0-9a-f]{16}$"
+Epoch = Annotated[str, Field(pattern=EPOCH_PATTERN)]
+# What a summary's ranges are of: one door's database, "kiosk/epoch".
+Origin = Annotated[str, Field(pattern=IDENTIFIER_PATTERN[:-1] + "/[0-9a-f]{16}$")]
+
+
+def origin(kiosk: str, epoch: str) -> str:
+    return f"{kiosk}/{epoch}"
 
 
 class Refused(Exception):
@@ -42,7 +52,8 @@ class PeerRecord(BaseModel):
 
     id: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The record's id (UUID4).")
     kiosk: Identifier = Field(description="The door that recorded it.")
-    seq: Seq = Field(description="Its sequence number at that door (gapless).")
+    epoch: Epoch = Field(description="That door's database (its sequence numbers' series).")
+    seq: Seq = Field(description="Its sequence number in that database (gapless).")
     direction: Direction
     verdict: Verdict
     time: str = Field(pattern=ISO_MS_PATTERN, description="When, on that door's clock (UTC).")
@@ -61,6 +72,7 @@ class Stamped(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sender: Identifier
+    epoch: Epoch = Field(description="The sender's database: two kiosks sharing an id differ.")
     sent: float = Field(ge=0, le=1e11, description="The sender's clock when sealed (Unix s).")
     counter: int = Field(
         ge=1, le=2**63, description="Per sender, rising with each message (from its clock)."
@@ -68,11 +80,11 @@ class Stamped(BaseModel):
 
 
 class Summary(Stamped):
-    """What the sender has, per door, as ranges of sequence numbers: the receiver answers
-    with the records it has that the sender does not."""
+    """What the sender has, per door's database, as ranges of sequence numbers: the receiver
+    answers with the records it has that the sender does not."""
 
     kind: Literal["summary"]
-    have: dict[Identifier, Annotated[list[Range], Field(max_length=MAX_RANGES)]] = Field(
+    have: dict[Origin, Annotated[list[Range], Field(max_length=MAX_RANGES)]] = Field(
         max_length=MAX_ORIGINS
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
+import secrets
 import socket
 import threading
 import time
@@ -11,11 +13,13 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from checkin_protocol.records import Direction, Verdict
+from checkin_protocol.times import utc_iso
 from kiosk.config import PeersConfig, split_host_port
 from kiosk.logs import RepeatingLog
 from kiosk.occupancy import start_of_day
 from kiosk.peers.ledger import PeerLedger
 from kiosk.peers.wire import (
+    EPOCH_PATTERN,
     MAX_DATAGRAM,
     MAX_ORIGINS,
     MAX_RANGES,
@@ -28,6 +32,7 @@ from kiosk.peers.wire import (
     Summary,
     VenueKeys,
     covered,
+    origin,
     to_ranges,
 )
 from kiosk.service import Restart, Service
@@ -85,6 +90,8 @@ class PeerWorker(Service):
         self.refused = 0  # datagrams dropped: not from a peer, not sealed, stale or replayed
         self._fresh = Freshness(MAX_SKEW)
         self._down: str | None = None
+        self._epoch = ""  # this door's database, read from it when the thread starts
+        self._twin = RepeatingLog(log)
         self._stamp = Stamper()
         self._next_purge = 0.0
         host, port = split_host_port(cfg.listen)
@@ -125,7 +132,17 @@ class PeerWorker(Service):
         self._down = None
         return sock
 
+    def _door_epoch(self) -> str:
+        """This door's database's epoch: chosen at random the first time, kept in it, so a
+        replaced database starts a new series of sequence numbers for the peers."""
+        epoch = self._store.get_meta("peers_epoch")
+        if epoch is None or not re.fullmatch(EPOCH_PATTERN, epoch):
+            epoch = secrets.token_hex(8)
+            self._store.set_meta("peers_epoch", epoch)
+        return epoch
+
     def serve(self) -> None:
+        self._epoch = self._door_epoch()
         bound = self._bind()
         while bound is None:
             if self.wait_stopping(BIND_RETRY):
@@ -171,15 +188,16 @@ class PeerWorker(Service):
         for i in range(0, len(records), RECORDS_PER_DATAGRAM):
             chunk = records[i : i + RECORDS_PER_DATAGRAM]
             sent, counter = self._stamp(self._clock())
-            self._send(sock, self._keys.seal(Records(kind="records", sender=self._kiosk,
-                       sent=sent, counter=counter, records=chunk)), to)  # fmt: skip
+            message = Records(kind="records", sender=self._kiosk, epoch=self._epoch, sent=sent,
+                              counter=counter, records=chunk)  # fmt: skip
+            self._send(sock, self._keys.seal(message), to)
 
     def _peer_record(
         self, rid: str, seq: int, direction: str, verdict: str, created: str, subject: str | None
     ) -> PeerRecord:
         """One of this door's records as peers get it: the subject only as a keyed tag."""
         return PeerRecord(
-            id=rid, kiosk=self._kiosk, seq=seq, direction=Direction(direction),
+            id=rid, kiosk=self._kiosk, epoch=self._epoch, seq=seq, direction=Direction(direction),
             verdict=Verdict(verdict), time=created,
             tag=self._keys.tag(subject) if subject else None,
         )  # fmt: skip
@@ -207,7 +225,8 @@ class PeerWorker(Service):
         window = self._window()
         try:
             # This door first: were there more doors than a summary names, ours stays in it.
-            have = {self._kiosk: to_ranges([r[1] for r in self._store.brief_since(window)])}
+            own = to_ranges([r[1] for r in self._store.brief_since(window)])
+            have = {origin(self._kiosk, self._epoch): own}
             have.update(self._ledger.ranges(window))
             self._purge()
         except StorageError as exc:
@@ -215,8 +234,8 @@ class PeerWorker(Service):
             return
         trimmed = {k: v[:MAX_RANGES] for k, v in list(have.items())[:MAX_ORIGINS]}
         sent, counter = self._stamp(self._clock())
-        datagram = self._keys.seal(Summary(kind="summary", sender=self._kiosk, sent=sent,
-                                           counter=counter, have=trimmed))  # fmt: skip
+        datagram = self._keys.seal(Summary(kind="summary", sender=self._kiosk, epoch=self._epoch,
+                                           sent=sent, counter=counter, have=trimmed))  # fmt: skip
         for peer in self._peers:
             to = self._resolve(peer)
             if to is not None:
@@ -252,29 +271,47 @@ class PeerWorker(Service):
             self._refused.warning("peers: dropped a datagram from %s:%d: %s", *source, exc)
             return False
         if message.sender == self._kiosk:
+            if message.epoch != self._epoch:
+                self._twin.warning(
+                    "peers: another kiosk (%s:%d) uses this kiosk's id %s: give each its own",
+                    *source,
+                    self._kiosk,
+                )
             return False  # our own, looped back
         with self._heard_lock:
             self._heard[message.sender] = self._clock()
         try:
             if isinstance(message, Records):
-                return self._ledger.add(message.records) > 0
+                return self._ledger.add(self._plausible(message.records)) > 0
             self._answer(sock, message, source)
         except StorageError as exc:
             self._failing.error("peers: %s", exc)
         return False
 
+    def _plausible(self, records: list[PeerRecord]) -> list[PeerRecord]:
+        """The records not dated further ahead than a door's clock may be off: one from the
+        far future would hold its pass (anti-passback) and count until that day."""
+        latest = utc_iso(self._clock() + MAX_SKEW)
+        kept = [r for r in records if r.time <= latest]
+        if len(kept) < len(records):
+            self.refused += 1
+            self._refused.warning("peers: dropped %d records dated after %s (from %s)",
+                                  len(records) - len(kept), latest, records[0].kiosk)  # fmt: skip
+        return kept
+
     def _answer(self, sock: socket.socket, summary: Summary, to: Address) -> None:
         """Send the asker what it lacks: this door's records and those heard from others."""
         window = self._window()
-        theirs = summary.have.get(self._kiosk, [])
+        theirs = summary.have.get(origin(self._kiosk, self._epoch), [])
         # Rows first, records only for what is sent: a summary arrives every interval from
         # each peer, and most of the time the asker lacks nothing.
         own = [row for row in self._store.brief_since(window) if not covered(row[1], theirs)]
         missing = [self._peer_record(*row) for row in own[:MAX_REPLY]]
         relayed = [
             row
-            for row in self._ledger.rows(window)  # (id, kiosk, seq, …)
-            if row[1] != summary.sender and not covered(row[2], summary.have.get(row[1], []))
+            for row in self._ledger.rows(window)  # (id, kiosk, epoch, seq, …)
+            if row[1] != summary.sender
+            and not covered(row[3], summary.have.get(origin(row[1], row[2]), []))
         ]
         missing += [self._ledger.as_record(row) for row in relayed[: MAX_REPLY - len(missing)]]
         self._send_records(sock, missing, to)

@@ -66,7 +66,8 @@ def test_a_run_kiosk_holds_a_pass_another_door_let_in_and_tells_its_peers(
     ledger = PeerLedger(ledger_path(cfg.storage.path), "k1")
     ledger.add([
         PeerRecord(
-            id=str(uuid.uuid4()), kiosk="b1", seq=1, direction=Direction.ENTRY,
+            id=str(uuid.uuid4()), kiosk="b1", epoch="0123456789abcdef", seq=1,
+            direction=Direction.ENTRY,
             verdict=Verdict.PASS, time=utc_iso(time.time() - 60), tag=keys.tag(str(subject)),
         )
     ])  # fmt: skip

@@ -186,7 +186,14 @@ def test_forged_and_foreign_datagrams_are_dropped(
 
     foreign = VenueKeys(b"another venue's secret, long enough", "test-venue")
     forged = foreign.seal(
-        Records(kind="records", sender="x1", sent=time.time(), counter=1, records=[])
+        Records(
+            kind="records",
+            sender="x1",
+            epoch="0123456789abcdef",
+            sent=time.time(),
+            counter=1,
+            records=[],
+        )
     )
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for datagram in (b"hello", b"QRP1" + b"\0" * 40, forged):

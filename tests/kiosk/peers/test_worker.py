@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,15 +13,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from checkin_protocol.records import CodeKind, Direction, Subject, SubjectKind, Verdict
+from checkin_protocol.times import utc_iso
 from kiosk.config import PeersConfig
 from kiosk.peers.ledger import PeerLedger
-from kiosk.peers.wire import Summary, VenueKeys
+from kiosk.peers.wire import PeerRecord, Records, Summary, VenueKeys
 from kiosk.peers.worker import MAX_SKEW, PeerWorker
 from kiosk.store import NewRecord, RecordStore
 from support.timing import wait_for
 
 KEYS = VenueKeys(b"x" * 32, "v")
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+OLD, NEW = "0123456789abcdef", "fedcba9876543210"  # B's database before and after replacing it
 
 
 class Clock:
@@ -77,7 +80,16 @@ def door_a(tmp_path: Path, peer: socket.socket, clock: Clock) -> Iterator[tuple[
 
 
 def summary(sent: float, counter: int) -> bytes:
-    return KEYS.seal(Summary(kind="summary", sender="B", sent=sent, counter=counter, have={}))
+    return KEYS.seal(
+        Summary(
+            kind="summary",
+            sender="B",
+            epoch="0123456789abcdef",
+            sent=sent,
+            counter=counter,
+            have={},
+        )
+    )
 
 
 def drain(sock: socket.socket) -> int:
@@ -100,9 +112,13 @@ def test_a_replayed_or_stale_summary_gets_no_answer_and_refreshes_nothing(
     worker, port = door_a
     captured = summary(clock.now, 7)
     peer.sendto(captured, ("127.0.0.1", port))
-    peer.recvfrom(70000)  # the genuine summary is answered with A's records
-    assert wait_for(lambda: worker.heard(60) == ["B"])
-    drain(peer)
+    got: set[str] = set()
+    while len(got) < 30:  # the genuine summary is answered with A's 30 records
+        message = KEYS.open(peer.recvfrom(70000)[0])
+        if isinstance(message, Records):
+            got |= {r.id for r in message.records}
+    assert worker.heard(60) == ["B"]
+    drain(peer)  # summaries A may have sent meanwhile
     clock.now += 100
     with bound() as attacker:  # anyone on the LAN, any (forged) source
         for to_send, sock in ((captured, attacker), (captured, peer),
@@ -117,3 +133,45 @@ def test_a_replayed_or_stale_summary_gets_no_answer_and_refreshes_nothing(
     peer.sendto(summary(clock.now, 10), ("127.0.0.1", port))  # B's next, fresh: answered
     peer.recvfrom(70000)
     assert worker.heard(60) == ["B"]
+
+
+def peer_record(epoch: str, seq: int, at: float) -> PeerRecord:
+    return PeerRecord(id=str(uuid.uuid4()), kiosk="B", epoch=epoch, seq=seq,
+                      direction=Direction.ENTRY, verdict=Verdict.PASS,
+                      time=utc_iso(at))  # fmt: skip
+
+
+def records(records: list[PeerRecord], counter: int, sender: str = "B", epoch: str = OLD) -> bytes:
+    return KEYS.seal(Records(kind="records", sender=sender, epoch=epoch, sent=time.time(),
+                             counter=counter, records=records))  # fmt: skip
+
+
+def test_a_door_whose_database_was_replaced_is_heard_anew_and_far_future_records_are_not(
+    door_a: tuple[PeerWorker, int], peer: socket.socket, clock: Clock, tmp_path: Path
+) -> None:
+    worker, port = door_a
+    ledger = PeerLedger(tmp_path / "a-peers.db", "A")
+    before = [peer_record(OLD, n, clock.now - 60) for n in (1, 2, 3)]
+    # B's database replaced: its numbers start at 1 again, in a new epoch.
+    after = [peer_record(NEW, n, clock.now - 30) for n in (1, 2)]
+    ahead = peer_record(NEW, 3, clock.now + MAX_SKEW + 60)  # a day B's clock never saw
+    peer.sendto(records(before, 1), ("127.0.0.1", port))
+    assert wait_for(lambda: len(ledger.rows(0)) == 3)
+    refused = worker.refused
+    peer.sendto(records([*after, ahead], 2, epoch=NEW), ("127.0.0.1", port))
+    assert wait_for(lambda: len(ledger.rows(0)) == 5)
+    assert wait_for(lambda: worker.refused == refused + 1)
+    assert {r.id for r in ledger.records(0)} == {r.id for r in before + after}
+    assert ledger.ranges(0) == {f"B/{OLD}": [(1, 3)], f"B/{NEW}": [(1, 2)]}
+    ledger.close()
+
+
+def test_another_kiosk_with_this_kiosks_id_is_warned_about(
+    door_a: tuple[PeerWorker, int], peer: socket.socket, caplog: pytest.LogCaptureFixture
+) -> None:
+    worker, port = door_a
+    refused = worker.refused
+    peer.sendto(records([], 1, sender="A", epoch=NEW), ("127.0.0.1", port))
+    peer.sendto(b"junk", ("127.0.0.1", port))  # handled after the first: a marker
+    assert wait_for(lambda: worker.refused == refused + 1)
+    assert any("uses this kiosk's id A" in r.getMessage() for r in caplog.records)
