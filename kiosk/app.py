@@ -487,6 +487,8 @@ class Kiosk:
             line += f"; peers {len(heard)}/{len(self.cfg.peers.addresses)}"
             down = parts.peers.worker.down
             line += f" (down: {down})" if down else ""
+            for peer, off in sorted(parts.peers.worker.skewed().items()):
+                line += f"; {peer}'s clock {off:+.0f} s"
         recent = self.outcomes
         if recent:
             last = recent[-1]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from checkin_protocol.times import utc_iso
+from checkin_protocol.times import iso_ms, parse_iso_ms, utc_iso
 from kiosk.peers.wire import PeerRecord, origin, to_ranges
 from kiosk.store import StorageError
 
@@ -21,13 +21,18 @@ _SCHEMA = (
         direction TEXT NOT NULL,
         verdict TEXT NOT NULL,
         created_utc TEXT NOT NULL,
+        local_utc TEXT NOT NULL,
         tag TEXT,
         UNIQUE (kiosk_id, epoch, seq)
     )""",
     "CREATE INDEX IF NOT EXISTS peer_records_time ON peer_records (created_utc)",
-    "CREATE INDEX IF NOT EXISTS peer_records_tag ON peer_records (tag, created_utc)",
+    "CREATE INDEX IF NOT EXISTS peer_records_tag ON peer_records (tag, local_utc)",
 )
 _COLUMNS = "id, kiosk_id, epoch, seq, direction, verdict, created_utc, tag"
+
+
+def _shifted(iso: str, by: float) -> str:
+    return iso if by == 0 else iso_ms(parse_iso_ms(iso) + round(by * 1000))
 
 
 def ledger_path(store_path: Path) -> Path:
@@ -60,7 +65,7 @@ class PeerLedger:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             columns = [r[1] for r in self._db.execute("PRAGMA table_info(peer_records)")]
-            if columns and "epoch" not in columns:
+            if columns and not {"epoch", "local_utc"} <= set(columns):
                 # A file from before epochs: peers' records are heard again, start afresh.
                 self._db.execute("DROP TABLE peer_records")
             for statement in _SCHEMA:
@@ -79,13 +84,16 @@ class PeerLedger:
             except sqlite3.Error as exc:
                 raise StorageError(f"cannot read {self.path}: {exc}") from exc
 
-    def add(self, records: Iterable[PeerRecord]) -> int:
-        """Keep the records not yet known; returns how many were new."""
+    def add(self, records: Iterable[PeerRecord], offsets: Mapping[str, float] | None = None) -> int:
+        """Keep the records not yet known; returns how many were new. `offsets`: how far each
+        door's clock is ahead of this kiosk's (s), to keep each record's time on this clock too."""
+        offsets = offsets or {}
         rows = [
-            (r.id, r.kiosk, r.epoch, r.seq, r.direction.value, r.verdict.value, r.time, r.tag)
+            (r.id, r.kiosk, r.epoch, r.seq, r.direction.value, r.verdict.value, r.time, r.tag,
+             _shifted(r.time, -offsets.get(r.kiosk, 0.0)))
             for r in records
             if r.kiosk != self._own
-        ]
+        ]  # fmt: skip
         if not rows:
             return 0
         with self._lock:
@@ -93,7 +101,8 @@ class PeerLedger:
                 before = self._db.total_changes
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
-                    f"INSERT OR IGNORE INTO peer_records ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",  # noqa: S608
+                    f"INSERT OR IGNORE INTO peer_records ({_COLUMNS}, local_utc) "  # noqa: S608
+                    "VALUES (?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
                 self._db.execute("COMMIT")
@@ -137,10 +146,12 @@ class PeerLedger:
         return int(row[0][0])
 
     def last_pass(self, tag: str, since: float) -> tuple[str, str] | None:
-        """(time, direction) of the subject's latest PASS at another door from `since` on."""
+        """(time, direction) of the subject's latest PASS at another door from `since` on,
+        the time on this kiosk's clock (the door's as estimated when heard), so that it
+        compares with this door's own records."""
         rows = self._query(
-            "SELECT created_utc, direction FROM peer_records WHERE tag = ? AND verdict = 'PASS' "
-            "AND created_utc >= ? ORDER BY created_utc DESC LIMIT 1",
+            "SELECT local_utc, direction FROM peer_records WHERE tag = ? AND verdict = 'PASS' "
+            "AND local_utc >= ? ORDER BY local_utc DESC LIMIT 1",
             (tag, utc_iso(since)),
         )
         return (rows[0][0], rows[0][1]) if rows else None

@@ -7,6 +7,7 @@ import queue
 import re
 import secrets
 import socket
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -51,6 +52,8 @@ KEEP = 2 * 86400.0  # peers' records older than this are dropped: only today's c
 # whose clocks drifted while offline (no NTP without the internet); replays within it are
 # caught by their counters.
 MAX_SKEW = 15 * 60.0
+SKEW_WARNING = 30.0  # a peer's clock further off than this is logged and shown in the status
+SKEW_SAMPLES = 9  # the offset is the median of a peer's last messages (a delayed one is noise)
 
 
 class PeerWorker(Service):
@@ -92,6 +95,8 @@ class PeerWorker(Service):
         self._down: str | None = None
         self._epoch = ""  # this door's database, read from it when the thread starts
         self._twin = RepeatingLog(log)
+        self._skewed = RepeatingLog(log)
+        self._samples: dict[str, list[float]] = {}  # peer → its clock minus ours, per message
         self._stamp = Stamper()
         self._next_purge = 0.0
         host, port = split_host_port(cfg.listen)
@@ -104,6 +109,15 @@ class PeerWorker(Service):
         """A new record of this door, to push to the peers now (never blocks)."""
         if record is not None:
             self._outbox.put(record)
+
+    def offsets(self) -> dict[str, float]:
+        """Per peer heard from, how far its clock is ahead of this kiosk's (s, estimated)."""
+        with self._heard_lock:
+            return {k: statistics.median(v) for k, v in self._samples.items()}
+
+    def skewed(self) -> dict[str, float]:
+        """The peers whose clocks are off by more than SKEW_WARNING."""
+        return {k: v for k, v in self.offsets().items() if abs(v) > SKEW_WARNING}
 
     def heard(self, within: float) -> list[str]:
         """The peers heard from in the last `within` seconds."""
@@ -278,15 +292,26 @@ class PeerWorker(Service):
                     self._kiosk,
                 )
             return False  # our own, looped back
-        with self._heard_lock:
-            self._heard[message.sender] = self._clock()
+        self._note_clock(message.sender, message.sent)
         try:
             if isinstance(message, Records):
-                return self._ledger.add(self._plausible(message.records)) > 0
+                return self._ledger.add(self._plausible(message.records), self.offsets()) > 0
             self._answer(sock, message, source)
         except StorageError as exc:
             self._failing.error("peers: %s", exc)
         return False
+
+    def _note_clock(self, sender: str, sent: float) -> None:
+        """Heard from `sender` now: its clock's offset is sampled (for times to compare)."""
+        now = self._clock()
+        with self._heard_lock:
+            self._heard[sender] = now
+            samples = self._samples.setdefault(sender, [])
+            samples.append(sent - now)
+            del samples[:-SKEW_SAMPLES]
+            offset = statistics.median(samples)
+        if abs(offset) > SKEW_WARNING:
+            self._skewed.warning("peers: %s's clock is %+.0f s off this kiosk's", sender, offset)
 
     def _plausible(self, records: list[PeerRecord]) -> list[PeerRecord]:
         """The records not dated further ahead than a door's clock may be off: one from the

@@ -175,3 +175,52 @@ def test_another_kiosk_with_this_kiosks_id_is_warned_about(
     peer.sendto(b"junk", ("127.0.0.1", port))  # handled after the first: a marker
     assert wait_for(lambda: worker.refused == refused + 1)
     assert any("uses this kiosk's id A" in r.getMessage() for r in caplog.records)
+
+
+def test_a_door_ten_minutes_fast_lets_a_pass_in_again_after_its_exit_at_another_door(
+    tmp_path: Path,
+) -> None:
+    from kiosk.config import AntiPassbackConfig
+    from kiosk.passes import PersonalCode
+    from kiosk.peers.passback import AntiPassback
+
+    subject = Subject(SubjectKind.PASS, "00112233445566778899aabbccddeeff")
+    code = PersonalCode(kind=CodeKind.SIGNED_PASS, subject=subject, masked_name="A**",
+                        verified=True)  # fmt: skip
+    secret = tmp_path / "s"
+    secret.write_bytes(b"x" * 32)
+    os.chmod(secret, 0o600)
+    socks = {name: bound() for name in "AB"}
+    ports = {name: s.getsockname()[1] for name, s in socks.items()}
+    for s in socks.values():
+        s.close()  # free ports for the two doors (UDP: nothing else binds them meanwhile)
+    now = time.time()
+    clocks = {"A": lambda: time.time() + 600, "B": time.time}  # A is 10 minutes fast
+    stores, ledgers, workers = {}, {}, {}
+    for name, other in (("A", "B"), ("B", "A")):
+        stores[name] = RecordStore(tmp_path / f"{name}.db", min_free_mb=0)
+        stores[name].open()
+        ledgers[name] = PeerLedger(tmp_path / f"{name}-peers.db", name)
+        cfg = PeersConfig(listen=f"127.0.0.1:{ports[name]}", secret_file=secret,
+                          addresses=[f"127.0.0.1:{ports[other]}"], interval="50ms")  # fmt: skip
+        workers[name] = PeerWorker(cfg, kiosk_id=name, keys=KEYS, store=stores[name],
+                                   ledger=ledgers[name], zone=ZONE, clock=clocks[name])  # fmt: skip
+        workers[name].start()
+    try:
+        rule = AntiPassback(AntiPassbackConfig(mode="until_exit"), stores["A"], ZONE,
+                            ledgers["A"], KEYS)  # fmt: skip
+        entry = NewRecord("v", "A", Direction.ENTRY, CodeKind.SIGNED_PASS, subject, "A**", True,
+                          Verdict.PASS, None)  # fmt: skip
+        stores["A"].add(entry, now=clocks["A"](), mono_ns=time.monotonic_ns())  # in at A
+        exit_ = NewRecord("v", "B", Direction.EXIT, CodeKind.SIGNED_PASS, subject, "A**", True,
+                          Verdict.PASS, None)  # fmt: skip
+        workers["B"].publish(stores["B"].add(exit_, now=now + 60, mono_ns=time.monotonic_ns()))
+        assert wait_for(lambda: len(ledgers["A"].rows(0)) == 1)  # out at B, a minute later
+        assert rule.check(code, clocks["A"]() + 120) is None  # in again at A: admitted
+        assert wait_for(lambda: "B" in workers["A"].skewed())
+        assert -900 < workers["A"].offsets()["B"] < -300  # about -600, less the transit
+    finally:
+        for name in "AB":
+            workers[name].stop()
+            ledgers[name].close()
+            stores[name].close()
