@@ -549,11 +549,21 @@ def _read_pin() -> tuple[str, str | None]:
 
 
 def cmd_hash_pin(args: argparse.Namespace) -> int:
+    import re
+
     from kiosk.guard import hash_pin
 
+    most = args.max_digits
+    if most is None:
+        most = _load(args.config).guard.max_pin_digits if args.config else 8
     pin, again = _read_pin()
-    if not pin.isdigit() or not 4 <= len(pin) <= 12:
-        print("a PIN is 4 to 12 digits", file=sys.stderr)
+    # ASCII digits only: the keypad types 0-9, and "１２３４" or "١٢٣٤" pass isdigit().
+    if not re.fullmatch(rf"[0-9]{{4,{most}}}", pin):
+        print(
+            f"a guard PIN is 4 to {most} digits 0-9 (the PIN screen takes at most "
+            f"guard.max_pin_digits = {most}); nothing was changed",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if again is not None and again != pin:
         print("the two PINs differ; nothing was changed", file=sys.stderr)
@@ -695,8 +705,17 @@ def build_parser() -> argparse.ArgumentParser:
         dest="guard_command", required=True, metavar="SUBCOMMAND"
     )
     c = guard.add_parser(
-        "hash-pin", help="ask for a guard PIN twice, print the guard.pin_hash for the config"
+        "hash-pin",
+        help="ask for a guard PIN twice, print the guard.pin_hash for the config",
+        description="Ask for a guard PIN twice (or read it from a pipe) and print its hash for "
+        "guard.pin_hash in the venue config. A PIN is 4 to guard.max_pin_digits digits 0-9.",
     )
+    g = c.add_mutually_exclusive_group()
+    g.add_argument(
+        "--max-digits", type=int, choices=range(4, 13), metavar="4-12",
+        help="the longest PIN the kiosk's PIN screen takes (default 8, as guard.max_pin_digits)",
+    )  # fmt: skip
+    g.add_argument("--config", type=Path, help="read guard.max_pin_digits from this venue config")
     c.set_defaults(func=cmd_hash_pin)
 
     c = sub.add_parser("demo", help="run the kiosk on generated passes and camera frames")

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 import cv2
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from checkin_protocol import __version__
 from checkin_protocol.keys import generate_key, write_private_key, write_public_key
@@ -198,6 +200,43 @@ def test_hash_pin_from_a_pipe(stdin: str, status: int) -> None:
     out = kiosk("guard", "hash-pin", stdin=stdin)
     assert out.returncode == status, out.stderr
     assert out.stdout.startswith("pbkdf2_sha256$") == (status == 0)
+
+
+@given(
+    pin=st.one_of(
+        st.text(alphabet=st.characters(categories=["Nd"]), min_size=4, max_size=8).filter(
+            lambda t: not t.isascii()
+        ),  # fullwidth, Arabic-Indic, … digits: no keypad types them
+        st.text(alphabet="0123456789", max_size=3),
+        st.text(alphabet="0123456789", min_size=9, max_size=20),
+        st.text(alphabet="0123456789abc -", min_size=4, max_size=8).filter(
+            lambda t: not t.isdigit()
+        ),
+    )
+)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_hash_pin_takes_4_to_8_ascii_digits_only(
+    pin: str, terminal: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal(pin, pin)
+    assert main(["guard", "hash-pin"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "4 to 8 digits 0-9" in out.err
+
+
+def test_hash_pin_length_follows_max_digits_or_the_config(
+    terminal: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    write_config: Callable[..., Path],
+) -> None:
+    terminal("1234567890", "1234567890")
+    assert main(["guard", "hash-pin", "--max-digits", "10"]) == 0
+    terminal("1234567890", "1234567890")
+    assert (
+        main(["guard", "hash-pin", "--config", str(write_config("guard: {max_pin_digits: 6}\n"))])
+        == 2
+    )
+    assert "4 to 6 digits" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ help and version
