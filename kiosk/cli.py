@@ -60,6 +60,12 @@ def _iso(value: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {value!r}") from None
 
 
+def _iso_text(value: str) -> str:
+    """`_iso`, kept as written: a date alone means a whole day to `--valid-until`."""
+    _iso(value)
+    return value
+
+
 def _epoch(value: datetime | None, zone: ZoneInfo) -> float | None:
     """Epoch seconds; a time without a zone is the venue's local time, as in a CSV file."""
     if value is None:
@@ -265,7 +271,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from checkin_protocol.keys import load_private_key
-    from kiosk.issuing import CsvRefused, Invalid, read_requests
+    from kiosk.issuing import CsvRefused, Invalid, check_issuer, read_requests
 
     now = time.time()
     if (args.csv is None) == (args.name is None):
@@ -283,6 +289,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     try:
         zone = ZoneInfo(args.timezone)
+        args.issuer = check_issuer(args.issuer)
         requests = read_requests(args.csv, now, zone) if args.csv else [_request(args, now)]
     except CsvRefused as exc:
         print(*exc.issues, sep="\n", file=sys.stderr)
@@ -306,11 +313,14 @@ def _request(args: argparse.Namespace, now: float) -> PassRequest:
         check_birth_year,
         check_category,
         check_name,
+        parse_time,
         validity,
     )
 
     zone = ZoneInfo(args.timezone)
-    start, until = _epoch(args.valid_from, zone), _epoch(args.valid_until, zone)
+    start = _epoch(args.valid_from, zone)
+    # A date alone is valid all that day: "--valid-until 2026-11-30" ends at local midnight.
+    until = parse_time("valid_until", args.valid_until or "", zone, end_of_day=True)
     return PassRequest(
         name=check_name(args.name),
         birth_year=check_birth_year(args.birth_year, now),
@@ -737,13 +747,20 @@ def _add_issue(pas: Any) -> None:
     )
     c.add_argument("--key", type=Path, required=True, metavar="FILE", help="issuer private key")
     c.add_argument("--name", help="full name; the pass holds it masked")
-    c.add_argument("--issuer", default="local", help="issuer name in the pass (default local)")
+    c.add_argument(
+        "--issuer",
+        default="local",
+        help="issuer name in the pass, 1-64 printable characters (default local)",
+    )
     c.add_argument("--birth-year", type=int, metavar="YYYY", help="for the guard to compare")
     c.add_argument("--category", metavar="NAME", help="staff, visitor, contractor, …")
     c.add_argument("--declared-at", type=_iso, metavar="ISO", help="last health declaration")
     c.add_argument("--valid-from", type=_iso, metavar="ISO", help="not valid before (default now)")
     v = c.add_mutually_exclusive_group()
-    v.add_argument("--valid-until", type=_iso, metavar="ISO", help="not valid from then on")
+    v.add_argument(
+        "--valid-until", type=_iso_text, metavar="ISO",
+        help="not valid from then on; a date alone: valid to the end of that local day",
+    )  # fmt: skip
     v.add_argument("--valid-for", type=_duration, metavar="DURATION", help="e.g. 30d (default)")
     c.add_argument("--png", type=Path, metavar="FILE", help="write a printable badge as PNG")
     c.add_argument(

@@ -6,7 +6,8 @@ import csv
 import io
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,8 @@ from checkin_protocol.times import parse_duration
 from kiosk.yamlfile import FileRefused, read_limited
 
 MAX_NAME = 80
+MAX_ISSUER = 64
+LONG_VALIDITY = 2 * 365 * 86400.0  # a pass valid longer than this is most likely a typo
 MAX_ROWS = 5000
 CSV_BYTES = 4 * 1024 * 1024
 DEFAULT_VALID_FOR = 30 * 86400.0
@@ -73,6 +76,18 @@ def check_birth_year(year: int | None, now: float) -> int | None:
     return year
 
 
+def check_issuer(issuer: str) -> str:
+    """The issuer's name as a pass carries it: printable, 1 to 64 characters."""
+    text = unicodedata.normalize("NFC", issuer.strip())
+    if not text:
+        raise Invalid("issuer", "an issuer name is needed")
+    if len(text) > MAX_ISSUER:
+        raise Invalid("issuer", f"longer than {MAX_ISSUER} characters")
+    if not text.isprintable():
+        raise Invalid("issuer", "control or invisible characters")
+    return text
+
+
 def check_category(category: str | None) -> str | None:
     if category is None or category == "":
         return None
@@ -85,26 +100,48 @@ def check_category(category: str | None) -> str | None:
 def validity(
     now: float, valid_from: float | None, valid_until: float | None, valid_for: float | None
 ) -> float:
+    if valid_for is not None and valid_for <= 0:
+        raise Invalid("valid_for", "a pass must be valid for some time (e.g. 30d)")
     start = valid_from if valid_from is not None else now
-    until = valid_until if valid_until is not None else start + (valid_for or DEFAULT_VALID_FOR)
+    if valid_for is None:
+        valid_for = DEFAULT_VALID_FOR
+    until = valid_until if valid_until is not None else start + valid_for
     if until <= start:
         raise Invalid("valid_until", "the pass would expire before it is valid")
     return until
 
 
 def warnings(req: PassRequest, now: float) -> list[str]:
+    found = []
     if req.valid_until <= now:
-        return ["the pass is no longer valid: its validity ended in the past"]
-    return []
+        found.append("the pass is no longer valid: its validity ended in the past")
+    start = req.valid_from if req.valid_from is not None else now
+    if req.valid_until - start > LONG_VALIDITY:
+        days = (req.valid_until - start) / 86400
+        found.append(f"valid for {days:.0f} days, more than 2 years: is that meant?")
+    if req.declared_at is not None and req.declared_at > now:
+        found.append("its health declaration is dated in the future")
+    return found
 
 
 # ---------------------------------------------------------------- CSV
 
 
-def _time(field: str, value: str, zone: ZoneInfo) -> float | None:
-    """An ISO date or date and time; without a zone it is the venue's local time."""
+def parse_time(field: str, value: str, zone: ZoneInfo, *, end_of_day: bool = False) -> float | None:
+    """An ISO date or date and time; without a zone it is the venue's local time. A date
+    alone is the start of that local day, or with `end_of_day` its end (a pass "valid until
+    30 November" is valid all that day)."""
     if not value:
         return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is not None and end_of_day:
+        try:
+            return datetime.combine(day + timedelta(days=1), dtime(0), tzinfo=zone).timestamp()
+        except OverflowError:
+            raise Invalid(field, f"not a usable date: {value[:40]!r}") from None
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
         return (when if when.tzinfo else when.replace(tzinfo=zone)).timestamp()
@@ -124,16 +161,15 @@ def _row(row: dict[str, str], now: float, zone: ZoneInfo) -> PassRequest:
             valid_for = parse_duration(row["valid_for"])
         except ValueError as exc:
             raise Invalid("valid_for", str(exc)) from None
-    valid_from = _time("valid_from", row.get("valid_from", ""), zone)
+    valid_from = parse_time("valid_from", row.get("valid_from", ""), zone)
+    until = parse_time("valid_until", row.get("valid_until", ""), zone, end_of_day=True)
     return PassRequest(
         name=check_name(row.get("name")),
         birth_year=check_birth_year(year, now),
         category=check_category(row.get("category") or None),
         valid_from=valid_from,
-        valid_until=validity(
-            now, valid_from, _time("valid_until", row.get("valid_until", ""), zone), valid_for
-        ),
-        declared_at=_time("declared_at", row.get("declared_at", ""), zone),
+        valid_until=validity(now, valid_from, until, valid_for),
+        declared_at=parse_time("declared_at", row.get("declared_at", ""), zone),
     )
 
 

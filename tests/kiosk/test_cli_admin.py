@@ -293,6 +293,12 @@ def issue(issuer: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (["--name", "A B", "--birth-year", "2999"], "--birth-year: not a plausible birth year"),
         (["--csv", "x.csv"], "--csv writes a PDF"),
         ([], "give --name, or --csv"),
+        (["--name", "A B", "--valid-for", "0s"], "--valid-for: a pass must be valid for some"),
+        (["--name", "A B", "--issuer", ""], "--issuer: an issuer name is needed"),
+        (["--name", "A B", "--issuer", "  "], "--issuer: an issuer name is needed"),
+        (["--name", "A B", "--issuer", "a\x07b"], "--issuer: control or invisible"),
+        (["--name", "A B", "--issuer", "a\u200bb"], "--issuer: control or invisible"),
+        (["--name", "A B", "--issuer", "x" * 65], "--issuer: longer than 64 characters"),
     ],
 )
 def test_issue_refuses_bad_input_before_signing(
@@ -310,6 +316,22 @@ def test_issue_warns_of_a_validity_in_the_past(issuer: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 0 and out.stdout.startswith("KP1:")
     assert "warning:" in out.stderr and "no longer valid" in out.stderr
+
+
+def test_issue_a_date_alone_is_valid_all_that_day_and_odd_dates_are_warned_of(
+    issuer: Path,
+) -> None:
+    from checkin_protocol.keys import TrustStore, load_private_key
+    from checkin_protocol.kp1 import verify_pass
+
+    out = issue(
+        issuer, "--name", "Nguyễn Văn An", "--timezone", "Etc/GMT-7", "--issuer", "Tòa nhà HQ",
+        "--valid-until", "2099-01-01", "--declared-at", "2098-11-30",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    claims = verify_pass(out.stdout.strip(), TrustStore([load_private_key(issuer).public_key()]))
+    assert claims.expires_at == datetime(2099, 1, 2, tzinfo=ZoneInfo("Etc/GMT-7")).timestamp()
+    assert "more than 2 years" in out.stderr and "dated in the future" in out.stderr
 
 
 @pytest.mark.parametrize("where", ["missing/badge.png", "folder"])
