@@ -367,9 +367,9 @@ def _issue_all(
 
 
 def _existing_store(cfg: Config) -> RecordStore | None:
-    """The kiosk's database, opened only if it exists: an admin's typo in a config path must
-    not leave an empty database behind (and a status of nothing)."""
-    from kiosk.app import open_store
+    """The kiosk's database, read-only and only if it exists: an admin's typo in a config path
+    must not leave an empty database behind, nor add tables to someone else's."""
+    from kiosk.store.export import ReadOnlyStore
 
     if not cfg.storage.path.is_file():
         print(
@@ -377,13 +377,14 @@ def _existing_store(cfg: Config) -> RecordStore | None:
             file=sys.stderr,
         )
         return None
-    return open_store(cfg.storage)
+    return ReadOnlyStore(cfg.storage.path)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from checkin_protocol.times import utc_iso
+    from kiosk.app import build_count
     from kiosk.localtime import today_bounds
     from kiosk.occupancy import load_snapshot
     from kiosk.store import StorageError
@@ -393,12 +394,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = _existing_store(cfg)
     if store is None:
         return EXIT_FAIL
+    now = time.time()
     try:
         with store:
             status = store.status()
             rejected = store.rejected(5)
-            entries, exits, refused = store.day_counts(*today_bounds(time.time(), zone))
+            entries, exits, refused = store.day_counts(*today_bounds(now, zone))
             snap = load_snapshot(store)
+            stale = build_count(cfg, store).stale(now)  # as the door judges it
     except StorageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAIL
@@ -409,14 +412,30 @@ def cmd_status(args: argparse.Namespace) -> int:
     status["today"] = {"entries": entries, "exits": exits, "refused": refused}
     status["registry"] = cfg.registry.url if cfg.registry is not None else None
     status["venue_inside"] = (
-        {"inside": snap.inside, "as_of": utc_iso(snap.as_of)} if snap is not None else None
-    )
-    if args.json:
-        print(json.dumps(status, ensure_ascii=False))
-        return EXIT_OK
-    for line in _status_lines(status, zone):
-        print(line)
+        {"inside": snap.inside, "as_of": utc_iso(snap.as_of),
+         "age_s": round(max(0.0, now - snap.received)), "stale": stale}
+        if snap is not None else None
+    )  # fmt: skip
+    try:
+        if args.json:
+            print(json.dumps(status, ensure_ascii=False))
+        else:
+            print(*_status_lines(status, zone), sep="\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `kiosk status | head -2`: the reader has what it wanted (as with export).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
+
+
+def _age(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
 
 
 def _status_lines(status: dict[str, Any], zone: ZoneInfo) -> list[str]:
@@ -448,8 +467,10 @@ def _status_lines(status: dict[str, Any], zone: ZoneInfo) -> list[str]:
         ]
         venue = status["venue_inside"]
         if venue is not None:
+            mark = ", STALE: the door shows it as stale" if venue["stale"] else ""
             lines.append(
-                f"venue inside    {venue['inside']} (registry, {local(venue['as_of'], zone)})"
+                f"venue inside    {venue['inside']} (registry, {local(venue['as_of'], zone)}; "
+                f"received {_age(venue['age_s'])} ago{mark})"
             )
     for name, info in sorted(status["lists"].items()):
         lines.append(f"{name:15} version {info['version']}, fetched {local(info['fetched'], zone)}")
@@ -519,6 +540,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         until = utc_iso(resolve(args.until, zone, now, end=True)) if args.until else None
     except (ValueError, OverflowError) as exc:
         print(f"kiosk export: a date out of range: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if since is not None and until is not None and until <= since:
+        print(
+            f"kiosk export: --until {args.until} is not after --since {args.since}: "
+            "no record could be in between",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     store = _existing_store(cfg)
     if store is None:
