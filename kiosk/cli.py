@@ -644,20 +644,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"kiosk {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    c = sub.add_parser("check-config", help="validate a venue config and what `run` needs at start")
+    c = sub.add_parser(
+        "check-config",
+        help="validate a venue config and what `run` needs at start",
+        description="Validate a venue config, then check what `kiosk run` needs at start: the "
+        "database's folder and free space, key and token files, the peers' port and addresses "
+        "(and with --devices the camera, GPIO and display). Every problem is printed as "
+        "FILE:LINE: key: message; exit 2 if there is any, 0 when `run` can start.",
+    )
     c.add_argument("file", type=Path, help=CONFIG_HELP)
     c.add_argument(
         "--devices", action="store_true", help="also check the camera, GPIO and display devices"
     )
     c.set_defaults(func=cmd_check_config)
 
-    c = sub.add_parser("run", help="run the kiosk (exit 1 after a crash, for systemd to restart)")
+    c = sub.add_parser(
+        "run",
+        help="run the kiosk (exit 1 after a crash, for systemd to restart)",
+        description="Run the kiosk: camera and readers, decisions, the screen, the door relay, "
+        "sync with the registry and the LAN peers. Checks what check-config checks first (exit "
+        "2); exit 0 when stopped, 1 after a crash (systemd restarts it), 3 when another kiosk "
+        "runs on the same database.",
+    )
     _add_config(c)
     c.add_argument("--events", type=Path, metavar="FILE", help="append one JSON line per decision")
     c.set_defaults(func=cmd_run)
 
     c = sub.add_parser(
-        "camera-check", help="live preview and read rate of a code held to the camera"
+        "camera-check",
+        help="live preview and read rate of a code held to the camera",
+        description="Open the config's camera, decode for --seconds and print how many frames "
+        "read a code held in front of it: for placing the camera and its light.",
     )
     _add_config(c)
     c.add_argument("--seconds", type=float, default=10.0, help="how long to decode (default 10)")
@@ -666,6 +683,10 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.enroll import add_command as add_enroll_command
 
     add_enroll_command(sub)
+    sub.choices["enroll"].description = (
+        "Join a registry with the enrolment code `kiosk-registry` printed: the kiosk gets its "
+        "token and the registry's list key, and the config its registry section."
+    )
 
     c = sub.add_parser(
         "scan",
@@ -695,11 +716,25 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="one JSON line per input")
     c.add_argument("images", type=Path, nargs="*", help="image files holding QR codes")
     c.set_defaults(func=cmd_scan)
-
-    pas = sub.add_parser("pass", help="issuer keys and passes").add_subparsers(
-        dest="pass_command", required=True, metavar="SUBCOMMAND"
+    # Here rather than above: the scan command's own lines are another change's.
+    c.description = (
+        "Decide on still images (or QR payload texts) as the door would, with the venue "
+        "config's keys, lists and rules, and print a line per input (--json: one JSON object). "
+        "Records nothing; exit 1 if any code FAILs."
     )
-    c = pas.add_parser("keygen", help="make an issuer key pair")
+
+    pas = sub.add_parser(
+        "pass",
+        help="issuer keys and passes",
+        description="A venue's own passes: make an issuer key pair (keygen), sign passes and "
+        "print badges (issue).",
+    ).add_subparsers(dest="pass_command", required=True, metavar="SUBCOMMAND")
+    c = pas.add_parser(
+        "keygen",
+        help="make an issuer key pair",
+        description="Make an issuer key pair in --out: issuer.key (private, mode 600: keep it "
+        "off the kiosks) signs passes; issuer.pub goes into trust.issuer_keys.",
+    )
     c.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the keys")
     c.add_argument(
         "--alg", choices=["ES256", "Ed25519"], default="ES256", help="signature (default ES256)"
@@ -708,13 +743,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_issue(pas)
 
     c = sub.add_parser(
-        "status", help="today's counts, records queued, last decision, storage (local time)"
+        "status",
+        help="today's counts, records queued, last decision, storage (local time)",
+        description="Read the kiosk's database (read-only) and print, in the venue's local "
+        "time: today's entries, exits and refusals, records, the registry's queue and its "
+        "venue-wide count with its age, lists, the last decision. Exit 1 without a database.",
     )
     _add_config(c)
     c.add_argument("--json", action="store_true", help="one JSON object, times in UTC")
     c.set_defaults(func=cmd_status)
 
-    c = sub.add_parser("sync", help="upload queued records now, with a progress bar")
+    c = sub.add_parser(
+        "sync",
+        help="upload queued records now, with a progress bar",
+        description="Upload the records queued for the registry now, with a progress bar, and "
+        "fetch its lists. Exit 0 when all went, 1 (with the cause) when the registry could not "
+        "take them before --timeout, 2 without a registry in the config.",
+    )
     _add_config(c)
     c.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
     c.set_defaults(func=cmd_sync)
@@ -739,9 +784,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.set_defaults(func=cmd_export)
 
-    guard = sub.add_parser("guard", help="the guard's keypad").add_subparsers(
-        dest="guard_command", required=True, metavar="SUBCOMMAND"
-    )
+    guard = sub.add_parser(
+        "guard",
+        help="the guard's keypad",
+        description="The guard's keypad at the kiosk: hash-pin makes the guard.pin_hash that "
+        "manual admits, switching entry/exit and the private history ask for.",
+    ).add_subparsers(dest="guard_command", required=True, metavar="SUBCOMMAND")
     c = guard.add_parser(
         "hash-pin",
         help="ask for a guard PIN twice, print the guard.pin_hash for the config",
@@ -756,7 +804,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--config", type=Path, help="read guard.max_pin_digits from this venue config")
     c.set_defaults(func=cmd_hash_pin)
 
-    c = sub.add_parser("demo", help="run the kiosk on generated passes and camera frames")
+    c = sub.add_parser(
+        "demo",
+        help="run the kiosk on generated passes and camera frames",
+        description="Run the kiosk with an embedded registry on generated passes and camera "
+        "frames (no hardware), and write screenshots and a summary to --out.",
+    )
     c.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder")
     c.add_argument("--headless", action="store_true", help="no window even if a display is present")
     c.add_argument(

@@ -318,9 +318,22 @@ def _actions(parser: argparse.ArgumentParser, path: str) -> Iterator[tuple[str, 
             helps = {a.dest: a.help for a in action._choices_actions}
             for name, sub in action.choices.items():
                 assert helps.get(name), f"{path} {name}: no help"
+                # What `kiosk COMMAND --help` says first: what the command does.
+                assert sub.description, f"{path} {name}: no description"
                 yield from _actions(sub, f"{path} {name}")
         else:
             yield path, action
+
+
+def test_every_command_has_a_description_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = {p for p, _ in _actions(build_parser(), "kiosk")}
+    assert {"kiosk status", "kiosk scan", "kiosk pass keygen", "kiosk guard hash-pin"} <= paths
+    for path in sorted(paths - {"kiosk"}):
+        parser = build_parser()
+        with pytest.raises(SystemExit):
+            parser.parse_args([*path.split()[1:], "--help"])
+        _, _, rest = capsys.readouterr().out.partition("\n\n")
+        assert rest.strip() and not rest.startswith(("positional", "options")), path
 
 
 def test_every_command_and_option_has_help_text() -> None:
