@@ -60,6 +60,11 @@ def _iso(value: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {value!r}") from None
 
 
+def _n(count: int, noun: str) -> str:
+    """`1 record`, `2 records`, `0 records`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _iso_text(value: str) -> str:
     """`_iso`, kept as written: a date alone means a whole day to `--valid-until`."""
     _iso(value)
@@ -357,7 +362,7 @@ def _issue_all(
     try:
         if args.csv is not None:
             pages = badges_pdf(badges, out, zone)
-            print(f"{len(badges)} badges on {pages} A4 pages: {out}", file=sys.stderr)
+            print(f"{_n(len(badges), 'badge')} on {_n(pages, 'A4 page')}: {out}", file=sys.stderr)
         else:
             badge_png(badges[0], out, zone)
     except OSError as exc:
@@ -498,7 +503,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     def bar(done: int, total: int) -> None:
         width = 30
         filled = width * done // total if total else width
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} records")
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{_n(total, 'record')}")
         sys.stderr.flush()
 
     try:
@@ -517,10 +522,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     if not ok:
         print(
-            f"sync incomplete: {worker.state.message}; {left} records still queued", file=sys.stderr
+            f"sync incomplete: {worker.state.message}; {_n(left, 'record')} still queued",
+            file=sys.stderr,
         )
         return EXIT_FAIL
-    print(f"synced; {left} records queued")
+    print(f"synced; {_n(left, 'record')} queued")
     return EXIT_OK
 
 
@@ -570,7 +576,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         with contextlib.suppress(ValueError):
             out.detach()  # sys.stdout keeps its buffer
-    print(f"{count} records, times in {cfg.venue.timezone}", file=sys.stderr)
+    print(f"{_n(count, 'record')}, times in {cfg.venue.timezone}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -456,6 +456,33 @@ def test_issue_many_from_csv_onto_a4(issuer: Path, tmp_path: Path) -> None:
     assert texts[0] in found
 
 
+def test_issue_one_from_a_semicolon_csv_says_1_badge_on_1_page(
+    issuer: Path, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "people.csv"
+    sheet.write_text(" Name ;Birth_Year;CATEGORY\nNguyễn Văn An;1990;staff\n", encoding="utf-8")
+    out = issue(issuer, "--csv", str(sheet), "--pdf", str(tmp_path / "b.pdf"))
+    assert out.returncode == 0, out.stderr
+    assert "1 badge on 1 A4 page:" in out.stderr and len(out.stdout.splitlines()) == 1
+
+
+def test_sync_with_a_registry_out_of_reach_says_why(
+    write_config: Callable[..., Path], venue_dir: Path, venue_db: tuple[str, float]
+) -> None:
+    write_public_key(venue_dir / "lists.pub", generate_key().public_key())
+    (venue_dir / "kiosk.token").write_text("t" * 40)
+    (venue_dir / "kiosk.token").chmod(0o600)
+    cfg = write_config(
+        "registry: {url: 'http://127.0.0.1:9', token_file: kiosk.token, list_key: lists.pub}\n",
+        name="with-registry.yaml",
+    )
+    out = kiosk("sync", "--config", str(cfg), "--timeout", "1")
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("sync incomplete: registry unavailable: ") and "refused" in last
+    assert last.endswith("; 4 records still queued") and "not started" not in last
+
+
 def test_issue_csv_problems_are_listed_by_line_and_nothing_is_written(
     issuer: Path, tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -127,3 +128,33 @@ def test_a_csv_date_alone_is_valid_all_that_day() -> None:
     (req,) = read("name,valid_until\nNguyễn Văn An,2027-01-01\n")
     assert isinstance(req, PassRequest)
     assert req.valid_until == datetime(2027, 1, 2, tzinfo=ZONE).timestamp()
+
+
+@given(
+    st.permutations(["name", "birth_year", "category"]),
+    st.lists(
+        st.sampled_from([str.upper, str.title, str.lower, " {} ".format]), min_size=3, max_size=3
+    ),
+    st.sampled_from([",", ";"]),
+)
+def test_headers_in_any_case_with_spaces_and_either_separator(
+    order: list[str], styles: list[Callable[[str], str]], sep: str
+) -> None:
+    values = {"name": "Nguyễn Văn An", "birth_year": "1990", "category": "staff"}
+    header = sep.join(style(h) for style, h in zip(styles, order, strict=True))
+    got = read(f"{header}\n{sep.join(values[h] for h in order)}\n")
+    assert got == [PassRequest("Nguyễn Văn An", 1990, "staff", None, NOW + 30 * 86400, None)]
+
+
+def test_every_problem_of_a_row_is_reported() -> None:
+    got = read("name,birth_year,category,valid_for,declared_at\n,1850,vip,0s,soon\n")
+    assert [str(i).split(": ", 1)[0].rsplit(":", 1)[1] for i in got] == [
+        "2", "2", "2", "2", "2",
+    ]  # fmt: skip
+    fields = [str(i).split(": ")[1] for i in got]
+    assert fields == ["name", "birth_year", "category", "declared_at", "valid_for"]
+
+
+def test_a_column_named_twice_is_refused() -> None:
+    got = read("name,Name\nA B,C D\n")
+    assert len(got) == 1 and "columns named twice ['name']" in str(got[0])
