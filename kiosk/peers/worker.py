@@ -46,6 +46,7 @@ RECV_TIMEOUT = 0.1  # how long a receive waits: a stop or a due summary is seen 
 MAX_REPLY = 240  # records sent in answer to one summary; the next summary brings the rest
 CATCH_UP = 0.05  # the next summary after new records arrived: a cut-off door catches up fast
 PURGE_EVERY = 3600.0
+LATE = 3600.0  # an exit after midnight still belongs to the day before
 BIND_RETRY = 30.0  # a port held by another program is tried again this often
 KEEP = 2 * 86400.0  # peers' records older than this are dropped: only today's count
 # A message sealed further off this kiosk's clock is refused as stale. Wide enough for doors
@@ -75,6 +76,7 @@ class PeerWorker(Service):
         ledger: PeerLedger,
         zone: ZoneInfo,
         clock: Callable[[], float] = time.time,
+        lookback: float = LATE,
     ) -> None:
         super().__init__("peers", restart=Restart(first=1.0, limit=30.0))
         self._cfg = cfg
@@ -84,6 +86,9 @@ class PeerWorker(Service):
         self._ledger = ledger
         self._zone = zone
         self._clock = clock
+        # Before local midnight, records still matter for this long: late exits, and an
+        # anti-passback of N minutes must see the entries of the N minutes before midnight.
+        self._lookback = max(LATE, lookback)
         self._outbox: queue.SimpleQueue[Record] = queue.SimpleQueue()
         self._peers: dict[str, Address | None] = dict.fromkeys(cfg.addresses)
         self._heard_lock = threading.Lock()
@@ -179,8 +184,8 @@ class PeerWorker(Service):
             self._push_new(sock)  # the last decisions before a stop still reach the peers
 
     def _window(self) -> float:
-        """Records from the start of the venue's day (and the hour before: late exits)."""
-        return start_of_day(self._clock(), self._zone) - 3600
+        """Records from the start of the venue's day, and `lookback` before it."""
+        return start_of_day(self._clock(), self._zone) - self._lookback
 
     def _resolve(self, peer: str) -> Address | None:
         if self._peers.get(peer) is None:

@@ -224,3 +224,50 @@ def test_a_door_ten_minutes_fast_lets_a_pass_in_again_after_its_exit_at_another_
             workers[name].stop()
             ledgers[name].close()
             stores[name].close()
+
+
+def test_minutes_over_an_hour_see_entries_that_long_before_midnight(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from kiosk.config import AntiPassbackConfig
+    from kiosk.passes import PersonalCode
+    from kiosk.peers.passback import AntiPassback
+
+    subject = Subject(SubjectKind.PASS, "00112233445566778899aabbccddeeff")
+    code = PersonalCode(kind=CodeKind.SIGNED_PASS, subject=subject, masked_name="A**",
+                        verified=True)  # fmt: skip
+    half_past_midnight = datetime(2026, 11, 20, 0, 30, tzinfo=ZONE).timestamp()
+    secret = tmp_path / "s"
+    secret.write_bytes(b"x" * 32)
+    os.chmod(secret, 0o600)
+    socks = {name: bound() for name in "AB"}
+    ports = {name: s.getsockname()[1] for name, s in socks.items()}
+    for s in socks.values():
+        s.close()
+    stores, ledgers, workers = {}, {}, {}
+    for name, other in (("A", "B"), ("B", "A")):
+        stores[name] = RecordStore(tmp_path / f"{name}.db", min_free_mb=0)
+        stores[name].open()
+        ledgers[name] = PeerLedger(tmp_path / f"{name}-peers.db", name)
+        cfg = PeersConfig(listen=f"127.0.0.1:{ports[name]}", secret_file=secret,
+                          addresses=[f"127.0.0.1:{ports[other]}"], interval="50ms")  # fmt: skip
+        workers[name] = PeerWorker(cfg, kiosk_id=name, keys=KEYS, store=stores[name],
+                                   ledger=ledgers[name], zone=ZONE,
+                                   clock=lambda: half_past_midnight, lookback=120 * 60)  # fmt: skip
+    # In at B at 22:45 yesterday, before A started (A catches up from B's summaries).
+    entry = NewRecord("v", "B", Direction.ENTRY, CodeKind.SIGNED_PASS, subject, "A**", True,
+                      Verdict.PASS, None)  # fmt: skip
+    stores["B"].add(entry, now=half_past_midnight - 105 * 60, mono_ns=time.monotonic_ns())
+    try:
+        for w in workers.values():
+            w.start()
+        assert wait_for(lambda: len(ledgers["A"].rows(0)) == 1)
+        rule = AntiPassback(AntiPassbackConfig(mode="minutes", minutes=120), stores["A"], ZONE,
+                            ledgers["A"], KEYS)  # fmt: skip
+        refused = rule.check(code, half_past_midnight)
+        assert refused is not None and refused[0].value == "already_inside"
+    finally:
+        for name in "AB":
+            workers[name].stop()
+            ledgers[name].close()
+            stores[name].close()
