@@ -485,6 +485,10 @@ class Kiosk:
             # Heard within three summaries: which doors of the venue this kiosk agrees with.
             heard = parts.peers.worker.heard(3 * self.cfg.peers.interval + 1)
             line += f"; peers {len(heard)}/{len(self.cfg.peers.addresses)}"
+            down = parts.peers.worker.down
+            line += f" (down: {down})" if down else ""
+            for peer, off in sorted(parts.peers.worker.skewed().items()):
+                line += f"; {peer}'s clock {off:+.0f} s"
         recent = self.outcomes
         if recent:
             last = recent[-1]

@@ -70,6 +70,17 @@ def _scan_at(value: str) -> float:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {exc}") from None
 
 
+def _n(count: int, noun: str) -> str:
+    """`1 record`, `2 records`, `0 records`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _iso_text(value: str) -> str:
+    """`_iso`, kept as written: a date alone means a whole day to `--valid-until`."""
+    _iso(value)
+    return value
+
+
 def _epoch(value: datetime | None, zone: ZoneInfo) -> float | None:
     """Epoch seconds; a time without a zone is the venue's local time, as in a CSV file."""
     if value is None:
@@ -107,7 +118,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     for warning in config_warnings(cfg, args.file, time.time()):
         print(warning, file=sys.stderr)
     # What `run` needs at start, checked here so that a config that passes cannot crash-loop.
-    issues = preflight(cfg, args.file, devices=args.devices)
+    issues = preflight(cfg, args.file, devices=args.devices, bind=True)
     if issues:
         print(*issues, sep="\n", file=sys.stderr)
         return EXIT_USAGE
@@ -278,7 +289,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from checkin_protocol.keys import load_private_key
-    from kiosk.issuing import CsvRefused, Invalid, read_requests
+    from kiosk.issuing import CsvRefused, Invalid, check_issuer, read_requests
 
     now = time.time()
     if (args.csv is None) == (args.name is None):
@@ -296,6 +307,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     try:
         zone = ZoneInfo(args.timezone)
+        args.issuer = check_issuer(args.issuer)
         requests = read_requests(args.csv, now, zone) if args.csv else [_request(args, now)]
     except CsvRefused as exc:
         print(*exc.issues, sep="\n", file=sys.stderr)
@@ -319,11 +331,14 @@ def _request(args: argparse.Namespace, now: float) -> PassRequest:
         check_birth_year,
         check_category,
         check_name,
+        parse_time,
         validity,
     )
 
     zone = ZoneInfo(args.timezone)
-    start, until = _epoch(args.valid_from, zone), _epoch(args.valid_until, zone)
+    start = _epoch(args.valid_from, zone)
+    # A date alone is valid all that day: "--valid-until 2026-11-30" ends at local midnight.
+    until = parse_time("valid_until", args.valid_until or "", zone, end_of_day=True)
     return PassRequest(
         name=check_name(args.name),
         birth_year=check_birth_year(args.birth_year, now),
@@ -360,7 +375,7 @@ def _issue_all(
     try:
         if args.csv is not None:
             pages = badges_pdf(badges, out, zone)
-            print(f"{len(badges)} badges on {pages} A4 pages: {out}", file=sys.stderr)
+            print(f"{_n(len(badges), 'badge')} on {_n(pages, 'A4 page')}: {out}", file=sys.stderr)
         else:
             badge_png(badges[0], out, zone)
     except OSError as exc:
@@ -370,9 +385,9 @@ def _issue_all(
 
 
 def _existing_store(cfg: Config) -> RecordStore | None:
-    """The kiosk's database, opened only if it exists: an admin's typo in a config path must
-    not leave an empty database behind (and a status of nothing)."""
-    from kiosk.app import open_store
+    """The kiosk's database, read-only and only if it exists: an admin's typo in a config path
+    must not leave an empty database behind, nor add tables to someone else's."""
+    from kiosk.store.export import ReadOnlyStore
 
     if not cfg.storage.path.is_file():
         print(
@@ -380,13 +395,14 @@ def _existing_store(cfg: Config) -> RecordStore | None:
             file=sys.stderr,
         )
         return None
-    return open_store(cfg.storage)
+    return ReadOnlyStore(cfg.storage.path)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from checkin_protocol.times import utc_iso
+    from kiosk.app import build_count
     from kiosk.localtime import today_bounds
     from kiosk.occupancy import load_snapshot
     from kiosk.store import StorageError
@@ -396,12 +412,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = _existing_store(cfg)
     if store is None:
         return EXIT_FAIL
+    now = time.time()
     try:
         with store:
             status = store.status()
             rejected = store.rejected(5)
-            entries, exits, refused = store.day_counts(*today_bounds(time.time(), zone))
+            entries, exits, refused = store.day_counts(*today_bounds(now, zone))
             snap = load_snapshot(store)
+            stale = build_count(cfg, store).stale(now)  # as the door judges it
     except StorageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAIL
@@ -412,14 +430,30 @@ def cmd_status(args: argparse.Namespace) -> int:
     status["today"] = {"entries": entries, "exits": exits, "refused": refused}
     status["registry"] = cfg.registry.url if cfg.registry is not None else None
     status["venue_inside"] = (
-        {"inside": snap.inside, "as_of": utc_iso(snap.as_of)} if snap is not None else None
-    )
-    if args.json:
-        print(json.dumps(status, ensure_ascii=False))
-        return EXIT_OK
-    for line in _status_lines(status, zone):
-        print(line)
+        {"inside": snap.inside, "as_of": utc_iso(snap.as_of),
+         "age_s": round(max(0.0, now - snap.received)), "stale": stale}
+        if snap is not None else None
+    )  # fmt: skip
+    try:
+        if args.json:
+            print(json.dumps(status, ensure_ascii=False))
+        else:
+            print(*_status_lines(status, zone), sep="\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `kiosk status | head -2`: the reader has what it wanted (as with export).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
+
+
+def _age(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
 
 
 def _status_lines(status: dict[str, Any], zone: ZoneInfo) -> list[str]:
@@ -451,8 +485,10 @@ def _status_lines(status: dict[str, Any], zone: ZoneInfo) -> list[str]:
         ]
         venue = status["venue_inside"]
         if venue is not None:
+            mark = ", STALE: the door shows it as stale" if venue["stale"] else ""
             lines.append(
-                f"venue inside    {venue['inside']} (registry, {local(venue['as_of'], zone)})"
+                f"venue inside    {venue['inside']} (registry, {local(venue['as_of'], zone)}; "
+                f"received {_age(venue['age_s'])} ago{mark})"
             )
     for name, info in sorted(status["lists"].items()):
         lines.append(f"{name:15} version {info['version']}, fetched {local(info['fetched'], zone)}")
@@ -480,7 +516,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     def bar(done: int, total: int) -> None:
         width = 30
         filled = width * done // total if total else width
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} records")
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{_n(total, 'record')}")
         sys.stderr.flush()
 
     try:
@@ -499,10 +535,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     if not ok:
         print(
-            f"sync incomplete: {worker.state.message}; {left} records still queued", file=sys.stderr
+            f"sync incomplete: {worker.state.message}; {_n(left, 'record')} still queued",
+            file=sys.stderr,
         )
         return EXIT_FAIL
-    print(f"synced; {left} records queued")
+    print(f"synced; {_n(left, 'record')} queued")
     return EXIT_OK
 
 
@@ -522,6 +559,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         until = utc_iso(resolve(args.until, zone, now, end=True)) if args.until else None
     except (ValueError, OverflowError) as exc:
         print(f"kiosk export: a date out of range: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if since is not None and until is not None and until <= since:
+        print(
+            f"kiosk export: --until {args.until} is not after --since {args.since}: "
+            "no record could be in between",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     store = _existing_store(cfg)
     if store is None:
@@ -545,7 +589,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         with contextlib.suppress(ValueError):
             out.detach()  # sys.stdout keeps its buffer
-    print(f"{count} records, times in {cfg.venue.timezone}", file=sys.stderr)
+    print(f"{_n(count, 'record')}, times in {cfg.venue.timezone}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -562,11 +606,21 @@ def _read_pin() -> tuple[str, str | None]:
 
 
 def cmd_hash_pin(args: argparse.Namespace) -> int:
+    import re
+
     from kiosk.guard import hash_pin
 
+    most = args.max_digits
+    if most is None:
+        most = _load(args.config).guard.max_pin_digits if args.config else 8
     pin, again = _read_pin()
-    if not pin.isdigit() or not 4 <= len(pin) <= 12:
-        print("a PIN is 4 to 12 digits", file=sys.stderr)
+    # ASCII digits only: the keypad types 0-9, and "１２３４" or "١٢٣٤" pass isdigit().
+    if not re.fullmatch(rf"[0-9]{{4,{most}}}", pin):
+        print(
+            f"a guard PIN is 4 to {most} digits 0-9 (the PIN screen takes at most "
+            f"guard.max_pin_digits = {most}); nothing was changed",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if again is not None and again != pin:
         print("the two PINs differ; nothing was changed", file=sys.stderr)
@@ -609,20 +663,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"kiosk {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    c = sub.add_parser("check-config", help="validate a venue config and what `run` needs at start")
+    c = sub.add_parser(
+        "check-config",
+        help="validate a venue config and what `run` needs at start",
+        description="Validate a venue config, then check what `kiosk run` needs at start: the "
+        "database's folder and free space, key and token files, the peers' port and addresses "
+        "(and with --devices the camera, GPIO and display). Every problem is printed as "
+        "FILE:LINE: key: message; exit 2 if there is any, 0 when `run` can start.",
+    )
     c.add_argument("file", type=Path, help=CONFIG_HELP)
     c.add_argument(
         "--devices", action="store_true", help="also check the camera, GPIO and display devices"
     )
     c.set_defaults(func=cmd_check_config)
 
-    c = sub.add_parser("run", help="run the kiosk (exit 1 after a crash, for systemd to restart)")
+    c = sub.add_parser(
+        "run",
+        help="run the kiosk (exit 1 after a crash, for systemd to restart)",
+        description="Run the kiosk: camera and readers, decisions, the screen, the door relay, "
+        "sync with the registry and the LAN peers. Checks what check-config checks first (exit "
+        "2); exit 0 when stopped, 1 after a crash (systemd restarts it), 3 when another kiosk "
+        "runs on the same database.",
+    )
     _add_config(c)
     c.add_argument("--events", type=Path, metavar="FILE", help="append one JSON line per decision")
     c.set_defaults(func=cmd_run)
 
     c = sub.add_parser(
-        "camera-check", help="live preview and read rate of a code held to the camera"
+        "camera-check",
+        help="live preview and read rate of a code held to the camera",
+        description="Open the config's camera, decode for --seconds and print how many frames "
+        "read a code held in front of it: for placing the camera and its light.",
     )
     _add_config(c)
     c.add_argument("--seconds", type=float, default=10.0, help="how long to decode (default 10)")
@@ -631,6 +702,10 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.enroll import add_command as add_enroll_command
 
     add_enroll_command(sub)
+    sub.choices["enroll"].description = (
+        "Join a registry with the enrolment code `kiosk-registry` printed: the kiosk gets its "
+        "token and the registry's list key, and the config its registry section."
+    )
 
     c = sub.add_parser(
         "scan",
@@ -660,11 +735,25 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="one JSON line per input")
     c.add_argument("images", type=Path, nargs="*", help="image files holding QR codes")
     c.set_defaults(func=cmd_scan)
-
-    pas = sub.add_parser("pass", help="issuer keys and passes").add_subparsers(
-        dest="pass_command", required=True, metavar="SUBCOMMAND"
+    # Here rather than above: the scan command's own lines are another change's.
+    c.description = (
+        "Decide on still images (or QR payload texts) as the door would, with the venue "
+        "config's keys, lists and rules, and print a line per input (--json: one JSON object). "
+        "Records nothing; exit 1 if any code FAILs."
     )
-    c = pas.add_parser("keygen", help="make an issuer key pair")
+
+    pas = sub.add_parser(
+        "pass",
+        help="issuer keys and passes",
+        description="A venue's own passes: make an issuer key pair (keygen), sign passes and "
+        "print badges (issue).",
+    ).add_subparsers(dest="pass_command", required=True, metavar="SUBCOMMAND")
+    c = pas.add_parser(
+        "keygen",
+        help="make an issuer key pair",
+        description="Make an issuer key pair in --out: issuer.key (private, mode 600: keep it "
+        "off the kiosks) signs passes; issuer.pub goes into trust.issuer_keys.",
+    )
     c.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the keys")
     c.add_argument(
         "--alg", choices=["ES256", "Ed25519"], default="ES256", help="signature (default ES256)"
@@ -673,13 +762,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_issue(pas)
 
     c = sub.add_parser(
-        "status", help="today's counts, records queued, last decision, storage (local time)"
+        "status",
+        help="today's counts, records queued, last decision, storage (local time)",
+        description="Read the kiosk's database (read-only) and print, in the venue's local "
+        "time: today's entries, exits and refusals, records, the registry's queue and its "
+        "venue-wide count with its age, lists, the last decision. Exit 1 without a database.",
     )
     _add_config(c)
     c.add_argument("--json", action="store_true", help="one JSON object, times in UTC")
     c.set_defaults(func=cmd_status)
 
-    c = sub.add_parser("sync", help="upload queued records now, with a progress bar")
+    c = sub.add_parser(
+        "sync",
+        help="upload queued records now, with a progress bar",
+        description="Upload the records queued for the registry now, with a progress bar, and "
+        "fetch its lists. Exit 0 when all went, 1 (with the cause) when the registry could not "
+        "take them before --timeout, 2 without a registry in the config.",
+    )
     _add_config(c)
     c.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
     c.set_defaults(func=cmd_sync)
@@ -704,15 +803,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.set_defaults(func=cmd_export)
 
-    guard = sub.add_parser("guard", help="the guard's keypad").add_subparsers(
-        dest="guard_command", required=True, metavar="SUBCOMMAND"
-    )
+    guard = sub.add_parser(
+        "guard",
+        help="the guard's keypad",
+        description="The guard's keypad at the kiosk: hash-pin makes the guard.pin_hash that "
+        "manual admits, switching entry/exit and the private history ask for.",
+    ).add_subparsers(dest="guard_command", required=True, metavar="SUBCOMMAND")
     c = guard.add_parser(
-        "hash-pin", help="ask for a guard PIN twice, print the guard.pin_hash for the config"
+        "hash-pin",
+        help="ask for a guard PIN twice, print the guard.pin_hash for the config",
+        description="Ask for a guard PIN twice (or read it from a pipe) and print its hash for "
+        "guard.pin_hash in the venue config. A PIN is 4 to guard.max_pin_digits digits 0-9.",
     )
+    g = c.add_mutually_exclusive_group()
+    g.add_argument(
+        "--max-digits", type=int, choices=range(4, 13), metavar="4-12",
+        help="the longest PIN the kiosk's PIN screen takes (default 8, as guard.max_pin_digits)",
+    )  # fmt: skip
+    g.add_argument("--config", type=Path, help="read guard.max_pin_digits from this venue config")
     c.set_defaults(func=cmd_hash_pin)
 
-    c = sub.add_parser("demo", help="run the kiosk on generated passes and camera frames")
+    c = sub.add_parser(
+        "demo",
+        help="run the kiosk on generated passes and camera frames",
+        description="Run the kiosk with an embedded registry on generated passes and camera "
+        "frames (no hardware), and write screenshots and a summary to --out.",
+    )
     c.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder")
     c.add_argument("--headless", action="store_true", help="no window even if a display is present")
     c.add_argument(
@@ -731,13 +847,20 @@ def _add_issue(pas: Any) -> None:
     )
     c.add_argument("--key", type=Path, required=True, metavar="FILE", help="issuer private key")
     c.add_argument("--name", help="full name; the pass holds it masked")
-    c.add_argument("--issuer", default="local", help="issuer name in the pass (default local)")
+    c.add_argument(
+        "--issuer",
+        default="local",
+        help="issuer name in the pass, 1-64 printable characters (default local)",
+    )
     c.add_argument("--birth-year", type=int, metavar="YYYY", help="for the guard to compare")
     c.add_argument("--category", metavar="NAME", help="staff, visitor, contractor, …")
     c.add_argument("--declared-at", type=_iso, metavar="ISO", help="last health declaration")
     c.add_argument("--valid-from", type=_iso, metavar="ISO", help="not valid before (default now)")
     v = c.add_mutually_exclusive_group()
-    v.add_argument("--valid-until", type=_iso, metavar="ISO", help="not valid from then on")
+    v.add_argument(
+        "--valid-until", type=_iso_text, metavar="ISO",
+        help="not valid from then on; a date alone: valid to the end of that local day",
+    )  # fmt: skip
     v.add_argument("--valid-for", type=_duration, metavar="DURATION", help="e.g. 30d (default)")
     c.add_argument("--png", type=Path, metavar="FILE", help="write a printable badge as PNG")
     c.add_argument(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +29,18 @@ if TYPE_CHECKING:
     from kiosk.loop import Outcome
 
 PBKDF2_ROUNDS = 200_000
+# After this many wrong PINs in a row the PIN screen waits, longer after each further one:
+# 4-8 digits are few, and the keypad is in reach of anyone at the door.
+FREE_TRIES = 5
+LOCKOUT_FIRST = 30.0
+LOCKOUT_MAX = 600.0
+
+
+def lockout(wrong: int) -> float:
+    """Seconds the PIN screen waits after `wrong` wrong PINs in a row: 30 s, doubling, ≤ 10 min."""
+    if wrong < FREE_TRIES:
+        return 0.0
+    return min(LOCKOUT_FIRST * float(2 ** min(wrong - FREE_TRIES, 10)), LOCKOUT_MAX)
 
 
 def hash_pin(pin: str, rounds: int = PBKDF2_ROUNDS) -> str:
@@ -76,8 +90,16 @@ class GuardConsole:
     there. Use as a context manager, or call `close()`.
     """
 
-    def __init__(self, cfg: GuardConfig, actions: GuardActions) -> None:
+    def __init__(
+        self,
+        cfg: GuardConfig,
+        actions: GuardActions,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._cfg = cfg
+        self._clock = clock
+        self._wrong = 0  # wrong PINs in a row (a right one starts again)
+        self._locked_until = 0.0
         self._actions = actions
         self._keys = cfg.keys
         self._cancel_label = key_label(cfg.keys.cancel)
@@ -106,14 +128,26 @@ class GuardConsole:
         self.view = None
 
     def poll(self) -> View | None:
-        """The view to show now that a PIN check has finished; None while nothing changed."""
+        """The view to show now that a PIN check has finished, or the lockout's countdown
+        moved on; None while nothing changed."""
         check = self._check
+        view = self.view
+        if check is None and isinstance(view, GuardPinView) and view.locked_for:
+            fresh = self._pin_view(wrong=view.wrong)
+            if fresh.locked_for != view.locked_for:
+                self.view = fresh
+                return fresh
+            return None
         if check is None or not check.done():
             return None
         self._check = None
         if not check.result():
+            self._wrong += 1
+            self._locked_until = self._clock() + lockout(self._wrong)
             self.view = self._pin_view(wrong=True)
-        elif self._purpose == "admit":
+            return self.view
+        self._wrong = 0
+        if self._purpose == "admit":
             self.view = GuardReasonView(tuple(self._cfg.admit_reasons), self._cancel_label)
         elif self._purpose == "direction":
             mode = self._actions.switch_direction()
@@ -170,12 +204,15 @@ class GuardConsole:
         return self.view
 
     def _pin_view(self, wrong: bool = False, checking: bool = False) -> GuardPinView:
+        locked = math.ceil(max(0.0, self._locked_until - self._clock()))
         return GuardPinView(
-            len(self._pin), wrong, checking, self._cfg.max_pin_digits, self._cancel_label
+            len(self._pin), wrong, checking, self._cfg.max_pin_digits, self._cancel_label, locked
         )
 
     def _pin_key(self, name: str) -> View | None:
-        if name.isdigit() and len(name) == 1 and len(self._pin) < self._cfg.max_pin_digits:
+        if self._clock() < self._locked_until:
+            self.view = self._pin_view(wrong=True)  # no PIN is taken until the wait is over
+        elif name.isdigit() and len(name) == 1 and len(self._pin) < self._cfg.max_pin_digits:
             self._pin += name
             self.view = self._pin_view()
         elif name == "backspace":

@@ -138,12 +138,18 @@ def _check_devices(cfg: Config, report: _Report, dev: Path) -> None:
 
 
 def preflight(
-    cfg: Config, config_file: Path, *, devices: bool = False, dev: Path = Path("/dev")
+    cfg: Config,
+    config_file: Path,
+    *,
+    devices: bool = False,
+    dev: Path = Path("/dev"),
+    bind: bool | None = None,
 ) -> list[ConfigIssue]:
     """Every problem `kiosk run` would meet at start with this loaded config, as FILE:LINE issues.
 
     Files named by the config are read (bounded) and folders probed for write permission;
     with `devices`, the camera, GPIO chip and display named by the config must exist under `dev`.
+    With `bind` (default: with `devices`), the peers' port is taken and let go again.
     """
     report = _Report(config_file)
     _check_storage(cfg, report)
@@ -152,7 +158,7 @@ def preflight(
     _check_replay(cfg, report)
     if devices:
         _check_devices(cfg, report, dev)
-        _check_peers(cfg, report)
+    _check_peers(cfg, report, bind=devices if bind is None else bind)
     return report.issues
 
 
@@ -180,9 +186,11 @@ def config_warnings(cfg: Config, config_file: Path, now: float) -> list[ConfigIs
     return report.issues
 
 
-def _check_peers(cfg: Config, report: _Report) -> None:
-    """The LAN peers' port can be taken. Only with --devices: at `run`'s own start a kiosk
-    still stopping may hold it, and exit 2 (not retried by systemd) would be wrong then."""
+def _check_peers(cfg: Config, report: _Report, *, bind: bool) -> None:
+    """The peers' addresses resolve, in the listening address's family, and (with `bind`) the
+    port can be taken. `check-config` binds; `run`'s own start does not: a kiosk still
+    stopping may hold the port, and exit 2 (not retried by systemd) would be wrong then —
+    the peers thread logs it once and retries."""
     import socket
 
     from kiosk.config import split_host_port
@@ -191,13 +199,21 @@ def _check_peers(cfg: Config, report: _Report) -> None:
         return
     host, port = split_host_port(cfg.peers.listen)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for i, address in enumerate(cfg.peers.addresses):
+        peer_host, peer_port = split_host_port(address)
+        try:
+            socket.getaddrinfo(peer_host, peer_port, family, socket.SOCK_DGRAM)
+        except (OSError, UnicodeError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            report.add(("peers", "addresses", i), f"cannot resolve {address}: {why}")
+    if not bind:
+        return
     try:
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.bind((host, port))
-    except OSError as exc:
-        report.add(
-            ("peers", "listen"), f"cannot listen on {cfg.peers.listen}: {exc.strerror or exc}"
-        )
+    except (OSError, OverflowError, UnicodeError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        report.add(("peers", "listen"), f"cannot listen on {cfg.peers.listen}: {why}")
 
 
 def check_config(config_file: Path, *, devices: bool = False) -> list[ConfigIssue]:

@@ -814,6 +814,9 @@ class Screen:
         if view.wrong:
             lines = self._guard_t.lines("guard.pin_wrong")
             y = self._lines(surf, lines, int(u * 0.07), AMBER, cx, y + int(u * 0.03), w)
+        if view.locked_for:
+            lines = self._guard_t.lines("guard.pin_locked", n=view.locked_for)
+            y = self._lines(surf, lines, int(u * 0.07), AMBER, cx, y + int(u * 0.03), w)
         return y
 
     def _draw_history(self, surf: pygame.Surface, view: HistoryView, u: float, y: int) -> int:

@@ -94,6 +94,7 @@ class GuardPinView:
     checking: bool = False  # entered, being checked: the dots stay until the answer
     max_digits: int = 8
     cancel: str = "Esc"  # the cancel key(s), as the guard's screen names them
+    locked_for: int = 0  # seconds until a PIN is taken again (after too many wrong ones)
 
 
 @dataclass(frozen=True)

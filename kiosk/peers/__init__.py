@@ -27,9 +27,11 @@ def build_peers(cfg: Config, store: RecordStore) -> Peers | None:
         return None
     keys = VenueKeys(cfg.peers.secret_file.read_bytes().strip(), cfg.venue.id)
     ledger = PeerLedger(ledger_path(cfg.storage.path), cfg.kiosk.id)
+    rule = cfg.policy.anti_passback
     worker = PeerWorker(
         cfg.peers, kiosk_id=cfg.kiosk.id, keys=keys, store=store, ledger=ledger,
         zone=ZoneInfo(cfg.venue.timezone),
+        lookback=60.0 * (rule.minutes or 0) if rule is not None else 0.0,
     )  # fmt: skip
     return Peers(keys, ledger, worker)
 

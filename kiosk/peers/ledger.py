@@ -4,29 +4,35 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from checkin_protocol.times import utc_iso
-from kiosk.peers.wire import PeerRecord, to_ranges
+from checkin_protocol.times import iso_ms, parse_iso_ms, utc_iso
+from kiosk.peers.wire import PeerRecord, origin, to_ranges
 from kiosk.store import StorageError
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS peer_records (
         id TEXT PRIMARY KEY,
         kiosk_id TEXT NOT NULL,
+        epoch TEXT NOT NULL,
         seq INTEGER NOT NULL,
         direction TEXT NOT NULL,
         verdict TEXT NOT NULL,
         created_utc TEXT NOT NULL,
+        local_utc TEXT NOT NULL,
         tag TEXT,
-        UNIQUE (kiosk_id, seq)
+        UNIQUE (kiosk_id, epoch, seq)
     )""",
     "CREATE INDEX IF NOT EXISTS peer_records_time ON peer_records (created_utc)",
-    "CREATE INDEX IF NOT EXISTS peer_records_tag ON peer_records (tag, created_utc)",
+    "CREATE INDEX IF NOT EXISTS peer_records_tag ON peer_records (tag, local_utc)",
 )
-_COLUMNS = "id, kiosk_id, seq, direction, verdict, created_utc, tag"
+_COLUMNS = "id, kiosk_id, epoch, seq, direction, verdict, created_utc, tag"
+
+
+def _shifted(iso: str, by: float) -> str:
+    return iso if by == 0 else iso_ms(parse_iso_ms(iso) + round(by * 1000))
 
 
 def ledger_path(store_path: Path) -> Path:
@@ -34,15 +40,16 @@ def ledger_path(store_path: Path) -> Path:
 
 
 def _record(row: tuple[Any, ...]) -> PeerRecord:
-    rid, kiosk, seq, direction, verdict, created, tag = row
-    return PeerRecord(
-        id=rid, kiosk=kiosk, seq=seq, direction=direction, verdict=verdict, time=created, tag=tag
-    )
+    rid, kiosk, epoch, seq, direction, verdict, created, tag = row
+    return PeerRecord(id=rid, kiosk=kiosk, epoch=epoch, seq=seq, direction=direction,
+                      verdict=verdict, time=created, tag=tag)  # fmt: skip
 
 
 class PeerLedger:
-    """Idempotent by record id (and by door and sequence number): a record heard twice, from
-    its door and relayed by another, is one record. Never holds this kiosk's own records.
+    """Idempotent by record id (and by door, epoch and sequence number): a record heard twice,
+    from its door and relayed by another, is one record. A door whose database was replaced
+    starts a new epoch, so its new records are never taken for its old ones. Never holds this
+    kiosk's own records.
 
     Peers' records can be heard again from them, so a lost file costs nothing lasting: it is
     written with synchronous=NORMAL, not the FULL of the kiosk's own records.
@@ -57,6 +64,10 @@ class PeerLedger:
                                        check_same_thread=False)  # fmt: skip
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            columns = [r[1] for r in self._db.execute("PRAGMA table_info(peer_records)")]
+            if columns and not {"epoch", "local_utc"} <= set(columns):
+                # A file from before epochs: peers' records are heard again, start afresh.
+                self._db.execute("DROP TABLE peer_records")
             for statement in _SCHEMA:
                 self._db.execute(statement)
         except sqlite3.Error as exc:
@@ -73,13 +84,16 @@ class PeerLedger:
             except sqlite3.Error as exc:
                 raise StorageError(f"cannot read {self.path}: {exc}") from exc
 
-    def add(self, records: Iterable[PeerRecord]) -> int:
-        """Keep the records not yet known; returns how many were new."""
+    def add(self, records: Iterable[PeerRecord], offsets: Mapping[str, float] | None = None) -> int:
+        """Keep the records not yet known; returns how many were new. `offsets`: how far each
+        door's clock is ahead of this kiosk's (s), to keep each record's time on this clock too."""
+        offsets = offsets or {}
         rows = [
-            (r.id, r.kiosk, r.seq, r.direction.value, r.verdict.value, r.time, r.tag)
+            (r.id, r.kiosk, r.epoch, r.seq, r.direction.value, r.verdict.value, r.time, r.tag,
+             _shifted(r.time, -offsets.get(r.kiosk, 0.0)))
             for r in records
             if r.kiosk != self._own
-        ]
+        ]  # fmt: skip
         if not rows:
             return 0
         with self._lock:
@@ -87,7 +101,8 @@ class PeerLedger:
                 before = self._db.total_changes
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
-                    f"INSERT OR IGNORE INTO peer_records ({_COLUMNS}) VALUES (?,?,?,?,?,?,?)",  # noqa: S608
+                    f"INSERT OR IGNORE INTO peer_records ({_COLUMNS}, local_utc) "  # noqa: S608
+                    "VALUES (?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
                 self._db.execute("COMMIT")
@@ -98,17 +113,18 @@ class PeerLedger:
                 raise StorageError(f"cannot write {self.path}: {exc}") from exc
 
     def ranges(self, since: float) -> dict[str, list[tuple[int, int]]]:
-        """Per door, the sequence numbers held from `since` on, as ranges."""
+        """Per door's database ("kiosk/epoch"), the sequence numbers held from `since` on."""
         seqs: dict[str, list[int]] = {}
-        for kiosk, seq in self._query(
-            "SELECT kiosk_id, seq FROM peer_records WHERE created_utc >= ? ORDER BY kiosk_id, seq",
+        for kiosk, epoch, seq in self._query(
+            "SELECT kiosk_id, epoch, seq FROM peer_records WHERE created_utc >= ? "
+            "ORDER BY kiosk_id, epoch, seq",
             (utc_iso(since),),
         ):
-            seqs.setdefault(kiosk, []).append(seq)
+            seqs.setdefault(origin(kiosk, epoch), []).append(seq)
         return {k: to_ranges(v) for k, v in seqs.items()}
 
     def rows(self, since: float) -> list[tuple[Any, ...]]:
-        """The records from `since` on as plain rows (id, kiosk, seq, direction, verdict,
+        """The records from `since` on as plain rows (id, kiosk, epoch, seq, direction, verdict,
         time, tag): cheap to scan for what a peer lacks; `as_record` makes one a PeerRecord."""
         sql = f"SELECT {_COLUMNS} FROM peer_records WHERE created_utc >= ? ORDER BY kiosk_id, seq"  # noqa: S608
         return self._query(sql, (utc_iso(since),))
@@ -130,10 +146,12 @@ class PeerLedger:
         return int(row[0][0])
 
     def last_pass(self, tag: str, since: float) -> tuple[str, str] | None:
-        """(time, direction) of the subject's latest PASS at another door from `since` on."""
+        """(time, direction) of the subject's latest PASS at another door from `since` on,
+        the time on this kiosk's clock (the door's as estimated when heard), so that it
+        compares with this door's own records."""
         rows = self._query(
-            "SELECT created_utc, direction FROM peer_records WHERE tag = ? AND verdict = 'PASS' "
-            "AND created_utc >= ? ORDER BY created_utc DESC LIMIT 1",
+            "SELECT local_utc, direction FROM peer_records WHERE tag = ? AND verdict = 'PASS' "
+            "AND local_utc >= ? ORDER BY local_utc DESC LIMIT 1",
             (tag, utc_iso(since)),
         )
         return (rows[0][0], rows[0][1]) if rows else None

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import time
 from typing import Annotated, Literal
 
 from cryptography.exceptions import InvalidTag
@@ -27,6 +28,16 @@ MAX_RANGES = 256
 
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 Seq = Annotated[int, Field(ge=1, le=2**62)]
+# A door's database, by a random id chosen when it was created: a door whose database was
+# replaced counts its sequence numbers from 1 again, under a new epoch.
+EPOCH_PATTERN = r"^[0-9a-f]{16}$"
+Epoch = Annotated[str, Field(pattern=EPOCH_PATTERN)]
+# What a summary's ranges are of: one door's database, "kiosk/epoch".
+Origin = Annotated[str, Field(pattern=IDENTIFIER_PATTERN[:-1] + "/[0-9a-f]{16}$")]
+
+
+def origin(kiosk: str, epoch: str) -> str:
+    return f"{kiosk}/{epoch}"
 
 
 class Refused(Exception):
@@ -41,7 +52,8 @@ class PeerRecord(BaseModel):
 
     id: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The record's id (UUID4).")
     kiosk: Identifier = Field(description="The door that recorded it.")
-    seq: Seq = Field(description="Its sequence number at that door (gapless).")
+    epoch: Epoch = Field(description="That door's database (its sequence numbers' series).")
+    seq: Seq = Field(description="Its sequence number in that database (gapless).")
     direction: Direction
     verdict: Verdict
     time: str = Field(pattern=ISO_MS_PATTERN, description="When, on that door's clock (UTC).")
@@ -53,24 +65,32 @@ class PeerRecord(BaseModel):
 Range = tuple[Seq, Seq]
 
 
-class Summary(BaseModel):
-    """What the sender has, per door, as ranges of sequence numbers: the receiver answers
-    with the records it has that the sender does not."""
+class Stamped(BaseModel):
+    """Every message says when its sender sealed it and which of its messages it is: a
+    receiver refuses a stale one and one it has seen (a datagram captured and sent again)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["summary"]
     sender: Identifier
-    have: dict[Identifier, Annotated[list[Range], Field(max_length=MAX_RANGES)]] = Field(
+    epoch: Epoch = Field(description="The sender's database: two kiosks sharing an id differ.")
+    sent: float = Field(ge=0, le=1e11, description="The sender's clock when sealed (Unix s).")
+    counter: int = Field(
+        ge=1, le=2**63, description="Per sender, rising with each message (from its clock)."
+    )
+
+
+class Summary(Stamped):
+    """What the sender has, per door's database, as ranges of sequence numbers: the receiver
+    answers with the records it has that the sender does not."""
+
+    kind: Literal["summary"]
+    have: dict[Origin, Annotated[list[Range], Field(max_length=MAX_RANGES)]] = Field(
         max_length=MAX_ORIGINS
     )
 
 
-class Records(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Records(Stamped):
     kind: Literal["records"]
-    sender: Identifier
     records: list[PeerRecord] = Field(max_length=RECORDS_PER_DATAGRAM * 4)
 
 
@@ -86,7 +106,7 @@ class VenueKeys:
 
     Messages are encrypted and authenticated (ChaCha20-Poly1305) with the venue's id bound in,
     so a kiosk of another venue with another secret, or anyone on the LAN, can neither read
-    nor forge them. A replayed message only repeats records peers have: they are idempotent.
+    nor forge them. Replays are the receiver's to refuse (`Freshness`).
     """
 
     def __init__(self, secret: bytes, venue_id: str) -> None:
@@ -122,6 +142,48 @@ class VenueKeys:
         except (ValidationError, ValueError) as exc:
             # Sealed with the venue's key but not a message this kiosk understands.
             raise Refused(f"malformed message: {str(exc).splitlines()[0][:200]}") from exc
+
+
+class Freshness:
+    """Refuses a message sealed more than `max_skew` seconds off this kiosk's clock, and one
+    already seen (by sender and counter) within that time: a captured datagram sent again
+    gets nothing back and refreshes nothing. Entries older than twice the window are
+    forgotten: by then the stamp check refuses the message anyway."""
+
+    def __init__(self, max_skew: float, limit: int = 200_000) -> None:
+        self.max_skew = max_skew
+        self._limit = limit
+        self._seen: dict[tuple[str, int], float] = {}  # (sender, counter) → when received
+
+    def check(self, message: Stamped, now: float) -> str | None:
+        """None for a fresh message (remembered from now on), else why it is refused."""
+        off = message.sent - now
+        if abs(off) > self.max_skew:
+            return f"stale: sealed {off:+.0f} s off this kiosk's clock"
+        key = (message.sender, message.counter)
+        if key in self._seen:
+            return "replayed"
+        if len(self._seen) >= self._limit:
+            self._forget(now)
+        self._seen[key] = now
+        return None
+
+    def _forget(self, now: float) -> None:
+        old = [k for k, t in self._seen.items() if now - t > 2 * self.max_skew]
+        for k in old or list(self._seen)[: self._limit // 2]:
+            del self._seen[k]
+
+
+class Stamper:
+    """A sender's stamps: its clock and a counter that rises with each message, started from
+    the clock in nanoseconds so a restarted kiosk does not reuse counters."""
+
+    def __init__(self) -> None:
+        self._counter = 0
+
+    def __call__(self, now: float) -> tuple[float, int]:
+        self._counter = max(self._counter + 1, time.time_ns())
+        return now, self._counter
 
 
 def to_ranges(seqs: list[int]) -> list[tuple[int, int]]:

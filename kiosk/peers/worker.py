@@ -4,28 +4,36 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
+import secrets
 import socket
+import statistics
 import threading
 import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from checkin_protocol.records import Direction, Verdict
+from checkin_protocol.times import utc_iso
 from kiosk.config import PeersConfig, split_host_port
 from kiosk.logs import RepeatingLog
 from kiosk.occupancy import start_of_day
 from kiosk.peers.ledger import PeerLedger
 from kiosk.peers.wire import (
+    EPOCH_PATTERN,
     MAX_DATAGRAM,
     MAX_ORIGINS,
     MAX_RANGES,
     RECORDS_PER_DATAGRAM,
+    Freshness,
     PeerRecord,
     Records,
     Refused,
+    Stamper,
     Summary,
     VenueKeys,
     covered,
+    origin,
     to_ranges,
 )
 from kiosk.service import Restart, Service
@@ -38,7 +46,15 @@ RECV_TIMEOUT = 0.1  # how long a receive waits: a stop or a due summary is seen 
 MAX_REPLY = 240  # records sent in answer to one summary; the next summary brings the rest
 CATCH_UP = 0.05  # the next summary after new records arrived: a cut-off door catches up fast
 PURGE_EVERY = 3600.0
+LATE = 3600.0  # an exit after midnight still belongs to the day before
+BIND_RETRY = 30.0  # a port held by another program is tried again this often
 KEEP = 2 * 86400.0  # peers' records older than this are dropped: only today's count
+# A message sealed further off this kiosk's clock is refused as stale. Wide enough for doors
+# whose clocks drifted while offline (no NTP without the internet); replays within it are
+# caught by their counters.
+MAX_SKEW = 15 * 60.0
+SKEW_WARNING = 30.0  # a peer's clock further off than this is logged and shown in the status
+SKEW_SAMPLES = 9  # the offset is the median of a peer's last messages (a delayed one is noise)
 
 
 class PeerWorker(Service):
@@ -60,6 +76,7 @@ class PeerWorker(Service):
         ledger: PeerLedger,
         zone: ZoneInfo,
         clock: Callable[[], float] = time.time,
+        lookback: float = LATE,
     ) -> None:
         super().__init__("peers", restart=Restart(first=1.0, limit=30.0))
         self._cfg = cfg
@@ -69,13 +86,23 @@ class PeerWorker(Service):
         self._ledger = ledger
         self._zone = zone
         self._clock = clock
+        # Before local midnight, records still matter for this long: late exits, and an
+        # anti-passback of N minutes must see the entries of the N minutes before midnight.
+        self._lookback = max(LATE, lookback)
         self._outbox: queue.SimpleQueue[Record] = queue.SimpleQueue()
         self._peers: dict[str, Address | None] = dict.fromkeys(cfg.addresses)
         self._heard_lock = threading.Lock()
         self._heard: dict[str, float] = {}  # peer kiosk id → when last heard (this clock)
         self._refused = RepeatingLog(log)
         self._failing = RepeatingLog(log)
-        self.refused = 0  # datagrams dropped: not sealed with the venue's key, or malformed
+        self.refused = 0  # datagrams dropped: not from a peer, not sealed, stale or replayed
+        self._fresh = Freshness(MAX_SKEW)
+        self._down: str | None = None
+        self._epoch = ""  # this door's database, read from it when the thread starts
+        self._twin = RepeatingLog(log)
+        self._skewed = RepeatingLog(log)
+        self._samples: dict[str, list[float]] = {}  # peer → its clock minus ours, per message
+        self._stamp = Stamper()
         self._next_purge = 0.0
         host, port = split_host_port(cfg.listen)
         self._listen: Address = (host, port)
@@ -88,6 +115,15 @@ class PeerWorker(Service):
         if record is not None:
             self._outbox.put(record)
 
+    def offsets(self) -> dict[str, float]:
+        """Per peer heard from, how far its clock is ahead of this kiosk's (s, estimated)."""
+        with self._heard_lock:
+            return {k: statistics.median(v) for k, v in self._samples.items()}
+
+    def skewed(self) -> dict[str, float]:
+        """The peers whose clocks are off by more than SKEW_WARNING."""
+        return {k: v for k, v in self.offsets().items() if abs(v) > SKEW_WARNING}
+
     def heard(self, within: float) -> list[str]:
         """The peers heard from in the last `within` seconds."""
         now = self._clock()
@@ -96,10 +132,45 @@ class PeerWorker(Service):
 
     # ------------------------------------------------------------ the thread
 
-    def serve(self) -> None:
-        with socket.socket(self._family, socket.SOCK_DGRAM) as sock:
+    @property
+    def down(self) -> str | None:
+        """Why this kiosk cannot trade with its peers (its port cannot be taken), or None."""
+        return self._down
+
+    def _bind(self) -> socket.socket | None:
+        """The socket, or None (logged once, shown as `down`) while the port cannot be had:
+        another program holds it, or the address is not this machine's."""
+        sock = socket.socket(self._family, socket.SOCK_DGRAM)
+        try:
             sock.bind(self._listen)
+        except OSError as exc:
+            sock.close()
+            self._down = f"cannot listen on {self._cfg.listen}: {exc.strerror or exc}"
+            self._failing.error("peers: %s", self._down)
+            return None
+        self._down = None
+        return sock
+
+    def _door_epoch(self) -> str:
+        """This door's database's epoch: chosen at random the first time, kept in it, so a
+        replaced database starts a new series of sequence numbers for the peers."""
+        epoch = self._store.get_meta("peers_epoch")
+        if epoch is None or not re.fullmatch(EPOCH_PATTERN, epoch):
+            epoch = secrets.token_hex(8)
+            self._store.set_meta("peers_epoch", epoch)
+        return epoch
+
+    def serve(self) -> None:
+        self._epoch = self._door_epoch()
+        bound = self._bind()
+        while bound is None:
+            if self.wait_stopping(BIND_RETRY):
+                return
+            bound = self._bind()
+        with bound as sock:
             sock.settimeout(RECV_TIMEOUT)
+            for peer in self._peers:  # once here: a receive checks sources against these
+                self._resolve(peer)
             next_summary = 0.0
             while not self.stopping:
                 if time.monotonic() >= next_summary:
@@ -113,8 +184,8 @@ class PeerWorker(Service):
             self._push_new(sock)  # the last decisions before a stop still reach the peers
 
     def _window(self) -> float:
-        """Records from the start of the venue's day (and the hour before: late exits)."""
-        return start_of_day(self._clock(), self._zone) - 3600
+        """Records from the start of the venue's day, and `lookback` before it."""
+        return start_of_day(self._clock(), self._zone) - self._lookback
 
     def _resolve(self, peer: str) -> Address | None:
         if self._peers.get(peer) is None:
@@ -135,15 +206,17 @@ class PeerWorker(Service):
     def _send_records(self, sock: socket.socket, records: list[PeerRecord], to: Address) -> None:
         for i in range(0, len(records), RECORDS_PER_DATAGRAM):
             chunk = records[i : i + RECORDS_PER_DATAGRAM]
-            self._send(sock, self._keys.seal(Records(kind="records", sender=self._kiosk,
-                                                     records=chunk)), to)  # fmt: skip
+            sent, counter = self._stamp(self._clock())
+            message = Records(kind="records", sender=self._kiosk, epoch=self._epoch, sent=sent,
+                              counter=counter, records=chunk)  # fmt: skip
+            self._send(sock, self._keys.seal(message), to)
 
     def _peer_record(
         self, rid: str, seq: int, direction: str, verdict: str, created: str, subject: str | None
     ) -> PeerRecord:
         """One of this door's records as peers get it: the subject only as a keyed tag."""
         return PeerRecord(
-            id=rid, kiosk=self._kiosk, seq=seq, direction=Direction(direction),
+            id=rid, kiosk=self._kiosk, epoch=self._epoch, seq=seq, direction=Direction(direction),
             verdict=Verdict(verdict), time=created,
             tag=self._keys.tag(subject) if subject else None,
         )  # fmt: skip
@@ -171,14 +244,17 @@ class PeerWorker(Service):
         window = self._window()
         try:
             # This door first: were there more doors than a summary names, ours stays in it.
-            have = {self._kiosk: to_ranges([r[1] for r in self._store.brief_since(window)])}
+            own = to_ranges([r[1] for r in self._store.brief_since(window)])
+            have = {origin(self._kiosk, self._epoch): own}
             have.update(self._ledger.ranges(window))
             self._purge()
         except StorageError as exc:
             self._failing.error("peers: %s", exc)
             return
         trimmed = {k: v[:MAX_RANGES] for k, v in list(have.items())[:MAX_ORIGINS]}
-        datagram = self._keys.seal(Summary(kind="summary", sender=self._kiosk, have=trimmed))
+        sent, counter = self._stamp(self._clock())
+        datagram = self._keys.seal(Summary(kind="summary", sender=self._kiosk, epoch=self._epoch,
+                                           sent=sent, counter=counter, have=trimmed))  # fmt: skip
         for peer in self._peers:
             to = self._resolve(peer)
             if to is not None:
@@ -199,36 +275,73 @@ class PeerWorker(Service):
         except OSError as exc:  # e.g. ICMP port unreachable reported on Linux
             self._failing.warning("peers: receive: %s", exc)
             return False
+        source: Address = (str(sender[0]), int(sender[1]))
         try:
+            # Only a configured peer is answered: a datagram with a forged source (anyone can
+            # send one) would otherwise turn a small summary into many records sent to a victim.
+            if source not in self._peers.values():
+                raise Refused("not from a configured peer address")
             message = self._keys.open(datagram)
+            stale = self._fresh.check(message, self._clock())
+            if stale is not None:
+                raise Refused(f"{stale} (from {message.sender})")
         except Refused as exc:
             self.refused += 1
-            self._refused.warning("peers: dropped a datagram from %s: %s", sender[0], exc)
+            self._refused.warning("peers: dropped a datagram from %s:%d: %s", *source, exc)
             return False
         if message.sender == self._kiosk:
+            if message.epoch != self._epoch:
+                self._twin.warning(
+                    "peers: another kiosk (%s:%d) uses this kiosk's id %s: give each its own",
+                    *source,
+                    self._kiosk,
+                )
             return False  # our own, looped back
-        with self._heard_lock:
-            self._heard[message.sender] = self._clock()
+        self._note_clock(message.sender, message.sent)
         try:
             if isinstance(message, Records):
-                return self._ledger.add(message.records) > 0
-            self._answer(sock, message, (str(sender[0]), int(sender[1])))
+                return self._ledger.add(self._plausible(message.records), self.offsets()) > 0
+            self._answer(sock, message, source)
         except StorageError as exc:
             self._failing.error("peers: %s", exc)
         return False
 
+    def _note_clock(self, sender: str, sent: float) -> None:
+        """Heard from `sender` now: its clock's offset is sampled (for times to compare)."""
+        now = self._clock()
+        with self._heard_lock:
+            self._heard[sender] = now
+            samples = self._samples.setdefault(sender, [])
+            samples.append(sent - now)
+            del samples[:-SKEW_SAMPLES]
+            offset = statistics.median(samples)
+        if abs(offset) > SKEW_WARNING:
+            self._skewed.warning("peers: %s's clock is %+.0f s off this kiosk's", sender, offset)
+
+    def _plausible(self, records: list[PeerRecord]) -> list[PeerRecord]:
+        """The records not dated further ahead than a door's clock may be off: one from the
+        far future would hold its pass (anti-passback) and count until that day."""
+        latest = utc_iso(self._clock() + MAX_SKEW)
+        kept = [r for r in records if r.time <= latest]
+        if len(kept) < len(records):
+            self.refused += 1
+            self._refused.warning("peers: dropped %d records dated after %s (from %s)",
+                                  len(records) - len(kept), latest, records[0].kiosk)  # fmt: skip
+        return kept
+
     def _answer(self, sock: socket.socket, summary: Summary, to: Address) -> None:
         """Send the asker what it lacks: this door's records and those heard from others."""
         window = self._window()
-        theirs = summary.have.get(self._kiosk, [])
+        theirs = summary.have.get(origin(self._kiosk, self._epoch), [])
         # Rows first, records only for what is sent: a summary arrives every interval from
         # each peer, and most of the time the asker lacks nothing.
         own = [row for row in self._store.brief_since(window) if not covered(row[1], theirs)]
         missing = [self._peer_record(*row) for row in own[:MAX_REPLY]]
         relayed = [
             row
-            for row in self._ledger.rows(window)  # (id, kiosk, seq, …)
-            if row[1] != summary.sender and not covered(row[2], summary.have.get(row[1], []))
+            for row in self._ledger.rows(window)  # (id, kiosk, epoch, seq, …)
+            if row[1] != summary.sender
+            and not covered(row[3], summary.have.get(origin(row[1], row[2]), []))
         ]
         missing += [self._ledger.as_record(row) for row in relayed[: MAX_REPLY - len(missing)]]
         self._send_records(sock, missing, to)

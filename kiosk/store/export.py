@@ -1,8 +1,9 @@
-"""CSV export of records, safe to open in a spreadsheet, in the venue's local time."""
+"""The admin's reading of a kiosk's database (read-only) and its CSV export in local time."""
 
 from __future__ import annotations
 
 import csv
+import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TextIO
@@ -10,7 +11,10 @@ from zoneinfo import ZoneInfo
 
 from checkin_protocol.records import mask_subject
 from checkin_protocol.times import parse_iso
-from kiosk.store import COLUMNS, Record
+from kiosk.store import COLUMNS, Record, RecordStore, StorageError
+from kiosk.store.schema import MIGRATIONS
+
+_TABLES = {"records", "counters", "lists", "meta"}
 
 FIELDS = list(COLUMNS)
 # What a venue admin needs to read; ids, sequence numbers, monotonic clocks, boot ids and the
@@ -24,6 +28,38 @@ BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it (Vietnamese names woul
 # A cell starting with one of these is run as a formula by Excel/LibreOffice
 # (CSV injection, OWASP); a leading apostrophe makes it text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+class ReadOnlyStore(RecordStore):
+    """A kiosk's database opened for reading only (`kiosk status`, `kiosk export`): never
+    created, never migrated, nothing written — and refused unless it has this kiosk's
+    schema, so a wrong path never turns someone else's database into a kiosk's."""
+
+    def _open(self) -> None:
+        if self._db is not None:
+            return
+        try:
+            db = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                timeout=self._busy_timeout, check_same_thread=False,
+            )  # fmt: skip
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open {self.path}: {exc}") from exc
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.Error as exc:
+            db.close()
+            raise StorageError(f"cannot read {self.path}: {exc}") from exc
+        if version != len(MIGRATIONS) or not tables >= _TABLES:
+            db.close()
+            why = "written by a newer kiosk" if version > len(MIGRATIONS) else (
+                "not a kiosk's database" if not tables >= _TABLES or version == 0
+                else "written by an older kiosk: run the kiosk once to bring it up to date"
+            )  # fmt: skip
+            raise StorageError(f"{self.path}: {why} (schema v{version}, this kiosk reads "
+                               f"v{len(MIGRATIONS)}); nothing was changed")  # fmt: skip
+        self._db = db
 
 
 def _cell(value: object) -> str:

@@ -244,6 +244,7 @@ class SyncWorker(Service):
                 self._failures += 1
                 delay = self.backoff(exc.retry_after)
                 self._failing.warning("registry unavailable (%s); retrying in %.1f s", exc, delay)
+                self._set_state(online=False, message=f"registry unavailable: {exc}")
                 if time.monotonic() + delay > deadline:
                     return False
                 time.sleep(delay)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +20,8 @@ from zoneinfo import ZoneInfo
 import cv2
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from checkin_protocol import __version__
 from checkin_protocol.keys import generate_key, write_private_key, write_public_key
@@ -154,6 +158,74 @@ def test_status_never_creates_a_database(
     assert not (venue_dir / "kiosk.db").exists()
 
 
+def test_status_and_export_never_touch_a_database_that_is_not_a_kiosks(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    import hashlib
+    import sqlite3
+
+    other = venue_dir / "kiosk.db"  # storage.path points at someone else's database
+    with contextlib.closing(sqlite3.connect(other)) as db:
+        db.execute("CREATE TABLE t (x)")
+        db.commit()
+    before = hashlib.sha256(other.read_bytes()).hexdigest()
+    cfg = str(write_config())
+    for args in (["status", "--config", cfg], ["export", "--config", cfg]):
+        out = kiosk(*args)
+        assert out.returncode == 1 and "not a kiosk's database" in out.stderr, out.stderr
+        assert "Traceback" not in out.stderr and out.stdout == ""
+    assert hashlib.sha256(other.read_bytes()).hexdigest() == before
+    with contextlib.closing(sqlite3.connect(other)) as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["t"]
+    other.write_bytes(b"hello")  # not SQLite at all
+    out = kiosk("status", "--config", cfg)
+    assert out.returncode == 1 and "not a database" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_status_into_a_closed_pipe_is_no_error(venue_db: tuple[str, float]) -> None:
+    read, write = os.pipe()
+    os.close(read)  # `| head -2` that has already read its lines and gone
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "kiosk", "status", "--config", venue_db[0]],
+            stdout=write, stderr=subprocess.PIPE, timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert proc.returncode == 0 and proc.stderr == b""
+
+
+def test_status_says_how_old_the_venue_count_is_and_when_the_door_calls_it_stale(
+    write_config: Callable[..., Path], venue_dir: Path, venue_db: tuple[str, float]
+) -> None:
+    from kiosk.occupancy import Snapshot, save_snapshot
+
+    write_public_key(venue_dir / "lists.pub", generate_key().public_key())
+    (venue_dir / "kiosk.token").write_text("t" * 40)
+    (venue_dir / "kiosk.token").chmod(0o600)
+    cfg = write_config(
+        "registry: {url: 'http://127.0.0.1:9', token_file: kiosk.token, list_key: lists.pub}\n",
+        name="with-registry.yaml",
+    )
+    now = time.time()
+    for received, stale in ((now - 10, False), (now - 3 * 3600, True)):
+        with RecordStore(venue_dir / "kiosk.db", min_free_mb=0) as store:
+            save_snapshot(store, Snapshot(7, received - 1, received))
+        out = kiosk("status", "--config", str(cfg))
+        line = next(x for x in out.stdout.splitlines() if x.startswith("venue inside"))
+        assert line.startswith("venue inside    7 (registry, ") and "received " in line
+        assert ("STALE" in line) == stale, line
+        assert ("3 h ago" in line) == stale, line
+        status = json.loads(kiosk("status", "--config", str(cfg), "--json").stdout)
+        assert status["venue_inside"]["stale"] is stale
+
+
+def test_export_until_before_since_is_refused(venue_db: tuple[str, float]) -> None:
+    out = kiosk("export", "--config", venue_db[0], "--since", "today", "--until", "yesterday")
+    assert out.returncode == 2 and "is not after --since" in out.stderr
+    assert out.stdout == "" and "Traceback" not in out.stderr
+
+
 # ------------------------------------------------------------------ hash-pin
 
 
@@ -200,6 +272,43 @@ def test_hash_pin_from_a_pipe(stdin: str, status: int) -> None:
     assert out.stdout.startswith("pbkdf2_sha256$") == (status == 0)
 
 
+@given(
+    pin=st.one_of(
+        st.text(alphabet=st.characters(categories=["Nd"]), min_size=4, max_size=8).filter(
+            lambda t: not t.isascii()
+        ),  # fullwidth, Arabic-Indic, … digits: no keypad types them
+        st.text(alphabet="0123456789", max_size=3),
+        st.text(alphabet="0123456789", min_size=9, max_size=20),
+        st.text(alphabet="0123456789abc -", min_size=4, max_size=8).filter(
+            lambda t: not t.isdigit()
+        ),
+    )
+)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_hash_pin_takes_4_to_8_ascii_digits_only(
+    pin: str, terminal: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal(pin, pin)
+    assert main(["guard", "hash-pin"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "4 to 8 digits 0-9" in out.err
+
+
+def test_hash_pin_length_follows_max_digits_or_the_config(
+    terminal: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    write_config: Callable[..., Path],
+) -> None:
+    terminal("1234567890", "1234567890")
+    assert main(["guard", "hash-pin", "--max-digits", "10"]) == 0
+    terminal("1234567890", "1234567890")
+    assert (
+        main(["guard", "hash-pin", "--config", str(write_config("guard: {max_pin_digits: 6}\n"))])
+        == 2
+    )
+    assert "4 to 6 digits" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------ help and version
 
 
@@ -209,9 +318,22 @@ def _actions(parser: argparse.ArgumentParser, path: str) -> Iterator[tuple[str, 
             helps = {a.dest: a.help for a in action._choices_actions}
             for name, sub in action.choices.items():
                 assert helps.get(name), f"{path} {name}: no help"
+                # What `kiosk COMMAND --help` says first: what the command does.
+                assert sub.description, f"{path} {name}: no description"
                 yield from _actions(sub, f"{path} {name}")
         else:
             yield path, action
+
+
+def test_every_command_has_a_description_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = {p for p, _ in _actions(build_parser(), "kiosk")}
+    assert {"kiosk status", "kiosk scan", "kiosk pass keygen", "kiosk guard hash-pin"} <= paths
+    for path in sorted(paths - {"kiosk"}):
+        parser = build_parser()
+        with pytest.raises(SystemExit):
+            parser.parse_args([*path.split()[1:], "--help"])
+        _, _, rest = capsys.readouterr().out.partition("\n\n")
+        assert rest.strip() and not rest.startswith(("positional", "options")), path
 
 
 def test_every_command_and_option_has_help_text() -> None:
@@ -254,6 +376,12 @@ def issue(issuer: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (["--name", "A B", "--birth-year", "2999"], "--birth-year: not a plausible birth year"),
         (["--csv", "x.csv"], "--csv writes a PDF"),
         ([], "give --name, or --csv"),
+        (["--name", "A B", "--valid-for", "0s"], "--valid-for: a pass must be valid for some"),
+        (["--name", "A B", "--issuer", ""], "--issuer: an issuer name is needed"),
+        (["--name", "A B", "--issuer", "  "], "--issuer: an issuer name is needed"),
+        (["--name", "A B", "--issuer", "a\x07b"], "--issuer: control or invisible"),
+        (["--name", "A B", "--issuer", "a\u200bb"], "--issuer: control or invisible"),
+        (["--name", "A B", "--issuer", "x" * 65], "--issuer: longer than 64 characters"),
     ],
 )
 def test_issue_refuses_bad_input_before_signing(
@@ -271,6 +399,22 @@ def test_issue_warns_of_a_validity_in_the_past(issuer: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 0 and out.stdout.startswith("KP1:")
     assert "warning:" in out.stderr and "no longer valid" in out.stderr
+
+
+def test_issue_a_date_alone_is_valid_all_that_day_and_odd_dates_are_warned_of(
+    issuer: Path,
+) -> None:
+    from checkin_protocol.keys import TrustStore, load_private_key
+    from checkin_protocol.kp1 import verify_pass
+
+    out = issue(
+        issuer, "--name", "Nguyễn Văn An", "--timezone", "Etc/GMT-7", "--issuer", "Tòa nhà HQ",
+        "--valid-until", "2099-01-01", "--declared-at", "2098-11-30",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    claims = verify_pass(out.stdout.strip(), TrustStore([load_private_key(issuer).public_key()]))
+    assert claims.expires_at == datetime(2099, 1, 2, tzinfo=ZoneInfo("Etc/GMT-7")).timestamp()
+    assert "more than 2 years" in out.stderr and "dated in the future" in out.stderr
 
 
 @pytest.mark.parametrize("where", ["missing/badge.png", "folder"])
@@ -310,6 +454,33 @@ def test_issue_many_from_csv_onto_a4(issuer: Path, tmp_path: Path) -> None:
     page = cv2.imread(str(next(tmp_path.glob("page*.png"))), cv2.IMREAD_GRAYSCALE)
     found = {s.payload.decode() for s in ZxingDecoder().decode(np.asarray(page, np.uint8))}
     assert texts[0] in found
+
+
+def test_issue_one_from_a_semicolon_csv_says_1_badge_on_1_page(
+    issuer: Path, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "people.csv"
+    sheet.write_text(" Name ;Birth_Year;CATEGORY\nNguyễn Văn An;1990;staff\n", encoding="utf-8")
+    out = issue(issuer, "--csv", str(sheet), "--pdf", str(tmp_path / "b.pdf"))
+    assert out.returncode == 0, out.stderr
+    assert "1 badge on 1 A4 page:" in out.stderr and len(out.stdout.splitlines()) == 1
+
+
+def test_sync_with_a_registry_out_of_reach_says_why(
+    write_config: Callable[..., Path], venue_dir: Path, venue_db: tuple[str, float]
+) -> None:
+    write_public_key(venue_dir / "lists.pub", generate_key().public_key())
+    (venue_dir / "kiosk.token").write_text("t" * 40)
+    (venue_dir / "kiosk.token").chmod(0o600)
+    cfg = write_config(
+        "registry: {url: 'http://127.0.0.1:9', token_file: kiosk.token, list_key: lists.pub}\n",
+        name="with-registry.yaml",
+    )
+    out = kiosk("sync", "--config", str(cfg), "--timeout", "1")
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("sync incomplete: registry unavailable: ") and "refused" in last
+    assert last.endswith("; 4 records still queued") and "not started" not in last
 
 
 def test_issue_csv_problems_are_listed_by_line_and_nothing_is_written(

@@ -285,3 +285,30 @@ def test_history_rows_keep_the_reason_code_and_the_deny_lists_note_for_the_staff
         ("ERROR", "", "", False),
     ]
     assert all(r.time == "--:--:--" for r in rows)  # no record: no time to show
+
+
+def test_wrong_pins_lock_the_pin_screen_for_longer_each_time() -> None:
+    now = [1000.0]
+    c, calls = console()
+    c = GuardConsole(c._cfg, c._actions, clock=lambda: now[0])
+    for _ in range(guard_module.FREE_TRIES - 1):
+        view = press(c, "a", "1", "1", "1", "1", "return")
+        assert isinstance(view, GuardPinView) and view.wrong and view.locked_for == 0
+    view = press(c, "1", "1", "1", "1", "return")  # the fifth: 30 s
+    assert isinstance(view, GuardPinView) and view.locked_for == 30
+    view = press(c, "escape", "a", "2", "4", "6", "8", "return")
+    # Cancelling does not lift it, nor is the right PIN taken meanwhile.
+    assert isinstance(view, GuardPinView) and (view.digits, view.locked_for) == (0, 30)
+    now[0] += 10
+    view = c.poll()  # the countdown on screen
+    assert isinstance(view, GuardPinView) and view.locked_for == 20
+    assert c.poll() is None
+    now[0] += 20
+    assert press(c, "1", "1", "1", "1", "return").locked_for == 60  # type: ignore[attr-defined]
+    assert [guard_module.lockout(n) for n in range(4, 12)] == [0, 30, 60, 120, 240, 480, 600, 600]
+    now[0] += 60
+    view = press(c, "2", "4", "6", "8", "return")
+    assert isinstance(view, GuardReasonView) and calls["admit"] == []
+    now[0] += 1  # right once: the count starts again
+    view = press(c, "escape", "a", "1", "1", "1", "1", "return")
+    assert isinstance(view, GuardPinView) and view.locked_for == 0

@@ -211,3 +211,55 @@ class UdpFaultProxy:
                         continue
                     self._sock.sendto(data, client)
                 self.forwarded += 1
+
+
+class UdpLink:
+    """A loopback UDP link between two peers, as a LAN switch with a cable to pull: each side
+    sends to its own end, and the other side sees the datagram come from its own end — so
+    each peer sees its configured address of the other as the source (no NAT in between).
+    `cut` drops every datagram both ways."""
+
+    def __init__(self, left: tuple[str, int], right: tuple[str, int]) -> None:
+        import selectors
+
+        self.cut = False
+        self.forwarded = 0
+        self.dropped = 0
+        self._ends: dict[socket.socket, tuple[socket.socket, tuple[str, int]]] = {}
+        self._sel = selectors.DefaultSelector()
+        self.ends: list[str] = []
+        socks = []
+        for _ in range(2):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+            self._sel.register(s, selectors.EVENT_READ)
+            self.ends.append(f"127.0.0.1:{s.getsockname()[1]}")
+        # What `left` sends to end 0 leaves end 1 towards `right`, and back.
+        self._ends[socks[0]] = (socks[1], right)
+        self._ends[socks[1]] = (socks[0], left)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for s in self._ends:
+            s.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for key, _ in self._sel.select(timeout=0.1):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                try:
+                    data, _ = sock.recvfrom(65535)
+                except OSError:
+                    continue
+                if self.cut:
+                    self.dropped += 1
+                    continue
+                out, to = self._ends[sock]
+                out.sendto(data, to)
+                self.forwarded += 1

@@ -640,3 +640,13 @@ def test_the_dcc_wording_follows_the_house_style() -> None:
     for reason in Reason:
         if not reason.public:
             assert en(f"reason.{reason.value}") == "Please ask a member of staff", reason
+
+
+def test_the_pin_screen_says_how_long_it_waits_after_too_many_wrong_pins() -> None:
+    cfg = DisplayConfig(mode="headless", width=800, height=480)
+    with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
+        _, drawn = draw_with_text(s, GuardPinView(wrong=True, locked_for=30))
+        text = " ".join(line.text for line in drawn.lines)
+        assert "thử lại sau 30 giây" in text
+        _, drawn = draw_with_text(s, GuardPinView(wrong=True))
+        assert "30" not in " ".join(line.text for line in drawn.lines)

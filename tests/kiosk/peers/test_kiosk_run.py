@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from checkin_protocol.keys import TrustStore
 from checkin_protocol.records import Direction, Verdict
@@ -19,6 +23,7 @@ from kiosk.peers.ledger import PeerLedger, ledger_path
 from kiosk.peers.wire import PeerRecord, Records, Refused, VenueKeys
 from kiosk.policy.denylist import DenyList
 from support.doors import NOON, write_token
+from support.timing import wait_for
 
 LOCKSTEP = "{type: replay, path: frames, fps: 25, loop: false, pace: lockstep}"
 SECRET = "a venue secret of thirty-two chars"
@@ -61,7 +66,8 @@ def test_a_run_kiosk_holds_a_pass_another_door_let_in_and_tells_its_peers(
     ledger = PeerLedger(ledger_path(cfg.storage.path), "k1")
     ledger.add([
         PeerRecord(
-            id=str(uuid.uuid4()), kiosk="b1", seq=1, direction=Direction.ENTRY,
+            id=str(uuid.uuid4()), kiosk="b1", epoch="0123456789abcdef", seq=1,
+            direction=Direction.ENTRY,
             verdict=Verdict.PASS, time=utc_iso(time.time() - 60), tag=keys.tag(str(subject)),
         )
     ])  # fmt: skip
@@ -105,3 +111,72 @@ def test_check_config_devices_says_when_the_peers_port_is_taken(
         assert any(f":7: peers.listen: cannot listen on 127.0.0.1:{port}" in i for i in found)
         # Not at `run`'s own start: a kiosk still stopping may hold the port for a moment.
         assert [i for i in preflight(load_config(path), path) if "peers" in str(i)] == []
+
+
+@pytest.mark.parametrize(
+    ("listen", "address", "key"),
+    [
+        ("taken", "127.0.0.1:9", "peers.listen"),  # another program holds the port
+        ("192.0.2.1:7700", "127.0.0.1:9", "peers.listen"),  # not this machine's address
+        ("free", "no-such-host.invalid:7700", "peers.addresses[0]"),
+        ("free", "[::1]:7700", "peers.addresses[0]"),  # not the listening family
+    ],
+)
+def test_check_config_takes_the_peers_port_and_resolves_the_peers(
+    write_config: Callable[..., Path], venue_dir: Path, listen: str, address: str, key: str
+) -> None:
+    from kiosk.cli import main
+
+    write_token(venue_dir, "venue.secret", SECRET)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        if listen == "taken":
+            listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        elif listen == "free":
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.bind(("127.0.0.1", 0))
+                listen = f"127.0.0.1:{probe.getsockname()[1]}"
+        path = write_config(
+            f"peers: {{listen: '{listen}', addresses: ['{address}'], secret_file: venue.secret}}\n"
+        )
+        with _stderr() as err:
+            assert main(["check-config", str(path)]) == 2
+    assert f"{path}:7: {key}: " in err.getvalue()
+
+
+@contextlib.contextmanager
+def _stderr() -> Iterator[io.StringIO]:
+    buf = io.StringIO()
+    with contextlib.redirect_stderr(buf):
+        yield buf
+
+
+def test_a_run_whose_peers_port_is_taken_logs_it_once_and_says_peers_are_down(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from kiosk.config import PeersConfig
+    from kiosk.peers.worker import PeerWorker
+    from kiosk.service import State
+    from kiosk.store import RecordStore
+
+    write_token(tmp_path, "venue.secret", SECRET)
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken,
+        RecordStore(tmp_path / "k.db", min_free_mb=0) as store,
+    ):
+        taken.bind(("127.0.0.1", 0))
+        secret = tmp_path / "venue.secret"
+        cfg = PeersConfig(listen=f"127.0.0.1:{taken.getsockname()[1]}",
+                          addresses=["127.0.0.1:9"], secret_file=secret)  # fmt: skip
+        keys, ledger = VenueKeys(SECRET.encode(), "v"), PeerLedger(tmp_path / "p.db", "k1")
+        worker = PeerWorker(cfg, kiosk_id="k1", keys=keys, store=store, ledger=ledger,
+                            zone=ZoneInfo("UTC"))  # fmt: skip
+        with worker:
+            assert wait_for(lambda: worker.down is not None)
+            assert worker.health.state is State.RUNNING and worker.health.crashes == 0
+        assert worker.down is not None and "cannot listen on 127.0.0.1:" in worker.down
+    lines = [r for r in caplog.records if "cannot listen" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].exc_info is None
+    assert "\n" not in lines[0].getMessage()

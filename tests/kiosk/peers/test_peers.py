@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from support.doors import (
     registry_section,
     write_token,
 )
-from support.faultproxy import UdpFaultProxy
+from support.faultproxy import UdpLink
 from support.registry import RegistryServer
 from support.timing import wait_for
 
@@ -39,20 +40,20 @@ def udp_port() -> int:
 @dataclass
 class Venue:
     doors: dict[str, Door]
-    proxies: dict[str, UdpFaultProxy]  # in front of each door: its peers reach it through this
+    links: dict[frozenset[str], UdpLink]  # between each two doors: a cable to pull
     listen: dict[str, tuple[str, int]]
 
     def cut_off(self, name: str) -> None:
         """The door can neither reach nor be reached by the others."""
-        self.proxies[name].cut = True
-        for other, proxy in self.proxies.items():
-            if other != name:
-                proxy.drop_from.add(self.listen[name])
+        for pair, link in self.links.items():
+            link.cut = link.cut or name in pair
+
+    def dropped(self, name: str) -> int:
+        return sum(link.dropped for pair, link in self.links.items() if name in pair)
 
     def heal(self) -> None:
-        for proxy in self.proxies.values():
-            proxy.cut = False
-            proxy.drop_from.clear()
+        for link in self.links.values():
+            link.cut = False
 
     def known(self, name: str) -> set[str]:
         """Every record id the door knows: its own and those heard from its peers."""
@@ -69,14 +70,20 @@ LAYOUT = {"a1": "entry", "b1": "entry", "c1": "exit"}
 
 
 def make_venue(folder: Path, registry: Registry | None = None, url: str = "") -> Venue:
-    """Three doors whose peers reach each other through fault proxies; with `registry`,
-    each is registered there and syncs to `url`."""
+    """Three doors whose peers reach each other through links that can be cut; with
+    `registry`, each is registered there and syncs to `url`."""
     write_token(folder, "venue.secret", SECRET)
     listen = {name: ("127.0.0.1", udp_port()) for name in LAYOUT}
-    proxies = {name: UdpFaultProxy(listen[name]) for name in LAYOUT}
+    links: dict[frozenset[str], UdpLink] = {}
+    ends: dict[str, list[str]] = {name: [] for name in LAYOUT}
+    for left, right in itertools.combinations(LAYOUT, 2):
+        link = UdpLink(listen[left], listen[right])
+        links[frozenset((left, right))] = link
+        ends[left].append(link.ends[0])
+        ends[right].append(link.ends[1])
     doors: dict[str, Door] = {}
     for name, direction in LAYOUT.items():
-        others = ", ".join(p.address for n, p in proxies.items() if n != name)
+        others = ", ".join(ends[name])
         extra = (
             "policy: {max_occupancy: 100, anti_passback: {mode: until_exit}}\n"
             f"peers: {{listen: '127.0.0.1:{listen[name][1]}', addresses: [{others}], "
@@ -87,14 +94,14 @@ def make_venue(folder: Path, registry: Registry | None = None, url: str = "") ->
             write_token(folder, f"{name}.token", registry.add_kiosk("test-venue", name))
             reg = registry_section(url, f"{name}.token")
         doors[name] = build_door(door_config(folder, name, direction, registry=reg, extra=extra))
-    return Venue(doors, proxies, listen)
+    return Venue(doors, links, listen)
 
 
 def close_venue(venue: Venue) -> None:
     for d in venue.doors.values():
         d.close()
-    for p in venue.proxies.values():
-        p.close()
+    for link in venue.links.values():
+        link.close()
 
 
 @pytest.fixture
@@ -148,7 +155,7 @@ def test_doors_agree_without_the_registry_through_a_partition(
     assert wait_for(lambda: venue.known("a1") >= {r.id for r in b.store.records()})
     # A has not heard of p2's exit: it keeps p2 out rather than let a pass in twice.
     assert verdict(a, p2) == (Verdict.FAIL, Reason.ALREADY_INSIDE)
-    assert wait_for(lambda: venue.proxies["c1"].dropped > 0)
+    assert wait_for(lambda: venue.dropped("c1") > 0)
 
     venue.heal()
     everything = venue.all_ids()
@@ -178,7 +185,16 @@ def test_forged_and_foreign_datagrams_are_dropped(
     from kiosk.peers.wire import Records, VenueKeys
 
     foreign = VenueKeys(b"another venue's secret, long enough", "test-venue")
-    forged = foreign.seal(Records(kind="records", sender="x1", records=[]))
+    forged = foreign.seal(
+        Records(
+            kind="records",
+            sender="x1",
+            epoch="0123456789abcdef",
+            sent=time.time(),
+            counter=1,
+            records=[],
+        )
+    )
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for datagram in (b"hello", b"QRP1" + b"\0" * 40, forged):
             s.sendto(datagram, venue.listen["b1"])

@@ -11,28 +11,33 @@ from hypothesis import strategies as st
 
 from checkin_protocol.records import Direction, Verdict
 from kiosk.peers.wire import (
+    Freshness,
     PeerRecord,
     Records,
     Refused,
+    Stamper,
     Summary,
     VenueKeys,
     covered,
     to_ranges,
 )
 
+EPOCH = "0123456789abcdef"
 KEYS = VenueKeys(b"the venue's shared secret, 32 bytes", "v1")
 
 
 def record(seq: int = 1, tag: str | None = None) -> PeerRecord:
     return PeerRecord(
-        id=str(uuid.uuid4()), kiosk="k1", seq=seq, direction=Direction.ENTRY,
+        id=str(uuid.uuid4()), kiosk="k1", epoch=EPOCH, seq=seq, direction=Direction.ENTRY,
         verdict=Verdict.PASS, time="2026-11-23T01:02:03.456Z", tag=tag,
     )  # fmt: skip
 
 
 def test_a_sealed_message_opens_with_the_venue_key_and_shows_nothing_in_clear() -> None:
     tag = KEYS.tag("pass:0123456789abcdef")
-    message = Records(kind="records", sender="k1", records=[record(tag=tag)])
+    message = Records(
+        kind="records", sender="k1", epoch=EPOCH, sent=1.0, counter=1, records=[record(tag=tag)]
+    )
     datagram = KEYS.seal(message)
     assert KEYS.open(datagram) == message
     for clear in (message.records[0].id.encode(), tag.encode(), b"entry", b"k1", b"PASS"):
@@ -41,7 +46,16 @@ def test_a_sealed_message_opens_with_the_venue_key_and_shows_nothing_in_clear() 
 
 
 def test_another_venue_or_secret_and_any_tampering_are_refused() -> None:
-    datagram = KEYS.seal(Summary(kind="summary", sender="k1", have={"k1": [(1, 3)]}))
+    datagram = KEYS.seal(
+        Summary(
+            kind="summary",
+            sender="k1",
+            epoch=EPOCH,
+            sent=1.0,
+            counter=1,
+            have={f"k1/{EPOCH}": [(1, 3)]},
+        )
+    )
     for other in (VenueKeys(b"the venue's shared secret, 32 bytes", "v2"),
                   VenueKeys(b"another secret of the same length!!", "v1")):  # fmt: skip
         with pytest.raises(Refused):
@@ -93,3 +107,24 @@ def test_ranges_cover_exactly_the_sequence_numbers_given(seqs: set[int]) -> None
     ranges = to_ranges(sorted(seqs))
     assert {n for n in range(1, 202) if covered(n, ranges)} == seqs
     assert all(b + 1 < c for (_, b), (c, _) in itertools.pairwise(ranges))
+
+
+@given(st.floats(-3 * 3600, 3 * 3600), st.integers(1, 2**63))
+def test_freshness_takes_a_message_once_and_only_near_this_clock(off: float, counter: int) -> None:
+    fresh = Freshness(max_skew=900)
+    message = Summary(
+        kind="summary", sender="k1", epoch=EPOCH, sent=1e9 + off, counter=counter, have={}
+    )
+    if abs(off) > 900:
+        assert fresh.check(message, 1e9) is not None
+        return
+    assert fresh.check(message, 1e9) is None
+    assert fresh.check(message, 1e9) == "replayed"  # the same datagram again
+    other = message.model_copy(update={"sender": "k2"})
+    assert fresh.check(other, 1e9) is None  # counters are per sender
+
+
+def test_stamps_rise_with_each_message() -> None:
+    stamp = Stamper()
+    counters = [stamp(5.0)[1] for _ in range(100)]
+    assert counters == sorted(set(counters)) and stamp(5.0)[0] == 5.0
