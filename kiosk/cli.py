@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 # Only the standard library at the top: `kiosk run` catches signals from its first line, and
 # until then a SIGTERM kills it. The config's imports (pydantic) alone take half a second.
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from zoneinfo import ZoneInfo
 
     from kiosk.config import Config
     from kiosk.issuing import PassRequest
-    from kiosk.store import RecordStore
+    from kiosk.store import Record, RecordStore
     from kiosk.yamlfile import ConfigError
 
 log = logging.getLogger("kiosk")
@@ -543,6 +544,33 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _staff_notes(cfg: Config) -> Callable[[Record], str | None] | None:
+    """The venue deny list's note for each refusal it caused (None without a deny list).
+
+    Only the venue's own file has notes, and only entries by pass or subject can be matched
+    to a record: ID numbers are kept there as a keyed hash, never next to a record.
+    """
+    from checkin_protocol.reasons import Reason
+    from checkin_protocol.records import Verdict
+    from kiosk.policy.denylist import DenyList
+    from kiosk.yamlfile import ConfigError
+
+    if cfg.trust.deny_list is None:
+        return None
+    try:
+        deny = DenyList.load(cfg.trust.deny_list)
+    except ConfigError as exc:
+        print(f"kiosk export: deny list not read, no staff notes: {exc}", file=sys.stderr)
+        return None
+
+    def note(r: Record) -> str | None:
+        if r.verdict is not Verdict.FAIL or r.reason != Reason.DENIED or r.subject is None:
+            return None
+        return deny.reason_for(r.subject)
+
+    return note
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
@@ -570,13 +598,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     store = _existing_store(cfg)
     if store is None:
         return EXIT_FAIL
+    staff_note = _staff_notes(cfg)
     # Excel opens a CSV as UTF-8 only with a BOM; the stream is UTF-8 whatever the locale.
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
     try:
         with store:
             count = write_csv(
                 store.records(since, until), out, zone=zone, all_columns=args.all_columns,
-                bom=not args.no_bom,
+                bom=not args.no_bom, staff_note=staff_note,
             )  # fmt: skip
     except StorageError as exc:
         print(exc, file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -24,6 +24,9 @@ PUBLIC = [
     "verified", "manual", "source",
 ]  # fmt: skip
 LOCAL_TIME = "local_time"
+# The venue deny list's own words on a refused record ("stole from the store 03/2026"): for the
+# staff who read the export; the record itself keeps only the public reason code.
+STAFF_NOTE = "staff_note"
 BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it (Vietnamese names would be garbled)
 # A cell starting with one of these is run as a formula by Excel/LibreOffice
 # (CSV injection, OWASP); a leading apostrophe makes it text.
@@ -85,13 +88,15 @@ def write_csv(
     zone: ZoneInfo | None = None,
     all_columns: bool = True,
     bom: bool = False,
+    staff_note: Callable[[Record], str | None] | None = None,
 ) -> int:
-    """Write the records; with `zone`, a local date/time column comes first."""
+    """Write the records; with `zone`, a local date/time column comes first; with
+    `staff_note`, a last column with what the venue's deny list says of a refusal for staff."""
     writer = csv.writer(out, lineterminator="\n")
     fields = FIELDS if all_columns else PUBLIC
     if bom:
         out.write(BOM)
-    writer.writerow(([LOCAL_TIME] if zone else []) + fields)
+    writer.writerow(([LOCAL_TIME] if zone else []) + fields + ([STAFF_NOTE] if staff_note else []))
     count = 0
     for r in records:
         row = [local_time(r.created_utc, zone)] if zone else []
@@ -100,6 +105,8 @@ def write_csv(
             if f == "subject" and not all_columns:
                 value = mask_subject(value)
             row.append(_cell(value))
+        if staff_note is not None:
+            row.append(_cell(staff_note(r)))
         writer.writerow(row)
         count += 1
     return count

@@ -537,3 +537,36 @@ def test_issue_times_without_a_zone_are_the_venue_s(issuer: Path) -> None:
     assert claims.declared_at == datetime(2098, 11, 30, 8, tzinfo=ZoneInfo("UTC")).timestamp()
     bad = issue(issuer, "--name", "A B", "--timezone", "Mars/Olympus")
     assert bad.returncode == 2 and "unknown time zone" in bad.stderr
+
+
+def test_export_carries_the_venue_deny_lists_note_on_the_refusals_it_caused(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    barred, other = "00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100"
+    (venue_dir / "deny.yaml").write_text(
+        f"- pass_id: {barred}\n  reason: 'trộm cắp 03/2026, báo bảo vệ'\n", encoding="utf-8"
+    )
+    cfg = write_config()
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(text.replace("subject_key: subject.key}", "deny_list: deny.yaml}"))
+    now = time.time()
+    with RecordStore(venue_dir / "kiosk.db", min_free_mb=0) as store:
+        for i, (pass_id, verdict, reason) in enumerate(
+            [(barred, "FAIL", "denied"), (other, "FAIL", "denied"), (barred, "PASS", None),
+             (barred, "FAIL", "expired")]
+        ):  # fmt: skip
+            new = NewRecord(
+                "test-venue", "k1", Direction.ENTRY, CodeKind.SIGNED_PASS,
+                Subject(SubjectKind.PASS, pass_id), "Nguyễn V** A", True, Verdict(verdict), reason,
+            )  # fmt: skip
+            store.add(new, now=now - 60 + i, mono_ns=time.monotonic_ns())
+    out = kiosk("export", "--config", str(cfg), "--since", "today")
+    assert out.returncode == 0, out.stderr
+    got = rows(out.stdout)
+    assert list(got[0])[-1] == "staff_note"
+    # Only the refusal the list caused carries its words; the record keeps the public code.
+    assert [(r["reason"], r["staff_note"]) for r in got] == [
+        ("denied", "trộm cắp 03/2026, báo bảo vệ"), ("denied", ""), ("", ""), ("expired", ""),
+    ]  # fmt: skip
+    plain = kiosk("export", "--config", str(write_config(name="plain.yaml")), "--since", "today")
+    assert "staff_note" not in plain.stdout.splitlines()[0]
