@@ -31,6 +31,7 @@ import psycopg
 import requests
 
 from registry.auth import Role
+from registry.db.partitions import DAY_MS, ensure_partitions, wanted_days
 from registry.service import Registry
 from registry.settings import DAY, Settings
 
@@ -41,7 +42,7 @@ NULL = "\\N"  # COPY's text format
 COLUMNS = (
     "id, venue_id, kiosk_id, seq, direction, code_kind, subject, masked_name, verified, "
     "verdict, reason, manual, source, created_ms, created_mono_ns, boot_id, clock_offset_ms, "
-    "received_ms"
+    "received_ms, kiosk_ms"
 )
 
 
@@ -80,7 +81,7 @@ def rows(n: int, venues: int, days: int, now: int, seed: int = 1) -> Iterator[st
             f"{uuid7(ms, rnd)}\tv{venue}\tk1\t{i + 1}\t"
             f"{'exit' if i % 3 == 0 else 'entry'}\tsigned_pass\t{who}\tNguyễn V** A\t"
             f"t\t{verdict}\t{reason}\tf\tcamera\t"
-            f"{ms}\t{i}\tb\t0\t{ms + 2000}\n"
+            f"{ms}\t{i}\tb\t0\t{ms + 2000}\t{ms}\n"
         )
 
 
@@ -237,6 +238,10 @@ def main() -> None:
         )
         reg = Registry(Settings(data_dir=data, database_url=url))
         now = int(time.time() * 1000)
+        # The daily partitions of the days loaded, as ingest makes them for each new day.
+        with reg.engine.begin() as conn:
+            first = (now - args.days * DAY * 1000) // DAY_MS
+            ensure_partitions(conn, wanted_days(now, set(range(first, now // DAY_MS + 1))))
         wal0 = wal_bytes(url)
         load_s = load(url, args.records, args.venues, args.days, now)
         load_wal = wal_bytes(url) - wal0

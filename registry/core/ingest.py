@@ -25,6 +25,7 @@ from registry.core.common import (
     text_problem,
 )
 from registry.db.models import Kiosk, Record, RecordDay, Venue
+from registry.db.partitions import DAY_MS, ensure_partitions, wanted_days
 
 # The columns the registry adds to a record: its kiosk time as a number, and the two clocks.
 REGISTRY_COLUMNS = ("created_ms", "clock_offset_ms", "received_ms")
@@ -41,7 +42,7 @@ _PG_ARRAYS = {
 _PG_INSERT = text(
     f"INSERT INTO {_RECORDS.name} ({', '.join(_PG_ARRAYS)}) SELECT * FROM unnest("  # noqa: S608 (from the ORM table)
     + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _PG_ARRAYS.items())
-    + ") ON CONFLICT (id, venue_id, kiosk_id) DO NOTHING RETURNING id"
+    + ") ON CONFLICT (id, venue_id, kiosk_id, kiosk_ms) DO NOTHING RETURNING id"
 )
 _SQLITE_INSERT = (
     sqlite.insert(Record)
@@ -94,8 +95,10 @@ def record_row(record: CheckinRecord, clock_offset_ms: int | None, received: int
     minus kiosk time); the kiosk's own time is `created_ms - clock_offset_ms`.
     """
     row = record.model_dump(mode="json", include=set(STORED_FIELDS))
+    kiosk_ms = parse_iso_ms(record.created_utc)
     row.update(
-        created_ms=parse_iso_ms(record.created_utc) + (clock_offset_ms or 0),
+        kiosk_ms=kiosk_ms,
+        created_ms=kiosk_ms + (clock_offset_ms or 0),
         clock_offset_ms=clock_offset_ms,
         received_ms=received,
     )
@@ -147,6 +150,19 @@ class Ingest:
         self.max_future_ms = max_future_ms
         # How a subject is stored: a sealed ID number becomes the registry's own `idh:`.
         self.subjects = subjects
+        # PostgreSQL: the days known to have a partition, or to be left to the DEFAULT one.
+        self._partitioned: set[int] = set()
+
+    def _ensure_partitions(self, days: set[int]) -> None:
+        """Make the missing daily partitions of a batch's days, in a short transaction of its
+        own before the insert: creating one locks the table, only until that commits."""
+        if days <= self._partitioned:
+            return
+        with self.db.engine.begin() as conn:
+            wanted = wanted_days(now_ms(), days)
+            have = ensure_partitions(conn, wanted)
+        # Days outside the window, or held by the DEFAULT partition, are asked about no more.
+        self._partitioned |= have | (days - wanted) | (wanted - have)
 
     def ingest(
         self, caller: Caller, records: Sequence[object], clock_offset_ms: int | None
@@ -180,6 +196,8 @@ class Ingest:
             rows.append(row)
         inserted: set[str] = set()
         if rows:
+            if self.db.is_postgresql:
+                self._ensure_partitions({row["kiosk_ms"] // DAY_MS for row in rows})
             with self.db.engine.begin() as conn:
                 inserted = set(self._insert(conn, rows))
                 # In the same transaction: the day counts never disagree with the records.

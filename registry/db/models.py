@@ -71,6 +71,10 @@ class Record(Base):
     boot_id: Mapped[str] = mapped_column(String(64))
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     received_ms: Mapped[int] = mapped_column(BigInteger)
+    # The kiosk's own time, as sent: stable when a record is resent, unlike created_ms. On
+    # PostgreSQL, records are partitioned by its UTC day and it is part of the primary key
+    # (a partitioned table's must hold the partition key): migration 0012, db.partitions.
+    kiosk_ms: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("records_created", "created_ms"),
