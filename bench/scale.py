@@ -107,6 +107,13 @@ def load(url: str, n: int, venues: int, days: int, now: int) -> float:
             "'YYYY-MM-DD'), r.venue_id, r.direction, r.verdict, count(*) FROM records r "
             "JOIN venues v ON v.id = r.venue_id GROUP BY 1, 2, 3, 4"
         )
+        # And per district, as migration 0013 fills them from the day counts.
+        cur.execute(
+            "INSERT INTO area_days (day, timezone, province, district, direction, verdict, "
+            "count) SELECT d.day, v.timezone, v.province, v.district, d.direction, d.verdict, "
+            "sum(d.count) FROM record_days d JOIN venues v ON v.id = d.venue_id "
+            "GROUP BY 1, 2, 3, 4, 5, 6"
+        )
         conn.commit()
         conn.autocommit = True
         cur.execute("VACUUM ANALYZE")

@@ -24,7 +24,7 @@ from registry.core.common import (
     printable,
     text_problem,
 )
-from registry.db.models import Kiosk, Record, RecordDay, Venue
+from registry.db.models import AreaDay, Kiosk, Record, RecordDay, Venue
 from registry.db.partitions import DAY_MS, ensure_partitions, wanted_days
 
 # The columns the registry adds to a record: its kiosk time as a number, and the two clocks.
@@ -217,28 +217,40 @@ class Ingest:
         return list(conn.execute(_SQLITE_INSERT, rows).scalars())
 
     def _count_days(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """Add the new records to their venue's local-day counts (record_days)."""
+        """Add the new records to their venue's local-day counts (record_days), and to their
+        district's (area_days)."""
         if not rows:
             return
-        zones: dict[str, ZoneInfo] = {}
+        places: dict[str, tuple[ZoneInfo, str, str, str]] = {}
         counts: Counter[tuple[str, str, str, str]] = Counter()
+        areas: Counter[tuple[str, str, str, str, str, str]] = Counter()
         for row in rows:
             venue = row["venue_id"]
-            if venue not in zones:
-                tz = conn.scalar(select(Venue.timezone).where(Venue.id == venue))
-                zones[venue] = ZoneInfo(tz or "Asia/Ho_Chi_Minh")
-            day = local_day(row["created_ms"], zones[venue])
+            if venue not in places:
+                found = conn.execute(
+                    select(Venue.timezone, Venue.province, Venue.district).where(Venue.id == venue)
+                ).first()
+                tz, province, district = found or ("Asia/Ho_Chi_Minh", "", "")
+                places[venue] = (ZoneInfo(tz), tz, province, district)
+            zone, tz, province, district = places[venue]
+            day = local_day(row["created_ms"], zone)
             counts[(day, venue, row["direction"], row["verdict"])] += 1
+            areas[(day, tz, province, district, row["direction"], row["verdict"])] += 1
+        self._add(conn, RecordDay, ["day", "venue_id", "direction", "verdict"], counts)
+        self._add(
+            conn,
+            AreaDay,
+            ["day", "timezone", "province", "district", "direction", "verdict"],
+            areas,
+        )
+
+    def _add(self, conn: Connection, model: Any, key: list[str], counts: Counter[Any]) -> None:
         # Sorted: two batches updating the same counts take their row locks in one order.
-        values = [
-            {"day": d, "venue_id": v, "direction": di, "verdict": ve, "count": n}
-            for (d, v, di, ve), n in sorted(counts.items())
-        ]
-        insert = self.db.insert()(RecordDay).values(values)
+        values = [{**dict(zip(key, k, strict=True)), "count": n} for k, n in sorted(counts.items())]
+        insert = self.db.insert()(model).values(values)
         conn.execute(
             insert.on_conflict_do_update(
-                index_elements=["day", "venue_id", "direction", "verdict"],
-                set_={"count": RecordDay.count + insert.excluded.count},
+                index_elements=key, set_={"count": model.count + insert.excluded.count}
             )
         )
 

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, tuple_
 from checkin_protocol.documents import DENY_LIST
 from registry.core.common import Database, bump_list, now_ms
 from registry.db.models import (
+    AreaDay,
     AuditEntry,
     Declaration,
     DenyEntry,
@@ -73,6 +74,8 @@ class Retention:
         for name, model, condition in plan:
             done[name] = self._purge(model, condition, deadline)
         done["records"] += dropped
+        # The districts' counts go with the venues' (and are not reported apart from them).
+        self._purge(AreaDay, AreaDay.day < last_counted, deadline)
         if done["deny_entries"]:
             # A new version, so kiosks fetch the smaller list instead of a 304.
             with self.db.session.begin() as s:

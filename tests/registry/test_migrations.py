@@ -1,4 +1,4 @@
-"""Migration 0003 on a registry with data in it, on SQLite and PostgreSQL alike."""
+"""Migrations on a registry with data in it, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -149,4 +149,25 @@ def test_0012_keeps_records_and_partitions_them_by_the_kiosks_day(empty_db: str)
     command.upgrade(cfg, "head")  # and up again, as a registry would after a rollback
     with engine.begin() as c:
         assert c.execute(text("SELECT count(*) FROM records")).scalar_one() == 3
+    engine.dispose()
+
+
+def test_0013_sums_the_day_counts_already_there_by_district(empty_db: str) -> None:
+    engine = make_engine(empty_db)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0012")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO venues (id, name, district, province, created_ms, timezone) "
+                       "VALUES ('v1', 'V', 'D1', 'P', 1, 'UTC'), ('v2', 'W', 'D1', 'P', 1, 'UTC'), "
+                       "('v3', 'X', 'D2', 'P', 1, 'UTC')"))  # fmt: skip
+        c.execute(text("INSERT INTO record_days (day, venue_id, direction, verdict, count) "
+                       "VALUES ('2026-01-01', 'v1', 'entry', 'PASS', 2), "
+                       "('2026-01-01', 'v2', 'entry', 'PASS', 3), "
+                       "('2026-01-01', 'v3', 'exit', 'FAIL', 1)"))  # fmt: skip
+    command.upgrade(cfg, "0013")
+    with engine.begin() as c:
+        rows = c.execute(text("SELECT district, direction, verdict, count FROM area_days "
+                              "ORDER BY district")).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [("D1", "entry", "PASS", 5), ("D2", "exit", "FAIL", 1)]
+    command.downgrade(cfg, "0012")
     engine.dispose()
