@@ -217,7 +217,7 @@ def measure(reg: Registry, url: str, base: str, venues: int, n: int) -> dict[str
         "heaviest subject": f"{statistics.median(heavy):.0f} ms ({heavy_visits} visits)",
         "live p50/p95": f"{pct(live, 0.5):.0f} / {pct(live, 0.95):.0f} ms",
         "stats?days=7": f"{statistics.median(stats):.0f} ms ({size // 1024} KiB first page)",
-        "purge 1 day (+VACUUM)": f"{purge_s:.1f} s for {purged} (+{vacuum_s:.1f} s)",
+        "purge 1 day (+VACUUM)": f"{purge_s * 1000:.0f} ms for {purged} (+{vacuum_s:.1f} s)",
         "ingest, 20 kiosks": f"{rate:,.0f} rec/s ({wal_per_record / 1024:.2f} KiB WAL/record)",
     }
 
