@@ -24,7 +24,8 @@ from registry.core.common import (
     printable,
     text_problem,
 )
-from registry.db.models import Kiosk, Record, RecordDay, Venue
+from registry.db.models import AreaDay, Kiosk, Record, RecordDay, Venue
+from registry.db.partitions import DAY_MS, ensure_partitions, wanted_days
 
 # The columns the registry adds to a record: its kiosk time as a number, and the two clocks.
 REGISTRY_COLUMNS = ("created_ms", "clock_offset_ms", "received_ms")
@@ -41,7 +42,7 @@ _PG_ARRAYS = {
 _PG_INSERT = text(
     f"INSERT INTO {_RECORDS.name} ({', '.join(_PG_ARRAYS)}) SELECT * FROM unnest("  # noqa: S608 (from the ORM table)
     + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _PG_ARRAYS.items())
-    + ") ON CONFLICT (id, venue_id, kiosk_id) DO NOTHING RETURNING id"
+    + ") ON CONFLICT (id, venue_id, kiosk_id, kiosk_ms) DO NOTHING RETURNING id"
 )
 _SQLITE_INSERT = (
     sqlite.insert(Record)
@@ -94,8 +95,10 @@ def record_row(record: CheckinRecord, clock_offset_ms: int | None, received: int
     minus kiosk time); the kiosk's own time is `created_ms - clock_offset_ms`.
     """
     row = record.model_dump(mode="json", include=set(STORED_FIELDS))
+    kiosk_ms = parse_iso_ms(record.created_utc)
     row.update(
-        created_ms=parse_iso_ms(record.created_utc) + (clock_offset_ms or 0),
+        kiosk_ms=kiosk_ms,
+        created_ms=kiosk_ms + (clock_offset_ms or 0),
         clock_offset_ms=clock_offset_ms,
         received_ms=received,
     )
@@ -147,6 +150,19 @@ class Ingest:
         self.max_future_ms = max_future_ms
         # How a subject is stored: a sealed ID number becomes the registry's own `idh:`.
         self.subjects = subjects
+        # PostgreSQL: the days known to have a partition, or to be left to the DEFAULT one.
+        self._partitioned: set[int] = set()
+
+    def _ensure_partitions(self, days: set[int]) -> None:
+        """Make the missing daily partitions of a batch's days, in a short transaction of its
+        own before the insert: creating one locks the table, only until that commits."""
+        if days <= self._partitioned:
+            return
+        with self.db.engine.begin() as conn:
+            wanted = wanted_days(now_ms(), days)
+            have = ensure_partitions(conn, wanted)
+        # Days outside the window, or held by the DEFAULT partition, are asked about no more.
+        self._partitioned |= have | (days - wanted) | (wanted - have)
 
     def ingest(
         self, caller: Caller, records: Sequence[object], clock_offset_ms: int | None
@@ -180,6 +196,8 @@ class Ingest:
             rows.append(row)
         inserted: set[str] = set()
         if rows:
+            if self.db.is_postgresql:
+                self._ensure_partitions({row["kiosk_ms"] // DAY_MS for row in rows})
             with self.db.engine.begin() as conn:
                 inserted = set(self._insert(conn, rows))
                 # In the same transaction: the day counts never disagree with the records.
@@ -199,28 +217,40 @@ class Ingest:
         return list(conn.execute(_SQLITE_INSERT, rows).scalars())
 
     def _count_days(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """Add the new records to their venue's local-day counts (record_days)."""
+        """Add the new records to their venue's local-day counts (record_days), and to their
+        district's (area_days)."""
         if not rows:
             return
-        zones: dict[str, ZoneInfo] = {}
+        places: dict[str, tuple[ZoneInfo, str, str, str]] = {}
         counts: Counter[tuple[str, str, str, str]] = Counter()
+        areas: Counter[tuple[str, str, str, str, str, str]] = Counter()
         for row in rows:
             venue = row["venue_id"]
-            if venue not in zones:
-                tz = conn.scalar(select(Venue.timezone).where(Venue.id == venue))
-                zones[venue] = ZoneInfo(tz or "Asia/Ho_Chi_Minh")
-            day = local_day(row["created_ms"], zones[venue])
+            if venue not in places:
+                found = conn.execute(
+                    select(Venue.timezone, Venue.province, Venue.district).where(Venue.id == venue)
+                ).first()
+                tz, province, district = found or ("Asia/Ho_Chi_Minh", "", "")
+                places[venue] = (ZoneInfo(tz), tz, province, district)
+            zone, tz, province, district = places[venue]
+            day = local_day(row["created_ms"], zone)
             counts[(day, venue, row["direction"], row["verdict"])] += 1
+            areas[(day, tz, province, district, row["direction"], row["verdict"])] += 1
+        self._add(conn, RecordDay, ["day", "venue_id", "direction", "verdict"], counts)
+        self._add(
+            conn,
+            AreaDay,
+            ["day", "timezone", "province", "district", "direction", "verdict"],
+            areas,
+        )
+
+    def _add(self, conn: Connection, model: Any, key: list[str], counts: Counter[Any]) -> None:
         # Sorted: two batches updating the same counts take their row locks in one order.
-        values = [
-            {"day": d, "venue_id": v, "direction": di, "verdict": ve, "count": n}
-            for (d, v, di, ve), n in sorted(counts.items())
-        ]
-        insert = self.db.insert()(RecordDay).values(values)
+        values = [{**dict(zip(key, k, strict=True)), "count": n} for k, n in sorted(counts.items())]
+        insert = self.db.insert()(model).values(values)
         conn.execute(
             insert.on_conflict_do_update(
-                index_elements=["day", "venue_id", "direction", "verdict"],
-                set_={"count": RecordDay.count + insert.excluded.count},
+                index_elements=key, set_={"count": model.count + insert.excluded.count}
             )
         )
 

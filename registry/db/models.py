@@ -71,6 +71,10 @@ class Record(Base):
     boot_id: Mapped[str] = mapped_column(String(64))
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     received_ms: Mapped[int] = mapped_column(BigInteger)
+    # The kiosk's own time, as sent: stable when a record is resent, unlike created_ms. On
+    # PostgreSQL, records are partitioned by its UTC day and it is part of the primary key
+    # (a partitioned table's must hold the partition key): migration 0012, db.partitions.
+    kiosk_ms: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("records_created", "created_ms"),
@@ -101,6 +105,21 @@ class RecordDay(Base):
     count: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("record_days_venue_day", "venue_id", "day"),)
+
+
+class AreaDay(Base):
+    """Records counted per district and local day, kept current at ingest with the day counts:
+    statistics sum a few thousand of these, not a row per venue and day. Counts only."""
+
+    __tablename__ = "area_days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, venue's zone
+    # The zone is part of the key: each venue's window is its own zone's last days.
+    timezone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    province: Mapped[str] = mapped_column(String(100), primary_key=True)
+    district: Mapped[str] = mapped_column(String(100), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(4), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
 
 
 class ListVersion(Base):

@@ -1,7 +1,8 @@
-"""Migration 0003 on a registry with data in it, on SQLite and PostgreSQL alike."""
+"""Migrations on a registry with data in it, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -106,4 +107,67 @@ def test_0008_counts_the_records_already_there_by_their_venues_local_day(empty_d
         ("2026-01-01", "v2", "PASS", 1),
     ]
     command.downgrade(cfg, "0007")
+    engine.dispose()
+
+
+def test_0012_keeps_records_and_partitions_them_by_the_kiosks_day(empty_db: str) -> None:
+    engine = make_engine(empty_db)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0011")
+    day = 86_400_000
+    today = int(time.time() * 1000) // day * day
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO venues (id, name, district, province, created_ms) "
+                       "VALUES ('v1', 'V', '', '', 1)"))  # fmt: skip
+        for rid, created, offset in [
+            ("r1", today - 3 * day + 5, 2 * day),  # the kiosk's clock two days behind
+            ("r2", today + 5, None),
+            ("r3", 5, 0),  # 1970: far past, the DEFAULT partition's
+        ]:  # fmt: skip
+            c.execute(text("INSERT INTO records (id, venue_id, kiosk_id, seq, direction, "
+                           "code_kind, verified, verdict, manual, created_ms, created_mono_ns, "
+                           "boot_id, clock_offset_ms, received_ms) VALUES (:id, 'v1', 'k1', 1, "
+                           "'entry', 'signed_pass', true, 'PASS', false, :at, 1, 'b', :off, 1)"),
+                      {"id": rid, "at": created, "off": offset})  # fmt: skip
+    command.upgrade(cfg, "0012")
+    postgresql = engine.dialect.name == "postgresql"
+    where = "tableoid::regclass::text" if postgresql else "'records'"
+    with engine.begin() as c:
+        rows = c.execute(text(f"SELECT id, kiosk_ms, {where} FROM records ORDER BY id")).all()  # noqa: S608
+    stamp = time.strftime("%Y%m%d", time.gmtime((today - 5 * day) / 1000))
+    assert [tuple(r) for r in rows] == [
+        ("r1", today - 5 * day + 5, f"records_{stamp}" if postgresql else "records"),
+        ("r2", today + 5, f"records_{time.strftime('%Y%m%d', time.gmtime(today / 1000))}"
+         if postgresql else "records"),
+        ("r3", 5, "records_default" if postgresql else "records"),
+    ]  # fmt: skip
+    command.downgrade(cfg, "0011")
+    with engine.begin() as c:
+        assert c.execute(text("SELECT id FROM records ORDER BY id")).scalars().all() == [
+            "r1", "r2", "r3",
+        ]  # fmt: skip
+    command.upgrade(cfg, "head")  # and up again, as a registry would after a rollback
+    with engine.begin() as c:
+        assert c.execute(text("SELECT count(*) FROM records")).scalar_one() == 3
+    engine.dispose()
+
+
+def test_0013_sums_the_day_counts_already_there_by_district(empty_db: str) -> None:
+    engine = make_engine(empty_db)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0012")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO venues (id, name, district, province, created_ms, timezone) "
+                       "VALUES ('v1', 'V', 'D1', 'P', 1, 'UTC'), ('v2', 'W', 'D1', 'P', 1, 'UTC'), "
+                       "('v3', 'X', 'D2', 'P', 1, 'UTC')"))  # fmt: skip
+        c.execute(text("INSERT INTO record_days (day, venue_id, direction, verdict, count) "
+                       "VALUES ('2026-01-01', 'v1', 'entry', 'PASS', 2), "
+                       "('2026-01-01', 'v2', 'entry', 'PASS', 3), "
+                       "('2026-01-01', 'v3', 'exit', 'FAIL', 1)"))  # fmt: skip
+    command.upgrade(cfg, "0013")
+    with engine.begin() as c:
+        rows = c.execute(text("SELECT district, direction, verdict, count FROM area_days "
+                              "ORDER BY district")).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [("D1", "entry", "PASS", 5), ("D2", "exit", "FAIL", 1)]
+    command.downgrade(cfg, "0012")
     engine.dispose()

@@ -1,4 +1,4 @@
-"""Statistics from the day counts: the venue's local days, kept current at ingest, paged."""
+"""Statistics from the day counts (venues' and districts'): local days, kept at ingest, paged."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from registry.auth import Role
-from registry.db.models import Record, RecordDay
+from registry.db.models import AreaDay, Record, RecordDay
 from registry.service import Registry
 from support.registry import RegistryServer
 from support.registry import make_record as record
@@ -171,7 +171,7 @@ def test_day_counts_always_equal_the_records_counted_by_local_day(
     registry: Registry, zone: str, batches: list[list[tuple[int, str, str]]]
 ) -> None:
     venue = f"h{next(_venues)}"
-    registry.add_venue(venue, "Generated", timezone=zone)
+    registry.add_venue(venue, "Generated", district=venue, province="P", timezone=zone)
     caller = registry.caller(registry.add_kiosk(venue, "k1"))
     assert caller is not None
     now = datetime.now(UTC)
@@ -194,12 +194,22 @@ def test_day_counts_always_equal_the_records_counted_by_local_day(
             (d.day, d.direction, d.verdict): d.count
             for d in s.scalars(select(RecordDay).where(RecordDay.venue_id == venue))
         }
+        # The venue's district (its own here) counts the same, in the venue's zone.
+        in_district = {
+            (a.day, a.direction, a.verdict): a.count
+            for a in s.scalars(
+                select(AreaDay).where(
+                    AreaDay.district == venue, AreaDay.province == "P", AreaDay.timezone == zone
+                )
+            )
+        }
     expected = Counter(
         (datetime.fromtimestamp(ms / 1000, ZoneInfo(zone)).date().isoformat(), d, v)
         for ms, d, v in rows
     )
     assert len(rows) == len(sent)
     assert counted == dict(expected)
+    assert in_district == dict(expected)
 
 
 @pytest.mark.parametrize("verdict", ["PASS", "FAIL"])
