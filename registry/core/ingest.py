@@ -28,7 +28,7 @@ from registry.db.models import AreaDay, Kiosk, Record, RecordDay, Venue
 from registry.db.partitions import DAY_MS, ensure_partitions, wanted_days
 
 # The columns the registry adds to a record: its kiosk time as a number, and the two clocks.
-REGISTRY_COLUMNS = ("created_ms", "clock_offset_ms", "received_ms")
+REGISTRY_COLUMNS = ("created_ms", "clock_offset_ms", "received_ms", "kiosk_ms")
 # Fields stored as sent; created_utc is stored as created_ms, a number to range-scan.
 STORED_FIELDS = tuple(f for f in CheckinRecord.model_fields if f != "created_utc")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -22,9 +24,26 @@ def test_openapi_document_is_current(registry: Registry) -> None:
     )
 
 
+def _not_a_partition(obj: Any, name: str | None, type_: str, reflected: bool, to: Any) -> bool:
+    # PostgreSQL's daily partitions of `records` (and their indexes) are made at run time, not
+    # by a model: the comparison is of the models with the tables they describe.
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+    return not re.fullmatch(r"records_(\d{8}|default)", table or "")
+
+
 def test_migrations_create_exactly_the_models(registry: Registry) -> None:
     with registry.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": _not_a_partition})
+        diff = compare_metadata(context, Base.metadata)
+    if registry.engine.dialect.name == "postgresql":
+        # The one column whose nullability differs by design: on PostgreSQL `kiosk_ms` is the
+        # partition key, part of the primary key and so NOT NULL; the model, shared with
+        # SQLite (where migration 0012 adds it to an existing table), says nullable.
+        diff = [
+            d for d in diff
+            if not (isinstance(d, list) and len(d) == 1 and d[0][0] == "modify_nullable"
+                    and d[0][2:4] == ("records", "kiosk_ms"))
+        ]  # fmt: skip
     assert diff == []
 
 
@@ -46,7 +65,12 @@ def test_the_records_table_is_the_record_model_plus_the_registrys_columns() -> N
 
     columns = {c.name for c in Record.__table__.columns}
     fields = set(CheckinRecord.model_fields)
-    assert columns == fields - {"created_utc"} | {"created_ms", "clock_offset_ms", "received_ms"}
+    assert columns == fields - {"created_utc"} | {
+        "created_ms",
+        "clock_offset_ms",
+        "received_ms",
+        "kiosk_ms",
+    }
     assert list(_PG_ARRAYS) == [c.name for c in Record.__table__.columns]
     assert _PG_ARRAYS["seq"] == "BIGINT" and _PG_ARRAYS["verified"] == "BOOLEAN"
 
