@@ -175,8 +175,16 @@ def _admin_page(
     )
 
 
-def _csrf_ok(got: tuple[Caller, str], csrf: str) -> bool:
-    return hmac.compare_digest(got[1].encode(), csrf.encode())
+def _admin_form(
+    request: Request, registry: RegistryDep, csrf: str
+) -> tuple[Caller, str] | Response:
+    """A signed-in admin whose form carries their session's CSRF token, or the refusal."""
+    got = staff(request, registry, Role.ADMIN)
+    if isinstance(got, Response):
+        return got
+    if not hmac.compare_digest(got[1].encode(), csrf.encode()):
+        return message(request, 403, "forbidden_title", "form_expired", user=got)
+    return got
 
 
 def _user_errors(
@@ -216,11 +224,9 @@ def add_user(
     venues: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    got = staff(request, registry, Role.ADMIN)
+    got = _admin_form(request, registry, csrf)
     if isinstance(got, Response):
         return got
-    if not _csrf_ok(got, csrf):
-        return message(request, 403, "forbidden_title", "form_expired", user=got)
     name = name.strip()
     venue_ids = sorted({v.strip() for v in venues.split(",") if v.strip()})
     errors = _user_errors(registry, name, role, venue_ids)
@@ -244,11 +250,9 @@ def disable_user(
     name: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    got = staff(request, registry, Role.ADMIN)
+    got = _admin_form(request, registry, csrf)
     if isinstance(got, Response):
         return got
-    if not _csrf_ok(got, csrf):
-        return message(request, 403, "forbidden_title", "form_expired", user=got)
     if name == got[0].name:
         return message(request, 409, "forbidden_title", "err_user_self", user=got)
     try:
@@ -273,11 +277,9 @@ def reset_user(
     name: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    got = staff(request, registry, Role.ADMIN)
+    got = _admin_form(request, registry, csrf)
     if isinstance(got, Response):
         return got
-    if not _csrf_ok(got, csrf):
-        return message(request, 403, "forbidden_title", "form_expired", user=got)
     try:
         token = registry.accounts.reset_token(name)
     except RegistryError:
@@ -392,11 +394,9 @@ def badges(
     people: Annotated[UploadFile, File()],
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    got = staff(request, registry, Role.ADMIN)
+    got = _admin_form(request, registry, csrf)
     if isinstance(got, Response):
         return got
-    if not _csrf_ok(got, csrf):
-        return message(request, 403, "forbidden_title", "form_expired", user=got)
     t = texts(request)
     found = parse_people(people.file.read(MAX_BYTES + 1))
     if found and isinstance(found[0], Problem):
