@@ -42,7 +42,13 @@ _PG_ARRAYS = {
 _PG_INSERT = text(
     f"INSERT INTO {_RECORDS.name} ({', '.join(_PG_ARRAYS)}) SELECT * FROM unnest("  # noqa: S608 (from the ORM table)
     + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _PG_ARRAYS.items())
-    + ") ON CONFLICT (id, venue_id, kiosk_id, kiosk_ms) DO NOTHING RETURNING id"
+    + f") AS n({', '.join(_PG_ARRAYS)})"
+    # A partitioned table's unique key must hold the partition key (kiosk_ms): the conflict
+    # target alone would take a reused id with another time as new. A record is one per
+    # (id, venue, kiosk), whatever its time, as on SQLite.
+    + " WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = n.id"
+    " AND r.venue_id = n.venue_id AND r.kiosk_id = n.kiosk_id)"
+    " ON CONFLICT (id, venue_id, kiosk_id, kiosk_ms) DO NOTHING RETURNING id"
 )
 _SQLITE_INSERT = (
     sqlite.insert(Record)
