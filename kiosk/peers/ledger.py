@@ -29,10 +29,17 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS peer_records_tag ON peer_records (tag, local_utc)",
 )
 _COLUMNS = "id, kiosk_id, epoch, seq, direction, verdict, created_utc, tag"
+# A door's clock offset is estimated from when its messages arrive, so it carries their
+# delay: tens of milliseconds on a busy network. Correcting by such noise could put an exit
+# before the entry a moment earlier at another door; nobody walks between doors that fast,
+# so offsets below this are taken for synchronised clocks and not corrected.
+CLOCK_NOISE = 2.0
 
 
 def _shifted(iso: str, by: float) -> str:
-    return iso if by == 0 else iso_ms(parse_iso_ms(iso) + round(by * 1000))
+    if abs(by) < CLOCK_NOISE:
+        return iso
+    return iso_ms(parse_iso_ms(iso) + round(by * 1000))
 
 
 def ledger_path(store_path: Path) -> Path:
