@@ -83,8 +83,14 @@ def draw(
     return draw_with_text(s, view, status, preview)[0]
 
 
+def where(pixels: npt.NDArray[np.uint8], color: tuple[int, int, int]) -> npt.NDArray[np.bool_]:
+    """The pixels of exactly `color` (channel by channel: ten times faster than a 3-D compare)."""
+    r, g, b = color
+    return (pixels[..., 0] == r) & (pixels[..., 1] == g) & (pixels[..., 2] == b)  # type: ignore[no-any-return]
+
+
 def share(pixels: npt.NDArray[np.uint8], color: tuple[int, int, int]) -> float:
-    return float(np.all(pixels == color, axis=2).mean())
+    return np.count_nonzero(where(pixels, color)) / (pixels.shape[0] * pixels.shape[1])
 
 
 def expected_background(view: View) -> tuple[int, int, int]:
@@ -263,7 +269,7 @@ def test_preview_is_mirrored_with_the_code_outlined(screen: Screen) -> None:
     inside = pixels[box.top : box.bottom, box.left : box.right]
     assert share(inside, scr.READ_OK) > 0.001  # the outline of the read code
     # Mirrored: the code sits right of centre in the camera frame, so left of centre on screen.
-    xs = np.nonzero(np.all(inside == scr.READ_OK, axis=2))[1]
+    xs = np.nonzero(where(inside, scr.READ_OK))[1]
     assert xs.mean() < box.w / 2
     unread = draw(
         screen, IdleView(), PLAIN, PreviewFrame(preview.luma, preview.corners, read=False)
@@ -476,7 +482,7 @@ def test_the_idle_screen_points_to_the_camera(side: str) -> None:
     with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
         pixels, drawn = draw_with_text(s, IdleView())
         assert {"phone", f"arrow-{side}"} <= set(drawn.icons)
-        ys, xs = np.nonzero(np.all(pixels == scr.ARROW, axis=2))
+        ys, xs = np.nonzero(where(pixels, scr.ARROW))
         # The arrow's tip is its extreme point in the direction it points.
         tip = {"above": ys.min(), "below": -ys.max(), "left": xs.min(), "right": -xs.max()}
         centre = {"above": ys.mean(), "below": -ys.mean(), "left": xs.mean(), "right": -xs.mean()}
