@@ -96,7 +96,7 @@ from collections.abc import Iterator  # noqa: E402
 from support.registry import (  # noqa: E402
     RegistryServer,
     SharedRegistries,
-    postgres_available,
+    database_url,
     reset_registry,
 )
 
@@ -112,11 +112,7 @@ def _registries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedRegi
 @pytest.fixture(params=["sqlite", "postgresql"])
 def registry_db(request: pytest.FixtureRequest, _registries: SharedRegistries) -> str:
     """The same registry tests on the embedded default and on PostgreSQL: the database URL."""
-    if request.param == "postgresql":
-        why = postgres_available()
-        if why:
-            pytest.skip(why)
-    return _registries.get(request.param).url
+    return database_url(request.param, _registries)
 
 
 @pytest.fixture

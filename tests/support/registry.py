@@ -261,3 +261,14 @@ def sign_in(session: requests.Session, base: str, token: str, next: str = "/") -
         allow_redirects=False,
         timeout=10,
     )
+
+
+def database_url(kind: str, registries: SharedRegistries) -> str:
+    """The session's database of this kind; the test skips, saying why, without PostgreSQL."""
+    import pytest
+
+    if kind == "postgresql":
+        why = postgres_available()
+        if why:
+            pytest.skip(why)
+    return registries.get(kind).url

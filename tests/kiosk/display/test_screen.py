@@ -173,11 +173,12 @@ def test_both_languages_are_readable_from_two_metres_on_a_7_inch_panel() -> None
     language the verdict's title is twice as large, and the icon 2 cm across."""
     cfg = DisplayConfig(mode="headless", width=800, height=480, language="both")
     mm_per_px = 154.2 / 800
+    preview = sample_preview()
     with Screen(cfg, venue_name="V", messages=Messages("both")) as s:
         for name, view in every_view().items():
             if isinstance(view, GuardView):
                 continue
-            _, drawn = draw_with_text(s, view, SAMPLE_STATUS, sample_preview())
+            _, drawn = draw_with_text(s, view, SAMPLE_STATUS, preview)
             for line in drawn.lines:
                 if line.paragraph:
                     assert line.px * scr.CAP_HEIGHT * mm_per_px >= 4.2, (name, line.text)
@@ -444,11 +445,12 @@ def test_a_vietnamese_screen_shows_only_vietnamese_words_and_no_raw_values(
     vi = catalogue_text("vi")
     views = every_view()
     views["pass-unknown-category"] = VerdictView(Verdict.PASS, None, "Lê T** H", 1990, "vip_x")
+    preview = sample_preview()
     for _, _, s in screens([size], ["vi"]):
         for name, view in views.items():
             if isinstance(view, GuardView):
                 continue
-            _, drawn = draw_with_text(s, view, SAMPLE_STATUS, sample_preview())
+            _, drawn = draw_with_text(s, view, SAMPLE_STATUS, preview)
             for line in drawn.lines:
                 words = [w for w in line.text.replace("·", " ").split() if not w[0].isdigit()]
                 for word in words:

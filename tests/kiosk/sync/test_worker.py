@@ -25,6 +25,8 @@ from support.registry import RegistryServer
 from support.timing import wait_for
 
 
+# Exactly once end to end: the kiosk's retries against each database's duplicate check.
+@pytest.mark.parametrize("registry_db", ["sqlite", "postgresql"], indirect=True)
 def test_every_record_arrives_exactly_once_through_faults(
     registry: Registry, server: RegistryServer, kiosk: KioskSide
 ) -> None:
