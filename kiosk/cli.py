@@ -663,6 +663,34 @@ def cmd_hash_pin(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _size(value: str) -> tuple[int, int]:
+    from kiosk.display.gallery import RESOLUTIONS
+
+    try:
+        w, h = (int(n) for n in value.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: give WIDTHxHEIGHT, e.g. 800x480") from None
+    if (w, h) not in RESOLUTIONS:
+        known = ", ".join(f"{a}x{b}" for a, b in RESOLUTIONS)
+        raise argparse.ArgumentTypeError(f"{value}: not a supported size ({known})")
+    return w, h
+
+
+def cmd_gallery(args: argparse.Namespace) -> int:
+    from kiosk.display.gallery import LANGUAGES, RESOLUTIONS, write_gallery
+
+    sizes = args.size or RESOLUTIONS
+    languages = args.language or LANGUAGES
+    try:
+        shots = write_gallery(args.out, sizes=sizes, languages=languages)
+    except OSError as exc:
+        print(f"kiosk gallery: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"{_n(len(shots), 'screen')} ({_n(len(sizes), 'size')} × {_n(len(languages), 'language')}"
+          f" × every state) in {args.out}")  # fmt: skip
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from kiosk.demo import run_demo
 
@@ -864,6 +892,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-serving", action="store_true", help="keep the registry's dashboard up afterwards"
     )
     c.set_defaults(func=cmd_demo)
+
+    c = sub.add_parser(
+        "gallery",
+        help="every screen state as PNGs, for review",
+        description="Draw every screen state (idle, help hints, PASS, FAIL, guard screens) in "
+        "every language at every supported size, as a visitor would see it, into PNG files.",
+    )
+    c.add_argument("out", type=Path, nargs="?", default=Path("gallery"), help="output folder")
+    c.add_argument("--size", type=_size, action="append", metavar="WxH",
+                   help="only this size (repeatable; default: every supported size)")  # fmt: skip
+    c.add_argument("--language", action="append", choices=["vi", "en", "both"],
+                   help="only this language (repeatable; default: vi, en and both)")  # fmt: skip
+    c.set_defaults(func=cmd_gallery)
     return p
 
 

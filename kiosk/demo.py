@@ -490,11 +490,8 @@ def _run(
         f"summary: {counts['PASS']} PASS, {counts['FAIL']} FAIL, "
         f"{len(got)} records in {cfg.storage.path}"
     )
-    from kiosk.display.gallery import write_gallery
-
-    shots = write_gallery(out / "gallery")
     print(f"screenshots: {out / 'screens'}; events: {out / 'events.jsonl'}")
-    print(f"gallery: {len(shots)} screens (every state × language × size) in {out / 'gallery'}")
+    print("every screen state, language and size: kiosk gallery DIR")
     if demo_registry is not None:
         synced = _sync_now(cfg)
         live = demo_registry.live()

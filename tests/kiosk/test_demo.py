@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from kiosk.demo import run_demo
-from kiosk.display.gallery import RESOLUTIONS, sample_views
 
 
 def test_demo_runs_headless_and_leaves_records_and_screenshots(
@@ -29,9 +28,7 @@ def test_demo_runs_headless_and_leaves_records_and_screenshots(
     assert "summary: 6 PASS, 6 FAIL, 12 records" in printed
     assert "registry: all records synced; today at the venue 6 entries, 6 refused" in printed
     assert "/venues/demo-tower" in printed
-    gallery = sorted(p.name for p in (out / "gallery").glob("*.png"))
-    assert len(gallery) == len(RESOLUTIONS) * 3 * len(sample_views())
-    assert "480x800-both-fail-expired.png" in gallery
+    assert not (out / "gallery").exists()  # `kiosk gallery` draws every screen, on request
     shots = sorted(p.name for p in (out / "screens").glob("*.png"))
     assert len(shots) == 12 and shots[0] == "001-PASS-signed_pass.png"
     con = sqlite3.connect(out / "kiosk.db")
