@@ -22,10 +22,9 @@ from kiosk.clock import ClockWatch, build_floor
 from kiosk.config import (
     Config,
     NoCameraConfig,
-    RegistryConfig,
     ReplayCameraConfig,
 )
-from kiosk.core import Core, build_core, open_store
+from kiosk.core import Core, build_core, build_count, build_sync, open_store
 from kiosk.decode import build_decoder
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.diagnose import Locator, ScanFeedback
@@ -55,32 +54,12 @@ from kiosk.service import Restart, Service, State
 from kiosk.signals import StopSignals, stop_on_signals
 from kiosk.store import RecordStore, StorageError
 from kiosk.store.lock import AlreadyRunning, InstanceLock
-from kiosk.sync.client import RegistryClient
-from kiosk.sync.lists import ListState
 from kiosk.sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
-# Core, build_core and open_store live in kiosk.core (light to import, for `kiosk scan`);
-# imported here too, where `run`, the demo and the tests have always found them.
-__all__ = ["Core", "Kiosk", "RunOptions", "build_core", "build_sync", "open_store"]
-
-
-def build_count(cfg: Config, store: RecordStore) -> VenueCount:
-    """The venue-wide count: a registry count older than two missed heartbeats is stale."""
-    reg = cfg.registry
-    stale_after = (
-        2 * reg.heartbeat_interval + reg.connect_timeout + reg.read_timeout if reg else None
-    )
-    return VenueCount(store, ZoneInfo(cfg.venue.timezone), stale_after=stale_after)
-
-
-def build_sync(cfg: RegistryConfig, store: RecordStore, lists: ListState) -> SyncWorker:
-    token = cfg.token_file.read_text(encoding="utf-8").strip()
-    client = RegistryClient(
-        cfg.url, token, connect_timeout=cfg.connect_timeout, read_timeout=cfg.read_timeout,
-        ca_file=cfg.ca_file,
-    )  # fmt: skip
-    return SyncWorker(store, client, lists, cfg)
+# Core and its builders live in kiosk.core (light to import, for `kiosk scan`, `status` and
+# `sync`: no camera, screen or sound); imported here too, where `run` and the tests find them.
+__all__ = ["Core", "Kiosk", "RunOptions", "build_core", "build_count", "build_sync", "open_store"]
 
 
 EXIT_CLEAN = 0

@@ -403,7 +403,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from checkin_protocol.times import utc_iso
-    from kiosk.app import build_count
+    from kiosk.core import build_count
     from kiosk.localtime import today_bounds
     from kiosk.occupancy import load_snapshot
     from kiosk.store import StorageError
@@ -505,7 +505,7 @@ def _status_lines(status: dict[str, Any], zone: ZoneInfo) -> list[str]:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from kiosk.app import build_core, build_sync, open_store
+    from kiosk.core import build_core, build_sync, open_store
     from kiosk.store import StorageError
 
     cfg = _load(args.config)

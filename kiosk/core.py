@@ -4,16 +4,44 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from checkin_protocol.keys import TrustStore, load_public_key
-from kiosk.config import Config, StorageConfig
+from kiosk.config import Config, RegistryConfig, StorageConfig
+from kiosk.occupancy import VenueCount
 from kiosk.passes import CodeReader, DccSigners
 from kiosk.policy.denylist import DenyList
 from kiosk.policy.engine import VenuePolicy
 from kiosk.store import RecordStore, StorageError
 from kiosk.sync.lists import ListState
 
+if TYPE_CHECKING:
+    from kiosk.sync.worker import SyncWorker
+
 log = logging.getLogger(__name__)
+
+
+def build_count(cfg: Config, store: RecordStore) -> VenueCount:
+    """The venue-wide count: a registry count older than two missed heartbeats is stale."""
+    reg = cfg.registry
+    stale_after = (
+        2 * reg.heartbeat_interval + reg.connect_timeout + reg.read_timeout if reg else None
+    )
+    return VenueCount(store, ZoneInfo(cfg.venue.timezone), stale_after=stale_after)
+
+
+def build_sync(cfg: RegistryConfig, store: RecordStore, lists: ListState) -> SyncWorker:
+    # Imported here: `kiosk scan` builds a core without ever syncing (requests is not light).
+    from kiosk.sync.client import RegistryClient
+    from kiosk.sync.worker import SyncWorker
+
+    token = cfg.token_file.read_text(encoding="utf-8").strip()
+    client = RegistryClient(
+        cfg.url, token, connect_timeout=cfg.connect_timeout, read_timeout=cfg.read_timeout,
+        ca_file=cfg.ca_file,
+    )  # fmt: skip
+    return SyncWorker(store, client, lists, cfg)
 
 
 def open_store(cfg: StorageConfig) -> RecordStore:
