@@ -18,14 +18,11 @@ import pytest
 from kiosk.camera.scenes import Pose, frame, qr_image
 from kiosk.cli import main
 from kiosk.decode.zxing import ZxingDecoder
+from support.cli import run_kiosk, run_kiosk_process
 
-
-def kiosk(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args],
-        capture_output=True, text=True, env=env, timeout=60,
-    )  # fmt: skip
+# In this process: a second of start-up saved per command. `kiosk run` and `kiosk scan` (whose
+# output goes to the stdout of when kiosk.scan was imported) are run as the program.
+kiosk = run_kiosk
 
 
 def test_keygen_and_issue(tmp_path: Path) -> None:
@@ -72,7 +69,7 @@ def test_scan_prints_payloads_and_decisions(
     glare += np.exp(-((xx - 330) ** 2 + (yy - 230) ** 2) / (2 * 45**2)) * 400
     cv2.imwrite(str(venue_dir / "glare.png"), np.clip(glare, 0, 255).astype("uint8"))
     images = [str(venue_dir / f"{n}.png") for n in ("pass", "menu", "empty", "broken", "glare")]
-    out = kiosk("scan", "--config", str(write_config()), "--json", *images)
+    out = run_kiosk_process("scan", "--config", str(write_config()), "--json", *images)
     assert out.returncode == 1  # some inputs FAILed
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [(line["verdict"], line["reason"]) for line in lines] == [
@@ -88,7 +85,7 @@ def test_scan_prints_payloads_and_decisions(
     assert lines[2]["error"] == "no QR code found" and lines[2]["decode_ms"] > 0
     assert lines[3]["error"] == "cannot read image"
     assert lines[4]["unread"][0]["hint"] == "help.glare"
-    human = kiosk("scan", "--config", str(write_config()), *images)
+    human = run_kiosk_process("scan", "--config", str(write_config()), *images)
     assert human.returncode == 1
     said = human.stdout.splitlines()
     assert said[0].startswith(f"{images[0]}: PASS signed_pass Nguyễn V** A, born 1990")
@@ -109,7 +106,7 @@ def test_status_and_export_after_a_run(
     cfg = str(
         write_config(camera="{type: replay, path: frames, fps: 25, loop: false, pace: lockstep}")
     )
-    assert kiosk("run", "--config", cfg).returncode == 0
+    assert run_kiosk_process("run", "--config", cfg).returncode == 0
     status = kiosk("status", "--config", cfg, "--json")
     st = json.loads(status.stdout)
     assert st["records"] == 2 and st["queued"] == 2 and st["last_decision"]["verdict"] == "FAIL"
@@ -129,6 +126,17 @@ def test_usage_errors_exit_2() -> None:
     assert kiosk("pass", "issue", "--key", "k", "--name", "A", "--valid-for", "30").returncode == 2
 
 
+def test_the_program_exits_2_on_a_usage_error_as_the_in_process_runs_say() -> None:
+    # The process-level check: `python -m kiosk` itself, and the in-process runner the other
+    # tests use answering exactly as it does.
+    program = run_kiosk_process("pass", "issue", "--key", "k", "--name", "A", "--valid-for", "30")
+    assert program.returncode == 2 and "--valid-for" in program.stderr
+    in_process = run_kiosk("pass", "issue", "--key", "k", "--name", "A", "--valid-for", "30")
+    assert (in_process.returncode, in_process.stdout, in_process.stderr) == (
+        program.returncode, program.stdout, program.stderr,
+    )  # fmt: skip
+
+
 def test_in_process_main_reports_config_errors(tmp_path: Path) -> None:
     missing = tmp_path / "none.yaml"
     with pytest.raises(SystemExit) as exc:
@@ -142,7 +150,7 @@ def test_run_runs_the_preflight_and_exits_2_with_file_line(
     # The unit has no ExecStartPre: `run` itself refuses what check-config would.
     os.mkfifo(venue_dir / "pipe")  # loads as a path; the camera thread would block on it
     path = write_config(camera="{type: replay, path: pipe, fps: 25, loop: false}")
-    run = kiosk("run", "--config", str(path))
+    run = run_kiosk_process("run", "--config", str(path))
     check = kiosk("check-config", str(path))
     assert run.returncode == check.returncode == 2
     assert run.stderr.startswith(f"{path}:3: camera.path: ")

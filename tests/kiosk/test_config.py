@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from kiosk.config import (
 )
 from kiosk.passes.model import CodeKind
 from kiosk.yamlfile import ConfigError
+from support.cli import run_kiosk, run_kiosk_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -221,19 +220,14 @@ def test_bad_time_zone(write_config: Callable[..., Path]) -> None:
     assert any(":1: venue.timezone: unknown time zone" in i for i in issues_of(path))
 
 
-def test_check_config_command_exits_2_without_traceback(write_config: Callable[..., Path]) -> None:
+def test_check_config_program_exits_2_without_traceback(write_config: Callable[..., Path]) -> None:
+    # The process-level check: `python -m kiosk check-config` itself, its exit status.
     path = write_config("policy: {max_occupancy: -1}\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk", "check-config", str(path)], capture_output=True, text=True
-    )
+    proc = run_kiosk_process("check-config", str(path))
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"{path}:7: policy.max_occupancy: ")
     assert "Traceback" not in proc.stderr
-    ok = subprocess.run(
-        [sys.executable, "-m", "kiosk", "check-config", str(write_config(name="good.yaml"))],
-        capture_output=True,
-        text=True,
-    )
+    ok = run_kiosk("check-config", str(write_config(name="good.yaml")))  # in this process
     assert ok.returncode == 0, ok.stderr
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from zoneinfo import ZoneInfo
 
@@ -26,6 +24,7 @@ from kiosk.display.views import (
 from kiosk.guard import GuardActions, GuardConsole, hash_pin, history_rows, key_name, verify_pin
 from kiosk.loop import Outcome
 from kiosk.policy.engine import Decision, Verdict
+from support.cli import run_kiosk, run_kiosk_process
 from support.timing import wait_for
 
 
@@ -260,12 +259,11 @@ def test_key_names() -> None:
     )
 
 
-def test_hash_pin_command() -> None:
-    out = subprocess.run([sys.executable, "-m", "kiosk", "guard", "hash-pin"], input="1357\n",
-                         capture_output=True, text=True)  # fmt: skip
+def test_hash_pin_command_as_the_program() -> None:
+    # The process-level check: the PIN through a real pipe into `python -m kiosk`.
+    out = run_kiosk_process("guard", "hash-pin", stdin="1357\n")
     assert out.returncode == 0 and verify_pin("1357", out.stdout.strip())
-    bad = subprocess.run([sys.executable, "-m", "kiosk", "guard", "hash-pin"], input="12\n",
-                         capture_output=True, text=True)  # fmt: skip
+    bad = run_kiosk("guard", "hash-pin", stdin="12\n")  # in this process: the same answer
     assert bad.returncode == 2
 
 

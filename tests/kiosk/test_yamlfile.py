@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 import subprocess
@@ -14,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import main
 from kiosk.config import load_config
 from kiosk.yamlfile import ConfigError, FileRefused, read_limited
+from support.cli import run_kiosk
 
 # A hang must fail the test, not stall the suite; the limit says nothing about speed.
 TIMEOUT = 60
@@ -25,15 +23,7 @@ TIMEOUT = 60
 def check_config(path: Path | str) -> subprocess.CompletedProcess[str]:
     """`kiosk check-config PATH` through the command line's own entry point, in this process:
     the same answer as the program's, without a second of start-up per hostile file."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(["check-config", str(path)])
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return subprocess.CompletedProcess(
-        ["kiosk", "check-config"], code, out.getvalue(), err.getvalue()
-    )
+    return run_kiosk("check-config", str(path))
 
 
 def check_config_program(path: Path | str) -> subprocess.CompletedProcess[str]:
