@@ -246,9 +246,11 @@ class Scanner:
 
 
 def run_scan(
-    scanner: Scanner, inputs: Iterable[Input], *, as_json: bool, out: TextIO = sys.stdout
+    scanner: Scanner, inputs: Iterable[Input], *, as_json: bool, out: TextIO | None = None
 ) -> int:
-    """Prints one line per input as it is decided; 1 if any FAILed, else 0."""
+    """Prints one line per input as it is decided (on stdout as it is now, not as it was when
+    this module was imported); 1 if any FAILed, else 0."""
+    out = sys.stdout if out is None else out
     status = 0
     for item in inputs:
         result = scanner.one(item)

@@ -69,7 +69,7 @@ def test_scan_prints_payloads_and_decisions(
     glare += np.exp(-((xx - 330) ** 2 + (yy - 230) ** 2) / (2 * 45**2)) * 400
     cv2.imwrite(str(venue_dir / "glare.png"), np.clip(glare, 0, 255).astype("uint8"))
     images = [str(venue_dir / f"{n}.png") for n in ("pass", "menu", "empty", "broken", "glare")]
-    out = run_kiosk_process("scan", "--config", str(write_config()), "--json", *images)
+    out = run_kiosk("scan", "--config", str(write_config()), "--json", *images)
     assert out.returncode == 1  # some inputs FAILed
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [(line["verdict"], line["reason"]) for line in lines] == [

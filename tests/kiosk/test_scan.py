@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from checkin_protocol.reasons import Reason
 from checkin_protocol.times import utc_iso
 from kiosk.policy.engine import Verdict
-from support.cli import run_kiosk, run_kiosk_process
+from support.cli import run_kiosk
 from support.dcc_cases import (
     DAY,
     NOW,
@@ -38,10 +38,7 @@ kiosk = run_kiosk
 
 
 def scan(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`kiosk scan ARGS` as the program: kiosk.scan.run_scan writes by default to the
-    sys.stdout of when kiosk.scan was first imported, so in a test's process its lines would
-    miss the stdout of the run. (Usage errors, refused before any scan, run in this one.)"""
-    return run_kiosk_process("scan", *args, stdin=stdin)
+    return run_kiosk("scan", *args, stdin=stdin)
 
 
 def dcc_config(write_config: Callable[..., Path], venue_dir: Path, extra: str = "") -> Path:

@@ -37,8 +37,7 @@ def run_kiosk(*args: str, stdin: str | None = None) -> subprocess.CompletedProce
     `sys.stdout.buffer`; POSIX newlines, no translation) and its logging starts unconfigured,
     so that the command's own `basicConfig` takes effect and its lines go to its stderr.
     A second and more of start-up saved per call; what only a process shows (signals, closed
-    pipes, the exit status of a real exit) is for `run_kiosk_process`. So is a `kiosk scan`
-    that scans: kiosk.scan.run_scan prints to the sys.stdout of when that module was imported.
+    pipes, the exit status of a real exit) is for `run_kiosk_process`.
     """
     # CPython's choices for a child's pipes under this C.UTF-8 locale: surrogateescape on
     # stdin and stdout, backslashreplace on stderr, which alone is line-buffered.
