@@ -22,6 +22,7 @@ from support.browser import (
     CHROMIUM,
     DEMO_ID,
     DRIVER,
+    absent,
     check_page,
     fill_declaration,
     fill_demo,
@@ -170,7 +171,7 @@ def test_declaration_good_bad_and_at_risk(
     fill_declaration(browser, server.url)
     assert by_id(browser, "masked-name").text == "Trần T** H"
     assert "Giờ Việt Nam" in by_id(browser, "valid-until").text
-    assert not browser.find_elements("id", "risk")
+    assert absent(browser, "id", "risk")
     # textContent, not .text: base45 has spaces, and two in a row collapse in rendered text.
     text = by_id(browser, "pass-text").get_attribute("textContent")
     # The "save as image" link is the same PNG the page shows, and that PNG reads back.
@@ -632,4 +633,4 @@ def test_the_admin_adds_resets_and_disables_users_and_sees_the_audit(
     mine = next(
         r for r in browser.find_elements("css selector", "#users tbody tr") if "quan-tri" in r.text
     )
-    assert not mine.find_elements("css selector", "form[action='/admin/users/disable']")
+    assert absent(mine, "css selector", "form[action='/admin/users/disable']")

@@ -46,8 +46,22 @@ def make_driver() -> Any:
     # The driver from Debian, given explicitly: Selenium must not try to download one.
     driver = webdriver.Chrome(options=opts, service=Service(executable_path=str(DRIVER)))
     driver.set_page_load_timeout(30)
-    driver.implicitly_wait(5)
+    driver.implicitly_wait(IMPLICIT_WAIT)
     return driver
+
+
+IMPLICIT_WAIT = 5.0  # how long finding an element waits for it to appear
+
+
+def absent(scope: Any, by: str, value: str) -> bool:
+    """Nothing matches, asked at once: with the implicit wait on, an empty search would wait
+    its whole length for something that is not meant to come."""
+    driver = getattr(scope, "parent", scope)  # an element's driver, or the driver itself
+    driver.implicitly_wait(0)
+    try:
+        return not scope.find_elements(by, value)
+    finally:
+        driver.implicitly_wait(IMPLICIT_WAIT)
 
 
 def viewport(driver: Any, size: str) -> None:
