@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +27,22 @@ from kiosk.loop import Outcome
 from kiosk.policy.engine import Decision, Verdict
 from support.cli import run_kiosk, run_kiosk_process
 from support.timing import wait_for
+
+_OPENED: list[GuardConsole] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_consoles() -> Iterator[None]:
+    """Each console a test made is closed after it, as the kiosk closes its own: its PIN
+    thread ends with the test."""
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
+def opened(c: GuardConsole) -> GuardConsole:
+    _OPENED.append(c)
+    return c
 
 
 def console(
@@ -51,7 +68,7 @@ def console(
     actions = GuardActions(admit=admit, switch_direction=switch, toggle_mute=mute,
                            history=lambda: rows)  # fmt: skip
     cfg = GuardConfig(pin_hash=hash_pin(pin, rounds=1000) if pin else None, ask_name=ask_name)
-    return GuardConsole(cfg, actions), calls
+    return opened(GuardConsole(cfg, actions)), calls
 
 
 def answer(c: GuardConsole) -> View:
@@ -288,7 +305,7 @@ def test_history_rows_keep_the_reason_code_and_the_deny_lists_note_for_the_staff
 def test_wrong_pins_lock_the_pin_screen_for_longer_each_time() -> None:
     now = [1000.0]
     c, calls = console()
-    c = GuardConsole(c._cfg, c._actions, clock=lambda: now[0])
+    c = opened(GuardConsole(c._cfg, c._actions, clock=lambda: now[0]))
     for _ in range(guard_module.FREE_TRIES - 1):
         view = press(c, "a", "1", "1", "1", "1", "return")
         assert isinstance(view, GuardPinView) and view.wrong and view.locked_for == 0
