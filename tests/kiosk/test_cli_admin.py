@@ -68,6 +68,20 @@ def venue_db(write_config: Callable[..., Path], venue_dir: Path) -> tuple[str, f
     return str(cfg), today
 
 
+@pytest.fixture
+def unreachable_registry(
+    write_config: Callable[..., Path], venue_dir: Path, venue_db: tuple[str, float]
+) -> Path:
+    """The venue's kiosk (with its records) configured for a registry nobody answers at."""
+    write_public_key(venue_dir / "lists.pub", generate_key().public_key())
+    (venue_dir / "kiosk.token").write_text("t" * 40)
+    (venue_dir / "kiosk.token").chmod(0o600)
+    return write_config(
+        "registry: {url: 'http://127.0.0.1:9', token_file: kiosk.token, list_key: lists.pub}\n",
+        name="with-registry.yaml",
+    )
+
+
 def rows(out: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
 
@@ -131,16 +145,8 @@ def test_status_today_line_local_times_and_no_registry(venue_db: tuple[str, floa
     assert f"last decision   {day:%Y-%m-%d} 00:02:00 PASS signed_pass" in out.stdout
 
 
-def test_status_with_a_registry(
-    write_config: Callable[..., Path], venue_dir: Path, venue_db: tuple[str, float]
-) -> None:
-    write_public_key(venue_dir / "lists.pub", generate_key().public_key())
-    (venue_dir / "kiosk.token").write_text("t" * 40)
-    (venue_dir / "kiosk.token").chmod(0o600)
-    cfg = write_config(
-        "registry: {url: 'http://127.0.0.1:9', token_file: kiosk.token, list_key: lists.pub}\n",
-        name="with-registry.yaml",
-    )
+def test_status_with_a_registry(unreachable_registry: Path) -> None:
+    cfg = unreachable_registry
     out = kiosk("status", "--config", str(cfg))
     assert "registry        http://127.0.0.1:9" in out.stdout
     assert "queued for sync 4" in out.stdout and "oldest unsynced " in out.stdout
@@ -194,17 +200,11 @@ def test_status_into_a_closed_pipe_is_no_error(venue_db: tuple[str, float]) -> N
 
 
 def test_status_says_how_old_the_venue_count_is_and_when_the_door_calls_it_stale(
-    write_config: Callable[..., Path], venue_dir: Path, venue_db: tuple[str, float]
+    unreachable_registry: Path, venue_dir: Path
 ) -> None:
     from kiosk.occupancy import Snapshot, save_snapshot
 
-    write_public_key(venue_dir / "lists.pub", generate_key().public_key())
-    (venue_dir / "kiosk.token").write_text("t" * 40)
-    (venue_dir / "kiosk.token").chmod(0o600)
-    cfg = write_config(
-        "registry: {url: 'http://127.0.0.1:9', token_file: kiosk.token, list_key: lists.pub}\n",
-        name="with-registry.yaml",
-    )
+    cfg = unreachable_registry
     now = time.time()
     for received, stale in ((now - 10, False), (now - 3 * 3600, True)):
         with RecordStore(venue_dir / "kiosk.db", min_free_mb=0) as store:
@@ -464,16 +464,8 @@ def test_issue_one_from_a_semicolon_csv_says_1_badge_on_1_page(
     assert "1 badge on 1 A4 page:" in out.stderr and len(out.stdout.splitlines()) == 1
 
 
-def test_sync_with_a_registry_out_of_reach_says_why(
-    write_config: Callable[..., Path], venue_dir: Path, venue_db: tuple[str, float]
-) -> None:
-    write_public_key(venue_dir / "lists.pub", generate_key().public_key())
-    (venue_dir / "kiosk.token").write_text("t" * 40)
-    (venue_dir / "kiosk.token").chmod(0o600)
-    cfg = write_config(
-        "registry: {url: 'http://127.0.0.1:9', token_file: kiosk.token, list_key: lists.pub}\n",
-        name="with-registry.yaml",
-    )
+def test_sync_with_a_registry_out_of_reach_says_why(unreachable_registry: Path) -> None:
+    cfg = unreachable_registry
     out = kiosk("sync", "--config", str(cfg), "--timeout", "1")
     assert out.returncode == 1
     last = out.stderr.strip().splitlines()[-1]

@@ -47,6 +47,9 @@ def make_driver() -> Any:
     driver = webdriver.Chrome(options=opts, service=Service(executable_path=str(DRIVER)))
     driver.set_page_load_timeout(30)
     driver.implicitly_wait(IMPLICIT_WAIT)
+    # The page counts as focused even while the headless window is not (a resize can take
+    # the window's focus away a moment, and :focus matches only in a focused page).
+    driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": True})
     return driver
 
 
@@ -256,9 +259,6 @@ def focus_problems(driver: Any) -> list[str]:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
-    # The page counts as focused even while the browser window is not (a resize can take the
-    # window's focus away a moment, and :focus matches only in a focused page).
-    driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": True})
     ActionChains(driver).send_keys(Keys.TAB).perform()
     return [
         f"focus not visible on {what}" for what in driver.execute_script(_FOCUS_SWEEP, _TABBABLE)
