@@ -43,6 +43,7 @@ def add_kiosk(registry: Registry, capsys: pytest.CaptureFixture[str], kiosk: str
     return found.group(1)
 
 
+@pytest.mark.slow
 def test_a_code_enrols_a_kiosk_once(
     registry: Registry,
     server: RegistryServer,

@@ -10,6 +10,7 @@ import pytest
 from kiosk.demo import run_demo
 
 
+@pytest.mark.slow
 def test_demo_runs_headless_and_leaves_records_and_screenshots(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

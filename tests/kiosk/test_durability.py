@@ -5,9 +5,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from support.killer import kill_repeatedly, prepare
 
 
+@pytest.mark.slow
 def test_killed_at_random_moments_loses_nothing_it_reported(tmp_path: Path) -> None:
     config = prepare(tmp_path)
     report = kill_repeatedly(tmp_path, config, kills=10, rng=random.Random(7))

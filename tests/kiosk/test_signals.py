@@ -59,6 +59,7 @@ def looping(
 SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_stop_signal_at_any_moment_ends_the_kiosk_cleanly(
     looping: Path, venue_dir: Path, signum: int
@@ -99,6 +100,7 @@ def test_a_stop_signal_at_any_moment_ends_the_kiosk_cleanly(
             assert con.execute("SELECT COUNT(*) FROM records").fetchone()[0] >= reported
 
 
+@pytest.mark.slow
 def test_a_second_kiosk_on_the_same_database_exits_3_and_the_first_runs_on(
     looping: Path, venue_dir: Path
 ) -> None:
@@ -130,6 +132,7 @@ def test_a_second_kiosk_on_the_same_database_exits_3_and_the_first_runs_on(
         pass
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_stop_signal_while_deciding_ends_cleanly_with_every_decision_kept(
     looping: Path, venue_dir: Path, signum: int

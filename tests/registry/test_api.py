@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -26,6 +27,7 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.slow
 def test_upload_is_idempotent_and_reports_per_record(
     registry: Registry, server: RegistryServer
 ) -> None:

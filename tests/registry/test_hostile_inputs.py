@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -134,6 +135,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.slow
 def test_kiosk_endpoints_never_fail(registry: Registry, server: RegistryServer) -> None:
     t, c = tokens(registry), Client(server)
     kiosk = bearer(t["kiosk"])
@@ -166,6 +168,7 @@ def test_kiosk_endpoints_never_fail(registry: Registry, server: RegistryServer) 
     heartbeat_and_lists()
 
 
+@pytest.mark.slow
 def test_people_endpoints_never_fail(registry: Registry, server: RegistryServer) -> None:
     t, c = tokens(registry), Client(server)
     csrf = form_token(c.http, f"{server.url}/declare")

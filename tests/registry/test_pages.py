@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import io
 import shutil
@@ -27,6 +28,7 @@ from support.browser import (
     fill_declaration,
     fill_demo,
     make_driver,
+    reset,
     sign_in_as,
     trace_demo,
     upload_badges,
@@ -41,14 +43,35 @@ pytestmark = [
         reason="needs Debian's chromium and chromium-driver (./dev test installs them)",
     ),
     pytest.mark.parametrize("registry_db", ["sqlite"], indirect=True),
+    pytest.mark.slow,  # a browser's round trips: seconds each
 ]
 
 
+@pytest.fixture(scope="session")
+def _chromium() -> Iterator[list[Any]]:
+    """One Chromium for a test session's page tests (a box, so a dead one can be replaced)."""
+    box: list[Any] = []
+    yield box
+    for driver in box:
+        driver.quit()
+
+
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    driver = make_driver()
-    yield driver
-    driver.quit()
+def browser(_chromium: list[Any]) -> Any:
+    """The session's browser, reset to a new one's state; a browser that no longer answers
+    is replaced by a new one."""
+    from selenium.common.exceptions import WebDriverException
+
+    if _chromium:
+        try:
+            reset(_chromium[0])
+            return _chromium[0]
+        except WebDriverException:
+            dead = _chromium.pop()
+            with contextlib.suppress(WebDriverException):
+                dead.quit()
+    _chromium.append(make_driver())
+    return _chromium[0]
 
 
 def by_id(driver: Any, element_id: str) -> Any:

@@ -137,6 +137,7 @@ def test_only_a_health_officer_bars_an_id_number_for_a_time(
         registry.denials.deny_id("cli", "12")
 
 
+@pytest.mark.slow
 def test_declarations_are_rate_limited_per_address_and_per_id_number(
     registry: Registry, server: RegistryServer
 ) -> None:
@@ -243,6 +244,7 @@ def test_retention_covers_everything_personal_in_batches(registry: Registry) -> 
             assert s.scalar(select(func.count()).select_from(model)) == left, model
 
 
+@pytest.mark.slow
 def test_serve_purges_on_its_own(registry: Registry) -> None:
     kiosk = registry.add_kiosk("v1", "k1")
     srv = RegistryServer(

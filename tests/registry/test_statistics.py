@@ -167,6 +167,7 @@ ZONES = ("Asia/Ho_Chi_Minh", "UTC", "America/New_York", "Asia/Kathmandu")
         max_size=4,
     ),
 )
+@pytest.mark.slow
 def test_day_counts_always_equal_the_records_counted_by_local_day(
     registry: Registry, zone: str, batches: list[list[tuple[int, str, str]]]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 
+import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -159,6 +160,7 @@ def test_a_trace_reads_only_the_covering_indexes_on_sqlite(registry: Registry) -
 _cases = itertools.count()
 
 
+@pytest.mark.slow
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=25)
 @given(
     others=st.lists(st.tuples(st.integers(0, 5), st.integers(-90, 90), st.booleans()), max_size=25),

@@ -38,6 +38,7 @@ def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             yield f"sqlite:///{tmp_path / 'data' / 'registry.db'}"
 
 
+@pytest.mark.slow
 def test_two_instances_migrating_at_once_wait_for_each_other(fresh_db: str, tmp_path: Path) -> None:
     data = tmp_path / "data"
     runs = [
@@ -96,6 +97,7 @@ def test_two_registries_serve_the_same_bytes_for_a_list_version(registry: Regist
         other.engine.dispose()
 
 
+@pytest.mark.slow
 def test_two_worker_processes_serve_one_list_with_one_etag(registry: Registry) -> None:
     if registry.engine.dialect.name != "postgresql":
         done = subprocess.run(

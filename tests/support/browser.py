@@ -56,6 +56,27 @@ def make_driver() -> Any:
 IMPLICIT_WAIT = 5.0  # how long finding an element waits for it to appear
 
 
+def reset(driver: Any) -> None:
+    """The browser as `make_driver` left it, for the next test: one blank tab, no cookies
+    or stored data of any site, the window's own size, no extra headers, no cached files.
+
+    A browser reused this way saves each page test a Chromium start (about 1 s of CPU,
+    more for its first page); everything a test can leave behind is undone here."""
+    handles = driver.window_handles
+    for extra in handles[1:]:
+        driver.switch_to.window(extra)
+        driver.close()
+    driver.switch_to.window(handles[0])
+    driver.get("about:blank")  # a live page's polling stops here
+    driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": "*", "storageTypes": "all"})
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.set_window_size(1280, 800)
+    driver.implicitly_wait(IMPLICIT_WAIT)
+
+
 def absent(scope: Any, by: str, value: str) -> bool:
     """Nothing matches, asked at once: with the implicit wait on, an empty search would wait
     its whole length for something that is not meant to come."""

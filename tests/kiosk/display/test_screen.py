@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import sys
 import unicodedata
 from collections.abc import Iterator
 from importlib import resources
@@ -74,7 +75,23 @@ def draw_with_text(
     """The pixels (H×W×3), and where the frame put its text at what size."""
     s._base_key = None
     drawn = s.render(view, status, NOW, preview)
-    return pygame.surfarray.array3d(s.surface).swapaxes(0, 1), drawn
+    return grab(s.surface), drawn
+
+
+def grab(surface: pygame.Surface) -> npt.NDArray[np.uint8]:
+    """The surface's pixels, H×W×3 RGB: a view of a copy of its 4-byte pixels, which `where`
+    compares a whole pixel at a time. The same values as `surfarray.array3d`, a tenth the
+    time: the display's own XRGB8888 (SDL's dummy driver's) is copied as it is."""
+    w, h = surface.get_size()
+    if (
+        sys.byteorder == "little"
+        and surface.get_bytesize() == 4
+        and surface.get_masks()[:3] == (0xFF0000, 0x00FF00, 0x0000FF)
+    ):
+        bgrx = np.frombuffer(surface.get_buffer().raw, np.uint8).reshape(h, -1, 4)[:, :w]
+        return bgrx[..., 2::-1]  # B, G, R, spare in memory: R, G, B in the view
+    rgba = np.frombuffer(pygame.image.tobytes(surface, "RGBA"), np.uint8).reshape(h, w, 4)
+    return rgba[..., :3]
 
 
 def draw(
@@ -83,9 +100,23 @@ def draw(
     return draw_with_text(s, view, status, preview)[0]
 
 
+SPARE_OFF = np.array([255, 255, 255, 0], np.uint8).view(np.uint32)[0]
+
+
 def where(pixels: npt.NDArray[np.uint8], color: tuple[int, int, int]) -> npt.NDArray[np.bool_]:
-    """The pixels of exactly `color` (channel by channel: ten times faster than a 3-D compare)."""
+    """The pixels of exactly `color`. Three channels of 4-byte pixels (a frame `grab` took,
+    or a slice of one) are compared as one 32-bit word a pixel, the spare byte masked off:
+    ten times faster than channel by channel, which other arrays are (itself ten times faster
+    than a 3-D compare)."""
     r, g, b = color
+    if pixels.ndim == 3 and pixels.shape[2] == 3 and pixels.strides[1:] in ((4, 1), (4, -1)):
+        if pixels.strides[2] == -1:  # B, G, R in memory
+            pixels, (r, g, b) = pixels[..., ::-1], (b, g, r)
+        quads = np.lib.stride_tricks.as_strided(
+            pixels, (*pixels.shape[:2], 4), (*pixels.strides[:2], 1), writeable=False
+        )
+        words = quads.view(np.uint32)[..., 0]
+        return (words & SPARE_OFF) == np.array([r, g, b, 0], np.uint8).view(np.uint32)[0]  # type: ignore[no-any-return]
     return (pixels[..., 0] == r) & (pixels[..., 1] == g) & (pixels[..., 2] == b)  # type: ignore[no-any-return]
 
 
@@ -136,6 +167,7 @@ def check_lines(drawn: Rendered, where: object) -> None:
             assert pair not in {c.lower() for c in NO_BREAK}, (where, first.text, then.text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", RESOLUTIONS, ids=[f"{w}x{h}" for w, h in RESOLUTIONS])
 def test_every_state_in_every_language_fits_and_follows_the_typesetting_rules(
     size: tuple[int, int],

@@ -26,6 +26,7 @@ from support.timing import wait_for
 
 
 # Exactly once end to end: the kiosk's retries against each database's duplicate check.
+@pytest.mark.slow
 @pytest.mark.parametrize("registry_db", ["sqlite", "postgresql"], indirect=True)
 def test_every_record_arrives_exactly_once_through_faults(
     registry: Registry, server: RegistryServer, kiosk: KioskSide
@@ -64,6 +65,7 @@ def test_registry_down_then_restarted(
     assert sorted(registry_ids(registry)) == sorted(ids)
 
 
+@pytest.mark.slow
 def test_registry_killed_and_restarted_mid_upload(
     registry: Registry, server: RegistryServer, kiosk: KioskSide
 ) -> None:
@@ -81,6 +83,7 @@ def test_registry_killed_and_restarted_mid_upload(
     assert sorted(registry_ids(registry)) == sorted(ids)
 
 
+@pytest.mark.slow
 def test_a_kiosk_killed_during_sync_loses_and_duplicates_nothing(
     registry: Registry, server: RegistryServer, kiosk: KioskSide
 ) -> None:
