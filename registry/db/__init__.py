@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,20 +56,31 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration."""
+    """Bring the schema to the newest migration: when it is there already, one read of the
+    version table and nothing more (Alembic's upgrade would run every migration file again
+    to learn that it has nothing to do)."""
+    if schema_is_current(engine):
+        return
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
 
 
+@functools.cache
+def newest_migrations() -> frozenset[str]:
+    """The heads of the migrations this registry ships: read from their files once a process
+    (they are part of the installed program and do not change while it runs)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
 def schema_is_current(engine: Engine) -> bool:
     """Whether the database is at the newest migration (False for an empty one)."""
     from alembic.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
-    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
     with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads()) == heads
+        return set(MigrationContext.configure(conn).get_current_heads()) == newest_migrations()
 
 
 # Any fixed number: the advisory lock every registry process takes to set up the database.
