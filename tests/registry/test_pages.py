@@ -23,6 +23,7 @@ from support.browser import (
     CHROMIUM,
     DEMO_ID,
     DRIVER,
+    IMPLICIT_WAIT,
     absent,
     check_page,
     fill_declaration,
@@ -657,3 +658,25 @@ def test_the_admin_adds_resets_and_disables_users_and_sees_the_audit(
         r for r in browser.find_elements("css selector", "#users tbody tr") if "quan-tri" in r.text
     )
     assert absent(mine, "css selector", "form[action='/admin/users/disable']")
+
+
+def test_a_browser_reused_by_the_next_test_starts_as_a_new_one(
+    registry: Registry, server: RegistryServer, browser: Any
+) -> None:
+    """What one page test leaves in the shared browser, the next one never sees."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{server.url}/login")
+    browser.add_cookie({"name": "lang", "value": "en", "path": "/"})
+    browser.execute_script("localStorage.setItem('registry_pass', 'x'); window.open('about:blank')")
+    viewport(browser, "phone")
+    browser.implicitly_wait(0)
+    assert len(browser.window_handles) == 2
+    reset(browser)
+    assert len(browser.window_handles) == 1
+    assert browser.execute_script("return innerWidth") == 1280  # not the phone's 360
+    assert browser.timeouts.implicit_wait == IMPLICIT_WAIT
+    browser.get(f"{server.url}/login")
+    assert "lang" not in {c["name"] for c in browser.get_cookies()}
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
+    assert browser.execute_script("return localStorage.getItem('registry_pass')") is None
