@@ -37,7 +37,6 @@ def main() -> int:
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments")
     args = parser.parse_args()
     cmd = [str(ROOT / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider", "-n", str(args.workers)]
-    cmd += ["--dist", "load", "--maxschedchunk", "2"]
     if not args.no_coverage:
         cmd += ["--cov", "--cov-report="]
     cmd += args.pytest_args
