@@ -507,6 +507,11 @@ def _run(
                     time.sleep(1)
             except KeyboardInterrupt:
                 pass
+        else:
+            # The registry is this demo's child: say so, or its address reads as still open.
+            print(
+                "registry: stopped with the demo; ./dev demo --keep-serving keeps the dashboard up"
+            )
     if got != want:
         print("demo: decisions differ from what the scenarios expect:")
         for s, g in zip(expected, got + [""] * (len(want) - len(got)), strict=False):
