@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -10,6 +9,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from checkin_protocol.records import mask_subject
+from checkin_protocol.spreadsheet import SafeWriter
 from checkin_protocol.times import parse_iso
 from kiosk.store import COLUMNS, Record, RecordStore, StorageError
 from kiosk.store.schema import MIGRATIONS
@@ -28,9 +28,6 @@ LOCAL_TIME = "local_time"
 # staff who read the export; the record itself keeps only the public reason code.
 STAFF_NOTE = "staff_note"
 BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it (Vietnamese names would be garbled)
-# A cell starting with one of these is run as a formula by Excel/LibreOffice
-# (CSV injection, OWASP); a leading apostrophe makes it text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 class ReadOnlyStore(RecordStore):
@@ -65,17 +62,6 @@ class ReadOnlyStore(RecordStore):
         self._db = db
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    text = str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
-
-
 def local_time(utc: str, zone: ZoneInfo) -> str:
     """A record's UTC ISO time as the venue's wall clock: `2026-11-23 08:05:09`."""
     return datetime.fromtimestamp(parse_iso(utc), zone).strftime("%Y-%m-%d %H:%M:%S")
@@ -92,21 +78,22 @@ def write_csv(
 ) -> int:
     """Write the records; with `zone`, a local date/time column comes first; with
     `staff_note`, a last column with what the venue's deny list says of a refusal for staff."""
-    writer = csv.writer(out, lineterminator="\n")
+    # Every cell, headers and local times too, is kept from reading as a formula.
+    writer = SafeWriter(out, lineterminator="\n")
     fields = FIELDS if all_columns else PUBLIC
     if bom:
         out.write(BOM)
     writer.writerow(([LOCAL_TIME] if zone else []) + fields + ([STAFF_NOTE] if staff_note else []))
     count = 0
     for r in records:
-        row = [local_time(r.created_utc, zone)] if zone else []
+        row: list[object] = [local_time(r.created_utc, zone)] if zone else []
         for f in fields:
             value = getattr(r, f)
             if f == "subject" and not all_columns:
                 value = mask_subject(value)
-            row.append(_cell(value))
+            row.append(value)
         if staff_note is not None:
-            row.append(_cell(staff_note(r)))
+            row.append(staff_note(r))
         writer.writerow(row)
         count += 1
     return count

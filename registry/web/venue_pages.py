@@ -1,6 +1,5 @@
 """A venue controller's pages: their venues, the live view, a day's history and its CSV."""
 
-import csv
 import io
 import re
 from datetime import date, timedelta
@@ -12,6 +11,7 @@ from markupsafe import Markup
 
 from checkin_protocol.documents import DENY_LIST, TRUST_LIST
 from checkin_protocol.records import IDENTIFIER_PATTERN
+from checkin_protocol.spreadsheet import SafeWriter
 from registry.auth import Caller, Role
 from registry.core.common import now_ms
 from registry.core.pagedata import VenueRow, today_at
@@ -231,7 +231,9 @@ def history_csv(
     when = _day(day, venue)
     _, rows = pagedata(registry).history(venue, when, 0, None)
     out = io.StringIO()
-    w = csv.writer(out)
+    # A name, a kiosk's reason or a manual admit's words come from outside: no cell of them
+    # may open as a formula in the controller's spreadsheet.
+    w = SafeWriter(out)
     w.writerow(
         [
             t("csv_time", tz=t.tz_label(venue.timezone, now_ms())),

@@ -560,3 +560,24 @@ def test_export_carries_the_venue_deny_lists_note_on_the_refusals_it_caused(
     ]  # fmt: skip
     plain = kiosk("export", "--config", str(write_config(name="plain.yaml")), "--since", "today")
     assert "staff_note" not in plain.stdout.splitlines()[0]
+
+
+def test_export_opens_no_cell_as_a_formula(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    """A name comes from a code anyone can print: `kiosk export` writes every OWASP payload as
+    text (behind an apostrophe)."""
+    from support.spreadsheets import PRINTABLE
+
+    cfg = write_config()
+    with RecordStore(venue_dir / "kiosk.db", min_free_mb=0) as store:
+        for n, payload in enumerate(PRINTABLE):
+            new = NewRecord(
+                "test-venue", "k1", Direction.ENTRY, CodeKind.SIGNED_PASS,
+                Subject(SubjectKind.PASS, f"{n:032x}"), payload, True, Verdict.FAIL, "expired",
+            )  # fmt: skip
+            store.add(new, now=time.time() - 60, mono_ns=time.monotonic_ns())
+    out = kiosk("export", "--config", str(cfg), "--all-columns")
+    assert out.returncode == 0, out.stderr
+    got = rows(out.stdout)
+    assert sorted(r["masked_name"] for r in got) == sorted("'" + p for p in PRINTABLE)
