@@ -6,7 +6,7 @@ import json
 import time
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, update
@@ -25,8 +25,25 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+# The calendar a time is shown in: a kiosk's clock (corrected by an offset of up to ten years)
+# may say year 1 or 9999, or beyond; shown, such a time is held to these bounds, which every
+# time zone can still convert (a day inside datetime's years 1 to 9999).
+MIN_SHOWN_MS = int(datetime(1, 1, 2, tzinfo=UTC).timestamp() * 1000)
+MAX_SHOWN_MS = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp() * 1000)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def moment(ms: int) -> datetime:
+    """Epoch ms as a UTC datetime, held to the calendar every view can show (to the ms: no
+    float on the way, which is off by one at some times far from now)."""
+    return EPOCH + timedelta(milliseconds=min(max(ms, MIN_SHOWN_MS), MAX_SHOWN_MS))
+
+
 def iso_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    # isoformat, not strftime: glibc writes year 1 as "1", not "0001".
+    return moment(ms).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_iso_ms(text: str) -> int:

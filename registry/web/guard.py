@@ -88,7 +88,24 @@ class Guard:
         except TimeoutError:
             await _reply(send, 408, f"body not received within {BODY_SECONDS} s")
             return
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        await self._run(scope, _replay(b"".join(chunks), receive), send)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            # Starlette's own 500 is sent outside this guard, without the security headers:
+            # this one is sent through them. The error goes on up to be logged.
+            if not started:
+                await _reply(send, 500, "internal error")
+            raise
 
     async def _authenticated(self, headers: dict[bytes, bytes]) -> bool:
         # A bearer token only: API writes never ride on a browser's session cookie.

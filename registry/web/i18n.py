@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from registry.core.common import moment
+
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
@@ -519,7 +521,7 @@ class Texts:
         return pair[self._i] if pair else code
 
     def tz_label(self, tz: str, at_ms: int) -> str:
-        offset = datetime.fromtimestamp(at_ms / 1000, ZoneInfo(tz)).strftime("%z")
+        offset = local(at_ms, tz).strftime("%z")
         pretty = "Việt Nam" if tz == DEFAULT_TZ and self.lang == "vi" else tz
         if tz == DEFAULT_TZ and self.lang == "en":
             pretty = "Vietnam"
@@ -539,12 +541,14 @@ class Texts:
 
 
 def local(at_ms: int, tz: str = DEFAULT_TZ) -> datetime:
-    return datetime.fromtimestamp(at_ms / 1000, ZoneInfo(tz))
+    return moment(at_ms).astimezone(ZoneInfo(tz))
 
 
 def date_time(at_ms: int, tz: str = DEFAULT_TZ) -> str:
     """dd/mm/yyyy HH:MM, as written in Vietnam (and readable to an English reader too)."""
-    return local(at_ms, tz).strftime("%d/%m/%Y %H:%M")
+    d = local(at_ms, tz)
+    # Not strftime's %Y: glibc writes year 1 as "1" (a kiosk's clock may say so).
+    return f"{d.day:02d}/{d.month:02d}/{d.year:04d} {d.hour:02d}:{d.minute:02d}"
 
 
 def clock(at_ms: int, tz: str = DEFAULT_TZ) -> str:

@@ -1,9 +1,9 @@
 """Kiosks reporting: record batches and heartbeats."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import Field, SkipValidation
+from pydantic import Field, SkipValidation, model_validator
 
 from checkin_protocol import messages
 from checkin_protocol.messages import (
@@ -33,6 +33,15 @@ class UploadRequest(messages.UploadRequest):
     records: Annotated[list[CheckinRecord], SkipValidation] = Field(
         max_length=MAX_BATCH, description="Oldest first."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_list(cls, data: Any) -> Any:
+        # SkipValidation skips the list too: `records: null` must be the caller's 422, not a
+        # server error. Its length is the route's to check (413: too large, not malformed).
+        if isinstance(data, dict) and not isinstance(data.get("records"), list):
+            raise ValueError("records: a list of records")
+        return data
 
 
 @router.post("/records", response_model=UploadResponse)
