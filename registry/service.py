@@ -191,10 +191,24 @@ class Registry:
 
     # Declarations and retention
     def declare(
-        self, *, name: str, id_number: str, phone: str, symptoms: bool, contact: bool
+        self,
+        *,
+        name: str,
+        id_number: str,
+        phone: str,
+        symptoms: bool,
+        contact: bool,
+        device: str | None = None,
+        previous: str | None = None,
     ) -> Declared:
         return self.declarations.declare(
-            name=name, id_number=id_number, phone=phone, symptoms=symptoms, contact=contact
+            name=name,
+            id_number=id_number,
+            phone=phone,
+            symptoms=symptoms,
+            contact=contact,
+            device=device,
+            previous=previous,
         )
 
     def purge(self, now: int | None = None) -> dict[str, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from typing import NamedTuple
 
@@ -23,11 +25,18 @@ class DenyListFull(RegistryError):
 
 
 class Declared(NamedTuple):
-    """A tuple, so callers may unpack it as (QR text, pass id, at risk)."""
+    """A tuple, so callers may unpack it as (QR text, pass id, at risk, superseded)."""
 
     pass_text: str
     pass_id: str
     at_risk: bool
+    superseded: bool = False
+
+
+def device_hash(secret: str) -> str:
+    """What the registry keeps of a device's secret: its SHA-256 (the secret is 128+ random
+    bits, so no salt or stretching is needed to keep it from being guessed)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class Declarations:
@@ -41,37 +50,52 @@ class Declarations:
         self.max_entries = budget // DENY_ENTRY_BYTES
 
     def declare(
-        self, *, name: str, id_number: str, phone: str, symptoms: bool, contact: bool
+        self,
+        *,
+        name: str,
+        id_number: str,
+        phone: str,
+        symptoms: bool,
+        contact: bool,
+        device: str | None = None,
+        previous: str | None = None,
     ) -> Declared:
         """Record a declaration and issue a pass carrying its time, in one transaction.
 
-        Anyone may declare with any ID number, so a declaration affects only the pass it
-        issues: a declared risk bars that pass (privately), never the ID number. The ID's
-        previous pass is superseded (revoked), so one ID number has one pass in force.
+        Anyone may declare with any ID number (it is printed on the card, not a secret), so a
+        declaration affects only the pass it issues: a declared risk bars that pass
+        (privately), never the ID number, and it leaves every other pass of the ID alone.
+        Only the holder replaces their own pass: `previous` (a pass id) is superseded
+        (revoked) when `device` is the secret of the device that pass was issued to — what
+        the declaration page keeps beside the pass, and a photo of the QR does not carry.
         """
         id_hash = str(self.keys.hasher()(id_number))
         declared = int(time.time())
         at_risk = symptoms or contact
+        device_of = device_hash(device) if device else None
         with self.db.session.begin() as s:
             now = now_ms()
-            previous = s.scalars(
-                select(IssuedPass)
-                .where(
-                    IssuedPass.id_hash == id_hash,
-                    IssuedPass.revoked_ms.is_(None),
-                    IssuedPass.valid_until_ms > now,
-                )
-                .with_for_update()
-            ).all()
-            growth = len(previous) + int(at_risk)
+            replaced = None
+            if previous and device_of:
+                found = s.get(IssuedPass, previous, with_for_update=True)
+                if (
+                    found is not None
+                    and found.id_hash == id_hash
+                    and found.revoked_ms is None
+                    and found.valid_until_ms > now
+                    and found.device_hash is not None
+                    and hmac.compare_digest(found.device_hash, device_of)
+                ):
+                    replaced = found
+            growth = int(replaced is not None) + int(at_risk)
             if growth:
                 live = s.scalar(
                     select(func.count()).select_from(DenyEntry).where(DenyEntry.expires_ms > now)
                 )
                 if (live or 0) + growth > self.max_entries:
                     raise DenyListFull("the deny list is at its size budget; try again later")
-            for p in previous:
-                self.passes.revoke_in(s, p, "superseded")
+            if replaced is not None:
+                self.passes.revoke_in(s, replaced, "superseded")
             text, pass_id = self.passes.issue_in(
                 s,
                 name,
@@ -79,6 +103,7 @@ class Declarations:
                 declared_at=declared,
                 category="visitor",
                 id_hash=id_hash,
+                device_hash=device_of,
             )
             s.add(
                 Declaration(
@@ -109,4 +134,4 @@ class Declarations:
             elif at_risk:
                 # Not public: the kiosk says "please see the staff", never why.
                 self.passes.deny(s, pass_subject, "health_risk", expires_ms=ends)
-        return Declared(text, pass_id, at_risk)
+        return Declared(text, pass_id, at_risk, replaced is not None)

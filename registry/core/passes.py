@@ -81,6 +81,7 @@ class Passes:
         category: str | None = None,
         declared_at: int | None = None,
         id_hash: str | None = None,
+        device_hash: str | None = None,
     ) -> tuple[str, str]:
         """Sign a pass in the caller's transaction: if that fails, no pass was issued."""
         pass_id = os.urandom(16)
@@ -104,6 +105,7 @@ class Passes:
                 issued_ms=issued * 1000,
                 valid_until_ms=(issued + valid_for) * 1000,
                 id_hash=id_hash,
+                device_hash=device_hash,
             )
         )
         s.flush()

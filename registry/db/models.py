@@ -185,8 +185,11 @@ class IssuedPass(Base):
     issued_ms: Mapped[int] = mapped_column(BigInteger)
     valid_until_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     revoked_ms: Mapped[int | None] = mapped_column(BigInteger)
-    # A declaration's pass: the keyed hash of the ID number, so a new one supersedes it.
+    # A declaration's pass: the keyed hash of the ID number (an ID bar reaches its passes).
     id_hash: Mapped[str | None] = mapped_column(String(80), index=True)
+    # SHA-256 of the secret the declaring device keeps: shown with the pass, it proves the
+    # holder (a new declaration supersedes the pass, a phone checks in with it).
+    device_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Declaration(Base):

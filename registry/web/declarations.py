@@ -4,11 +4,14 @@ from typing import Annotated
 
 import segno
 from fastapi import APIRouter, Request
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from checkin_protocol.kp1 import PassRejected
 from registry.core.common import iso_ms, now_ms, text_problem
+from registry.core.declarations import device_hash
 from registry.service import Registry
 from registry.web.deps import API, RegistryDep, client_address, limited
+from registry.web.shown import DEVICE_PATTERN, verified
 
 router = APIRouter(prefix=API, tags=["public"])
 
@@ -21,30 +24,74 @@ def _printable(value: str) -> str:
 
 
 class DeclarationIn(BaseModel):
-    name: Annotated[str, Field(min_length=2, max_length=100), AfterValidator(_printable)]
-    id_number: str = Field(pattern=r"^\d{9,12}$")
-    phone: str = Field(pattern=r"^\+?[0-9 ]{8,16}$")
-    symptoms: bool
-    contact: bool
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[
+        str,
+        Field(min_length=2, max_length=100, description="The name the pass shows, masked"),
+        AfterValidator(_printable),
+    ]
+    id_number: str = Field(pattern=r"^\d{9,12}$", description="The ID card's number")
+    phone: str = Field(pattern=r"^\+?[0-9 ]{8,16}$", description="A phone number to reach")
+    symptoms: bool = Field(description="Symptoms now")
+    contact: bool = Field(description="Contact with a case in the last 14 days")
+    device_secret: str | None = Field(
+        None,
+        pattern=DEVICE_PATTERN,
+        description="A random secret the declaring device keeps; it proves the pass is held "
+        "by this device, never sent to a kiosk",
+    )
+    previous_pass: str | None = Field(
+        None,
+        max_length=2000,
+        description="This device's pass in force (its QR text), to be superseded: it is, "
+        "if device_secret is the one it was issued with; otherwise it stays valid",
+    )
 
 
 class DeclarationOut(BaseModel):
-    pass_text: str
-    pass_id: str
-    png_base64: str
-    declared_at: str
+    pass_text: str = Field(description="The signed pass, the QR code's text")
+    pass_id: str = Field(description="The pass's id, 32 hex digits")
+    png_base64: str = Field(description="The QR code as a PNG, base64")
+    declared_at: str = Field(description="When the registry recorded the declaration")
+    superseded: bool = Field(
+        description="Whether previous_pass was superseded (it no longer opens a door)"
+    )
+
+
+def _previous_id(registry: Registry, text: str | None) -> str | None:
+    """The id of the previous pass shown, if it is a pass this registry signed."""
+    if not text:
+        return None
+    try:
+        return verified(registry, text.strip()).pass_id.hex()
+    except PassRejected:
+        return None
 
 
 def declare(registry: Registry, request: Request, d: DeclarationIn) -> DeclarationOut:
     """Record a declaration; the pass comes back as text and as a QR code PNG.
 
-    Rate-limited per client address and per ID number (by its keyed hash: the number itself
-    is kept nowhere, not even in memory tables).
+    Rate-limited per client address, and per ID number (by its keyed hash: the number itself
+    is kept nowhere, not even in memory tables) together with who asks: the pass superseded,
+    or else the address. Anyone may type an ID number, so a bucket of the ID alone would be
+    spent by strangers, and its holder's own declaration refused.
     """
-    limited(request, "declare_address", client_address(request))
-    limited(request, "declare_id", str(registry.keys.hasher()(d.id_number)))
+    address = client_address(request)
+    limited(request, "declare_address", address)
+    previous = _previous_id(registry, d.previous_pass) if d.device_secret else None
+    # The pass and the device's secret together: a photo of the QR with a made-up secret
+    # spends a bucket of its own, not the holder's.
+    who = f"pass:{previous}:{device_hash(d.device_secret or '')}" if previous else f"from:{address}"
+    limited(request, "declare_id", f"{registry.keys.hasher()(d.id_number)}|{who}")
     declared = registry.declare(
-        name=d.name, id_number=d.id_number, phone=d.phone, symptoms=d.symptoms, contact=d.contact
+        name=d.name,
+        id_number=d.id_number,
+        phone=d.phone,
+        symptoms=d.symptoms,
+        contact=d.contact,
+        device=d.device_secret,
+        previous=previous,
     )
     png = segno.make(declared.pass_text, error="m").png_data_uri(scale=6, border=4)
     return DeclarationOut(
@@ -52,6 +99,7 @@ def declare(registry: Registry, request: Request, d: DeclarationIn) -> Declarati
         pass_id=declared.pass_id,
         png_base64=png.split(",", 1)[1],
         declared_at=iso_ms(now_ms()),
+        superseded=declared.superseded,
     )
 
 
@@ -66,7 +114,8 @@ def declare(registry: Registry, request: Request, d: DeclarationIn) -> Declarati
 def declaration(body: DeclarationIn, request: Request, registry: RegistryDep) -> DeclarationOut:
     """A health declaration; returns a signed personal pass carrying its time.
 
-    A declared risk bars the pass issued here (privately), never the ID number; a new
-    declaration for an ID number revokes its previous pass.
+    A declared risk bars the pass issued here (privately), never the ID number. A new
+    declaration revokes a previous pass only when shown with the secret of the device that
+    pass was issued to; any other pass of the ID stays valid until it expires.
     """
     return declare(registry, request, body)

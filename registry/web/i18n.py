@@ -145,6 +145,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Mã cũng được lưu trên điện thoại này để tự ghi nhận ra vào.",
         "The pass is also kept on this phone for self check-in.",
     ),
+    "pass_superseded": (
+        "Mã QR trước đây của bạn trên điện thoại này không còn hiệu lực; hãy dùng mã mới này.",
+        "Your previous QR pass on this phone no longer works; use this new one.",
+    ),
+    "pass_kept_previous": (
+        "Mã QR trước đây vẫn còn hiệu lực đến khi hết hạn (không xác nhận được nó thuộc "
+        "điện thoại này).",
+        "Your previous QR pass stays valid until it expires (it could not be confirmed as "
+        "this phone's).",
+    ),
     "risk_title": (
         "Vui lòng ở nhà và gọi cho cơ quan y tế",
         "Please stay home and call the health service",

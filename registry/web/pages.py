@@ -156,6 +156,9 @@ def declare_form(
     symptoms: Annotated[str, Form(max_length=8)] = "",
     contact: Annotated[str, Form(max_length=8)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
+    # What declare.js adds from this phone's storage: its secret, and the pass it holds.
+    device_secret: Annotated[str, Form(max_length=100)] = "",
+    previous_pass: Annotated[str, Form(max_length=2000)] = "",
 ) -> HTMLResponse:
     if not _form_token_ok(request, csrf):
         return refused_form(request)
@@ -185,10 +188,24 @@ def declare_form(
             phone=phone.strip(),
             symptoms=symptoms == "yes",
             contact=contact == "yes",
+            device_secret=device_secret or None,
+            previous_pass=previous_pass or None,
         )
     except ValidationError as exc:
-        errors |= {str(e["loc"][0]): t(f"err_{e['loc'][0]}") for e in exc.errors()}
-    if errors:
+        # A device field the script filled is no fault of the person: it is dropped below.
+        errors |= {
+            str(e["loc"][0]): t(f"err_{e['loc'][0]}") for e in exc.errors() if e["loc"][0] in FIELDS
+        }
+        d = None
+    if d is None and not errors:
+        d = DeclarationIn(
+            name=name.strip(),
+            id_number=id_number.strip(),
+            phone=phone.strip(),
+            symptoms=symptoms == "yes",
+            contact=contact == "yes",
+        )
+    if errors or d is None:
         return again(422, errors=errors)
     try:
         result = declare(registry, request, d)
@@ -204,6 +221,8 @@ def declare_form(
         title=t.pass_title,
         result=result,
         at_risk=d.symptoms or d.contact,
+        # A previous pass shown and not superseded is still valid: the page says which.
+        kept_previous=bool(d.previous_pass) and not result.superseded,
         masked=mask_name(d.name),
         valid_until=i18n.date_time(now + registry.settings.declaration_pass_validity * 1000),
         declared=i18n.date_time(now),

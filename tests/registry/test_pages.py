@@ -192,7 +192,7 @@ def test_declaration_good_bad_and_at_risk(
     assert by_id(browser, "id_number").get_attribute("aria-invalid") == "true"
     assert check_page(browser) == []
 
-    fill_declaration(browser, server.url)
+    fill_declaration(browser, server.url, id_number="079190123456")
     assert by_id(browser, "masked-name").text == "Trần T** H"
     assert "Giờ Việt Nam" in by_id(browser, "valid-until").text
     assert absent(browser, "id", "risk")
@@ -212,8 +212,11 @@ def test_declaration_good_bad_and_at_risk(
     assert browser.execute_script("return localStorage.getItem('registry_pass')") == text
     assert check_page(browser) == []
 
-    # A risk declared: clear advice, the hotline, and the pass said not to open doors.
-    fill_declaration(browser, server.url, risk=True)
+    assert absent(browser, "id", "superseded")
+    # A risk declared, again on this phone: clear advice, the hotline, and the pass said not
+    # to open doors; the phone's secret and its pass replaced the one before.
+    fill_declaration(browser, server.url, risk=True, id_number="079190123456")
+    assert "không còn hiệu lực" in by_id(browser, "superseded").text
     risk = by_id(browser, "risk")
     assert "1900 9095" in risk.text and "ở nhà" in risk.text and "không mở cửa" in risk.text
     assert risk.find_element("css selector", "a").get_attribute("href") == "tel:19009095"

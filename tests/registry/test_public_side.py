@@ -5,9 +5,12 @@ One test per finding of the outside audit (issue 23); each failed on the registr
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import re
+import secrets
 import sqlite3
 import uuid
 from pathlib import Path
@@ -18,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from hypothesis import given
 from hypothesis import strategies as st
 
+from checkin_protocol.documents import DENY_LIST
 from checkin_protocol.keys import TrustStore
 from checkin_protocol.kp1 import verify_pass
 from checkin_protocol.messages import MAX_OFFSET_MS
@@ -50,6 +54,50 @@ def declare(server: RegistryServer, body: dict[str, Any]) -> requests.Response:
 def trust_of(registry: Registry) -> TrustStore:
     pems = PageData(registry.db, 180).trusted_issuer_pems()
     return TrustStore([load_pem_public_key(p.encode()) for p in pems])  # type: ignore[misc]
+
+
+def denied_subjects(registry: Registry) -> set[str]:
+    """The subjects on the deny list as kiosks get it now."""
+    _, doc = registry.document(DENY_LIST)
+    payload = json.loads(base64.urlsafe_b64decode(json.loads(doc)["payload"] + "=="))
+    return {e["subject"] for e in payload["entries"] if "subject" in e}
+
+
+# ------------------------------------------------------------------ 1: proof of control
+
+
+def test_knowing_an_id_number_and_holding_a_photo_of_its_qr_revokes_nothing(
+    registry: Registry, server: RegistryServer
+) -> None:
+    """A stranger declared with the victim's ID number: the victim's pass was superseded
+    (REFUSED at the door), and three such declarations spent the ID's bucket, so the victim's
+    own re-declaration got 429 for an hour. Now the stranger, with the number, the QR's text
+    (a photo of it) and secrets of their own, from one address and from many, revokes
+    nothing and spends nothing of the holder's; the holder's own device replaces the pass."""
+    victim = "001090012345"
+    device = secrets.token_urlsafe(32)
+    mine = declare(server, person(victim, device_secret=device)).json()
+    denied = f"pass:{mine['pass_id']}"
+    stranger = own_address()
+    codes = []
+    for n in range(12):
+        body = person(victim, name="Kẻ Lạ Mặt", phone="0987654321")
+        if n % 2:
+            body |= {"previous_pass": mine["pass_text"], "device_secret": secrets.token_urlsafe(32)}
+        for headers in (stranger, own_address()):
+            r = requests.post(
+                f"{server.url}/api/v1/declarations", json=body, headers=headers, timeout=10
+            )
+            codes.append(r.status_code)
+            assert r.status_code in (200, 429), r.text
+            assert r.status_code == 429 or not r.json().get("superseded")
+            assert denied not in denied_subjects(registry), (n, r.status_code)
+    assert 429 in codes  # the stranger's own bucket ran dry, not the holder's
+    again = declare(server, person(victim, device_secret=device, previous_pass=mine["pass_text"]))
+    assert again.status_code == 200, again.text
+    assert again.json()["superseded"] is True
+    assert denied in denied_subjects(registry)
+    assert f"pass:{again.json()['pass_id']}" not in denied_subjects(registry)
 
 
 # ------------------------------------------------------------------ 4: CSV formula injection

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import socket
 import time
 import uuid
@@ -82,9 +83,15 @@ def test_a_declaration_never_bars_an_id_number(registry: Registry, server: Regis
         assert entry is not None and p is not None and entry.expires_ms == p.valid_until_ms
 
 
-def test_one_active_pass_per_id_number(registry: Registry, server: RegistryServer) -> None:
-    first = declare(server, person("001090022222")).json()
-    second = declare(server, person("001090022222")).json()
+def test_a_declaration_supersedes_the_pass_its_device_holds(
+    registry: Registry, server: RegistryServer
+) -> None:
+    device = secrets.token_urlsafe(32)
+    first = declare(server, person("001090022222", device_secret=device)).json()
+    second = declare(
+        server, person("001090022222", device_secret=device, previous_pass=first["pass_text"])
+    ).json()
+    assert second["superseded"] is True
     entries = deny_entries(registry)
     assert "reason_code" not in entries[f"pass:{first['pass_id']}"]  # private: no reason out
     assert f"pass:{second['pass_id']}" not in entries
@@ -147,10 +154,14 @@ def test_declarations_are_rate_limited_per_address_and_per_id_number(
         declare(server, person(f"0010900{n:05d}"), **one).status_code for n in range(burst + 1)
     ]
     assert codes[:burst] == [200] * burst and codes[burst] == 429
+    # Per ID number and who asks: the same address again and again is held back; another
+    # address (the ID's holder, say) still declares.
     per_id, _ = registry.settings.declare_per_id
-    answers = [declare(server, person("001090044444")) for _ in range(per_id + 1)]
+    two = address()
+    answers = [declare(server, person("001090044444"), **two) for _ in range(per_id + 1)]
     assert [a.status_code for a in answers] == [200] * per_id + [429]
     assert int(answers[-1].headers["Retry-After"]) > 0
+    assert declare(server, person("001090044444")).status_code == 200
 
 
 def test_the_deny_list_has_a_size_budget(registry: Registry) -> None:

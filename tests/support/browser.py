@@ -421,14 +421,16 @@ def wait_for(driver: Any, script: str, timeout: float = 10) -> None:
         time.sleep(0.1)
 
 
-def fill_declaration(driver: Any, base: str, *, risk: bool = False, bad: bool = False) -> None:
+def fill_declaration(
+    driver: Any, base: str, *, risk: bool = False, bad: bool = False, id_number: str = ""
+) -> None:
     import random
 
     from selenium.webdriver.common.by import By
 
     fresh_address(driver)  # declarations are rate-limited per address too
     driver.get(f"{base}/declare")
-    number = "12" if bad else f"0790{random.randrange(10**8):08d}"
+    number = "12" if bad else id_number or f"0790{random.randrange(10**8):08d}"
     driver.find_element(By.ID, "name").send_keys("Trần Thị Hoa")
     driver.find_element(By.ID, "id_number").send_keys(number)
     driver.find_element(By.ID, "phone").send_keys("0912 345 678")
