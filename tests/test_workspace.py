@@ -12,7 +12,14 @@ import kiosk
 
 DISTS = ("qr-checkin-protocol", "qr-checkin-kiosk", "qr-checkin-registry")
 # What only the door needs, and what only the central service needs.
-KIOSK_ONLY = {"pygame-ce", "opencv-python-headless", "zxing-cpp", "gpiozero", "numpy", "pyzbar"}
+KIOSK_ONLY = {
+    "pygame-ce",
+    "opencv-contrib-python-headless",
+    "zxing-cpp",
+    "gpiozero",
+    "numpy",
+    "pyzbar",
+}
 REGISTRY_ONLY = {"fastapi", "sqlalchemy", "alembic", "psycopg", "uvicorn", "jinja2", "starlette"}
 
 

@@ -52,8 +52,8 @@ def test_the_kiosk_lock_resolves_to_aarch64_wheels_with_numpy_1(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", done.stdout, re.M))
     assert int(pins["numpy"].split(".")[0]) < 2, pins["numpy"]
-    major, minor = (int(x) for x in pins["opencv-python-headless"].split(".")[:2])
-    assert (major, minor) < (4, 12), pins["opencv-python-headless"]
+    major, minor = (int(x) for x in pins["opencv-contrib-python-headless"].split(".")[:2])
+    assert (major, minor) < (4, 12), pins["opencv-contrib-python-headless"]
     # The resolution is the lock's: nothing moved on the way.
     locked = dict(
         re.findall(
