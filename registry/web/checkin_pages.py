@@ -3,7 +3,10 @@ registry pass kept on that phone (by the declaration page) checks in or out with
 
 The registry decides as a kiosk would for a signed pass (signature, expiry, deny list) and
 records it under the venue's pseudo-kiosk "self-checkin", so the live view, history and
-tracing see it like any other record. A venue's own policy (opening hours, capacity,
+tracing see it like any other record. The phone is told only whether the pass is one to
+record (signed here, not expired), never what the deny list says: a bar is a health order,
+and anyone may declare with someone's ID number and show that pass here. The holder of a
+barred pass hears it from a kiosk at the door. A venue's own policy (opening hours, capacity,
 categories, declaration age) lives in its kiosks' config files, which the registry never
 sees: it cannot apply it, and the page says so, leaving those rules to the staff at the door.
 """
@@ -12,13 +15,9 @@ import time
 import uuid
 from typing import Annotated
 
-from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import APIRouter, Form, Request, Response
 
-from checkin_protocol.keys import TrustStore
-from checkin_protocol.kp1 import PassRejected, verify_pass
+from checkin_protocol.kp1 import PassRejected
 from checkin_protocol.records import Subject
 from registry.auth import Caller, Role
 from registry.core.common import now_ms
@@ -26,6 +25,7 @@ from registry.web import i18n
 from registry.web.deps import RegistryDep, client_address, limited
 from registry.web.pages import _form_token, _form_token_ok, _with_form_token, refused_form
 from registry.web.render import message, page, pagedata, texts
+from registry.web.shown import verified
 
 router = APIRouter(include_in_schema=False)
 SELF_KIOSK = "self-checkin"
@@ -33,13 +33,8 @@ SELF_KIOSK = "self-checkin"
 
 def _decide(registry: RegistryDep, text: str) -> tuple[str, str | None, Subject | None, str]:
     """(verdict, reason, subject, masked name) for a pass shown by a phone."""
-    keys = [load_pem_public_key(p.encode()) for p in pagedata(registry).trusted_issuer_pems()]
-    # Issuer keys are EC or Ed25519 (what the protocol signs with); nothing else is trusted.
-    trust = TrustStore(
-        [k for k in keys if isinstance(k, EllipticCurvePublicKey | Ed25519PublicKey)]
-    )
     try:
-        p = verify_pass(text, trust)
+        p = verified(registry, text)
     except PassRejected as exc:
         return "FAIL", exc.reason.value, None, ""
     subject = Subject.of_pass(p.pass_id)
@@ -99,12 +94,15 @@ def checkin(
     me = Caller(0, Role.KIOSK, SELF_KIOSK, frozenset(), venue.id, SELF_KIOSK)
     registry.ingest(me, [record], 0)
     done = t(f"checkin_done_{direction}", time=i18n.date_time(now, venue.timezone))
+    # Recorded as the deny list decides, answered alike: only a pass that is not one to record
+    # at all (not signed here, expired) hears so.
+    recordable = subject is not None and reason != "expired"
     return page(
         request,
         "checkin.html",
         title=t.checkin_title,
         venue=venue,
         csrf=csrf,
-        outcome=done if verdict == "PASS" else t.checkin_refused,
-        ok=verdict == "PASS",
+        outcome=done if recordable else t.checkin_refused,
+        ok=recordable,
     )

@@ -329,17 +329,25 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Điện thoại này chưa lưu mã QR. Vui lòng khai báo y tế trước.",
         "This phone holds no QR pass. Please make a health declaration first.",
     ),
-    "checkin_done_entry": ("Đã ghi nhận: vào lúc {time}.", "Recorded: entered at {time}."),
-    "checkin_done_exit": ("Đã ghi nhận: ra lúc {time}.", "Recorded: left at {time}."),
+    # The same words whatever the deny list says of the pass: a bar is a health order, and a
+    # phone's answer must not tell it (the door's kiosk gives the real one to its holder).
+    "checkin_done_entry": (
+        "Đã ghi nhận lượt vào lúc {time}. Nhân viên tại cửa có thể kiểm tra mã của bạn.",
+        "Your entry at {time} is recorded. The staff at the door may check your pass.",
+    ),
+    "checkin_done_exit": (
+        "Đã ghi nhận lượt ra lúc {time}.",
+        "Your exit at {time} is recorded.",
+    ),
     "checkin_refused": (
         "Không ghi nhận được. Vui lòng gặp nhân viên tại cửa.",
         "Could not record it. Please see the staff at the door.",
     ),
     "checkin_rules": (
-        "Trang này chỉ kiểm tra mã QR (chữ ký, thời hạn, danh sách chặn). Quy định riêng của "
-        "địa điểm (giờ mở cửa, số người tối đa, đối tượng được vào) do nhân viên tại cửa áp dụng.",
-        "This page checks the QR pass only (signature, validity, block list). The venue's own "
-        "rules (opening hours, capacity, who may enter) are applied by the staff at the door.",
+        "Trang này chỉ ghi nhận lượt ra vào với mã QR còn hạn. Quy định riêng của địa điểm "
+        "(giờ mở cửa, số người tối đa, đối tượng được vào) do nhân viên tại cửa áp dụng.",
+        "This page only records check-ins with a QR pass still valid. The venue's own rules "
+        "(opening hours, capacity, who may enter) are applied by the staff at the door.",
     ),
     # Charts
     "chart_table": ("Xem số liệu dạng bảng", "Show the numbers as a table"),

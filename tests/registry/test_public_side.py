@@ -20,6 +20,7 @@ import requests
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from checkin_protocol.documents import DENY_LIST
 from checkin_protocol.keys import TrustStore
@@ -29,10 +30,11 @@ from checkin_protocol.records import Subject
 from registry.auth import Role
 from registry.core.common import MAX_SHOWN_MS, MIN_SHOWN_MS, iso_ms, parse_iso_ms
 from registry.core.pagedata import PageData
+from registry.db.models import Record
 from registry.service import Registry
 from registry.settings import Settings
 from registry.web import i18n
-from support.registry import RegistryServer, make_record, own_address, sign_in
+from support.registry import RegistryServer, form_token, make_record, own_address, sign_in
 from support.spreadsheets import PRINTABLE
 
 
@@ -98,6 +100,53 @@ def test_knowing_an_id_number_and_holding_a_photo_of_its_qr_revokes_nothing(
     assert again.json()["superseded"] is True
     assert denied in denied_subjects(registry)
     assert f"pass:{again.json()['pass_id']}" not in denied_subjects(registry)
+
+
+# ------------------------------------------------------------------ 3: a bar never leaks
+
+
+def self_check_in(server: RegistryServer, pass_text: str, direction: str = "entry") -> str:
+    """What a phone is told when it checks in at v1 with this pass: the outcome, time blanked."""
+    with requests.Session() as s:
+        csrf = form_token(s, f"{server.url}/checkin/v1")
+        r = s.post(
+            f"{server.url}/checkin/v1",
+            data={"pass_text": pass_text, "direction": direction, "csrf": csrf},
+            headers=own_address(),
+            timeout=10,
+        )
+    assert r.status_code == 200, r.status_code
+    found = re.search(r'<p class="[^"]*" id="outcome"[^>]*>[^<]*</p>', r.text)
+    assert found, r.text
+    return re.sub(r"\d\d/\d\d/\d{4} \d\d:\d\d", "<time>", found.group(0))
+
+
+def test_self_check_in_never_tells_whether_a_pass_is_barred(
+    registry: Registry, server: RegistryServer
+) -> None:
+    """Declare with an ID number, show the pass at self check-in: REFUSED told that a health
+    officer had barred the ID, PASS that not; the declaration hides it on purpose. The phone
+    hears the same words for a barred pass as for one that opens doors; the venue's record
+    keeps the truth for its staff."""
+    officer = registry.add_user("doc", Role.HEALTH_OFFICER)
+    barred = requests.post(
+        f"{server.url}/api/v1/deny", json={"id_number": "001090077777"}, headers=auth(officer),
+        timeout=10,
+    )  # fmt: skip
+    assert barred.status_code == 200
+    answers = {}
+    for number in ("001090077777", "001090088888"):
+        declared = declare(server, person(number)).json()
+        answers[number] = self_check_in(server, declared["pass_text"])
+    assert answers["001090077777"] == answers["001090088888"], answers
+    refused = self_check_in(server, "KP1:garbage")
+    assert refused != answers["001090088888"]
+    with registry.session() as s:
+        verdicts = sorted(
+            (r.verdict, r.reason or "")
+            for r in s.scalars(select(Record).where(Record.kiosk_id == "self-checkin"))
+        )
+    assert ("FAIL", "denied") in verdicts and ("PASS", "") in verdicts, verdicts
 
 
 # ------------------------------------------------------------------ 4: CSV formula injection
