@@ -20,8 +20,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from checkin_protocol.records import CodeKind, Direction, Subject, SubjectKind, Verdict
-from kiosk.config import AntiPassbackConfig, PeersConfig, parse_duration
-from kiosk.occupancy import VenueCount
+from checkin_protocol.times import parse_duration
+from kiosk.config import AntiPassbackConfig, PeersConfig
+from kiosk.decision.occupancy import VenueCount
 from kiosk.passes import PersonalCode
 from kiosk.peers.ledger import PeerLedger
 from kiosk.peers.passback import AntiPassback

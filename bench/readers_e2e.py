@@ -24,10 +24,10 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 from checkin_protocol.keys import generate_key, write_public_key
 from checkin_protocol.kp1 import issue_pass
-from kiosk.app import Kiosk, RunOptions
+from kiosk.app.kiosk import Kiosk, RunOptions
 from kiosk.config import load_config
+from kiosk.decision.loop import Outcome
 from kiosk.display.views import VerdictView
-from kiosk.loop import Outcome
 
 
 def pct(values: list[float], q: float) -> float:

@@ -87,7 +87,7 @@ def camera_rate(frames: int, preview: bool) -> dict[str, int]:
 
     import cv2
 
-    from kiosk.app import Kiosk
+    from kiosk.app.kiosk import Kiosk
     from kiosk.config import load_config
 
     with tempfile.TemporaryDirectory() as tmp:

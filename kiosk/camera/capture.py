@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.camera import CameraError, EndOfStream, Frame, FrameSource, Shot
-from kiosk.logs import RepeatingLog
-from kiosk.service import Service
+from kiosk.runtime.logs import RepeatingLog
+from kiosk.runtime.service import Service
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.camera import CameraError, EndOfStream
-from kiosk.logs import RepeatingLog
+from kiosk.runtime.logs import RepeatingLog
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 import requests
 
 from kiosk.config import HookConfig
-from kiosk.logs import RepeatingLog
-from kiosk.service import Restart, Service
+from kiosk.runtime.logs import RepeatingLog
+from kiosk.runtime.service import Restart, Service
 
 log = logging.getLogger(__name__)
 

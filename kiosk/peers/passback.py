@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from checkin_protocol.reasons import Reason
 from checkin_protocol.records import SubjectKind
 from kiosk.config import AntiPassbackConfig
-from kiosk.occupancy import start_of_day
+from kiosk.decision.occupancy import start_of_day
 from kiosk.passes import PersonalCode
 from kiosk.peers.ledger import PeerLedger
 from kiosk.peers.wire import VenueKeys

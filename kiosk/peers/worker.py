@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 from checkin_protocol.records import Direction, Verdict
 from checkin_protocol.times import utc_iso
 from kiosk.config import PeersConfig, split_host_port
-from kiosk.logs import RepeatingLog
-from kiosk.occupancy import start_of_day
+from kiosk.decision.occupancy import start_of_day
 from kiosk.peers.ledger import PeerLedger
 from kiosk.peers.wire import (
     EPOCH_PATTERN,
@@ -36,7 +35,8 @@ from kiosk.peers.wire import (
     origin,
     to_ranges,
 )
-from kiosk.service import Restart, Service
+from kiosk.runtime.logs import RepeatingLog
+from kiosk.runtime.service import Restart, Service
 from kiosk.store import Record, RecordStore, StorageError
 
 log = logging.getLogger(__name__)

@@ -10,81 +10,28 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, model_validator
 
 from checkin_protocol.dcc import DccCertificate, HashType
 from checkin_protocol.documents import ListDocument
 from checkin_protocol.privacy import normalize_id_number
-from checkin_protocol.records import SUBJECT_PATTERN, Subject, SubjectKind
+from checkin_protocol.records import Subject, SubjectKind
 from checkin_protocol.sealing import IdKdf, public_key_from_text
-from kiosk.yamlfile import load_model
+from kiosk.config.trust import DCC_HASH_PATTERN, DenyFile
+from kiosk.config.yamlfile import load_model
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _digits_as_text(value: Any) -> Any:
-    # An unquoted 123456789 is a YAML number; the loader keeps leading zeros as text, so
-    # turning a number back into text loses nothing.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-Digits = Annotated[str | None, BeforeValidator(_digits_as_text)]
-# 16 bytes in standard base64 (the EU revocation list's form): 22 characters and "==".
-DCC_HASH_PATTERN = r"^[A-Za-z0-9+/]{22}==$"
 DccKey = tuple[HashType, str]
 
 
 def dcc_keys(cert: DccCertificate) -> list[DccKey]:
     """Every revocation key a certificate can be listed under, one per hash type."""
     return [(kind, cert.uvci_hash(kind)) for kind in HashType]
-
-
-class DenyEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    pass_id: str | None = Field(
-        None, pattern=r"^[0-9a-fA-F]{32}$", description="A KP1 pass id (hex)."
-    )
-    qid: Digits = Field(None, pattern=r"^[A-Za-z0-9_-]{4,64}$", description="A national QR's QID.")
-    id_number: Digits = Field(
-        None,
-        # [0-9], not \d: pydantic's regex engine counts other scripts' digits as \d.
-        pattern=r"^[0-9]{9,12}$",
-        description="An ID number; kept only as an HMAC under a per-run key in memory.",
-    )
-    subject: str | None = Field(
-        None, pattern=SUBJECT_PATTERN, description="A subject key as exported."
-    )
-    dcc_hash: str | None = Field(
-        None,
-        pattern=DCC_HASH_PATTERN,
-        description="A revoked DCC, as the EU revocation list names it: SHA-256 (first 16 "
-        "bytes, base64) of what `hash_type` says.",
-    )
-    hash_type: HashType = Field(
-        HashType.UCI,
-        description="With dcc_hash: UCI (the UVCI), COUNTRYCODEUCI (issuer country + UVCI) "
-        "or SIGNATURE (the COSE signature; for ES256 its r half).",
-    )
-    reason: str = Field(min_length=1, max_length=200, description="Why (staff only, never shown).")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> DenyEntry:
-        kinds = ("pass_id", "qid", "id_number", "subject", "dcc_hash")
-        given = [f for f in kinds if getattr(self, f)]
-        if len(given) != 1:
-            raise ValueError("give exactly one of pass_id, qid, id_number, subject, dcc_hash")
-        return self
-
-
-class DenyFile(RootModel[list[DenyEntry]]):
-    pass
 
 
 @dataclass(frozen=True)
@@ -195,7 +142,7 @@ class DenyList:
 
     @classmethod
     def load(cls, path: Path) -> DenyList:
-        """Raises kiosk.yamlfile.ConfigError with FILE:LINE issues."""
+        """Raises kiosk.config.yamlfile.ConfigError with FILE:LINE issues."""
         entries: dict[Subject, str] = {}
         ids: dict[str, str] = {}
         dccs: dict[DccKey, str] = {}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from kiosk.config import ReaderConfig
-from kiosk.service import Restart, Service
+from kiosk.runtime.service import Restart, Service
 
 log = logging.getLogger(__name__)
 

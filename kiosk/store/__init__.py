@@ -26,7 +26,7 @@ from checkin_protocol.records import (
     new_record_id,
 )
 from checkin_protocol.times import utc_iso
-from kiosk.logs import RepeatingLog
+from kiosk.runtime.logs import RepeatingLog
 from kiosk.store.schema import MIGRATIONS
 
 __all__ = ["NewRecord", "Record", "RecordStore", "StorageError", "utc_iso"]

@@ -14,9 +14,9 @@ from checkin_protocol.messages import HeartbeatRequest, RecordStatus, VenueOccup
 from checkin_protocol.times import parse_iso
 from kiosk import __version__
 from kiosk.config import RegistryConfig
-from kiosk.logs import RepeatingLog
-from kiosk.occupancy import Snapshot, save_snapshot
-from kiosk.service import Restart, Service
+from kiosk.decision.occupancy import Snapshot, save_snapshot
+from kiosk.runtime.logs import RepeatingLog
+from kiosk.runtime.service import Restart, Service
 from kiosk.store import RecordStore, StorageError, utc_iso
 from kiosk.sync.client import BadResponse, Refused, RegistryClient, SyncError, Unavailable
 from kiosk.sync.lists import PATHS, ListState

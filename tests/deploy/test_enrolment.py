@@ -11,9 +11,9 @@ import requests
 from sqlalchemy import update
 
 from checkin_protocol.documents import DENY_LIST, TRUST_LIST
+from kiosk.cli.enroll import EnrolError, enroll, first_sync, with_registry
+from kiosk.cli.preflight import check_config
 from kiosk.config import load_config
-from kiosk.enroll import EnrolError, enroll, first_sync, with_registry
-from kiosk.preflight import check_config
 from kiosk.store import RecordStore
 from registry.cli import main as registry_cli
 from registry.core.enrolment import EnrolmentCode, Enrolments, normalise
@@ -211,13 +211,13 @@ def test_the_enroll_command_reports_and_exits(
     state: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`kiosk enroll`, as kiosk/cli.py will wire it: add_command(sub) and args.func(args)."""
+    """`kiosk enroll`, as kiosk.cli wires it: register(sub) and args.func(args)."""
     import argparse
 
-    from kiosk.enroll import add_command
+    from kiosk.cli.commands.enroll import register
 
     parser = argparse.ArgumentParser(prog="kiosk")
-    add_command(parser.add_subparsers(dest="command", required=True))
+    register(parser.add_subparsers(dest="command", required=True))
     config = write_config()
     base = ["--registry", server.url, "--config", str(config), "--state-dir", str(state)]
     args = parser.parse_args(["enroll", "AAAA-BBBB-CCCC", *base])

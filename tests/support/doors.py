@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.app import build_core, build_count, build_sync, open_store
+from kiosk.app.kiosk import build_core, build_count, build_sync, open_store
 from kiosk.camera.capture import FrameSlot
 from kiosk.config import Config, load_config
+from kiosk.decision.loop import DecisionLoop, Outcome
+from kiosk.decision.occupancy import VenueCount
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.zxing import ZxingDecoder
-from kiosk.loop import DecisionLoop, Outcome
-from kiosk.occupancy import VenueCount
 from kiosk.peers import Peers, build_passback, build_peers
 from kiosk.readers import Scan
 from kiosk.store import RecordStore
@@ -112,7 +112,7 @@ def copy_list_key(keys_dir: Path, folder: Path) -> None:
 
 
 def build_door(cfg: Config) -> Door:
-    """A door wired as `kiosk run` wires it (kiosk.app.build_parts), without screen or camera;
+    """A door wired as `kiosk run` wires it (kiosk.app.kiosk.build_parts), without screen or camera;
     its peers thread, if configured, is started."""
     store = open_store(cfg.storage)
     store.open()

@@ -18,7 +18,7 @@ from kiosk.camera.capture import CaptureThread, FrameSlot
 from kiosk.camera.opencv import OpenCVSource
 from kiosk.camera.replay import ReplaySource
 from kiosk.camera.scenes import Pose, frame, qr_image
-from kiosk.service import State
+from kiosk.runtime.service import State
 from support.timing import wait_for
 
 

@@ -87,10 +87,11 @@ def test_hint_appears_only_after_the_code_stayed_unread() -> None:
 
 
 def test_the_decision_loop_feeds_the_screen(tmp_path, trust) -> None:  # type: ignore[no-untyped-def]
+    from checkin_protocol.records import Direction
     from kiosk.camera.capture import FrameSlot
-    from kiosk.config import Direction, PolicyConfig
+    from kiosk.config import PolicyConfig
+    from kiosk.decision.loop import DecisionLoop
     from kiosk.decode.dedupe import RepeatSuppressor
-    from kiosk.loop import DecisionLoop
     from kiosk.passes import CodeReader
     from kiosk.policy.denylist import DenyList
     from kiosk.policy.engine import VenuePolicy

@@ -16,7 +16,7 @@ from gpiozero.pins.mock import MockFactory
 from kiosk.config import HookConfig, RelayConfig
 from kiosk.door.hook import DecisionHook
 from kiosk.door.relay import DoorRelay
-from kiosk.service import Restart, State
+from kiosk.runtime.service import Restart, State
 from support.timing import wait_for
 
 

@@ -14,7 +14,8 @@ from checkin_protocol.dcc import PREFIX
 from checkin_protocol.dcc_trust import read_dsc
 from checkin_protocol.keys import TrustStore
 from checkin_protocol.reasons import Reason
-from kiosk.config import Direction, PolicyConfig
+from checkin_protocol.records import Direction
+from kiosk.config import PolicyConfig
 from kiosk.passes import CodeReader, CodeRejected, DccSigners
 from kiosk.policy.denylist import DenyList
 from kiosk.policy.engine import VenuePolicy, Verdict

@@ -15,9 +15,9 @@ import pytest
 from checkin_protocol.keys import TrustStore
 from checkin_protocol.records import Direction, Verdict
 from checkin_protocol.times import utc_iso
-from kiosk.app import Kiosk, RunOptions
+from kiosk.app.kiosk import Kiosk, RunOptions
 from kiosk.config import load_config
-from kiosk.loop import Outcome
+from kiosk.decision.loop import Outcome
 from kiosk.passes import CodeReader
 from kiosk.peers.ledger import PeerLedger, ledger_path
 from kiosk.peers.wire import PeerRecord, Records, Refused, VenueKeys
@@ -97,7 +97,7 @@ def test_a_run_kiosk_holds_a_pass_another_door_let_in_and_tells_its_peers(
 def test_check_config_devices_says_when_the_peers_port_is_taken(
     write_config: Callable[..., Path], venue_dir: Path, tmp_path: Path
 ) -> None:
-    from kiosk.preflight import preflight
+    from kiosk.cli.preflight import preflight
 
     write_token(venue_dir, "venue.secret", SECRET)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
@@ -158,7 +158,7 @@ def test_a_run_whose_peers_port_is_taken_logs_it_once_and_says_peers_are_down(
 
     from kiosk.config import PeersConfig
     from kiosk.peers.worker import PeerWorker
-    from kiosk.service import State
+    from kiosk.runtime.service import State
     from kiosk.store import RecordStore
 
     write_token(tmp_path, "venue.secret", SECRET)

@@ -12,10 +12,10 @@ import pytest
 from checkin_protocol.reasons import Reason
 from checkin_protocol.records import CodeKind, Direction, Subject, SubjectKind, Verdict
 from kiosk.config import AntiPassbackConfig, load_config
+from kiosk.config.yamlfile import ConfigError
 from kiosk.passes import PersonalCode
 from kiosk.peers.passback import AntiPassback
 from kiosk.store import NewRecord, RecordStore
-from kiosk.yamlfile import ConfigError
 
 SUBJECT = Subject(SubjectKind.PASS, "00112233445566778899aabbccddeeff")
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")

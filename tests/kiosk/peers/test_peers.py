@@ -13,7 +13,7 @@ import pytest
 
 from checkin_protocol.reasons import Reason
 from checkin_protocol.records import Verdict
-from kiosk.occupancy import load_snapshot
+from kiosk.decision.occupancy import load_snapshot
 from registry.service import Registry
 from support.doors import (
     NOON,

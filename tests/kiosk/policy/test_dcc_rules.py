@@ -16,12 +16,12 @@ from checkin_protocol.dcc_trust import read_dsc
 from checkin_protocol.documents import ListDocument
 from checkin_protocol.keys import TrustStore
 from checkin_protocol.reasons import Reason
-from checkin_protocol.records import CodeKind
-from kiosk.config import Direction, PolicyConfig
+from checkin_protocol.records import CodeKind, Direction
+from kiosk.config import PolicyConfig
+from kiosk.config.yamlfile import ConfigError
 from kiosk.passes import CodeReader, DccSigners, PersonalCode
 from kiosk.policy.denylist import DenyList, RemoteDeny
 from kiosk.policy.engine import VenuePolicy
-from kiosk.yamlfile import ConfigError
 from support.dcc_cases import DAY, NOW, entry, good_parts, issue, make_signer
 
 SIGNER = make_signer("ES256")

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from checkin_protocol.reasons import Reason
-from checkin_protocol.records import Subject
-from kiosk.config import Direction, OpeningHours, PolicyConfig
+from checkin_protocol.records import Direction, Subject
+from kiosk.config import OpeningHours, PolicyConfig
+from kiosk.config.yamlfile import ConfigError
 from kiosk.passes.model import CodeKind, PersonalCode
 from kiosk.policy.denylist import DenyList
 from kiosk.policy.engine import VenuePolicy, Verdict, is_open
-from kiosk.yamlfile import ConfigError
 
 NOW = 1_800_000_000.0  # 2027-01-15, a Friday, 15:00 in Ho Chi Minh City
 TZ = "Asia/Ho_Chi_Minh"

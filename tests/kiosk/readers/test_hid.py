@@ -16,7 +16,7 @@ from kiosk.config import HidReaderConfig
 from kiosk.readers import SWITCH_TO_SERIAL, ReaderWorker, Scan, ScanQueue, build_reader
 from kiosk.readers import keymap as km
 from kiosk.readers.hid import HidReader, WedgeFramer, lossy_id_card
-from kiosk.service import State
+from kiosk.runtime.service import State
 
 DATA = Path(__file__).parent / "data"
 MS = 1_000_000

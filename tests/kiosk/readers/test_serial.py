@@ -14,7 +14,7 @@ import pytest
 from kiosk.config import SerialReaderConfig
 from kiosk.readers import ReaderWorker, Scan, ScanQueue, build_reader
 from kiosk.readers.serial import SerialReader
-from kiosk.service import State
+from kiosk.runtime.service import State
 
 
 class PtyScanner:

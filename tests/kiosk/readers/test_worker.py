@@ -26,7 +26,7 @@ from kiosk.readers import (
     register,
 )
 from kiosk.readers.replay import ReplayReader
-from kiosk.service import State
+from kiosk.runtime.service import State
 
 READERS = TypeAdapter(list[ReaderConfig])
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from kiosk.app import open_store
+from kiosk.app.kiosk import open_store
 from registry.service import Registry
 from support.kiosk_sync import KioskSide, add_records, registry_ids
 from support.registry import RegistryServer
@@ -27,7 +27,7 @@ def test_a_revoked_kiosk_is_refused_and_keeps_its_records(
 
 
 def test_token_file_readable_by_others_is_refused(kiosk: KioskSide, server: RegistryServer) -> None:
-    from kiosk.yamlfile import ConfigError
+    from kiosk.config.yamlfile import ConfigError
 
     os.chmod(kiosk.folder / "kiosk.token", 0o644)
     with pytest.raises(ConfigError) as exc:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk.app import open_store
+from kiosk.app.kiosk import open_store
 from kiosk.config import load_config
 from registry.service import Registry
 from support.faultproxy import FaultProxy
@@ -190,7 +190,7 @@ def test_kiosk_run_uploads_while_it_runs(
 ) -> None:
     import cv2
 
-    from kiosk.app import Kiosk
+    from kiosk.app.kiosk import Kiosk
     from kiosk.camera.scenes import frame, qr_image
 
     frames = kiosk.folder / "frames"

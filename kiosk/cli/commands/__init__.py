@@ -1,0 +1,1 @@
+"""One module per `kiosk` command, each with `register(sub)` and `run(args)`."""

@@ -1,0 +1,436 @@
+"""The decision loop: newest frame → decode → dedupe → read → decide → commit → report.
+
+Several codes in one frame. A pass often carries more than its QR code (a logo, a printed
+number, a second code), and a decoder can read a corner of a pass as a small code of its own.
+So the codes of a frame are sorted first: personal-code candidates are those whose payload
+has a known format's shape (a signed pass `KP1:`, or fields separated by `|` as the ID card
+formats have). When a frame holds at least one candidate, a code of no known format in the
+same frame is ignored: not recorded, not shown, not remembered as a repeat, so a visitor's
+PASS is never replaced on screen by a FAIL `not_personal_code` from a stray code beside it.
+Two candidates are both decided, in the decoder's order. A frame with no candidate is
+decided as before: a code that is not a pass is recorded and shown as such.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from checkin_protocol.kp1 import PREFIX
+from checkin_protocol.privacy import mask_name
+from checkin_protocol.reasons import Reason
+from checkin_protocol.records import CodeKind, Direction, ReadSource, mask_subject
+from kiosk.camera import Frame
+from kiosk.camera.capture import FrameSlot
+from kiosk.decode import Decoder, Symbol
+from kiosk.decode.dedupe import RepeatSuppressor
+from kiosk.decode.diagnose import Locator, ScanFeedback, diagnose
+from kiosk.decode.zxing import reread
+from kiosk.passes import CodeReader, CodeRejected, payload_text
+from kiosk.policy.engine import Decision, VenuePolicy, Verdict
+from kiosk.readers import Scan, ScanQueue
+from kiosk.runtime.logs import RepeatingLog
+from kiosk.runtime.service import Service
+from kiosk.store import NewRecord, Record, RecordStore, StorageError, utc_iso
+
+log = logging.getLogger(__name__)
+
+
+def personal_candidate(payload: bytes) -> bool:
+    """The payload has the shape of a personal code format (see the module's docstring)."""
+    text = payload_text(payload)
+    return text is not None and (text.startswith(PREFIX) or "|" in text)
+
+
+def codes_to_decide(readable: list[Symbol]) -> list[Symbol]:
+    """The codes of one frame that are decided, in order: with a personal-code candidate in
+    the frame, only the candidates; without one, every code."""
+    candidates = [s for s in readable if personal_candidate(s.payload)]
+    return candidates or readable
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One decision, after its record was committed (or failed to be: `error`)."""
+
+    decision: Decision
+    record: Record | None
+    latency_ms: float
+    error: str | None = None
+    manual_reason: str | None = None
+
+
+class EventLog:
+    """Appends one JSON line per decision (`kiosk run --events FILE`)."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh: IO[str] = path.open("a", encoding="utf-8", buffering=1)
+
+    def write(self, outcome: Outcome) -> None:
+        d = outcome.decision
+        line = {
+            "time": outcome.record.created_utc if outcome.record else utc_iso(time.time()),
+            "verdict": d.verdict.value,
+            "reason": d.reason.value if d.reason else None,
+            "code_kind": d.code_kind,
+            "verified": bool(d.code and d.code.verified),
+            "subject": mask_subject(d.code.subject if d.code else None),
+            "record_id": outcome.record.id if outcome.record else None,
+            "source": outcome.record.source.value if outcome.record else None,
+            "latency_ms": round(outcome.latency_ms, 3),
+        }
+        if outcome.error:
+            line["error"] = outcome.error
+        self._fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class DoorState:
+    """Which way the door counts people. The guard switches it and the screen shows it from
+    the UI thread; the decision thread applies it to each decision. One lock, one owner."""
+
+    def __init__(self, direction: Direction) -> None:
+        self._lock = threading.Lock()
+        self._direction = direction
+
+    @property
+    def direction(self) -> Direction:
+        with self._lock:
+            return self._direction
+
+    def switch(self) -> Direction:
+        """Entry ↔ exit; returns the new direction."""
+        with self._lock:
+            self._direction = (
+                Direction.EXIT if self._direction is Direction.ENTRY else Direction.ENTRY
+            )
+            return self._direction
+
+
+Sink = Callable[[Outcome], None]
+
+
+class OutcomeChannel(Service):
+    """Carries each outcome from the decision thread to its sinks (door, hook, event log,
+    observers, the screen's inbox) on a thread of its own: `publish` never blocks, so a slow
+    sink cannot hold up the decoder, and none runs on the UI thread.
+
+    A sink that raises crashes the channel: the door would no longer open on a PASS, so the
+    kiosk goes out of order and exits non-zero rather than carry on half-wired.
+    """
+
+    def __init__(self, sinks: Sequence[Sink]) -> None:
+        super().__init__("outcomes")
+        self._sinks = list(sinks)
+        self._queue: queue.SimpleQueue[Outcome | None] = queue.SimpleQueue()
+        self._count_lock = threading.Lock()
+        self._published = 0
+        self._delivered = 0
+
+    def publish(self, outcome: Outcome) -> None:
+        with self._count_lock:
+            self._published += 1
+        self._queue.put(outcome)  # SimpleQueue.put never blocks
+
+    @property
+    def drained(self) -> bool:
+        """Every outcome published so far has reached every sink."""
+        with self._count_lock:
+            return self._delivered == self._published
+
+    def wake(self) -> None:
+        self._queue.put(None)  # after what is queued: a stop delivers those first
+
+    def serve(self) -> None:
+        while True:
+            try:
+                outcome = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                if self.stopping:
+                    return
+                continue
+            if outcome is None:
+                return
+            for sink in self._sinks:
+                sink(outcome)
+            with self._count_lock:
+                self._delivered += 1
+
+
+class DecisionLoop(Service):
+    """Runs in its own thread; never waits for the screen (outcomes go to a callback that
+    must not block, e.g. OutcomeChannel.publish).
+
+    A crash is not restarted: the kiosk shows out-of-order and exits non-zero, and systemd
+    restarts the whole process, which starts from a clean state (a decision loop that died
+    mid-decision may have left its decoder or suppressor in any state).
+    """
+
+    def __init__(
+        self,
+        *,
+        slot: FrameSlot,
+        decoder: Decoder,
+        suppressor: RepeatSuppressor,
+        reader: CodeReader,
+        policy: VenuePolicy,
+        store: RecordStore,
+        venue_id: str,
+        kiosk_id: str,
+        needs_occupancy: bool,
+        on_outcome: Callable[[Outcome], None],
+        feedback: ScanFeedback | None = None,
+        locator: Locator | None = None,
+        retention: float,
+        require_synced_for_purge: bool,
+        clock: Callable[[], float] = time.time,
+        clock_set: Callable[[], bool] = lambda: True,
+        scans: ScanQueue | None = None,
+        camera: bool = True,
+        count: Callable[[float], int] | None = None,
+    ) -> None:
+        super().__init__("decide")
+        # Who is inside the venue (occupancy.VenueCount: every door); None: this door's.
+        self._count = count
+        # Codes from dedicated readers, taken between frames; the slot's poke wakes the loop.
+        self._scans = scans
+        # Without a camera the slot never ends: the loop runs until it is stopped.
+        self._camera = camera
+        self._slot = slot
+        self._decoder = decoder
+        self._suppressor = suppressor
+        self._reader = reader
+        self._policy = policy
+        self._store = store
+        self._venue_id = venue_id
+        self._kiosk_id = kiosk_id
+        self._needs_occupancy = needs_occupancy
+        self._on_outcome = on_outcome
+        self._feedback = feedback
+        self._locator = locator
+        self._retention = retention
+        self._require_synced = require_synced_for_purge
+        self._clock = clock
+        self._clock_set = clock_set
+        self._admits: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
+        self._next_purge = 0.0
+        # A full or locked disk fails every frame; a line a minute says so, with the count.
+        self._storage_log = RepeatingLog(log)
+        self._reader_log = RepeatingLog(log)
+        self.door = DoorState(policy.direction)
+        self.frames = 0
+        self.turns = 0  # turns of serve(), idle ones too: the watchdog's sign of progress
+
+    @property
+    def direction(self) -> str:
+        return self.door.direction.value
+
+    def switch_direction(self) -> str:
+        """Entry ↔ exit (the guard's key); returns the new direction."""
+        return self.door.switch().value
+
+    def occupancy(self) -> int:
+        return self._inside(self._clock())
+
+    def _inside(self, now: float) -> int:
+        if self._count is not None:
+            return self._count(now)
+        return self._store.occupancy_since(self._start_of_today(now))
+
+    def _start_of_today(self, now: float) -> float:
+        tz: ZoneInfo = self._policy.timezone
+        local = datetime.fromtimestamp(now, tz)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+    def _purge(self, now: float) -> None:
+        if now < self._next_purge:
+            return
+        self._next_purge = now + 3600
+        try:
+            removed = self._store.purge(now - self._retention, require_synced=self._require_synced)
+        except StorageError as exc:
+            self._storage_log.error("retention purge failed: %s", exc)
+            return
+        if removed:
+            log.info("retention: purged %d records", removed)
+
+    def decide(self, symbol: Symbol, now: float) -> Decision:
+        try:
+            code = self._reader.read(symbol.payload, now)
+        except CodeRejected as err:
+            return self._policy.rejected(err)
+        occupancy = self._inside(now) if self._needs_occupancy else 0
+        return self._policy.decide(code, now, occupancy)
+
+    def _help(self, frame: Frame, symbols: list[Symbol], readable: list[Symbol]) -> None:
+        """Tell the screen where a code is and, if it does not read, why not."""
+        if self._feedback is None:
+            return
+        if readable:
+            self._feedback.seen(readable[0].corners, True)
+            return
+        corners = next((s.corners for s in symbols if len(s.corners) >= 3), None)
+        if corners is None and self._locator is not None:
+            corners = self._locator.locate(frame.luma, frame.captured_mono_ns / 1e9)
+        if corners:
+            self._feedback.seen(corners, False, diagnose(frame.luma, corners))
+
+    def admit_manually(self, reason: str, name: str | None = None) -> None:
+        """A guard's manual admit, asked for from the UI thread: recorded on the decision
+        thread like any decision (the store is never written from the UI), then reported."""
+        self._admits.put((reason, name))
+        self._slot.poke()
+
+    def _admit_waiting(self) -> None:
+        while True:
+            try:
+                reason, name = self._admits.get_nowait()
+            except queue.Empty:
+                return
+            self.admit(reason, name)
+
+    def admit(self, reason: str, name: str | None = None) -> Outcome:
+        """Record a manual admit now: marked manual, with the reason, and the name the guard
+        typed, masked like a scanned one (the full name is kept nowhere)."""
+        mono = time.monotonic_ns()
+        now = self._clock()
+        new = NewRecord(
+            venue_id=self._venue_id, kiosk_id=self._kiosk_id, direction=self.door.direction,
+            code_kind=CodeKind.MANUAL, subject=None,
+            masked_name=mask_name(name) or None if name else None, verified=False,
+            verdict=Verdict.PASS, reason=reason, manual=True, source=ReadSource.MANUAL,
+        )  # fmt: skip
+        decision = Decision(Verdict.PASS, None, None, f"manual: {reason}")
+        try:
+            record: Record | None = self._store.add(new, now=now, mono_ns=mono)
+            error = None
+        except StorageError as exc:
+            record, error = None, str(exc)
+        outcome = Outcome(
+            decision, record, (time.monotonic_ns() - mono) / 1e6, error, manual_reason=reason
+        )
+        self._on_outcome(outcome)
+        return outcome
+
+    def process(self, frame: Frame) -> list[Outcome]:
+        """Handle one frame; returns the outcomes it produced (also passed to on_outcome)."""
+        self.frames += 1
+        self._policy.direction = self.door.direction  # as the guard last set it
+        outcomes = []
+        # Located but too small to read here: read again from the full-resolution frame.
+        symbols = reread(self._decoder, frame.luma, frame.full, self._decoder.decode(frame.luma))
+        readable = [s for s in symbols if s.error is None]
+        self._help(frame, symbols, readable)
+        for symbol in codes_to_decide(readable):
+            outcome = self._settle(symbol.payload, frame.captured_mono_ns, ReadSource.CAMERA)
+            if outcome is not None:
+                outcomes.append(outcome)
+        return outcomes
+
+    def process_scan(self, scan: Scan) -> Outcome | None:
+        """One code from a dedicated reader: the same path as a code in a camera frame, with the
+        same repeat suppression, so a code shown to the camera and the reader is one record."""
+        self._policy.direction = self.door.direction
+        if scan.unreadable_hint is not None:
+            # A keyboard wedge dropped the letters it cannot type: the payload is not the
+            # code, so it is not decided on. The visitor is refused as for a damaged code;
+            # staff are told what to change.
+            self._reader_log.warning("reader %s: %s", scan.reader, scan.unreadable_hint)
+            rejected = CodeRejected(Reason.MALFORMED, scan.unreadable_hint, CodeKind.CCCD)
+            decision = self._policy.rejected(rejected)
+            return self._settle(scan.payload, scan.at_mono_ns, ReadSource(scan.source), decision)
+        return self._settle(scan.payload, scan.at_mono_ns, ReadSource(scan.source))
+
+    def _settle(
+        self,
+        payload: bytes,
+        mono_ns: int,
+        source: ReadSource,
+        decision: Decision | None = None,
+    ) -> Outcome | None:
+        """Decide one code (unless decided already), commit its record, report the outcome."""
+        if not self._suppressor.accept(payload, mono_ns / 1e9):
+            return None
+        now = self._clock()
+        if decision is None:
+            decision = self.decide(Symbol(payload, payload.decode("utf-8", "replace")), now)
+        code = decision.code
+        new = NewRecord(
+            venue_id=self._venue_id,
+            kiosk_id=self._kiosk_id,
+            direction=self._policy.direction,
+            code_kind=decision.code_kind,
+            subject=code.subject if code else None,
+            masked_name=code.masked_name if code else None,
+            verified=bool(code and code.verified),
+            verdict=decision.verdict,
+            reason=decision.reason.value if decision.reason else None,
+            source=source,
+        )
+        try:
+            record: Record | None = self._store.add(new, now=now, mono_ns=mono_ns)
+            error = None
+            self._storage_log.flush()  # recorded again: say how often it was not
+        except StorageError as exc:
+            # Not recorded means not shown as a verdict: the screen says it cannot record,
+            # and the code is tried again with the next frame, so the kiosk recovers as
+            # soon as the disk does. Logged once a minute with a count, not per frame.
+            error = str(exc)
+            self._storage_log.error("decision not recorded: %s", error)
+            self._suppressor.forget(payload)
+            record = None
+        latency = (time.monotonic_ns() - mono_ns) / 1e6
+        outcome = Outcome(decision, record, latency, error)
+        if record is not None:  # one not recorded is retried each frame: logged above
+            log.info(
+                "%s %s %s %s (%.1f ms)",
+                decision.verdict.value,
+                decision.code_kind.value,
+                decision.reason.value if decision.reason else "",
+                mask_subject(new.subject) or "",
+                latency,
+            )
+        self._on_outcome(outcome)
+        return outcome
+
+    def serve(self) -> None:
+        while not self.stopping:
+            self.turns += 1
+            # A clock that is not set (no RTC, no NTP yet) would stamp and judge wrongly: frames
+            # are dropped and a guard's admits wait until it is set (the screen says so).
+            clock_set = self._clock_set()
+            if clock_set:
+                self._admit_waiting()
+                self._purge(self._clock())
+                self._take_scans()
+            frame = self._slot.take(timeout=0.2)
+            if frame is not None:
+                if clock_set:
+                    self.process(frame)
+            elif self._slot.ended and self._camera:
+                self._admit_waiting()
+                self._take_scans()
+                return  # the replay has ended and its every frame was decided
+
+    def _take_scans(self) -> None:
+        if self._scans is not None:
+            for scan in self._scans.drain():
+                self.process_scan(scan)
+
+    def wake(self) -> None:
+        self._slot.poke()
+
+    @property
+    def suppressed(self) -> int:
+        return self._suppressor.suppressed

@@ -1,0 +1,1 @@
+"""What every long-running part of the kiosk shares: service lifecycle, signals, systemd, logs."""

@@ -1,0 +1,370 @@
+"""Venue config: strict models, durations, and every error reported as FILE:LINE: key: message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from checkin_protocol.records import Direction
+from checkin_protocol.times import parse_duration
+from kiosk.config import Config, OpenCVCameraConfig, ReplayCameraConfig, load_config
+from kiosk.config.yamlfile import ConfigError
+from kiosk.passes.model import CodeKind
+from support.cli import run_kiosk, run_kiosk_process
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def issues_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    return [str(i) for i in exc.value.issues]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("500ms", 0.5), ("30s", 30), ("5m", 300), ("24h", 86400), ("21d", 21 * 86400), ("1.5s", 1.5)],
+)
+def test_durations_parse(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("bad", [30, "30", "30 sec", "-5s", "", True, None])
+def test_durations_need_a_unit(bad: object) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(bad)
+
+
+def test_minimal_config_loads_with_defaults_and_resolved_paths(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    cfg = load_config(write_config())
+    assert isinstance(cfg.camera, ReplayCameraConfig)
+    assert cfg.camera.path == venue_dir / "frames"
+    assert cfg.storage.path == venue_dir / "kiosk.db"
+    # Older configs name a subject key; it is accepted (and no longer read or created).
+    assert cfg.trust.subject_key == venue_dir / "subject.key"
+    assert not cfg.trust.subject_key.exists()
+    assert cfg.kiosk.direction is Direction.ENTRY
+    assert cfg.policy.admit_kinds == [CodeKind.SIGNED_PASS]
+    assert cfg.storage.retention == 21 * 86400
+    assert cfg.decoder.type == "zxing-cpp"
+    assert cfg.decoder.repeat_window == 5.0
+
+
+def test_example_config_is_valid(tmp_path: Path) -> None:
+    """The documented example must load once the files it names exist."""
+    from checkin_protocol.keys import generate_key, write_public_key
+
+    text = (REPO / "config" / "venue.example.yaml").read_text(encoding="utf-8")
+    text = text.replace("/var/lib/qr-kiosk/kiosk.db", "kiosk.db")
+    (tmp_path / "keys").mkdir()
+    write_public_key(tmp_path / "keys" / "issuer.pub", generate_key().public_key())
+    (tmp_path / "venue.yaml").write_text(text, encoding="utf-8")
+    cfg = load_config(tmp_path / "venue.yaml")
+    assert cfg.camera.type == "picamera2"
+    assert cfg.venue.timezone == "Asia/Ho_Chi_Minh"
+
+
+def test_example_deny_list_is_valid() -> None:
+    from kiosk.config.trust import DenyFile
+    from kiosk.config.yamlfile import load_model
+
+    entries = load_model(REPO / "config" / "denylist.example.yaml", DenyFile).root
+    assert len(entries) == 4
+    assert entries[3].dcc_hash == "U1zFOW6XmvHVjCK/zKbzRg=="  # a DCC entry, as the README shows
+
+
+def test_opencv_camera_by_device_path(write_config: Callable[..., Path]) -> None:
+    cfg = load_config(
+        write_config(camera="{type: opencv, device: /dev/video2, width: 1280, height: 720}")
+    )
+    assert isinstance(cfg.camera, OpenCVCameraConfig)
+    assert cfg.camera.device == "/dev/video2"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "policy: {admit_kinds: [signed_pass, qr_whatever]}\n",
+            ":7: policy.admit_kinds[1]: Input should be",
+        ),
+        (
+            "policy: {max_occupancy: 0}\n",
+            ":7: policy.max_occupancy: Input should be greater than or equal to 1",
+        ),
+        ("policy: {clock_skew: 5}\n", ":7: policy.clock_skew: a duration needs a unit"),
+        (
+            "policy: {clock_skew: 2h}\n",
+            ":7: policy.clock_skew: Input should be less than or equal to 3600",
+        ),
+        ("polcy: {}\n", ":7: polcy: unknown key (a typo?)"),
+        ("log_level: loud\n", ":7: log_level: Input should be"),
+        (
+            "policy:\n  opening_hours:\n    - {days: mon-fri, open: '07:00', close: '25:00'}\n",
+            ":9: policy.opening_hours[0].close:",
+        ),
+        (
+            "policy:\n  opening_hours:\n    - {days: weekdays, open: '07:00', close: '19:00'}\n",
+            ":9: policy.opening_hours[0].days[0]:",
+        ),
+    ],
+)
+def test_errors_name_file_line_and_key(
+    write_config: Callable[..., Path], extra: str, expected: str
+) -> None:
+    path = write_config(extra)
+    found = issues_of(path)
+    assert any(i.startswith(str(path)) and expected in i for i in found), found
+
+
+def test_unknown_camera_type_is_reported_at_its_line(write_config: Callable[..., Path]) -> None:
+    path = write_config(camera="{type: webcam9000}")
+    (issue,) = issues_of(path)
+    assert issue.startswith(f"{path}:3: camera:")
+    assert "replay" in issue and "opencv" in issue and "picamera2" in issue
+
+
+def test_missing_sections_and_keys(tmp_path: Path) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text("venue:\n  name: No Id\n", encoding="utf-8")
+    found = issues_of(path)
+    assert f"{path}:1: venue.id: required key is missing" in found  # the mapping that lacks it
+    assert f"{path}:1: kiosk: required key is missing" in found
+    assert f"{path}:1: camera: required key is missing" in found
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text("venue:\n  id: a\n  name: [unclosed\nkiosk: {}\n", encoding="utf-8")
+    (issue,) = issues_of(path)
+    assert issue.startswith(f"{path}:") and "YAML syntax" in issue
+    assert int(issue.split(":")[1]) >= 3
+
+
+def test_duplicate_keys_are_errors(write_config: Callable[..., Path]) -> None:
+    path = write_config("log_level: info\nlog_level: debug\n")
+    assert f"{path}:8: log_level: duplicate key" in issues_of(path)
+
+
+def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
+    assert "cannot read file" in issues_of(tmp_path / "missing.yaml")[0]
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"venue: {name: \xe9}\n")
+    assert "not UTF-8" in issues_of(bad)[0]
+
+
+def test_alias_bombs_are_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 7):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert "too large" in issues_of(path)[0]
+
+
+def test_signed_pass_needs_a_trusted_key(venue_dir: Path) -> None:
+    path = venue_dir / "v.yaml"
+    path.write_text(
+        "venue: {id: v, name: V}\nkiosk: {id: k}\n"
+        "camera: {type: replay, path: frames}\ntrust:\n  issuer_keys: []\n",
+        encoding="utf-8",
+    )
+    assert f"{path}:5: trust.issuer_keys: signed_pass is admitted but no issuer key is trusted" in (
+        issues_of(path)
+    )
+
+
+def test_issuer_key_file_must_be_a_public_key(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    (venue_dir / "issuer.pub").write_text("not a key\n", encoding="utf-8")
+    path = write_config()
+    assert any(
+        ":5: trust.issuer_keys: " in i and "not a PEM public key" in i for i in issues_of(path)
+    )
+
+
+def test_bad_deny_list_is_reported_in_its_own_file(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    deny = venue_dir / "deny.yaml"
+    deny.write_text("- pass_id: abc\n  reason: x\n- qid: Q1234567\n", encoding="utf-8")
+    path = write_config()
+    text = path.read_text().replace(
+        "subject_key: subject.key", "subject_key: subject.key, deny_list: deny.yaml"
+    )
+    path.write_text(text)
+    found = issues_of(path)
+    assert any(i.startswith(f"{deny}:1: [0].pass_id:") for i in found), found
+    assert any(i.startswith(f"{deny}:3: [1].reason: required key is missing") for i in found), found
+
+
+def test_bad_time_zone(write_config: Callable[..., Path]) -> None:
+    path = write_config()
+    path.write_text(
+        path.read_text().replace("name: Test Venue}", "name: T, timezone: Mars/Olympus}")
+    )
+    assert any(":1: venue.timezone: unknown time zone" in i for i in issues_of(path))
+
+
+def test_check_config_program_exits_2_without_traceback(write_config: Callable[..., Path]) -> None:
+    # The process-level check: `python -m kiosk check-config` itself, its exit status.
+    path = write_config("policy: {max_occupancy: -1}\n")
+    proc = run_kiosk_process("check-config", str(path))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"{path}:7: policy.max_occupancy: ")
+    assert "Traceback" not in proc.stderr
+    ok = run_kiosk("check-config", str(write_config(name="good.yaml")))  # in this process
+    assert ok.returncode == 0, ok.stderr
+
+
+# ------------------------------------------------------------------ any value at any key
+
+
+def _leaves(data: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    if isinstance(data, dict) and data:
+        return [p for k, v in data.items() for p in _leaves(v, (*path, k))]
+    if isinstance(data, list) and data:
+        return [p for i, v in enumerate(data) for p in _leaves(v, (*path, i))]
+    return [path]
+
+
+_TRICKY = [
+    "7:30", "19:00", "07:00", "0755", "yes", "off", "1e400", ".nan", "1s", "-5s", "0s",
+    "500ms", "1e400s", "", " ", "/dev/zero", "/", "keys", "pipe", "a\x00b", "~", "null",
+    "http://", "http://x y", "mon-sun", "sun-mon", "99:99", "signed_pass", "picamera2",
+]  # fmt: skip
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(_TRICKY)
+    | st.text(max_size=12)
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+
+
+# Raw YAML written where the value goes, so that what a person types unquoted is covered too:
+# YAML 1.1 surprises, tags, anchors and aliases, and fragments of syntax.
+_RAW = st.sampled_from(
+    [
+        "7:30", "19:00", "07:00", "0755", "0x1f", "yes", "No", "on", "OFF", "y", "~", ".nan",
+        "-.inf", "1e400", "1_000", "2024-01-01", "!!python/object:os.system {}", "!!binary eA==",
+        "!!timestamp 2024-01-01", "!!set {a}", "&a [*a]", "*nowhere", "[", "{a: [}", "'x",
+        "<<: {a: 1}", "!!float nan", "!!int '1'", "|", ">-", "- x", "? x", "!custom x", "@x",
+    ]
+) | st.text(alphabet=st.sampled_from("ab1:-[]{}&*!|>'\"#%@,? ."), max_size=10)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def example_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    import os
+
+    import yaml
+
+    from checkin_protocol.keys import generate_key, write_public_key
+
+    folder = tmp_path_factory.mktemp("example")
+    (folder / "keys").mkdir()
+    write_public_key(folder / "keys" / "issuer.pub", generate_key().public_key())
+    os.mkfifo(folder / "pipe")  # a key file or config named "pipe" must not block
+    text = (REPO / "config" / "venue.example.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text.replace("/var/lib/qr-kiosk/kiosk.db", "kiosk.db"))
+    return folder, data
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_value_at_any_key_loads_or_is_a_file_line_error(
+    example_dir: tuple[Path, dict[str, object]], data: st.DataObject
+) -> None:
+    """Replace one value of the example anywhere: a valid Config or FILE:LINE issues, no crash."""
+    import copy
+    import signal
+
+    import yaml
+
+    folder, example = example_dir
+    tree = copy.deepcopy(example)
+    path = data.draw(st.sampled_from(_leaves(tree)), label="path")
+    raw = data.draw(st.none() | _RAW, label="raw")
+    value = "__HOLE__" if raw is not None else data.draw(_VALUES, label="value")
+    parent: Any = tree
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = value
+    target = folder / "venue.yaml"
+    # libyaml's dumper: the tree as YAML in a fraction of the pure-Python dumper's time.
+    text = yaml.dump(tree, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)
+    target.write_text(text.replace("__HOLE__", raw or ""), encoding="utf-8")
+
+    def hung(*_: object) -> None:
+        raise TimeoutError("load_config hung")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)  # a hang fails this example instead of stalling the suite
+    try:
+        cfg = load_config(target)
+    except ConfigError as exc:
+        event("refused")
+        assert exc.issues
+        for issue in exc.issues:
+            assert issue.file == str(target) and issue.line >= 1, issue
+    else:
+        event("loaded")
+        assert isinstance(cfg, Config)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_deny_list_id_numbers_are_text_however_written(tmp_path: Path) -> None:
+    from kiosk.config.trust import DenyFile
+    from kiosk.config.yamlfile import load_model
+
+    path = tmp_path / "deny.yaml"
+    path.write_text(
+        "- {id_number: 001090012345, reason: a}\n- {id_number: 123456789, reason: b}\n"
+        "- {qid: 12345678, reason: c}\n",
+        encoding="utf-8",
+    )
+    entries = load_model(path, DenyFile).root
+    assert [e.id_number for e in entries[:2]] == ["001090012345", "123456789"]
+    assert entries[2].qid == "12345678"
+    path.write_text("- {id_number: ١٢٣٤٥٦٧٨٩, reason: other digits}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_model(path, DenyFile)
+    assert str(exc.value).startswith(f"{path}:1: [0].id_number: ")
+
+
+def test_signed_pass_without_local_keys_is_allowed_with_a_registry(venue_dir: Path) -> None:
+    # The registry's signed trust list brings the issuer keys.
+    token = venue_dir / "registry.token"
+    token.write_text("t0k3n\n", encoding="utf-8")
+    token.chmod(0o600)
+    (venue_dir / "lists.pub").write_bytes((venue_dir / "issuer.pub").read_bytes())
+    path = venue_dir / "v.yaml"
+    path.write_text(
+        "venue: {id: v, name: V}\nkiosk: {id: k}\n"
+        "camera: {type: replay, path: frames}\ntrust:\n  issuer_keys: []\n"
+        "registry: {url: 'https://reg.example', token_file: registry.token, list_key: lists.pub}\n",
+        encoding="utf-8",
+    )
+    cfg = load_config(path)  # no ConfigError
+    assert cfg.trust.issuer_keys == [] and cfg.registry is not None

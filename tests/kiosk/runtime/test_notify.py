@@ -1,0 +1,172 @@
+"""sd_notify, spoken to a real AF_UNIX datagram socket as systemd's would be."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from kiosk.app import kiosk as app
+from kiosk.app.kiosk import Kiosk
+from kiosk.config import load_config
+from kiosk.decode import Decoder, Symbol, build_decoder
+from kiosk.runtime.notify import SystemdNotifier, watchdog_interval
+from support.kiosk_run import fill_frames, run_in_thread
+from support.timing import wait_for
+
+LOOPING = "{type: replay, path: frames, fps: 25, loop: true, pace: lockstep}"
+
+
+class Listener:
+    """systemd's side: a datagram socket that collects every line the kiosk sends."""
+
+    def __init__(self) -> None:
+        # A short path: AF_UNIX paths are limited to 108 bytes, pytest's tmp paths are long.
+        self._dir = tempfile.TemporaryDirectory(prefix="sdn")
+        self.path = str(Path(self._dir.name) / "notify")
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(self.path)
+        self._sock.settimeout(0.1)
+        self._lock = threading.Lock()
+        self.lines: list[tuple[float, str]] = []  # (monotonic time, line)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._receive, daemon=True)
+        self._thread.start()
+
+    def _receive(self) -> None:
+        while not self._closed.is_set():
+            try:
+                data = self._sock.recv(4096)
+            except TimeoutError:
+                continue
+            with self._lock:
+                for line in data.decode().splitlines():
+                    self.lines.append((time.monotonic(), line))
+
+    def seen(self, prefix: str, since: float = 0.0) -> list[str]:
+        with self._lock:
+            return [line for t, line in self.lines if t >= since and line.startswith(prefix)]
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(2)
+        self._sock.close()
+        self._dir.cleanup()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    lst = Listener()
+    yield lst
+    lst.close()
+
+
+def test_watchdog_interval_is_half_of_watchdog_usec() -> None:
+    assert watchdog_interval({"WATCHDOG_USEC": "30000000"}) == 15.0
+    assert watchdog_interval({}) is None
+    assert watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+    pid = str(os.getpid())
+    assert watchdog_interval({"WATCHDOG_USEC": "2000000", "WATCHDOG_PID": pid}) == 1.0
+
+
+def test_without_notify_socket_nothing_is_sent() -> None:
+    notifier = SystemdNotifier(lambda: 0, lambda: "ready", env={})
+    with notifier:
+        notifier.ready()
+        assert wait_for(lambda: notifier.health.finished, 30)
+    assert notifier.sent == {}
+
+
+def test_kiosk_run_speaks_sd_notify(
+    write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str],
+    listener: Listener,
+) -> None:  # fmt: skip
+    fill_frames(venue_dir / "frames", [make_pass(), None])
+    path = write_config(camera=LOOPING)
+    env = {
+        **os.environ,
+        "SDL_VIDEODRIVER": "dummy",
+        "NOTIFY_SOCKET": listener.path,
+        "WATCHDOG_USEC": "600000",  # keep-alives every 0.3 s
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(path)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert wait_for(lambda: bool(listener.seen("READY=1")), 30)
+        assert wait_for(lambda: len(listener.seen("WATCHDOG=1")) >= 3, 20)
+        assert wait_for(lambda: any("last PASS" in s for s in listener.seen("STATUS=")), 20)
+        assert listener.seen("STATUS=")[0].startswith("STATUS=ready")
+        assert listener.seen("STOPPING=1") == []
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert listener.seen("READY=1") == ["READY=1"]  # once
+    assert wait_for(lambda: listener.seen("STOPPING=1") == ["STOPPING=1"], 30)
+
+
+class StallingDecoder:
+    """Decodes normally until told to hang (a wedged driver or library)."""
+
+    def __init__(self, inner: Decoder) -> None:
+        self.inner = inner
+        self.stall = threading.Event()
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+
+    def decode(self, luma: npt.NDArray[np.uint8]) -> list[Symbol]:
+        if self.stall.is_set():
+            self.stalled.set()
+            self.release.wait(60)  # bounded only so the test can end
+        return self.inner.decode(luma)
+
+
+def test_a_stalled_decision_loop_stops_the_watchdog(
+    write_config: Callable[..., Path], venue_dir: Path, listener: Listener,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    decoders: list[StallingDecoder] = []
+
+    def stalling(cfg: object) -> StallingDecoder:
+        decoders.append(StallingDecoder(build_decoder(cfg)))  # type: ignore[arg-type]
+        return decoders[-1]
+
+    monkeypatch.setattr(app, "build_decoder", stalling)
+    monkeypatch.setenv("NOTIFY_SOCKET", listener.path)
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")  # keep-alives every 0.2 s
+    fill_frames(venue_dir / "frames", [None])
+    kiosk = Kiosk(load_config(write_config(camera=LOOPING)))
+    thread = run_in_thread(kiosk)
+    try:
+        # Keep-alives while the loop makes progress; then it hangs.
+        assert wait_for(lambda: len(listener.seen("WATCHDOG=1")) >= 2, 30)
+        decoders[0].stall.set()
+        assert decoders[0].stalled.wait(30)
+        stalled_at = time.monotonic()
+        # The process, the notifier and the render loop live on; only the loop is stuck. At
+        # most one keep-alive can have been on its way when it stuck; then none for 10 periods.
+        time.sleep(2.0)
+        assert len(listener.seen("WATCHDOG=1", since=stalled_at)) <= 1
+        assert kiosk.view is not None  # the render loop still renders
+    finally:
+        if decoders:
+            decoders[0].release.set()
+        kiosk.stop.set()
+        thread.join(15)
+    assert not thread.is_alive()
