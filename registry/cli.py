@@ -135,7 +135,14 @@ def cmd_openapi(registry: Registry, args: argparse.Namespace) -> None:
 
 
 def cmd_venue_add(registry: Registry, args: argparse.Namespace) -> None:
-    registry.add_venue(args.id, args.name, args.district, args.province, args.timezone)
+    registry.add_venue(
+        args.id,
+        args.name,
+        args.district,
+        args.province,
+        args.timezone,
+        phone_occupancy=args.count_phones,
+    )
     print(f"venue {args.id} added")
 
 
@@ -404,6 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--district", default="")
     c.add_argument("--province", default="")
     c.add_argument("--timezone", default="Asia/Ho_Chi_Minh", help="IANA zone; 'today' starts here")
+    c.add_argument(
+        "--count-phones",
+        action="store_true",
+        help="self check-ins by phone count in the occupancy the kiosks enforce (default: "
+        "door records only)",
+    )
 
     kiosk = _group(sub, "kiosk")
     c = _command(

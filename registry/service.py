@@ -22,6 +22,7 @@ from registry.core.ingest import Ingest, Result
 from registry.core.lists import Lists
 from registry.core.passes import Passes
 from registry.core.retention import Retention
+from registry.core.selfcheckin import SelfCheckins
 from registry.core.views import Views
 from registry.db import make_engine, schema_is_current, setup_lock, upgrade
 from registry.keys import RegistryKeys
@@ -56,6 +57,7 @@ class Registry:
         self.denials = Denials(self.db, self.keys, self.passes, settings.deny_id_days)
         self.retention = Retention(self.db, settings)
         self.dcc = DccSigners(self.db)
+        self.self_checkins = SelfCheckins(self.db, settings.self_checkin_cooldown * 1000)
 
     @property
     def engine(self) -> Engine:
@@ -113,8 +115,12 @@ class Registry:
         district: str = "",
         province: str = "",
         timezone: str = "Asia/Ho_Chi_Minh",
+        *,
+        phone_occupancy: bool = False,
     ) -> None:
-        self.accounts.add_venue(venue_id, name, district, province, timezone)
+        self.accounts.add_venue(
+            venue_id, name, district, province, timezone, phone_occupancy=phone_occupancy
+        )
 
     def add_kiosk(self, venue_id: str, kiosk_id: str) -> str:
         return self.accounts.add_kiosk(venue_id, kiosk_id)
@@ -157,9 +163,14 @@ class Registry:
 
     # Kiosks talking
     def ingest(
-        self, caller: Caller, records: Sequence[object], clock_offset_ms: int | None
+        self,
+        caller: Caller,
+        records: Sequence[object],
+        clock_offset_ms: int | None,
+        *,
+        counted: bool = True,
     ) -> list[Result]:
-        return self.ingests.ingest(caller, records, clock_offset_ms)
+        return self.ingests.ingest(caller, records, clock_offset_ms, counted=counted)
 
     def heartbeat(self, caller: Caller, beat: HeartbeatRequest) -> None:
         self.ingests.heartbeat(caller, beat)

@@ -42,6 +42,8 @@ class Settings:
     declare_per_id: tuple[int, int] = (3, 3600)
     login_per_address: tuple[int, int] = (10, 60)
     session_lifetime: int = 12 * 3600  # s a browser stays signed in
+    # s after a phone checks out before the same pass may check in there again by phone.
+    self_checkin_cooldown: int = 300
     # A read replica (streaming replication) for tracing and statistics; None: the primary.
     replica_url: str | None = None
     api_docs: bool = False  # /docs and /redoc load scripts from a CDN: off unless asked for

@@ -36,7 +36,11 @@ class Accounts:
         district: str = "",
         province: str = "",
         timezone: str = "Asia/Ho_Chi_Minh",
+        *,
+        phone_occupancy: bool = False,
     ) -> None:
+        """A venue; `phone_occupancy`: its phones' self check-ins count in the occupancy its
+        kiosks enforce (off by default: only door records move that)."""
         check_identifier(venue_id, "venue id")
         try:
             ZoneInfo(timezone)
@@ -52,6 +56,7 @@ class Accounts:
                     district=district,
                     province=province,
                     timezone=timezone,
+                    phone_occupancy=phone_occupancy,
                     created_ms=now_ms(),
                 )
             )

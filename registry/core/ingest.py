@@ -24,6 +24,7 @@ from registry.core.common import (
     printable,
     text_problem,
 )
+from registry.core.selfcheckin import phones_inside
 from registry.db.models import AreaDay, Kiosk, Record, RecordDay, Venue
 from registry.db.partitions import DAY_MS, ensure_partitions, wanted_days
 
@@ -72,15 +73,26 @@ class Occupancy:
     as_of_ms: int
 
 
+def local_midnight_ms(ms: int, zone: ZoneInfo) -> int:
+    """The epoch-ms start of the local day (at `zone`) that holds `ms`."""
+    day = datetime.fromisoformat(local_day(ms, zone)).replace(tzinfo=zone)
+    return int(day.timestamp() * 1000)
+
+
 def venue_occupancy(db: Database, venue_id: str) -> Occupancy | None:
     """PASS entries minus PASS exits since the venue's local midnight, by every kiosk of it:
     what each sync answer tells a kiosk, so an entry kiosk learns of the exits at other doors.
-    None for a venue the registry does not know."""
+    Doors only: the phones' self check-ins (which anyone holding a pass may make) are added
+    only where the venue opted in, one per pass at most. None for a venue the registry does
+    not know."""
     now = now_ms()
     with db.session() as s:
-        zone = s.scalar(select(Venue.timezone).where(Venue.id == venue_id))
-        if zone is None:
+        found = s.execute(
+            select(Venue.timezone, Venue.phone_occupancy).where(Venue.id == venue_id)
+        ).first()
+        if found is None:
             return None
+        zone, phones = found
         # From the day counts ingest keeps current: a few rows, however busy the venue (it
         # runs on every upload and heartbeat answer).
         step = case((RecordDay.direction == "entry", RecordDay.count), else_=-RecordDay.count)
@@ -91,7 +103,10 @@ def venue_occupancy(db: Database, venue_id: str) -> Occupancy | None:
                 RecordDay.verdict == "PASS",
             )
         )
-    return Occupancy(max(0, int(total or 0)), now)
+    inside = max(0, int(total or 0))
+    if phones:
+        inside += phones_inside(db, venue_id, local_midnight_ms(now, ZoneInfo(zone)))
+    return Occupancy(inside, now)
 
 
 def record_row(record: CheckinRecord, clock_offset_ms: int | None, received: int) -> dict[str, Any]:
@@ -171,9 +186,18 @@ class Ingest:
         self._partitioned |= have | (days - wanted) | (wanted - have)
 
     def ingest(
-        self, caller: Caller, records: Sequence[object], clock_offset_ms: int | None
+        self,
+        caller: Caller,
+        records: Sequence[object],
+        clock_offset_ms: int | None,
+        *,
+        counted: bool = True,
     ) -> list[Result]:
-        """Store a batch; idempotent by record id. Returns one result per record, in order."""
+        """Store a batch; idempotent by record id. Returns one result per record, in order.
+
+        `counted`: added to the day counts (the doors' figures, and the occupancy kiosks
+        enforce); the phones' self check-ins are not, they have a count of their own.
+        """
         results: list[Result | None] = []
         rows: list[dict[str, Any]] = []
         positions: dict[str, int] = {}
@@ -207,7 +231,8 @@ class Ingest:
             with self.db.engine.begin() as conn:
                 inserted = set(self._insert(conn, rows))
                 # In the same transaction: the day counts never disagree with the records.
-                self._count_days(conn, [r for r in rows if r["id"] in inserted])
+                if counted:
+                    self._count_days(conn, [r for r in rows if r["id"] in inserted])
         for rid, pos in positions.items():
             status = RecordStatus.ACCEPTED if rid in inserted else RecordStatus.DUPLICATE
             results[pos] = Result(rid, status)

@@ -20,6 +20,7 @@ from registry.db.models import (
     IssuedPass,
     Record,
     RecordDay,
+    SelfCheckin,
     WebSession,
 )
 from registry.db.partitions import days_before, drop_partition, ensure_partitions, wanted_days
@@ -76,6 +77,8 @@ class Retention:
         done["records"] += dropped
         # The districts' counts go with the venues' (and are not reported apart from them).
         self._purge(AreaDay, AreaDay.day < last_counted, deadline)
+        # A phone's state at a venue (a pass id, in or out) matters for a day: two are kept.
+        self._purge(SelfCheckin, SelfCheckin.entered_ms < now - 2 * DAY * 1000, deadline)
         if done["deny_entries"]:
             # A new version, so kiosks fetch the smaller list instead of a 304.
             with self.db.session.begin() as s:

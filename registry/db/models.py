@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -18,6 +18,9 @@ class Venue(Base):
     province: Mapped[str] = mapped_column(String(100), default="")
     created_ms: Mapped[int] = mapped_column(BigInteger)
     timezone: Mapped[str] = mapped_column(String(64), server_default="Asia/Ho_Chi_Minh")
+    # Whether the phones' self check-ins count in the occupancy the venue's kiosks enforce.
+    # Off unless the venue asks: a phone is not a door, and anyone may hold a pass.
+    phone_occupancy: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
 class Kiosk(Base):
@@ -91,6 +94,21 @@ class Record(Base):
             "direction",
         ),
     )
+
+
+class SelfCheckin(Base):
+    """Where a pass stands at a venue's self check-in: inside or not, since when. One row per
+    pass and venue, so a phone checks in once, out only after an entry, and again only after
+    a cooldown; the phones' count, kept apart from the doors' day counts."""
+
+    __tablename__ = "self_checkins"
+    venue_id: Mapped[str] = mapped_column(ForeignKey("venues.id"), primary_key=True)
+    pass_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    inside: Mapped[bool] = mapped_column(Boolean)
+    # The entry's verdict was PASS (not barred): only those count, where a venue opts in.
+    admitted: Mapped[bool] = mapped_column(Boolean)
+    entered_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    left_ms: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class RecordDay(Base):

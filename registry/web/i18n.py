@@ -339,6 +339,24 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Đã ghi nhận lượt ra lúc {time}.",
         "Your exit at {time} is recorded.",
     ),
+    "checkin_already_inside": (
+        "Lượt vào lúc {time} đã được ghi nhận; khi ra, hãy chọn “Tôi ra”.",
+        "Your entry at {time} is already recorded; when leaving, choose “I am leaving”.",
+    ),
+    "checkin_not_inside": (
+        "Chưa có lượt vào nào của mã này tại đây để ghi nhận ra.",
+        "This pass has no entry here to check out of.",
+    ),
+    "checkin_too_soon": (
+        "Bạn vừa ghi nhận ra. Có thể ghi nhận vào lại từ {time}.",
+        "You have just checked out. You can check in again from {time}.",
+    ),
+    "checkin_not_this_phone": (
+        "Mã QR này không được cấp trên điện thoại này. Vui lòng đưa mã trước máy quét tại "
+        "cửa, hoặc khai báo y tế trên điện thoại này.",
+        "This QR pass was not issued on this phone. Please show it to the scanner at the "
+        "door, or make a health declaration on this phone.",
+    ),
     "checkin_refused": (
         "Không ghi nhận được. Vui lòng gặp nhân viên tại cửa.",
         "Could not record it. Please see the staff at the door.",

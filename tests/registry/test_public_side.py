@@ -13,6 +13,7 @@ import re
 import secrets
 import sqlite3
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ from checkin_protocol.documents import DENY_LIST
 from checkin_protocol.keys import TrustStore
 from checkin_protocol.kp1 import verify_pass
 from checkin_protocol.messages import MAX_OFFSET_MS
-from checkin_protocol.records import Subject
+from checkin_protocol.reasons import Reason
+from checkin_protocol.records import Subject, Verdict
 from registry.auth import Role
 from registry.core.common import MAX_SHOWN_MS, MIN_SHOWN_MS, iso_ms, parse_iso_ms
 from registry.core.pagedata import PageData
@@ -34,6 +36,14 @@ from registry.db.models import Record
 from registry.service import Registry
 from registry.settings import Settings
 from registry.web import i18n
+from support.doors import (
+    NOON,
+    build_door,
+    copy_list_key,
+    door_config,
+    registry_section,
+    write_token,
+)
 from support.registry import RegistryServer, form_token, make_record, own_address, sign_in
 from support.spreadsheets import PRINTABLE
 
@@ -105,13 +115,25 @@ def test_knowing_an_id_number_and_holding_a_photo_of_its_qr_revokes_nothing(
 # ------------------------------------------------------------------ 3: a bar never leaks
 
 
-def self_check_in(server: RegistryServer, pass_text: str, direction: str = "entry") -> str:
-    """What a phone is told when it checks in at v1 with this pass: the outcome, time blanked."""
+def self_check_in(
+    server: RegistryServer,
+    pass_text: str,
+    direction: str = "entry",
+    device: str = "",
+    venue: str = "v1",
+) -> str:
+    """What a phone is told when it checks in at a venue with this pass: the outcome, its
+    time blanked."""
     with requests.Session() as s:
-        csrf = form_token(s, f"{server.url}/checkin/v1")
+        csrf = form_token(s, f"{server.url}/checkin/{venue}")
         r = s.post(
-            f"{server.url}/checkin/v1",
-            data={"pass_text": pass_text, "direction": direction, "csrf": csrf},
+            f"{server.url}/checkin/{venue}",
+            data={
+                "pass_text": pass_text,
+                "direction": direction,
+                "csrf": csrf,
+                "device_secret": device,
+            },
             headers=own_address(),
             timeout=10,
         )
@@ -121,32 +143,141 @@ def self_check_in(server: RegistryServer, pass_text: str, direction: str = "entr
     return re.sub(r"\d\d/\d\d/\d{4} \d\d:\d\d", "<time>", found.group(0))
 
 
+def phone_records(registry: Registry) -> list[tuple[str, str, str]]:
+    with registry.session() as s:
+        return sorted(
+            (r.direction, r.verdict, r.reason or "")
+            for r in s.scalars(select(Record).where(Record.kiosk_id == "self-checkin"))
+        )
+
+
 def test_self_check_in_never_tells_whether_a_pass_is_barred(
     registry: Registry, server: RegistryServer
 ) -> None:
     """Declare with an ID number, show the pass at self check-in: REFUSED told that a health
     officer had barred the ID, PASS that not; the declaration hides it on purpose. The phone
-    hears the same words for a barred pass as for one that opens doors; the venue's record
-    keeps the truth for its staff."""
+    hears the same words for a barred pass as for one that opens doors, on the way in and
+    out; the venue's record keeps the truth for its staff."""
     officer = registry.add_user("doc", Role.HEALTH_OFFICER)
     barred = requests.post(
         f"{server.url}/api/v1/deny", json={"id_number": "001090077777"}, headers=auth(officer),
         timeout=10,
     )  # fmt: skip
     assert barred.status_code == 200
-    answers = {}
+    answers: dict[str, list[str]] = {}
     for number in ("001090077777", "001090088888"):
-        declared = declare(server, person(number)).json()
-        answers[number] = self_check_in(server, declared["pass_text"])
+        device = secrets.token_urlsafe(32)
+        declared = declare(server, person(number, device_secret=device)).json()
+        answers[number] = [
+            self_check_in(server, declared["pass_text"], way, device)
+            for way in ("entry", "entry", "exit", "exit", "entry")
+        ]
     assert answers["001090077777"] == answers["001090088888"], answers
     refused = self_check_in(server, "KP1:garbage")
-    assert refused != answers["001090088888"]
-    with registry.session() as s:
-        verdicts = sorted(
-            (r.verdict, r.reason or "")
-            for r in s.scalars(select(Record).where(Record.kiosk_id == "self-checkin"))
-        )
-    assert ("FAIL", "denied") in verdicts and ("PASS", "") in verdicts, verdicts
+    assert refused not in answers["001090088888"]
+    assert ("entry", "FAIL", "denied") in phone_records(registry)
+    assert ("entry", "PASS", "") in phone_records(registry)
+
+
+# ------------------------------------------------------------------ 2: phones and occupancy
+
+
+def occupancy(server: RegistryServer, kiosk: str) -> int:
+    r = requests.post(f"{server.url}/api/v1/heartbeat", json={}, headers=auth(kiosk), timeout=10)
+    assert r.status_code == 200, r.text
+    return int(r.json()["occupancy"]["inside"])
+
+
+def test_a_phone_moves_no_door_count_and_a_qr_photo_checks_nobody_in(
+    registry: Registry, server: RegistryServer
+) -> None:
+    """With one free pass, from one address: 14 anonymous exits and 12 entries moved the
+    occupancy every kiosk of the venue enforces; 25 posts of garbage added refusals to the
+    venue's figures; a photo of someone's QR created visits for them. Now a phone's steps are
+    counted apart (the doors' figure is untouched), garbage records nothing, a pass checks in
+    once and out only after an entry, and a QR without its phone's secret records nothing."""
+    kiosk = registry.add_kiosk("v1", "k1")
+    doors = [make_record(seq=n + 1) for n in range(3)]
+    up = requests.post(
+        f"{server.url}/api/v1/records", json={"records": doors}, headers=auth(kiosk), timeout=10
+    )
+    assert up.status_code == 200
+    assert occupancy(server, kiosk) == 3
+    device = secrets.token_urlsafe(32)
+    mine = declare(server, person("001090099999", device_secret=device)).json()
+    for _ in range(14):
+        self_check_in(server, mine["pass_text"], "exit", device)
+    for _ in range(12):
+        self_check_in(server, mine["pass_text"], "entry", device)
+    for n in range(25):
+        self_check_in(server, f"KP1:{n}", "entry" if n % 2 else "exit")
+    # Someone else's QR, photographed: the pass text without its phone's secret.
+    theirs = declare(server, person("001090099998", device_secret=secrets.token_urlsafe(32)))
+    for device_guess in ("", secrets.token_urlsafe(32)):
+        self_check_in(server, theirs.json()["pass_text"], "entry", device_guess)
+    assert occupancy(server, kiosk) == 3
+    assert phone_records(registry) == [("entry", "PASS", "")]
+
+
+def test_a_venue_that_counts_phones_counts_each_pass_once(
+    registry: Registry, server: RegistryServer
+) -> None:
+    registry.add_venue("hall", "Hội trường", timezone=NOON, phone_occupancy=True)
+    kiosk = registry.add_kiosk("hall", "k1")
+    passes = []
+    for number in ("001090011112", "001090011113"):
+        device = secrets.token_urlsafe(32)
+        passes.append((declare(server, person(number, device_secret=device)).json(), device))
+    (first, one), (second, two) = passes
+    for _ in range(5):
+        self_check_in(server, first["pass_text"], "entry", one, venue="hall")
+    assert occupancy(server, kiosk) == 1
+    self_check_in(server, second["pass_text"], "entry", two, venue="hall")
+    assert occupancy(server, kiosk) == 2
+    for _ in range(3):
+        self_check_in(server, first["pass_text"], "exit", one, venue="hall")
+    assert occupancy(server, kiosk) == 1
+    # Straight back in: not within the cooldown.
+    again = self_check_in(server, first["pass_text"], "entry", one, venue="hall")
+    assert "ghi nhận vào lại từ" in again
+    assert occupancy(server, kiosk) == 1
+
+
+def test_a_real_kiosk_s_full_decision_moves_with_its_doors_only(
+    registry: Registry, server: RegistryServer, venue_dir: Path, make_pass: Callable[..., str]
+) -> None:
+    """The kiosk's own loop, store and sync against the registry: phones entering do not make
+    it refuse as full, phones leaving do not make it admit past its max_occupancy."""
+    registry.add_venue("test-venue", "Test Venue", timezone=NOON)
+    copy_list_key(registry.settings.keys_dir, venue_dir)
+    write_token(venue_dir, "in1.token", registry.add_kiosk("test-venue", "in1"))
+    cfg = door_config(
+        venue_dir,
+        "in1",
+        "entry",
+        registry=registry_section(server.url, "in1.token"),
+        extra="policy: {max_occupancy: 3}\n",
+    )
+    door = build_door(cfg)
+    try:
+        assert door.sync is not None
+        for n in range(2):
+            assert door.scan(make_pass(name=f"Người Số {n}")).decision.verdict is Verdict.PASS
+        door.sync.cycle()
+        device = secrets.token_urlsafe(32)
+        mine = declare(server, person("001090022223", device_secret=device)).json()
+        for way in ["entry"] * 12 + ["exit", "entry"] * 7:
+            self_check_in(server, mine["pass_text"], way, device, venue="test-venue")
+        door.sync.heartbeat()
+        assert door.scan(make_pass(name="Người Thứ Ba")).decision.verdict is Verdict.PASS
+        door.sync.cycle()
+        for way in ["exit"] * 14:
+            self_check_in(server, mine["pass_text"], way, device, venue="test-venue")
+        door.sync.heartbeat()
+        full = door.scan(make_pass(name="Người Thừa")).decision
+        assert (full.verdict, full.reason) == (Verdict.FAIL, Reason.FULL)
+    finally:
+        door.close()
 
 
 # ------------------------------------------------------------------ 4: CSV formula injection
