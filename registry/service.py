@@ -53,6 +53,8 @@ class Registry:
             self.passes,
             settings.declaration_pass_validity,
             settings.deny_list_budget,
+            declared_share_pct=settings.declared_share_pct,
+            per_address=settings.declared_per_address,
         )
         self.denials = Denials(self.db, self.keys, self.passes, settings.deny_id_days)
         self.retention = Retention(self.db, settings)
@@ -211,6 +213,7 @@ class Registry:
         contact: bool,
         device: str | None = None,
         previous: str | None = None,
+        requester: str = "local",
     ) -> Declared:
         return self.declarations.declare(
             name=name,
@@ -220,6 +223,7 @@ class Registry:
             contact=contact,
             device=device,
             previous=previous,
+            requester=requester,
         )
 
     def purge(self, now: int | None = None) -> dict[str, int]:

@@ -31,6 +31,11 @@ class Settings:
     # this budget new declarations are refused (their deny entries would not fit) and status
     # raises an alarm.
     deny_list_budget: int = 2 * MIB
+    # Of that budget, the entries anonymous declarations may hold between them (%), and one
+    # client address (an IPv6 /64) at most: the rest is the health officers', whatever
+    # anyone declares.
+    declared_share_pct: int = 50
+    declared_per_address: int = 20
     purge_interval: int = 600  # s between retention runs inside `serve`; 0: never
     purge_batch: int = 500  # rows per delete: SQLite has one writer, uploads wait for each batch
     # PostgreSQL locks rows, not the database: uploads never wait for a delete, so batches are
@@ -65,6 +70,8 @@ class Settings:
             deny_id_days=_env_int("REGISTRY_DENY_ID_DAYS", 14),
             max_future_ms=_env_int("REGISTRY_MAX_FUTURE_S", 600) * 1000,
             deny_list_budget=_env_int("REGISTRY_DENY_LIST_BUDGET", 2 * MIB),
+            declared_share_pct=_env_int("REGISTRY_DECLARED_SHARE_PCT", 50),
+            declared_per_address=_env_int("REGISTRY_DECLARED_PER_ADDRESS", 20),
             purge_interval=_env_int("REGISTRY_PURGE_INTERVAL", 600),
             api_docs=os.environ.get("REGISTRY_API_DOCS", "") == "1",
             replica_url=os.environ.get("REGISTRY_REPLICA_DB") or None,

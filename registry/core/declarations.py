@@ -8,6 +8,7 @@ import time
 from typing import NamedTuple
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from checkin_protocol.records import Subject, SubjectKind
 from registry.core.common import Database, RegistryError, now_ms
@@ -22,6 +23,20 @@ DENY_ENTRY_BYTES = 160
 
 class DenyListFull(RegistryError):
     """The deny list is at its budget: a declaration that would grow it must wait."""
+
+
+class DeclaredShareFull(DenyListFull):
+    """The declarations' share of the deny list (or this address's part of it) is in use:
+    an at-risk declaration gets its advice, and no pass, until entries expire."""
+
+
+def requester_key(address: str) -> str:
+    """Whose entries these are, for the per-address cap: an IPv6 address by its /64 (one
+    household or host has the whole /64), an IPv4 address whole."""
+    if ":" in address:
+        groups = address.split("%", 1)[0].split(":")
+        return ":".join(groups[:4]) + "::/64"
+    return address
 
 
 class Declared(NamedTuple):
@@ -41,13 +56,38 @@ def device_hash(secret: str) -> str:
 
 class Declarations:
     def __init__(
-        self, db: Database, keys: RegistryKeys, passes: Passes, validity: int, budget: int
+        self,
+        db: Database,
+        keys: RegistryKeys,
+        passes: Passes,
+        validity: int,
+        budget: int,
+        *,
+        declared_share_pct: int = 50,
+        per_address: int = 20,
     ) -> None:
         self.db = db
         self.keys = keys
         self.passes = passes
         self.validity = validity
         self.max_entries = budget // DENY_ENTRY_BYTES
+        # Anonymous declarations may hold this many live entries between them (a risk
+        # declared, a pass superseded), and one address this many: the rest of the budget
+        # is the health officers', which no declaration can take.
+        self.declared_max = self.max_entries * declared_share_pct // 100
+        self.per_address = per_address
+
+    def _declared_room(self, s: Session, now: int, who: str, growth: int) -> bool:
+        """Whether the declarations' share, and this requester's part of it, has room."""
+        live = DenyEntry.expires_ms > now
+        declared = DenyEntry.requested_by.is_not(None)
+        shared, mine = s.execute(
+            select(
+                func.count().filter(declared),
+                func.count().filter(DenyEntry.requested_by == who),
+            ).where(live)
+        ).one()
+        return shared + growth <= self.declared_max and mine + growth <= self.per_address
 
     def declare(
         self,
@@ -59,6 +99,7 @@ class Declarations:
         contact: bool,
         device: str | None = None,
         previous: str | None = None,
+        requester: str = "local",
     ) -> Declared:
         """Record a declaration and issue a pass carrying its time, in one transaction.
 
@@ -68,6 +109,10 @@ class Declarations:
         Only the holder replaces their own pass: `previous` (a pass id) is superseded
         (revoked) when `device` is the secret of the device that pass was issued to — what
         the declaration page keeps beside the pass, and a photo of the QR does not carry.
+
+        What a declaration adds to the deny list comes from the declarations' share, capped
+        per `requester` (a client address): when that is in use a pass is not superseded
+        (it expires as it would), and an at-risk declaration raises DeclaredShareFull.
         """
         id_hash = str(self.keys.hasher()(id_number))
         declared = int(time.time())
@@ -87,7 +132,20 @@ class Declarations:
                     and hmac.compare_digest(found.device_hash, device_of)
                 ):
                     replaced = found
-            growth = int(replaced is not None) + int(at_risk)
+            who = str(self.keys.hasher()(f"address:{requester_key(requester)}"))
+            # Checked for every at-risk declaration, barred ID or not: answered alike, so the
+            # answer tells nothing of a bar.
+            if at_risk and not self._declared_room(s, now, who, 1 + int(replaced is not None)):
+                replaced = None
+                if not self._declared_room(s, now, who, 1):
+                    raise DeclaredShareFull(
+                        "the deny list's share for declarations is in use; try again later"
+                    )
+            if replaced is not None and not self._declared_room(s, now, who, 1):
+                replaced = None
+            barred = s.get(DenyEntry, id_hash)
+            barred = barred if barred is not None and barred.expires_ms > now else None
+            growth = int(replaced is not None) + int(at_risk or barred is not None)
             if growth:
                 live = s.scalar(
                     select(func.count()).select_from(DenyEntry).where(DenyEntry.expires_ms > now)
@@ -95,7 +153,7 @@ class Declarations:
                 if (live or 0) + growth > self.max_entries:
                     raise DenyListFull("the deny list is at its size budget; try again later")
             if replaced is not None:
-                self.passes.revoke_in(s, replaced, "superseded")
+                self.passes.revoke_in(s, replaced, "superseded", requested_by=who)
             text, pass_id = self.passes.issue_in(
                 s,
                 name,
@@ -118,8 +176,7 @@ class Declarations:
             )
             pass_subject = Subject(SubjectKind.PASS, pass_id)
             ends = (declared + self.validity) * 1000
-            barred = s.get(DenyEntry, id_hash)
-            if barred is not None and barred.expires_ms > now:
+            if barred is not None:
                 # A health officer barred this ID number: a new pass cannot get round that,
                 # so it is born barred too (and freed with the ID's entry, see Denials.lift).
                 # It is issued all the same: refusing it would tell whoever typed the number
@@ -133,5 +190,5 @@ class Declarations:
                 )
             elif at_risk:
                 # Not public: the kiosk says "please see the staff", never why.
-                self.passes.deny(s, pass_subject, "health_risk", expires_ms=ends)
+                self.passes.deny(s, pass_subject, "health_risk", expires_ms=ends, requested_by=who)
         return Declared(text, pass_id, at_risk, replaced is not None)

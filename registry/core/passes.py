@@ -121,17 +121,21 @@ class Passes:
         public: bool = False,
         created_by: str | None = None,
         sealed_id: str | None = None,
+        requested_by: str | None = None,
     ) -> None:
         """Put a subject on the deny list until `expires_ms` (in the caller's transaction).
 
         `sealed_id` is an ID entry's number sealed to the registry: what lets the deny list
         carry it to kiosks as a scrypt key rather than as the `idh:` subject.
+        `requested_by`: the (hashed) address of an anonymous declaration that made the entry,
+        counted in the declarations' share of the budget; None for the officers' share.
         """
         values = {
             "reason_code": reason_code,
             "expires_ms": expires_ms,
             "created_by": created_by,
             "sealed_id": sealed_id,
+            "requested_by": requested_by,
         }
         stmt = self.db.insert()(DenyEntry).values(
             subject=str(subject), public=public, created_ms=now_ms(), **values
@@ -139,12 +143,16 @@ class Passes:
         s.execute(stmt.on_conflict_do_update(index_elements=["subject"], set_=values))
         bump_list(s, DENY_LIST)
 
-    def revoke_in(self, s: Session, p: IssuedPass, reason_code: str) -> None:
+    def revoke_in(
+        self, s: Session, p: IssuedPass, reason_code: str, *, requested_by: str | None = None
+    ) -> None:
         """Revoke an issued pass: denied, privately, until it would have expired anyway."""
         p.revoked_ms = now_ms()
         if p.valid_until_ms > now_ms():
             subject = Subject(SubjectKind.PASS, p.pass_id)
-            self.deny(s, subject, reason_code, expires_ms=p.valid_until_ms)
+            self.deny(
+                s, subject, reason_code, expires_ms=p.valid_until_ms, requested_by=requested_by
+            )
 
     def revoke_pass(self, pass_id: str, reason_code: str = "revoked") -> None:
         if not re.fullmatch(r"[0-9a-fA-F]{32}", pass_id):

@@ -170,6 +170,10 @@ class DenyEntry(Base):
     # An ID entry's number sealed to the registry's own key (checkin_protocol.sealing): the
     # deny list gives kiosks a scrypt key of it, salted anew for each list version.
     sealed_id: Mapped[str | None] = mapped_column(String(80))
+    # An entry an anonymous declaration made (a risk declared, a pass superseded): the keyed
+    # hash of the client address, so the declarations' share of the budget is capped per
+    # address. None: the health officers' share (their bars, and the passes those reach).
+    requested_by: Mapped[str | None] = mapped_column(String(80), index=True)
 
 
 class IssuerKey(Base):

@@ -92,6 +92,7 @@ def declare(registry: Registry, request: Request, d: DeclarationIn) -> Declarati
         contact=d.contact,
         device=d.device_secret,
         previous=previous,
+        requester=address,
     )
     png = segno.make(declared.pass_text, error="m").png_data_uri(scale=6, border=4)
     return DeclarationOut(
@@ -108,7 +109,10 @@ def declare(registry: Registry, request: Request, d: DeclarationIn) -> Declarati
     response_model=DeclarationOut,
     responses={
         429: {"description": "Too many declarations from this address or for this ID number"},
-        503: {"description": "The deny list is at its size budget; try later"},
+        503: {
+            "description": "The deny list is at its size budget, or (an at-risk declaration) "
+            "the declarations' share of it or this address's part is in use; try later"
+        },
     },
 )
 def declaration(body: DeclarationIn, request: Request, registry: RegistryDep) -> DeclarationOut:

@@ -172,6 +172,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The QR pass below is still issued, but it will not open doors until you declare "
         "again without a risk.",
     ),
+    "risk_no_pass": (
+        "Lúc này không cấp được mã QR cho khai báo có nguy cơ. Vui lòng làm theo hướng dẫn "
+        "trên và khai báo lại khi bạn không còn nguy cơ.",
+        "A QR pass cannot be issued for a declared risk just now. Please follow the advice "
+        "above, and declare again once you are no longer at risk.",
+    ),
     # Venues
     "venues_title": ("Địa điểm của bạn", "Your venues"),
     "venues_none": (

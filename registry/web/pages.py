@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from checkin_protocol.privacy import mask_name
 from registry.auth import Role, new_token
 from registry.core.common import RegistryError, now_ms
+from registry.core.declarations import DeclaredShareFull
 from registry.web import i18n
 from registry.web.declarations import DeclarationIn, declare
 from registry.web.deps import (
@@ -212,6 +213,9 @@ def declare_form(
     except HTTPException as exc:
         problem = t.err_busy if exc.status_code == 429 else t.err_unavailable
         return again(exc.status_code, dict(exc.headers or {}), problem=problem)
+    except DeclaredShareFull:
+        # The advice is what matters to someone at risk; a pass would open no door anyway.
+        return page(request, "declare.html", 503, title=t.risk_title, risk_only=True)
     except RegistryError:
         return again(503, problem=t.err_unavailable)
     now = now_ms()

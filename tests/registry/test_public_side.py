@@ -31,6 +31,7 @@ from checkin_protocol.reasons import Reason
 from checkin_protocol.records import Subject, Verdict
 from registry.auth import Role
 from registry.core.common import MAX_SHOWN_MS, MIN_SHOWN_MS, iso_ms, parse_iso_ms
+from registry.core.declarations import DENY_ENTRY_BYTES
 from registry.core.pagedata import PageData
 from registry.db.models import Record
 from registry.service import Registry
@@ -320,6 +321,70 @@ def test_a_declared_name_never_opens_as_a_formula_in_the_history_csv(
     assert not any(c.lstrip(" \u00a0")[:1] in set("=+-@\t\r\n＝＋－＠") for c in cells), cells
     shown_names = {row[5] for row in rows[1:]}
     assert all(n.startswith("'") for n in shown_names), shown_names
+
+
+# ------------------------------------------------------------------ 5: the deny list's budget
+
+
+def test_no_anonymous_caller_fills_the_deny_list_budget(registry: Registry) -> None:
+    """At-risk declarations filled the deny list's budget; afterwards every at-risk
+    declaration and every re-declaration got 503 for a week. Now declarations have a share of
+    it, one address a part of that share; a health officer's bar, a plain declaration and a
+    re-declaration go through however many at-risk declarations came before."""
+    budget_entries, per_address = 40, 5
+    srv = RegistryServer(
+        registry.settings.data_dir,
+        registry.settings.database_url,
+        env={
+            "REGISTRY_DENY_LIST_BUDGET": str(budget_entries * DENY_ENTRY_BYTES),
+            "REGISTRY_DECLARED_PER_ADDRESS": str(per_address),
+        },
+    )
+    srv.start()
+    try:
+        officer = registry.add_user("doc", Role.HEALTH_OFFICER)
+        device = secrets.token_urlsafe(32)
+        held = declare(srv, person("001090031000", device_secret=device)).json()
+        one = own_address()
+        from_one = [
+            requests.post(
+                f"{srv.url}/api/v1/declarations",
+                json=person(f"0010900320{n:02d}", symptoms=True),
+                headers=one,
+                timeout=10,
+            ).status_code
+            for n in range(per_address + 3)
+        ]
+        assert from_one == [200] * per_address + [503] * 3
+        # On the page, someone at risk is still given the advice and the hotline.
+        with requests.Session() as s:
+            csrf = form_token(s, f"{srv.url}/declare")
+            form = {**person("001090032099"), "symptoms": "yes", "contact": "no", "csrf": csrf}
+            page = s.post(f"{srv.url}/declare", data=form, headers=one, timeout=10)
+        assert page.status_code == 503
+        assert "tel:19009095" in page.text and 'id="risk-no-pass"' in page.text
+        from_many = [
+            declare(srv, person(f"0010900330{n:02d}", contact=True)).status_code
+            for n in range(budget_entries)
+        ]
+        assert from_many.count(200) == budget_entries // 2 - per_address
+        assert len(denied_subjects(registry)) == budget_entries // 2
+        # What no declaration can take away:
+        bar = requests.post(
+            f"{srv.url}/api/v1/deny", json={"id_number": "001090034000"}, headers=auth(officer),
+            timeout=10,
+        )  # fmt: skip
+        assert bar.status_code == 200, bar.text
+        assert declare(srv, person("001090034000")).status_code == 200  # born barred
+        assert declare(srv, person("001090035000")).status_code == 200
+        again = declare(
+            srv, person("001090031000", device_secret=device, previous_pass=held["pass_text"])
+        )
+        assert again.status_code == 200, again.text
+        _, doc = registry.document(DENY_LIST)
+        assert len(doc) <= budget_entries * DENY_ENTRY_BYTES
+    finally:
+        srv.stop()
 
 
 # ------------------------------------------------------------------ 6: times and bodies
