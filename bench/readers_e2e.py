@@ -26,7 +26,7 @@ from checkin_protocol.keys import generate_key, write_public_key
 from checkin_protocol.kp1 import issue_pass
 from kiosk.app.kiosk import Kiosk, RunOptions
 from kiosk.config import load_config
-from kiosk.decision.loop import Outcome
+from kiosk.decision.outcome import Outcome
 from kiosk.display.views import VerdictView
 
 

@@ -374,7 +374,7 @@ class DemoRegistry:
 
 
 def _sync_now(cfg: Config) -> bool:
-    from kiosk.app.kiosk import build_core, build_sync, open_store
+    from kiosk.app.core import build_core, build_sync, open_store
 
     assert cfg.registry is not None
     with open_store(cfg.storage) as store:
@@ -442,7 +442,7 @@ def _run(
     from checkin_protocol.records import mask_subject
     from kiosk.app.kiosk import Kiosk, RunOptions
     from kiosk.config import load_config
-    from kiosk.decision.loop import Outcome
+    from kiosk.decision.outcome import Outcome
 
     scenarios, deny = _scenarios(out, demo_registry)
     (out / "denylist.yaml").write_text(deny, encoding="utf-8")

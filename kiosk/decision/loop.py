@@ -13,24 +13,22 @@ decided as before: a code that is not a pass is recorded and shown as such.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import IO
 from zoneinfo import ZoneInfo
 
 from checkin_protocol.kp1 import PREFIX
 from checkin_protocol.privacy import mask_name
 from checkin_protocol.reasons import Reason
-from checkin_protocol.records import CodeKind, Direction, ReadSource, mask_subject
+from checkin_protocol.records import CodeKind, ReadSource, mask_subject
 from kiosk.camera import Frame
 from kiosk.camera.capture import FrameSlot
+from kiosk.decision.direction import DoorState
+from kiosk.decision.outcome import Outcome
 from kiosk.decode import Decoder, Symbol
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.diagnose import Locator, ScanFeedback, diagnose
@@ -40,7 +38,7 @@ from kiosk.policy.engine import Decision, VenuePolicy, Verdict
 from kiosk.readers import Scan, ScanQueue
 from kiosk.runtime.logs import RepeatingLog
 from kiosk.runtime.service import Service
-from kiosk.store import NewRecord, Record, RecordStore, StorageError, utc_iso
+from kiosk.store import NewRecord, Record, RecordStore, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -59,113 +57,44 @@ def codes_to_decide(readable: list[Symbol]) -> list[Symbol]:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """One decision, after its record was committed (or failed to be: `error`)."""
+class Recognition:
+    """How codes reach the loop: camera frames through the slot, decoded and de-duplicated,
+    and codes from dedicated readers; where a code is seen, the screen is told."""
 
-    decision: Decision
-    record: Record | None
-    latency_ms: float
-    error: str | None = None
-    manual_reason: str | None = None
-
-
-class EventLog:
-    """Appends one JSON line per decision (`kiosk run --events FILE`)."""
-
-    def __init__(self, path: Path) -> None:
-        self._fh: IO[str] = path.open("a", encoding="utf-8", buffering=1)
-
-    def write(self, outcome: Outcome) -> None:
-        d = outcome.decision
-        line = {
-            "time": outcome.record.created_utc if outcome.record else utc_iso(time.time()),
-            "verdict": d.verdict.value,
-            "reason": d.reason.value if d.reason else None,
-            "code_kind": d.code_kind,
-            "verified": bool(d.code and d.code.verified),
-            "subject": mask_subject(d.code.subject if d.code else None),
-            "record_id": outcome.record.id if outcome.record else None,
-            "source": outcome.record.source.value if outcome.record else None,
-            "latency_ms": round(outcome.latency_ms, 3),
-        }
-        if outcome.error:
-            line["error"] = outcome.error
-        self._fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-
-    def close(self) -> None:
-        self._fh.close()
+    slot: FrameSlot
+    decoder: Decoder
+    suppressor: RepeatSuppressor
+    # Codes from dedicated readers, taken between frames; the slot's poke wakes the loop.
+    scans: ScanQueue | None = None
+    # Without a camera the slot never ends: the loop runs until it is stopped.
+    camera: bool = True
+    feedback: ScanFeedback | None = None
+    locator: Locator | None = None
 
 
-class DoorState:
-    """Which way the door counts people. The guard switches it and the screen shows it from
-    the UI thread; the decision thread applies it to each decision. One lock, one owner."""
+@dataclass(frozen=True)
+class Judgement:
+    """How a code is judged: read into a personal code, then by the venue's policy, at the
+    time the kiosk's clock gives (and only once that clock is set)."""
 
-    def __init__(self, direction: Direction) -> None:
-        self._lock = threading.Lock()
-        self._direction = direction
-
-    @property
-    def direction(self) -> Direction:
-        with self._lock:
-            return self._direction
-
-    def switch(self) -> Direction:
-        """Entry ↔ exit; returns the new direction."""
-        with self._lock:
-            self._direction = (
-                Direction.EXIT if self._direction is Direction.ENTRY else Direction.ENTRY
-            )
-            return self._direction
+    reader: CodeReader
+    policy: VenuePolicy
+    needs_occupancy: bool = False
+    # Who is inside the venue (occupancy.VenueCount: every door); None: this door's records.
+    count: Callable[[float], int] | None = None
+    clock: Callable[[], float] = time.time
+    clock_set: Callable[[], bool] = lambda: True
 
 
-Sink = Callable[[Outcome], None]
+@dataclass(frozen=True)
+class Recording:
+    """Where a decision goes: a record of this door in the store, then the outcome, to a
+    callback that must not block (e.g. OutcomeChannel.publish)."""
 
-
-class OutcomeChannel(Service):
-    """Carries each outcome from the decision thread to its sinks (door, hook, event log,
-    observers, the screen's inbox) on a thread of its own: `publish` never blocks, so a slow
-    sink cannot hold up the decoder, and none runs on the UI thread.
-
-    A sink that raises crashes the channel: the door would no longer open on a PASS, so the
-    kiosk goes out of order and exits non-zero rather than carry on half-wired.
-    """
-
-    def __init__(self, sinks: Sequence[Sink]) -> None:
-        super().__init__("outcomes")
-        self._sinks = list(sinks)
-        self._queue: queue.SimpleQueue[Outcome | None] = queue.SimpleQueue()
-        self._count_lock = threading.Lock()
-        self._published = 0
-        self._delivered = 0
-
-    def publish(self, outcome: Outcome) -> None:
-        with self._count_lock:
-            self._published += 1
-        self._queue.put(outcome)  # SimpleQueue.put never blocks
-
-    @property
-    def drained(self) -> bool:
-        """Every outcome published so far has reached every sink."""
-        with self._count_lock:
-            return self._delivered == self._published
-
-    def wake(self) -> None:
-        self._queue.put(None)  # after what is queued: a stop delivers those first
-
-    def serve(self) -> None:
-        while True:
-            try:
-                outcome = self._queue.get(timeout=1.0)
-            except queue.Empty:
-                if self.stopping:
-                    return
-                continue
-            if outcome is None:
-                return
-            for sink in self._sinks:
-                sink(outcome)
-            with self._count_lock:
-                self._delivered += 1
+    store: RecordStore
+    venue_id: str
+    kiosk_id: str
+    on_outcome: Callable[[Outcome], None]
 
 
 class DecisionLoop(Service):
@@ -178,57 +107,20 @@ class DecisionLoop(Service):
     """
 
     def __init__(
-        self,
-        *,
-        slot: FrameSlot,
-        decoder: Decoder,
-        suppressor: RepeatSuppressor,
-        reader: CodeReader,
-        policy: VenuePolicy,
-        store: RecordStore,
-        venue_id: str,
-        kiosk_id: str,
-        needs_occupancy: bool,
-        on_outcome: Callable[[Outcome], None],
-        feedback: ScanFeedback | None = None,
-        locator: Locator | None = None,
-        retention: float,
-        require_synced_for_purge: bool,
-        clock: Callable[[], float] = time.time,
-        clock_set: Callable[[], bool] = lambda: True,
-        scans: ScanQueue | None = None,
-        camera: bool = True,
-        count: Callable[[float], int] | None = None,
+        self, recognition: Recognition, judgement: Judgement, recording: Recording
     ) -> None:
         super().__init__("decide")
-        # Who is inside the venue (occupancy.VenueCount: every door); None: this door's.
-        self._count = count
-        # Codes from dedicated readers, taken between frames; the slot's poke wakes the loop.
-        self._scans = scans
-        # Without a camera the slot never ends: the loop runs until it is stopped.
-        self._camera = camera
-        self._slot = slot
-        self._decoder = decoder
-        self._suppressor = suppressor
-        self._reader = reader
-        self._policy = policy
-        self._store = store
-        self._venue_id = venue_id
-        self._kiosk_id = kiosk_id
-        self._needs_occupancy = needs_occupancy
-        self._on_outcome = on_outcome
-        self._feedback = feedback
-        self._locator = locator
-        self._retention = retention
-        self._require_synced = require_synced_for_purge
-        self._clock = clock
-        self._clock_set = clock_set
+        self._recognition, self._judgement, self._recording = recognition, judgement, recording
+        self._slot = recognition.slot
+        self._suppressor = recognition.suppressor
+        self._policy = judgement.policy
+        self._store = recording.store
+        self._clock = judgement.clock
         self._admits: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
-        self._next_purge = 0.0
         # A full or locked disk fails every frame; a line a minute says so, with the count.
         self._storage_log = RepeatingLog(log)
         self._reader_log = RepeatingLog(log)
-        self.door = DoorState(policy.direction)
+        self.door = DoorState(judgement.policy.direction)
         self.frames = 0
         self.turns = 0  # turns of serve(), idle ones too: the watchdog's sign of progress
 
@@ -244,8 +136,8 @@ class DecisionLoop(Service):
         return self._inside(self._clock())
 
     def _inside(self, now: float) -> int:
-        if self._count is not None:
-            return self._count(now)
+        if self._judgement.count is not None:
+            return self._judgement.count(now)
         return self._store.occupancy_since(self._start_of_today(now))
 
     def _start_of_today(self, now: float) -> float:
@@ -253,38 +145,27 @@ class DecisionLoop(Service):
         local = datetime.fromtimestamp(now, tz)
         return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
-    def _purge(self, now: float) -> None:
-        if now < self._next_purge:
-            return
-        self._next_purge = now + 3600
-        try:
-            removed = self._store.purge(now - self._retention, require_synced=self._require_synced)
-        except StorageError as exc:
-            self._storage_log.error("retention purge failed: %s", exc)
-            return
-        if removed:
-            log.info("retention: purged %d records", removed)
-
     def decide(self, symbol: Symbol, now: float) -> Decision:
         try:
-            code = self._reader.read(symbol.payload, now)
+            code = self._judgement.reader.read(symbol.payload, now)
         except CodeRejected as err:
             return self._policy.rejected(err)
-        occupancy = self._inside(now) if self._needs_occupancy else 0
+        occupancy = self._inside(now) if self._judgement.needs_occupancy else 0
         return self._policy.decide(code, now, occupancy)
 
     def _help(self, frame: Frame, symbols: list[Symbol], readable: list[Symbol]) -> None:
         """Tell the screen where a code is and, if it does not read, why not."""
-        if self._feedback is None:
+        feedback, locator = self._recognition.feedback, self._recognition.locator
+        if feedback is None:
             return
         if readable:
-            self._feedback.seen(readable[0].corners, True)
+            feedback.seen(readable[0].corners, True)
             return
         corners = next((s.corners for s in symbols if len(s.corners) >= 3), None)
-        if corners is None and self._locator is not None:
-            corners = self._locator.locate(frame.luma, frame.captured_mono_ns / 1e9)
+        if corners is None and locator is not None:
+            corners = locator.locate(frame.luma, frame.captured_mono_ns / 1e9)
         if corners:
-            self._feedback.seen(corners, False, diagnose(frame.luma, corners))
+            feedback.seen(corners, False, diagnose(frame.luma, corners))
 
     def admit_manually(self, reason: str, name: str | None = None) -> None:
         """A guard's manual admit, asked for from the UI thread: recorded on the decision
@@ -306,7 +187,8 @@ class DecisionLoop(Service):
         mono = time.monotonic_ns()
         now = self._clock()
         new = NewRecord(
-            venue_id=self._venue_id, kiosk_id=self._kiosk_id, direction=self.door.direction,
+            venue_id=self._recording.venue_id, kiosk_id=self._recording.kiosk_id,
+            direction=self.door.direction,
             code_kind=CodeKind.MANUAL, subject=None,
             masked_name=mask_name(name) or None if name else None, verified=False,
             verdict=Verdict.PASS, reason=reason, manual=True, source=ReadSource.MANUAL,
@@ -320,7 +202,7 @@ class DecisionLoop(Service):
         outcome = Outcome(
             decision, record, (time.monotonic_ns() - mono) / 1e6, error, manual_reason=reason
         )
-        self._on_outcome(outcome)
+        self._recording.on_outcome(outcome)
         return outcome
 
     def process(self, frame: Frame) -> list[Outcome]:
@@ -329,7 +211,8 @@ class DecisionLoop(Service):
         self._policy.direction = self.door.direction  # as the guard last set it
         outcomes = []
         # Located but too small to read here: read again from the full-resolution frame.
-        symbols = reread(self._decoder, frame.luma, frame.full, self._decoder.decode(frame.luma))
+        decoder = self._recognition.decoder
+        symbols = reread(decoder, frame.luma, frame.full, decoder.decode(frame.luma))
         readable = [s for s in symbols if s.error is None]
         self._help(frame, symbols, readable)
         for symbol in codes_to_decide(readable):
@@ -367,8 +250,8 @@ class DecisionLoop(Service):
             decision = self.decide(Symbol(payload, payload.decode("utf-8", "replace")), now)
         code = decision.code
         new = NewRecord(
-            venue_id=self._venue_id,
-            kiosk_id=self._kiosk_id,
+            venue_id=self._recording.venue_id,
+            kiosk_id=self._recording.kiosk_id,
             direction=self._policy.direction,
             code_kind=decision.code_kind,
             subject=code.subject if code else None,
@@ -401,7 +284,7 @@ class DecisionLoop(Service):
                 mask_subject(new.subject) or "",
                 latency,
             )
-        self._on_outcome(outcome)
+        self._recording.on_outcome(outcome)
         return outcome
 
     def serve(self) -> None:
@@ -409,23 +292,22 @@ class DecisionLoop(Service):
             self.turns += 1
             # A clock that is not set (no RTC, no NTP yet) would stamp and judge wrongly: frames
             # are dropped and a guard's admits wait until it is set (the screen says so).
-            clock_set = self._clock_set()
+            clock_set = self._judgement.clock_set()
             if clock_set:
                 self._admit_waiting()
-                self._purge(self._clock())
                 self._take_scans()
             frame = self._slot.take(timeout=0.2)
             if frame is not None:
                 if clock_set:
                     self.process(frame)
-            elif self._slot.ended and self._camera:
+            elif self._slot.ended and self._recognition.camera:
                 self._admit_waiting()
                 self._take_scans()
                 return  # the replay has ended and its every frame was decided
 
     def _take_scans(self) -> None:
-        if self._scans is not None:
-            for scan in self._scans.drain():
+        if self._recognition.scans is not None:
+            for scan in self._recognition.scans.drain():
                 self.process_scan(scan)
 
     def wake(self) -> None:

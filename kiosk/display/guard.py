@@ -26,7 +26,7 @@ from kiosk.display.views import (
 )
 
 if TYPE_CHECKING:
-    from kiosk.decision.loop import Outcome
+    from kiosk.decision.outcome import Outcome
 
 PBKDF2_ROUNDS = 200_000
 # After this many wrong PINs in a row the PIN screen waits, longer after each further one:

@@ -19,7 +19,7 @@ from checkin_protocol.documents import TRUST_LIST, verify_document
 from checkin_protocol.keys import load_public_key
 from checkin_protocol.reasons import Reason
 from checkin_protocol.records import CodeKind, Direction, SubjectKind
-from kiosk.app.kiosk import build_core, build_sync, open_store
+from kiosk.app.core import build_core, build_sync, open_store
 from kiosk.config import load_config
 from kiosk.policy.engine import Verdict
 from kiosk.store import NewRecord

@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.app.kiosk import build_core, build_count, build_sync, open_store
+from kiosk.app.core import build_core, build_count, build_sync, open_store
 from kiosk.camera.capture import FrameSlot
 from kiosk.config import Config, load_config
-from kiosk.decision.loop import DecisionLoop, Outcome
+from kiosk.decision.loop import DecisionLoop, Judgement, Recognition, Recording
 from kiosk.decision.occupancy import VenueCount
+from kiosk.decision.outcome import Outcome
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.zxing import ZxingDecoder
 from kiosk.peers import Peers, build_passback, build_peers
@@ -112,7 +113,7 @@ def copy_list_key(keys_dir: Path, folder: Path) -> None:
 
 
 def build_door(cfg: Config) -> Door:
-    """A door wired as `kiosk run` wires it (kiosk.app.kiosk.build_parts), without screen or camera;
+    """A door wired as `kiosk run` wires it (kiosk.app.build), without screen or camera;
     its peers thread, if configured, is started."""
     store = open_store(cfg.storage)
     store.open()
@@ -131,20 +132,15 @@ def build_door(cfg: Config) -> Door:
             peers.worker.publish(outcome.record)
 
     loop = DecisionLoop(
-        slot=FrameSlot(),
-        decoder=ZxingDecoder(),
-        suppressor=RepeatSuppressor(0.0),  # every scan is a visit: each is decided
-        reader=core.reader,
-        policy=core.policy,
-        store=store,
-        venue_id=cfg.venue.id,
-        kiosk_id=cfg.kiosk.id,
-        needs_occupancy=cfg.policy.max_occupancy is not None,
-        on_outcome=on_outcome,
-        retention=cfg.storage.retention,
-        require_synced_for_purge=cfg.registry is not None,
-        camera=False,
-        count=count.inside,
+        # Every scan is a visit: each is decided (no repeat window).
+        Recognition(FrameSlot(), ZxingDecoder(), RepeatSuppressor(0.0), camera=False),
+        Judgement(
+            core.reader,
+            core.policy,
+            needs_occupancy=cfg.policy.max_occupancy is not None,
+            count=count.inside,
+        ),
+        Recording(store, cfg.venue.id, cfg.kiosk.id, on_outcome),
     )
     sync = None
     if cfg.registry is not None and core.lists is not None:

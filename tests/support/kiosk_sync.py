@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from checkin_protocol.records import CodeKind, Direction, Subject, SubjectKind, Verdict
-from kiosk.app.kiosk import build_core, build_sync
+from kiosk.app.core import build_core, build_sync
 from kiosk.config import Config, load_config
 from kiosk.store import NewRecord, RecordStore
 from kiosk.sync.worker import SyncWorker

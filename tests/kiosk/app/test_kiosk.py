@@ -17,10 +17,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from kiosk.app import kiosk as app
 from kiosk.app.kiosk import Kiosk, RunOptions
 from kiosk.config import load_config
-from kiosk.decision.loop import Outcome
+from kiosk.decision.outcome import Outcome
 from kiosk.decode import Decoder, Symbol, build_decoder
 from kiosk.display.screen import Screen
 from kiosk.display.views import ErrorView, View
@@ -164,10 +163,10 @@ def test_only_the_last_outcomes_are_kept_in_memory(
     write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(app, "RECENT", 2)
     fill_frames(venue_dir / "frames", [make_pass("An"), "not a pass", make_pass("Binh")], 1)
     seen: list[Outcome] = []
-    kiosk = Kiosk(load_config(write_config(camera=LOCKSTEP)), RunOptions(observers=[seen.append]))
+    options = RunOptions(observers=[seen.append], recent=2)
+    kiosk = Kiosk(load_config(write_config(camera=LOCKSTEP)), options)
     assert kiosk.run() == 0
     assert len(seen) == 3  # observers see every outcome...
     assert kiosk.outcomes == seen[1:]  # ...the kiosk keeps only the last RECENT
@@ -178,6 +177,7 @@ class CrashingDecoder:
 
     def __init__(self, inner: Decoder) -> None:
         self.inner = inner
+        self.name = inner.name
         self.frames = 0
 
     def decode(self, luma: npt.NDArray[np.uint8]) -> list[Symbol]:
@@ -212,9 +212,9 @@ def test_a_decision_loop_crash_shows_out_of_order_and_exits_1(
     write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str],
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(app, "build_decoder", lambda cfg: CrashingDecoder(build_decoder(cfg)))
     fill_frames(venue_dir / "frames", [make_pass(), None, make_pass("Lê Văn Bình")])
-    kiosk = Kiosk(load_config(write_config(camera=LOCKSTEP)))
+    crashing = RunOptions(decoder=lambda cfg: CrashingDecoder(build_decoder(cfg)))
+    kiosk = Kiosk(load_config(write_config(camera=LOCKSTEP)), crashing)
     status, views = run_and_watch(kiosk)
     assert status == 1  # not 0: systemd restarts a kiosk that failed
     error = crashed_screen(views, "decide")
@@ -247,9 +247,9 @@ class ExplodingCamera:
 def test_a_capture_crash_shows_out_of_order_and_exits_1(
     write_config: Callable[..., Path], venue_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(app, "build_source", lambda cfg: ExplodingCamera())
     fill_frames(venue_dir / "frames", [None], 1)
-    kiosk = Kiosk(load_config(write_config(camera=LOCKSTEP)))
+    exploding = RunOptions(source=lambda cfg: ExplodingCamera())
+    kiosk = Kiosk(load_config(write_config(camera=LOCKSTEP)), exploding)
     status, views = run_and_watch(kiosk)
     assert status == 1
     assert "ZeroDivisionError" in crashed_screen(views, "capture").detail

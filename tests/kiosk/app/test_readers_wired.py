@@ -12,7 +12,7 @@ import pytest
 
 from kiosk.app.kiosk import Kiosk, RunOptions
 from kiosk.config import load_config
-from kiosk.decision.loop import Outcome
+from kiosk.decision.outcome import Outcome
 from kiosk.display.views import VerdictView
 from support.timing import wait_for
 

@@ -21,7 +21,15 @@ from kiosk.camera import Frame
 from kiosk.camera.capture import FrameSlot
 from kiosk.camera.scenes import Pose, frame, qr_image
 from kiosk.config import PolicyConfig
-from kiosk.decision.loop import DecisionLoop, Outcome, codes_to_decide, personal_candidate
+from kiosk.decision.loop import (
+    DecisionLoop,
+    Judgement,
+    Recognition,
+    Recording,
+    codes_to_decide,
+    personal_candidate,
+)
+from kiosk.decision.outcome import Outcome
 from kiosk.decode import Decoder, Symbol
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.zxing import ZxingDecoder
@@ -52,20 +60,15 @@ def make_loop(
         seen: list[Outcome] = []
         policy.setdefault("admit_kinds", [CodeKind.SIGNED_PASS, CodeKind.CCCD])
         loop = DecisionLoop(
-            slot=slot or FrameSlot(),
-            decoder=decoder or ZxingDecoder(),
-            suppressor=RepeatSuppressor(5.0),
-            reader=CodeReader(trust=trust, sealing=DenyList()),
-            policy=VenuePolicy(
-                PolicyConfig(**policy), Direction.ENTRY, "Asia/Ho_Chi_Minh", DenyList()
+            Recognition(slot or FrameSlot(), decoder or ZxingDecoder(), RepeatSuppressor(5.0)),
+            Judgement(
+                CodeReader(trust=trust, sealing=DenyList()),
+                VenuePolicy(
+                    PolicyConfig(**policy), Direction.ENTRY, "Asia/Ho_Chi_Minh", DenyList()
+                ),
+                needs_occupancy="max_occupancy" in policy,
             ),
-            store=store,
-            venue_id="v",
-            kiosk_id="k",
-            needs_occupancy="max_occupancy" in policy,
-            on_outcome=on_outcome or seen.append,
-            retention=21 * 86400,
-            require_synced_for_purge=False,
+            Recording(store, "v", "k", on_outcome or seen.append),
         )
         return loop, store, seen
 

@@ -90,7 +90,7 @@ def test_the_decision_loop_feeds_the_screen(tmp_path, trust) -> None:  # type: i
     from checkin_protocol.records import Direction
     from kiosk.camera.capture import FrameSlot
     from kiosk.config import PolicyConfig
-    from kiosk.decision.loop import DecisionLoop
+    from kiosk.decision.loop import DecisionLoop, Judgement, Recognition, Recording
     from kiosk.decode.dedupe import RepeatSuppressor
     from kiosk.passes import CodeReader
     from kiosk.policy.denylist import DenyList
@@ -101,11 +101,15 @@ def test_the_decision_loop_feeds_the_screen(tmp_path, trust) -> None:  # type: i
     store = RecordStore(tmp_path / "k.db", min_free_mb=0)
     store.open()
     loop = DecisionLoop(
-        slot=FrameSlot(), decoder=ZxingDecoder(), suppressor=RepeatSuppressor(5),
-        reader=CodeReader(trust=trust, sealing=DenyList()),
-        policy=VenuePolicy(PolicyConfig(), Direction.ENTRY, "Asia/Ho_Chi_Minh", DenyList()),
-        store=store, venue_id="v", kiosk_id="k", needs_occupancy=False, on_outcome=lambda o: None,
-        feedback=fb, locator=Locator(interval=0), retention=86400, require_synced_for_purge=False,
+        Recognition(
+            FrameSlot(), ZxingDecoder(), RepeatSuppressor(5), feedback=fb,
+            locator=Locator(interval=0),
+        ),
+        Judgement(
+            CodeReader(trust=trust, sealing=DenyList()),
+            VenuePolicy(PolicyConfig(), Direction.ENTRY, "Asia/Ho_Chi_Minh", DenyList()),
+        ),
+        Recording(store, "v", "k", lambda o: None),
     )  # fmt: skip
     img = glare(frame(CODE, Pose(), seed=1))
     for _ in range(3):

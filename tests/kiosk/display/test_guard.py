@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from checkin_protocol.reasons import Reason
 from kiosk.config import GuardConfig
-from kiosk.decision.loop import Outcome
+from kiosk.decision.outcome import Outcome
 from kiosk.display import guard as guard_module
 from kiosk.display.guard import (
     GuardActions,

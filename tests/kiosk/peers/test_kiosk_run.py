@@ -17,7 +17,7 @@ from checkin_protocol.records import Direction, Verdict
 from checkin_protocol.times import utc_iso
 from kiosk.app.kiosk import Kiosk, RunOptions
 from kiosk.config import load_config
-from kiosk.decision.loop import Outcome
+from kiosk.decision.outcome import Outcome
 from kiosk.passes import CodeReader
 from kiosk.peers.ledger import PeerLedger, ledger_path
 from kiosk.peers.wire import PeerRecord, Records, Refused, VenueKeys

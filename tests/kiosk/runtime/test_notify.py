@@ -17,9 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from kiosk.app import kiosk as app
-from kiosk.app.kiosk import Kiosk
-from kiosk.config import load_config
+from kiosk.app.kiosk import Kiosk, RunOptions
+from kiosk.config import DecoderConfig, load_config
 from kiosk.decode import Decoder, Symbol, build_decoder
 from kiosk.runtime.notify import SystemdNotifier, watchdog_interval
 from support.kiosk_run import fill_frames, run_in_thread
@@ -126,6 +125,7 @@ class StallingDecoder:
 
     def __init__(self, inner: Decoder) -> None:
         self.inner = inner
+        self.name = inner.name
         self.stall = threading.Event()
         self.stalled = threading.Event()
         self.release = threading.Event()
@@ -143,15 +143,14 @@ def test_a_stalled_decision_loop_stops_the_watchdog(
 ) -> None:  # fmt: skip
     decoders: list[StallingDecoder] = []
 
-    def stalling(cfg: object) -> StallingDecoder:
-        decoders.append(StallingDecoder(build_decoder(cfg)))  # type: ignore[arg-type]
+    def stalling(cfg: DecoderConfig) -> StallingDecoder:
+        decoders.append(StallingDecoder(build_decoder(cfg)))
         return decoders[-1]
 
-    monkeypatch.setattr(app, "build_decoder", stalling)
     monkeypatch.setenv("NOTIFY_SOCKET", listener.path)
     monkeypatch.setenv("WATCHDOG_USEC", "400000")  # keep-alives every 0.2 s
     fill_frames(venue_dir / "frames", [None])
-    kiosk = Kiosk(load_config(write_config(camera=LOOPING)))
+    kiosk = Kiosk(load_config(write_config(camera=LOOPING)), RunOptions(decoder=stalling))
     thread = run_in_thread(kiosk)
     try:
         # Keep-alives while the loop makes progress; then it hangs.

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from kiosk.app.kiosk import open_store
+from kiosk.app.core import open_store
 from registry.service import Registry
 from support.kiosk_sync import KioskSide, add_records, registry_ids
 from support.registry import RegistryServer

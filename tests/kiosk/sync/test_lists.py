@@ -10,7 +10,7 @@ import pytest
 from checkin_protocol.documents import DENY_LIST, DocumentError
 from checkin_protocol.reasons import Reason
 from checkin_protocol.records import Verdict
-from kiosk.app.kiosk import build_core, build_sync, open_store
+from kiosk.app.core import build_core, build_sync, open_store
 from registry.service import Registry
 from support.faultproxy import FaultProxy
 from support.kiosk_sync import KioskSide

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk.app.kiosk import open_store
+from kiosk.app.core import open_store
 from kiosk.config import load_config
 from registry.service import Registry
 from support.faultproxy import FaultProxy
