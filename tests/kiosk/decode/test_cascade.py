@@ -1,0 +1,154 @@
+"""The retries for a located, unread code: where they run, in what order, within what budget."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from kiosk.camera.scenes import Pose, frame, qr_image
+from kiosk.decode import Symbol
+from kiosk.decode.cascade import Cascade, sharpness
+from kiosk.decode.retries import Filtered, WeChat, measured, unsharp
+from kiosk.decode.zxing import ZxingDecoder
+
+Image = npt.NDArray[np.uint8]
+PAYLOAD = "KP1:" + "B" * 180
+
+
+def blurred(seed: int = 0, blur: float = 2.2, center: tuple[float, float] = (0.5, 0.5)) -> Image:
+    """A focus-blurred code that zxing-cpp locates but cannot read (checked in each test)."""
+    return frame(
+        qr_image(PAYLOAD, module_px=4), Pose(blur=blur, size=0.5, center=center), seed=seed
+    )
+
+
+class Clock:
+    """Time that passes only while a retry works."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Recording:
+    """A retry that reads nothing, takes `cost` seconds of `clock`, and notes its regions."""
+
+    def __init__(self, name: str = "recording", clock: Clock | None = None, cost: float = 0.0):
+        self.name = name
+        self.regions: list[Image] = []
+        self._clock = clock
+        self._cost = cost
+
+    def read(self, region: Image) -> list[Symbol]:
+        self.regions.append(region)
+        if self._clock is not None:
+            self._clock.now += self._cost
+        return []
+
+
+@pytest.fixture(scope="module")
+def zxing() -> ZxingDecoder:
+    return ZxingDecoder()
+
+
+def test_a_focus_blurred_code_zxing_locates_but_cannot_read_is_read(zxing: ZxingDecoder) -> None:
+    cascade = Cascade(zxing, measured(zxing, wechat=False), budget=1.0)
+    for seed in (0, 2, 3):
+        img = blurred(seed)
+        first = zxing.decode(img)
+        assert first and all(s.error is not None for s in first)  # located, not read
+        read = [s for s in cascade.decode(img) if s.error is None]
+        assert [s.text for s in read] == [PAYLOAD]
+        # Reported where the code is, in the frame's pixels (the preview outlines it there).
+        xs = [x for x, _ in read[0].corners]
+        assert 150 < min(xs) < 320 < max(xs) < 490
+
+
+def test_no_retry_runs_on_frames_without_a_code(zxing: ZxingDecoder) -> None:
+    spy = Recording()
+    cascade = Cascade(zxing, [spy], budget=1.0)
+    for seed in range(40):
+        assert cascade.decode(frame(None, seed=seed)) == []
+    assert spy.regions == []
+
+
+def test_no_retry_runs_on_a_code_read_at_once(zxing: ZxingDecoder) -> None:
+    spy = Recording()
+    cascade = Cascade(zxing, [spy], budget=1.0)
+    sharp = frame(qr_image(PAYLOAD), Pose(angle=10), seed=1)
+    assert [s.text for s in cascade.decode(sharp)] == [PAYLOAD]
+    assert spy.regions == []
+
+
+def test_retries_run_in_order_and_stop_at_the_first_read(zxing: ZxingDecoder) -> None:
+    before, after = Recording("before"), Recording("after")
+    sharpen = Filtered("unsharp", unsharp(2.0, 5.0), zxing)
+    cascade = Cascade(zxing, [before, sharpen, after], budget=1.0)
+    assert [s.text for s in cascade.decode(blurred()) if s.error is None] == [PAYLOAD]
+    assert len(before.regions) == 1
+    assert after.regions == []
+
+
+def test_a_frames_retries_stop_at_its_budget(zxing: ZxingDecoder) -> None:
+    clock = Clock()
+    spies = [Recording(str(i), clock, cost=0.010) for i in range(6)]
+    cascade = Cascade(zxing, spies, budget=0.025, clock=clock)
+    cascade.decode(blurred())
+    # Their cost not known yet, each starts while budget is left: at 0, 10 and 20 ms.
+    assert [len(s.regions) for s in spies] == [1, 1, 1, 0, 0, 0]
+    # The next frame of the same code takes up where this one stopped.
+    cascade.decode(blurred(seed=2))
+    assert [len(s.regions) for s in spies] == [1, 1, 1, 1, 1, 1]
+    # Then the second look's retries; now known to cost 10 ms, the third (20 to 30) does
+    # not fit in 25 and is left for the frame after.
+    cascade.decode(blurred(seed=3))
+    assert [len(s.regions) for s in spies] == [2, 2, 1, 1, 1, 1]
+
+
+def test_a_retry_too_slow_for_any_frame_is_skipped_after_its_first_run(
+    zxing: ZxingDecoder,
+) -> None:
+    clock = Clock()
+    slow, cheap = Recording("slow", clock, cost=0.100), Recording("cheap", clock, cost=0.001)
+    cascade = Cascade(zxing, [slow, cheap], budget=0.040, clock=clock, window=0.0)
+    cascade.decode(blurred())
+    assert len(slow.regions) == 1 and cheap.regions == []  # its cost was not known yet
+    for seed in (2, 3):
+        cascade.decode(blurred(seed))
+    assert len(slow.regions) == 1  # 100 ms never fits 40
+    assert len(cheap.regions) == 2  # and does not hold up the ones after it
+
+
+def test_the_sharpest_recent_sighting_gets_the_retries(zxing: ZxingDecoder) -> None:
+    clock = Clock()
+    spies = [Recording(str(i), clock, cost=0.010) for i in range(3)]
+    cascade = Cascade(zxing, spies, budget=0.015, clock=clock, window=10.0)
+    crisp, soft = blurred(0, blur=2.2), blurred(3, blur=2.4)
+    assert sharpness(soft) < sharpness(crisp)
+    cascade.decode(crisp)  # two retries fit
+    cascade.decode(soft)  # a blurrier look at the same code: the crisp one gets the third
+    assert [len(s.regions) for s in spies] == [1, 1, 1]
+    looks = [sharpness(s.regions[0]) for s in spies]
+    assert looks[0] == looks[1] == looks[2]
+    # Retries left only on the blurred looks now: they get the next frames.
+    cascade.decode(soft)
+    assert sharpness(spies[0].regions[-1]) < looks[0]
+
+
+def test_a_code_elsewhere_is_not_mixed_with_the_last_one(zxing: ZxingDecoder) -> None:
+    spy = Recording()
+    cascade = Cascade(zxing, [spy], budget=1.0, window=10.0)
+    cascade.decode(blurred(0, center=(0.3, 0.5)))
+    cascade.decode(blurred(0, center=(0.72, 0.5)))
+    # One retry each: the first code's region is not taken up again for the second.
+    assert len(spy.regions) == 2
+
+
+def test_wechat_reads_a_sharp_code_from_the_models_shipped_with_the_kiosk() -> None:
+    region = frame(qr_image(PAYLOAD), Pose(), seed=3)[60:420, 140:500]
+    (read,) = WeChat().read(np.ascontiguousarray(region))
+    assert read.text == PAYLOAD and read.payload == PAYLOAD.encode()
+    assert len(read.corners) == 4
