@@ -25,7 +25,9 @@ from hypothesis import strategies as st
 from checkin_protocol.reasons import Reason
 from checkin_protocol.records import CodeKind
 from kiosk.config import DisplayConfig
-from kiosk.display import screen as scr
+from kiosk.display import colors as col
+from kiosk.display import layout as lay
+from kiosk.display.fit import default_font_path
 from kiosk.display.gallery import (
     LANGUAGES,
     NOW,
@@ -38,7 +40,8 @@ from kiosk.display.gallery import (
     write_gallery,
 )
 from kiosk.display.messages import Language, Messages, keys
-from kiosk.display.screen import PreviewFrame, Rendered, Screen, default_font_path
+from kiosk.display.renderers.history import history_cells
+from kiosk.display.screen import PreviewFrame, Rendered, Screen
 from kiosk.display.text import NO_BREAK, PUNCTUATION, balanced_lines
 from kiosk.display.views import (
     ErrorView,
@@ -126,12 +129,12 @@ def share(pixels: npt.NDArray[np.uint8], color: tuple[int, int, int]) -> float:
 
 def expected_background(view: View) -> tuple[int, int, int]:
     if isinstance(view, IdleView):
-        return scr.IDLE_BG
+        return col.IDLE_BG
     if isinstance(view, VerdictView):
-        return scr.PASS_BG if view.verdict is Verdict.PASS else scr.FAIL_BG
+        return col.PASS_BG if view.verdict is Verdict.PASS else col.FAIL_BG
     if isinstance(view, ErrorView):
-        return scr.ERROR_BG
-    return scr.GUARD_BG
+        return col.ERROR_BG
+    return col.GUARD_BG
 
 
 def every_view() -> dict[str, View]:
@@ -179,7 +182,7 @@ def test_every_state_in_every_language_fits_and_follows_the_typesetting_rules(
     views = every_view()
     for (w, h), lang, s in screens([size], LANGUAGES):
         bounds = pygame.Rect(0, 0, w, h)
-        visitor_floor = math.ceil(scr.READ_AT_2M * min(w, h))
+        visitor_floor = math.ceil(lay.READ_AT_2M * min(w, h))
         for name, view in views.items():
             pixels, drawn = draw_with_text(s, view, SAMPLE_STATUS, preview)
             assert drawn.text_rects, (name, lang)
@@ -194,7 +197,7 @@ def test_every_state_in_every_language_fits_and_follows_the_typesetting_rules(
             body = pixels[s.layout.body.top :, :]
             assert share(body, expected_background(view)) > 0.25, (name, lang)
             if isinstance(view, VerdictView):
-                other = scr.FAIL_BG if view.verdict is Verdict.PASS else scr.PASS_BG
+                other = col.FAIL_BG if view.verdict is Verdict.PASS else col.PASS_BG
                 assert share(pixels, other) == 0, (name, lang)
 
 
@@ -213,12 +216,12 @@ def test_both_languages_are_readable_from_two_metres_on_a_7_inch_panel() -> None
             _, drawn = draw_with_text(s, view, SAMPLE_STATUS, preview)
             for line in drawn.lines:
                 if line.paragraph:
-                    assert line.px * scr.CAP_HEIGHT * mm_per_px >= 4.2, (name, line.text)
+                    assert line.px * lay.CAP_HEIGHT * mm_per_px >= 4.2, (name, line.text)
         s.set_messages(Messages("vi"))  # one language: the verdict's title is larger yet
         for view in (PASS_VIEW, VerdictView(Verdict.FAIL, Reason.EXPIRED)):
             _, drawn = draw_with_text(s, view)
             title_px = drawn.font_sizes[0]  # the verdict line is drawn first
-            assert title_px * scr.CAP_HEIGHT * mm_per_px >= 8.0, title_px
+            assert title_px * lay.CAP_HEIGHT * mm_per_px >= 8.0, title_px
             icon_mm = 2 * int(s.layout.unit * 0.13) * mm_per_px
             assert icon_mm >= 20
 
@@ -283,10 +286,10 @@ def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
 @pytest.mark.parametrize(
     ("fg", "bg"),
     [
-        (scr.WHITE, scr.PASS_BG), (scr.WHITE, scr.FAIL_BG), (scr.WHITE, scr.IDLE_BG),
-        (scr.MUTED, scr.IDLE_BG), (scr.AMBER, scr.ERROR_BG), (scr.WHITE, scr.ERROR_BG),
-        (scr.WHITE, scr.GUARD_BG), (scr.AMBER, scr.GUARD_BG), (scr.MUTED, scr.GUARD_BG),
-        (scr.WHITE, scr.STRIP_BG), (scr.AMBER, scr.STRIP_BG), (scr.HINT_FG, scr.HINT_BG),
+        (col.WHITE, col.PASS_BG), (col.WHITE, col.FAIL_BG), (col.WHITE, col.IDLE_BG),
+        (col.MUTED, col.IDLE_BG), (col.AMBER, col.ERROR_BG), (col.WHITE, col.ERROR_BG),
+        (col.WHITE, col.GUARD_BG), (col.AMBER, col.GUARD_BG), (col.MUTED, col.GUARD_BG),
+        (col.WHITE, col.STRIP_BG), (col.AMBER, col.STRIP_BG), (col.HINT_FG, col.HINT_BG),
     ],
 )  # fmt: skip
 def test_text_contrast_is_at_least_7_to_1(
@@ -300,19 +303,19 @@ def test_preview_is_mirrored_with_the_code_outlined(screen: Screen) -> None:
     pixels = draw(screen, IdleView(), PLAIN, preview)
     box = screen.layout.preview
     inside = pixels[box.top : box.bottom, box.left : box.right]
-    assert share(inside, scr.READ_OK) > 0.001  # the outline of the read code
+    assert share(inside, col.READ_OK) > 0.001  # the outline of the read code
     # Mirrored: the code sits right of centre in the camera frame, so left of centre on screen.
-    xs = np.nonzero(where(inside, scr.READ_OK))[1]
+    xs = np.nonzero(where(inside, col.READ_OK))[1]
     assert xs.mean() < box.w / 2
     unread = draw(
         screen, IdleView(), PLAIN, PreviewFrame(preview.luma, preview.corners, read=False)
     )
-    assert share(unread[box.top : box.bottom, box.left : box.right], scr.AMBER) > 0.001
+    assert share(unread[box.top : box.bottom, box.left : box.right], col.AMBER) > 0.001
 
 
 def test_hint_box_appears_with_a_hint(screen: Screen) -> None:
-    assert share(draw(screen, IdleView()), scr.HINT_BG) == 0
-    assert share(draw(screen, IdleView(hint="help.glare")), scr.HINT_BG) > 0.01
+    assert share(draw(screen, IdleView()), col.HINT_BG) == 0
+    assert share(draw(screen, IdleView(hint="help.glare")), col.HINT_BG) > 0.01
 
 
 GUARD_SCREEN = HistoryView(())
@@ -324,14 +327,14 @@ def test_visitors_see_calm_icons_and_the_guard_sees_words_in_amber(screen: Scree
     worried = StatusBar(direction="entry", lists_stale=True, online=False, queued=12)
     for view in (PASS_VIEW, GUARD_SCREEN):
         pixels = draw(screen, view, calm)
-        assert share(pixels[strip.top : strip.bottom], scr.AMBER) == 0
+        assert share(pixels[strip.top : strip.bottom], col.AMBER) == 0
     pixels, drawn = draw_with_text(screen, PASS_VIEW, worried)
-    assert share(pixels[strip.top : strip.bottom], scr.AMBER) == 0  # nothing alarming
+    assert share(pixels[strip.top : strip.bottom], col.AMBER) == 0  # nothing alarming
     assert {"offline", "queued", "stale"} <= set(drawn.icons)
     texts = " ".join(line.text for line in drawn.lines)
     assert "Mất kết nối" not in texts and "chờ gửi" not in texts
     pixels, drawn = draw_with_text(screen, GUARD_SCREEN, worried)
-    assert share(pixels[strip.top : strip.bottom], scr.AMBER) > 0
+    assert share(pixels[strip.top : strip.bottom], col.AMBER) > 0
     assert "Mất kết nối" in " ".join(line.text for line in drawn.lines)
 
 
@@ -516,7 +519,7 @@ def test_the_idle_screen_points_to_the_camera(side: str) -> None:
     with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
         pixels, drawn = draw_with_text(s, IdleView())
         assert {"phone", f"arrow-{side}"} <= set(drawn.icons)
-        ys, xs = np.nonzero(where(pixels, scr.ARROW))
+        ys, xs = np.nonzero(where(pixels, col.ARROW))
         # The arrow's tip is its extreme point in the direction it points.
         tip = {"above": ys.min(), "below": -ys.max(), "left": xs.min(), "right": -xs.max()}
         centre = {"above": ys.mean(), "below": -ys.mean(), "left": xs.mean(), "right": -xs.mean()}
@@ -576,15 +579,15 @@ def test_the_gallery_shows_hints_over_an_amber_outline(tmp_path: Path) -> None:
     written = write_gallery(tmp_path, sizes=[(800, 480)], languages=["vi"])
     hinted = next(p for p in written if p.name == "800x480-vi-idle-help-glare.png")
     plain = next(p for p in written if p.name == "800x480-vi-idle.png")
-    layout = scr.Layout(800, 480)
+    layout = lay.Layout(800, 480)
     box = layout.preview
 
     def outline(path: Path, color: tuple[int, int, int]) -> float:
         pixels = pygame.surfarray.array3d(pygame.image.load(str(path))).swapaxes(0, 1)
         return share(pixels[box.top : box.bottom, box.left : box.right], color)
 
-    assert outline(hinted, scr.AMBER) > 0.001 and outline(hinted, scr.READ_OK) == 0
-    assert outline(plain, scr.READ_OK) > 0.001
+    assert outline(hinted, col.AMBER) > 0.001 and outline(hinted, col.READ_OK) == 0
+    assert outline(plain, col.READ_OK) > 0.001
 
 
 HISTORY = (
@@ -635,10 +638,10 @@ def test_every_private_reason_has_a_staff_text_on_the_unlocked_history(reason: R
         t = Messages(lang)
         assert t.has(f"staff.{reason.value}"), reason
         row = HistoryRow("09:30:00", "entry", "FAIL", "N*** V** A", reason.value)
-        cell = scr.history_cells(row, t, unlocked=True)[4]
+        cell = history_cells(row, t, unlocked=True)[4]
         assert cell == t(f"staff.{reason.value}")
         assert cell != f"staff.{reason.value}"  # never the raw key
-        assert scr.history_cells(row, t, unlocked=False)[4] == t("guard.private")
+        assert history_cells(row, t, unlocked=False)[4] == t("guard.private")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""One renderer per view family, each drawing a view's body on a Canvas."""
