@@ -11,12 +11,12 @@ from checkin_protocol.documents import DENY_LIST
 from checkin_protocol.records import REASON_PATTERN, Subject, SubjectKind
 from checkin_protocol.sealing import seal_id_number
 from registry.core.common import Database, RegistryError, audit, bump_list, iso_ms, now_ms
+from registry.core.idnumbers import id_number_problem
 from registry.core.passes import Passes
 from registry.db.models import DenyEntry, IssuedPass
 from registry.keys import RegistryKeys
 from registry.settings import DAY
 
-ID_NUMBER_PATTERN = r"^[0-9]{9,12}$"
 MAX_DENY_DAYS = 366
 
 
@@ -37,8 +37,9 @@ class Denials:
         public: bool = False,
     ) -> dict[str, Any]:
         """Bar an ID number (by its keyed hash) at every kiosk until the entry expires."""
-        if not re.fullmatch(ID_NUMBER_PATTERN, id_number):
-            raise RegistryError("an ID number is 9 to 12 digits")
+        problem = id_number_problem(id_number)
+        if problem:
+            raise RegistryError(problem)
         if not re.fullmatch(REASON_PATTERN, reason_code):
             raise RegistryError("a reason code is 1-32 of a-z, 0-9 and _")
         days = self.default_days if days is None else days

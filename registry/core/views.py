@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from checkin_protocol.privacy import normalize_id_number
 from checkin_protocol.records import Subject, mask_subject
 from registry.auth import Caller
 from registry.core.common import Database, RegistryError, iso_ms, now_ms
+from registry.core.idnumbers import id_number_problem
 from registry.db.models import AreaDay, AuditEntry, Kiosk, Record, RecordDay, Venue
 from registry.keys import RegistryKeys
 from registry.settings import DAY, Settings
@@ -227,8 +227,9 @@ class Views:
         """A trace by ID number: its `idh:` under the registry's secret is what both old
         kiosks (hashing) and new ones (sealing, opened at ingest) leave in the records."""
         number = normalize_id_number(id_number)
-        if not re.fullmatch(r"[0-9]{9,12}", number):
-            raise RegistryError("an ID number is 9 to 12 digits")
+        problem = id_number_problem(number)
+        if problem:
+            raise RegistryError(problem)
         return self.trace(
             caller, keys.hasher()(number), window_min, since_ms, limit=limit, offset=offset
         )

@@ -7,8 +7,10 @@ from fastapi import APIRouter, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from checkin_protocol.kp1 import PassRejected
+from checkin_protocol.privacy import normalize_id_number
 from registry.core.common import iso_ms, now_ms, text_problem
 from registry.core.declarations import device_hash
+from registry.core.idnumbers import id_number_problem
 from registry.service import Registry
 from registry.web.deps import API, RegistryDep, client_address, limited
 from registry.web.shown import DEVICE_PATTERN, verified
@@ -23,6 +25,13 @@ def _printable(value: str) -> str:
     return value
 
 
+def _id_number(value: str) -> str:
+    problem = id_number_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return normalize_id_number(value)
+
+
 class DeclarationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -31,7 +40,14 @@ class DeclarationIn(BaseModel):
         Field(min_length=2, max_length=100, description="The name the pass shows, masked"),
         AfterValidator(_printable),
     ]
-    id_number: str = Field(pattern=r"^\d{9,12}$", description="The ID card's number")
+    id_number: Annotated[
+        str,
+        Field(
+            max_length=40,
+            description="The ID card's number: a CCCD's 12 digits or a CMND's 9, as printed",
+        ),
+        AfterValidator(_id_number),
+    ]
     phone: str = Field(pattern=r"^\+?[0-9 ]{8,16}$", description="A phone number to reach")
     symptoms: bool = Field(description="Symptoms now")
     contact: bool = Field(description="Contact with a case in the last 14 days")

@@ -3,19 +3,31 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from checkin_protocol.records import REASON_PATTERN, SUBJECT_PATTERN, Subject, SubjectKind
 from registry.auth import Caller, Role
-from registry.core.denials import ID_NUMBER_PATTERN, MAX_DENY_DAYS
+from registry.core.denials import MAX_DENY_DAYS
+from registry.core.idnumbers import id_number_problem
 from registry.web.deps import API, RegistryDep, require
 
 router = APIRouter(prefix=f"{API}/deny", tags=["health"])
 Officer = Annotated[Caller, require(Role.HEALTH_OFFICER)]
 
 
+def _id_number(value: str) -> str:
+    problem = id_number_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 class DenyIdIn(BaseModel):
-    id_number: str = Field(pattern=ID_NUMBER_PATTERN)
+    id_number: Annotated[
+        str,
+        Field(max_length=40, description="A CCCD's 12 digits or a CMND's 9"),
+        AfterValidator(_id_number),
+    ]
     reason_code: str = Field("health_order", pattern=REASON_PATTERN)
     days: int | None = Field(None, ge=1, le=MAX_DENY_DAYS, description="Default: the setting")
     public: bool = Field(False, description="May the kiosk show the reason to the holder?")

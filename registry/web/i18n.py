@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from checkin_protocol.reasons import Reason
 from registry.core.common import moment
 
 Lang = Literal["vi", "en"]
@@ -52,6 +53,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "login_failed": (
         "Mã truy cập không đúng hoặc đã bị thu hồi. Vui lòng kiểm tra lại.",
         "That access token is wrong or has been revoked. Please check it.",
+    ),
+    "login_wait": (
+        "Đã có quá nhiều lần đăng nhập từ đây. Vui lòng thử lại sau {seconds} giây (lúc "
+        "{time}, giờ Việt Nam).",
+        "Too many sign-in attempts from here. Please try again in {seconds} seconds (at "
+        "{time}, Vietnam time).",
     ),
     "logout": ("Đăng xuất", "Sign out"),
     "signed_in_as": ("Đang đăng nhập: {name}", "Signed in as {name}"),
@@ -113,8 +120,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Please enter your full name (2 to 100 characters).",
     ),
     "err_id_number": (
-        "Vui lòng nhập số thẻ căn cước gồm 9 hoặc 12 chữ số.",
-        "Please enter an ID card number of 9 or 12 digits.",
+        "Vui lòng nhập đúng số căn cước công dân (12 chữ số) hoặc số chứng minh nhân dân "
+        "(9 chữ số) như in trên thẻ.",
+        "Please enter your citizen ID number (12 digits) or old ID card number (9 digits) "
+        "exactly as printed on the card.",
     ),
     "err_phone": (
         "Vui lòng nhập số điện thoại gồm 8 đến 16 chữ số.",
@@ -515,7 +524,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 }
 
 # Kiosk reason codes (checkin_protocol.reasons) a controller may read; the private ones
-# (declaration missing or too old, denied) are never named on a screen: "riêng tư".
+# (a declaration, a bar, a certificate's health rules) are never named on a screen:
+# "riêng tư", as the kiosk says "please see the staff" and never why.
 REASONS: dict[str, tuple[str, str]] = {
     "not_personal_code": ("Không phải mã cá nhân", "Not a personal code"),
     "malformed": ("Mã bị lỗi", "Malformed code"),
@@ -529,8 +539,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "full": ("Đã đủ người", "Full"),
     "lists_stale": ("Danh sách trên máy quét đã cũ", "Kiosk lists out of date"),
     "already_inside": ("Đã vào, chưa ra", "Already inside"),
+    "key_usage": (
+        "Khoá ký không được dùng cho loại chứng nhận này",
+        "Signing key not for this kind of certificate",
+    ),
 }
-PRIVATE_REASONS = frozenset({"declaration_missing", "declaration_too_old", "denied"})
+PRIVATE_REASONS = frozenset(r.value for r in Reason if not r.public)
 
 
 def lang_or_default(value: str | None) -> Lang:

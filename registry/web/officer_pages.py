@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 
-from checkin_protocol.privacy import normalize_id_number
 from checkin_protocol.records import Subject, SubjectKind, mask_subject
 from registry.auth import Role
 from registry.core.common import now_ms, parse_iso_ms
+from registry.core.idnumbers import id_number_problem
 from registry.web import i18n
 from registry.web.deps import RegistryDep
 from registry.web.render import message, page, pagedata, staff, texts
@@ -31,7 +31,7 @@ def _subject(registry: RegistryDep, id_number: str, pass_id: str) -> Subject | s
         if not re.fullmatch(r"[0-9a-fA-F]{32}", pass_id):
             return "err_trace_pass"
         return Subject(SubjectKind.PASS, pass_id.lower())
-    if not re.fullmatch(r"\d{9,12}", normalize_id_number(id_number)):
+    if id_number_problem(id_number):
         return "err_id_number"
     return registry.keys.hasher()(id_number)
 

@@ -84,6 +84,25 @@ def login_page(request: Request, next: Annotated[str, Query(max_length=2000)] = 
     return _with_form_token(resp, request, token)
 
 
+def _wait_page(request: Request, seconds: int, next: str) -> HTMLResponse:
+    """The sign-in page again, saying in the reader's language when to try once more."""
+    t = texts(request)
+    token = _form_token(request)
+    at = i18n.clock(now_ms() + seconds * 1000, i18n.DEFAULT_TZ)
+    resp = page(
+        request,
+        "login.html",
+        429,
+        {"Retry-After": str(seconds)},
+        next=next,
+        csrf=token,
+        title=t.login_title,
+        wait=t("login_wait", seconds=seconds, time=at),
+    )
+    _with_form_token(resp, request, token)
+    return resp
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -93,7 +112,10 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     # Tokens carry 256 bits, so guessing is hopeless anyway; the limit keeps it cheap too.
-    limited(request, "login_address", client_address(request))
+    try:
+        limited(request, "login_address", client_address(request))
+    except HTTPException as exc:
+        return _wait_page(request, int((exc.headers or {}).get("Retry-After", "60")), next)
     if not _form_token_ok(request, csrf):
         return refused_form(request)
     opened = registry.accounts.open_session(token, registry.settings.session_lifetime)

@@ -176,7 +176,7 @@ def test_people_endpoints_never_fail(registry: Registry, server: RegistryServer)
     def declaration() -> dict[str, Any]:
         # An ID number of its own each time: the per-ID limit (and other tests' use of the
         # shared server) must not turn every later example into a 429.
-        return {"name": "Trần Thị Hoa", "id_number": f"0019{uuid.uuid4().int % 10**8:08d}",
+        return {"name": "Trần Thị Hoa", "id_number": f"0010{uuid.uuid4().int % 10**8:08d}",
                 "phone": "0912345678", "symptoms": False, "contact": False}  # fmt: skip
 
     @FUZZ

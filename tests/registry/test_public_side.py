@@ -32,6 +32,7 @@ from checkin_protocol.records import Subject, Verdict
 from registry.auth import Role
 from registry.core.common import MAX_SHOWN_MS, MIN_SHOWN_MS, iso_ms, parse_iso_ms
 from registry.core.declarations import DENY_ENTRY_BYTES
+from registry.core.idnumbers import CCCD_PROVINCES, id_number_problem
 from registry.core.pagedata import PageData
 from registry.db.models import Record
 from registry.service import Registry
@@ -385,6 +386,105 @@ def test_no_anonymous_caller_fills_the_deny_list_budget(registry: Registry) -> N
         assert len(doc) <= budget_entries * DENY_ENTRY_BYTES
     finally:
         srv.stop()
+
+
+# ------------------------------------------------------------------ words: what people read
+
+
+@given(st.from_regex(r"[0-9]{10,11}|[0-9]{1,8}|[0-9]{13,20}", fullmatch=True))
+def test_only_9_or_12_digits_can_be_an_id_number(number: str) -> None:
+    assert id_number_problem(number) is not None
+
+
+@given(
+    st.sampled_from(sorted(CCCD_PROVINCES)),
+    st.integers(0, 3),
+    st.integers(0, 99),
+    st.from_regex(r"[0-9]{6}", fullmatch=True),
+)
+def test_a_cccd_number_is_a_province_a_century_and_sex_and_a_past_year(
+    province: str, century: int, year: int, rest: str
+) -> None:
+    """Thông tư 07/2016/TT-BCA, Điều 7: province of birth (3), century and sex (1), the
+    birth year's last two digits (2), six random digits."""
+    number = f"{province}{century}{year:02d}{rest}"
+    born = 1900 + 100 * (century // 2) + year
+    assert (id_number_problem(number, 2026) is None) == (born <= 2026)
+    assert id_number_problem(f"{province}{century + 4}{year:02d}{rest}", 2026) is not None
+    assert id_number_problem(f"003{number[3:]}", 2026) is not None  # no province 003
+
+
+def test_the_declaration_takes_an_id_number_by_its_structure_only(
+    registry: Registry, server: RegistryServer
+) -> None:
+    """The form said "9 or 12 digits" and took 11: the declaration was filed under a number
+    that a trace by the real one never finds."""
+    for bad in ("00109001234", "0010900123456", "003090012345", "001490012345", "991234567"):
+        r = declare(server, person(bad))
+        assert r.status_code == 422, (bad, r.text)
+        with requests.Session() as s:
+            csrf = form_token(s, f"{server.url}/declare")
+            form = {**person(bad), "symptoms": "no", "contact": "no", "csrf": csrf}
+            page = s.post(f"{server.url}/declare", data=form, headers=own_address(), timeout=10)
+        assert page.status_code == 422 and 'id="id_number-error"' in page.text
+        assert "12 chữ số" in page.text
+    for good in ("001090012346", "079305000001", "260415000"):
+        assert declare(server, person(good)).status_code == 200, good
+
+
+def test_every_refusal_reason_has_words_and_the_private_ones_stay_private(
+    registry: Registry, server: RegistryServer
+) -> None:
+    """Controllers' pages showed raw codes such as dcc_expired, and named some reasons the
+    kiosk keeps to itself (a certificate's health rules)."""
+    kiosk = registry.add_kiosk("v1", "k1")
+    controller = registry.add_user("ctl", Role.CONTROLLER, ["v1"])
+    records = [make_record(verdict="FAIL", reason=r.value, seq=n + 1) for n, r in enumerate(Reason)]
+    up = requests.post(
+        f"{server.url}/api/v1/records", json={"records": records}, headers=auth(kiosk), timeout=10
+    )
+    assert {x["status"] for x in up.json()["results"]} == {"accepted"}
+    with requests.Session() as s:
+        sign_in(s, server.url, controller)
+        for lang in i18n.LANGS:
+            t = i18n.Texts(lang)
+            s.cookies.set("lang", lang)
+            history = s.get(f"{server.url}/venues/v1/history.csv", timeout=10)
+            rows = list(csv.DictReader(io.StringIO(history.content.decode("utf-8-sig"))))
+            shown = {row[t.col_reason] for row in rows}
+            live = s.get(f"{server.url}/venues/v1/live.json", timeout=10).json()
+            shown |= {e["reason"] for e in live["refusals"]}
+            assert not shown & {r.value for r in Reason}, shown
+            assert t.private in shown
+            public = {t.reason(r.value) for r in Reason if r.public}
+            assert t.private not in public and public <= shown
+            # Every private reason is shown as "private" and nothing else.
+            assert shown - public == {t.private}, shown - public
+
+
+def test_a_rate_limited_sign_in_is_a_page_in_the_reader_s_language(
+    registry: Registry, server: RegistryServer
+) -> None:
+    """A rate-limited sign-in answered raw English JSON."""
+    one = own_address()
+    for lang, words in (("vi", "Vui lòng thử lại sau"), ("en", "Please try again in")):
+        with requests.Session() as s:
+            s.cookies.set("lang", lang)
+            for _ in range(40):
+                csrf = form_token(s, f"{server.url}/login")
+                r = s.post(
+                    f"{server.url}/login",
+                    data={"token": "wrong", "csrf": csrf},
+                    headers=one,
+                    timeout=10,
+                )
+                if r.status_code == 429:
+                    break
+        assert r.status_code == 429
+        assert r.headers["content-type"].startswith("text/html")
+        assert int(r.headers["Retry-After"]) > 0
+        assert words in r.text and f'lang="{lang}"' in r.text
+        assert all(h in r.headers for h in SECURITY_HEADERS)
 
 
 # ------------------------------------------------------------------ 6: times and bodies
