@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -28,11 +30,61 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 DAY = 86400
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# ------------------------------------------------------------------ the fast tier
+
+# Fixtures that start a registry server or a browser: their tests are for the full suite.
+PROCESS_FIXTURES = frozenset({"server", "own_server", "browser", "_chromium"})
+# What ctypes.util.find_library runs to find a shared library (pyzbar, SDL): not a program
+# under test, so the fast tier lets it through.
+LIBRARY_LOOKUPS = frozenset({"ldconfig", "gcc", "cc", "ld", "objdump"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help="the unit tier (./dev test --fast): leave out slow tests and every test that "
+        "starts a program, a registry server or a browser",
+    )
+
+
+def _starts_processes(item: pytest.Item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    marked = item.get_closest_marker("slow") or item.get_closest_marker("process")
+    return bool(marked) or bool(fixtures & PROCESS_FIXTURES)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests marked slow first, each in the order it had. The workers take tests two at
     a time (./dev test), so the long ones start at once, side by side, and short ones fill
-    in around them: a long test collected last would run alone at the end."""
+    in around them: a long test collected last would run alone at the end.
+
+    With --fast, the tests that start programs are deselected (see `_no_child_processes` for
+    those that start one without saying so)."""
+    if config.getoption("--fast"):
+        dropped = [item for item in items if _starts_processes(item)]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if not _starts_processes(item)]
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(autouse=True)
+def _no_child_processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under --fast, a test that starts a program (a kiosk, a registry, a CLI) is skipped at
+    that moment: it belongs to the full suite. Only this test's Popen is patched."""
+    if not request.config.getoption("--fast"):
+        return
+    real_init = subprocess.Popen.__init__
+
+    def guarded(self: subprocess.Popen[Any], args: Any, *rest: Any, **kw: Any) -> None:
+        first = args if isinstance(args, str | bytes | os.PathLike) else next(iter(args), "")
+        program = os.path.basename(os.fsdecode(first)).split()[0] if first else ""
+        if program not in LIBRARY_LOOKUPS:
+            pytest.skip("starts a program: in the full suite only (./dev test)")
+        real_init(self, args, *rest, **kw)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", guarded)
 
 
 @pytest.fixture(scope="session")
