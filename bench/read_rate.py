@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.doorframes import conditions, frames
 from kiosk.config import ZxingDecoderConfig
 from kiosk.decode import Decoder, build_decoder
-from kiosk.decode.cascade import DEFAULT_BUDGET, Cascade
+from kiosk.decode.cascade import Cascade
 from kiosk.decode.retries import measured
 
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "qr-photos"
@@ -78,7 +78,7 @@ def _wechat() -> Reader:
 def readers(budget: float) -> dict[str, Reader]:
     """The columns: the kiosk before the retries (zxing-cpp as configured by default), the kiosk
     with them, and each open decoder alone."""
-    first = build_decoder(ZxingDecoderConfig(type="zxing-cpp"))
+    first = build_decoder(ZxingDecoderConfig(type="zxing-cpp", retries=False))
     return {
         "kiosk before": _payloads(first),
         # Each frame here is another code: no memory of earlier frames (window 0).
@@ -169,7 +169,10 @@ def main() -> None:
     ap.add_argument("--only", default="", help="only conditions whose name contains this")
     ap.add_argument("--out", type=Path, help="also write the tables here")
     ap.add_argument(
-        "--budget", type=float, default=DEFAULT_BUDGET * 1000, help="the retries' ms per frame"
+        "--budget",
+        type=float,
+        default=ZxingDecoderConfig(type="zxing-cpp").retry_budget * 1000,
+        help="the retries' ms per frame",
     )
     args = ap.parse_args()
     cv2.setNumThreads(1)

@@ -27,6 +27,22 @@ class ZxingDecoderConfig(DecoderBase):
     type: Literal["zxing-cpp"]
     try_invert: bool = Field(True, description="Also read light-on-dark (dark mode) codes.")
     try_downscale: bool = Field(True, description="Also search downscaled images (large codes).")
+    retries: bool = Field(
+        True,
+        description="Where a code is found but does not read (focus blur, glare, a small code), "
+        "read its region again: sharpened, equalised, enlarged, deconvolved, by WeChat's CNN.",
+    )
+    # 40 ms: on a Raspberry Pi 4 the cheap retries (sharpen, equalise, enlarge) and the
+    # deconvolution fit in about two frames' budgets, and a frame with a hard code delays the
+    # next by about one camera frame at 30 fps; WeChat's CNN (~45 ms here, several times that
+    # on a Pi) does not fit and is skipped there after its first run (bench/read_rate.py).
+    retry_budget: Duration = Field(
+        0.04,
+        ge=0,
+        le=1,
+        description="Time the retries may spend on one camera frame; the next frame of the same "
+        "code goes on where it stopped.",
+    )
 
 
 class PyzbarDecoderConfig(DecoderBase):

@@ -30,9 +30,9 @@ from kiosk.camera.capture import FrameSlot
 from kiosk.decision.direction import DoorState
 from kiosk.decision.outcome import Outcome
 from kiosk.decode import Decoder, Symbol
+from kiosk.decode.cascade import decode_frame
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.diagnose import Locator, ScanFeedback, diagnose
-from kiosk.decode.zxing import reread
 from kiosk.passes import CodeReader, CodeRejected, payload_text
 from kiosk.policy.engine import Decision, VenuePolicy, Verdict
 from kiosk.readers import Scan, ScanQueue
@@ -210,9 +210,8 @@ class DecisionLoop(Service):
         self.frames += 1
         self._policy.direction = self.door.direction  # as the guard last set it
         outcomes = []
-        # Located but too small to read here: read again from the full-resolution frame.
-        decoder = self._recognition.decoder
-        symbols = reread(decoder, frame.luma, frame.full, decoder.decode(frame.luma))
+        # Located but unread: read again from the full-resolution frame, then retried.
+        symbols = decode_frame(self._recognition.decoder, frame.luma, frame.full)
         readable = [s for s in symbols if s.error is None]
         self._help(frame, symbols, readable)
         for symbol in codes_to_decide(readable):

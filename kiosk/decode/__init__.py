@@ -40,7 +40,13 @@ def build_decoder(cfg: DecoderConfig) -> Decoder:
     if isinstance(cfg, ZxingDecoderConfig):
         from kiosk.decode.zxing import ZxingDecoder
 
-        return ZxingDecoder(try_invert=cfg.try_invert, try_downscale=cfg.try_downscale)
+        first = ZxingDecoder(try_invert=cfg.try_invert, try_downscale=cfg.try_downscale)
+        if not cfg.retries:
+            return first
+        from kiosk.decode.cascade import Cascade
+        from kiosk.decode.retries import measured
+
+        return Cascade(first, measured(first), budget=cfg.retry_budget)
     if isinstance(cfg, PyzbarDecoderConfig):
         from kiosk.decode.zbar import ZbarDecoder
 

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.decode import Decoder, Symbol
+from kiosk.decode.zxing import reread
 
 Image = npt.NDArray[np.uint8]
 Corners = tuple[tuple[int, int], ...]
@@ -19,9 +20,6 @@ Corners = tuple[tuple[int, int], ...]
 # Margin round a located code, as a share of its size: its quiet zone, and slack for corners
 # a blurred finder pattern puts a few pixels off.
 QUIET = 0.3
-# Seconds of retries per frame: sized for a Raspberry Pi 4 (see Cascade and the note in
-# bench/read_rate.py's figures).
-DEFAULT_BUDGET = 0.04
 
 
 class Retry(Protocol):
@@ -50,6 +48,16 @@ def region_box(corners: Corners, shape: tuple[int, int]) -> tuple[int, int, int,
         min(w, int(max(xs) + margin) + 1),
         min(h, int(max(ys) + margin) + 1),
     )
+
+
+def decode_frame(decoder: Decoder, luma: Image, full: Image | None) -> list[Symbol]:
+    """A camera frame's codes: the first pass on `luma`; a code located but unread there is
+    read from `full` (the same instant at a higher resolution), then, still unread, retried."""
+    if not isinstance(decoder, Cascade):
+        return reread(decoder, luma, full, decoder.decode(luma))
+    # The full-resolution re-read first: for a small code it is the cheapest and surest.
+    symbols = reread(decoder.first, luma, full, decoder.first.decode(luma))
+    return decoder.retry(luma, symbols)
 
 
 def _inside(point: tuple[float, float], corners: Corners) -> bool:
@@ -108,7 +116,7 @@ class Cascade:
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.name = f"{first.name} + retries"
-        self._first = first
+        self.first = first  # the decoder without retries
         self._retries = list(retries)
         self._budget = budget
         self._window = window
@@ -119,7 +127,11 @@ class Cascade:
         self._cost: list[float | None] = [None] * len(self._retries)
 
     def decode(self, luma: Image) -> list[Symbol]:
-        symbols = self._first.decode(luma)
+        return self.retry(luma, self.first.decode(luma))
+
+    def retry(self, luma: Image, symbols: list[Symbol]) -> list[Symbol]:
+        """`symbols` (what the first pass found in `luma`), the largest code located and not
+        read replaced by what the retries read, when they read it."""
         target = self._unread(symbols)
         if target is None:
             self._recent.clear()  # the code left the view: older sightings are of another

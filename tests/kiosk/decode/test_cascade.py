@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
+from pydantic import ValidationError
 
 from kiosk.camera.scenes import Pose, frame, qr_image
-from kiosk.decode import Symbol
-from kiosk.decode.cascade import Cascade, sharpness
+from kiosk.config.decoder import ZxingDecoderConfig
+from kiosk.decode import Symbol, build_decoder
+from kiosk.decode.cascade import Cascade, decode_frame, sharpness
 from kiosk.decode.retries import Filtered, WeChat, measured, unsharp
 from kiosk.decode.zxing import ZxingDecoder
 
@@ -152,3 +155,34 @@ def test_wechat_reads_a_sharp_code_from_the_models_shipped_with_the_kiosk() -> N
     (read,) = WeChat().read(np.ascontiguousarray(region))
     assert read.text == PAYLOAD and read.payload == PAYLOAD.encode()
     assert len(read.corners) == 4
+
+
+def test_the_kiosk_decoder_retries_within_the_configured_budget() -> None:
+    cfg = ZxingDecoderConfig.model_validate({"type": "zxing-cpp", "retry_budget": "15ms"})
+    decoder = build_decoder(cfg)
+    assert isinstance(decoder, Cascade)
+    assert [s.text for s in decoder.decode(blurred()) if s.error is None] == [PAYLOAD]
+    assert ZxingDecoderConfig(type="zxing-cpp").retry_budget == 0.04
+    plain = build_decoder(ZxingDecoderConfig(type="zxing-cpp", retries=False))
+    assert isinstance(plain, ZxingDecoder)
+    assert [s for s in plain.decode(blurred()) if s.error is None] == []
+    with pytest.raises(ValidationError):
+        ZxingDecoderConfig.model_validate({"type": "zxing-cpp", "retry_budget": "2s"})
+
+
+def test_a_frame_reads_a_small_code_from_the_full_frame_before_any_retry(
+    zxing: ZxingDecoder,
+) -> None:
+    far = "KP1:" + "A" * 150
+    full = frame(qr_image(far), Pose(size=0.12), size=(1920, 1440), seed=1)
+    small = cv2.resize(full, (640, 480), interpolation=cv2.INTER_AREA)
+    lores: Image = np.ascontiguousarray(small, dtype=np.uint8)
+    first = zxing.decode(lores)
+    assert first and all(s.error is not None for s in first)  # located, not read
+    spy = Recording()
+    cascade = Cascade(zxing, [spy], budget=1.0)
+    assert [s.text for s in decode_frame(cascade, lores, full)] == [far]
+    assert spy.regions == []
+    # Without the full frame, the retries get the code.
+    decode_frame(cascade, lores, None)
+    assert len(spy.regions) == 1
