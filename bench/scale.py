@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,9 @@ from registry.db.partitions import DAY_MS, ensure_partitions, wanted_days
 from registry.service import Registry
 from registry.settings import DAY, Settings
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' helpers
+from support.registry import free_port
+
 PG = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 VISITS = 20  # records per subject, on average
 HEAVY = 1000  # the heaviest subject's visits
@@ -44,12 +46,6 @@ COLUMNS = (
     "verdict, reason, manual, source, created_ms, created_mono_ns, boot_id, clock_offset_ms, "
     "received_ms, kiosk_ms"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def libpq(url: str) -> str:

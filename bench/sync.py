@@ -14,7 +14,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -31,13 +30,10 @@ from kiosk.store import RecordStore, utc_iso
 from registry.service import Registry
 from registry.settings import Settings
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' helpers
+from support.registry import free_port
+
 PG = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -25,9 +25,19 @@ def iso_ms(ms: int) -> str:
     return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S") + f".{millis:03d}Z"
 
 
+def parse_iso_datetime(text: str, zone: tzinfo | None = None) -> datetime:
+    """An ISO 8601 date and time, `Z` or an offset: without one it takes `zone`, or stays
+    naive when no zone is given. ValueError if it is not one. Every program's ISO times are
+    read here, so that all of them accept and refuse the same forms."""
+    moment = datetime.fromisoformat(text)  # Python 3.11 reads `Z` and every ISO 8601 form
+    if moment.tzinfo is None and zone is not None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
 def parse_iso(text: str) -> float:
     """An ISO 8601 time (a `Z` or an offset) → epoch seconds; ValueError if it is not one."""
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    parsed = parse_iso_datetime(text)
     if parsed.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone")
     return parsed.timestamp()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import cv2
 import numpy as np
@@ -18,6 +19,7 @@ class OpenCVSource:
         self._size = (width, height)
         self._fps = fps
         self._cap: cv2.VideoCapture | None = None
+        self._read_timeout_ms = 2000  # until the first read asks for its own
 
     def open(self) -> None:
         # V4L2 directly on Linux: the default backend order may try GStreamer first, which
@@ -25,7 +27,10 @@ class OpenCVSource:
         is_device = isinstance(self._device, int) or str(self._device).startswith("/dev/")
         backend = cv2.CAP_V4L2 if is_device and sys.platform == "linux" else cv2.CAP_ANY
         # Bounded open and read: a camera unplugged mid-read must not hang the capture thread.
-        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 2000]
+        params = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000,
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC, self._read_timeout_ms,
+        ]  # fmt: skip
         # OpenCV's own warnings go straight to stderr, one per failed open, past our
         # once-a-minute logging; the CameraError we raise says what failed.
         cv2.setLogLevel(2)  # errors only (OpenCV has no named constant in Python)
@@ -43,8 +48,17 @@ class OpenCVSource:
     def read(self, timeout: float) -> npt.NDArray[np.uint8] | None:
         if self._cap is None:
             raise CameraError("camera is not open")
+        # V4L2 waits for a frame up to its read timeout (set at open, changed here when the
+        # capture thread asks for another); a backend without one ignores the setting.
+        wanted = max(1, round(timeout * 1000))
+        if wanted != self._read_timeout_ms:
+            self._cap.set(cv2.CAP_PROP_READ_TIMEOUT_MSEC, wanted)
+            self._read_timeout_ms = wanted
+        started = time.monotonic()
         ok, img = self._cap.read()
         if not ok or img is None:
+            if time.monotonic() - started >= timeout:
+                return None  # no frame within the timeout: the capture thread counts it
             raise CameraError(f"{self._device}: read failed")
         grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
         return np.asarray(grey, dtype=np.uint8)

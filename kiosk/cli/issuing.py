@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from checkin_protocol.privacy import mask_name
-from checkin_protocol.times import parse_duration
+from checkin_protocol.times import parse_duration, parse_iso_datetime
 from kiosk.config.yamlfile import FileRefused, read_limited
 
 T = TypeVar("T")
@@ -145,8 +145,7 @@ def parse_time(field: str, value: str, zone: ZoneInfo, *, end_of_day: bool = Fal
         except OverflowError:
             raise Invalid(field, f"not a usable date: {value[:40]!r}") from None
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return (when if when.tzinfo else when.replace(tzinfo=zone)).timestamp()
+        return parse_iso_datetime(value, zone).timestamp()
     except (ValueError, OverflowError):
         raise Invalid(field, f"not an ISO date/time: {value[:40]!r}") from None
 

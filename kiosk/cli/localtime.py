@@ -17,7 +17,9 @@ def _parse(value: str) -> date | datetime:
     """A keyword is handled by the caller; this reads a date or a date and time."""
     if _DATE.match(value):
         return date.fromisoformat(value)
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    from checkin_protocol.times import parse_iso_datetime
+
+    return parse_iso_datetime(value)
 
 
 def check_when(value: str) -> str:

@@ -45,8 +45,10 @@ def load(path: Path) -> Config:
 
 def iso(value: str) -> datetime:
     """An ISO date/time; one without a zone is given `--timezone` later (`epoch`)."""
+    from checkin_protocol.times import parse_iso_datetime
+
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso_datetime(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date/time: {value!r}") from None
 

@@ -14,7 +14,7 @@ from typing import IO, Any, TextIO
 
 from checkin_protocol import dcc as hc1
 from checkin_protocol.records import mask_subject
-from checkin_protocol.times import utc_iso
+from checkin_protocol.times import parse_iso_datetime, utc_iso
 from kiosk.app.core import Core
 from kiosk.decode import Decoder, Symbol
 from kiosk.decode.order import order_symbols
@@ -66,8 +66,7 @@ def iso_time(text: str) -> float:
     ValueError also for a time outside EARLIEST–LATEST (`0001-01-01T00:00:00+01:00` is in
     year 0 in UTC): every result line states its time in UTC, the rules in the venue's zone.
     """
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = parse_iso_datetime(text, UTC)
     if not EARLIEST <= moment <= LATEST:
         raise ValueError(f"{text!r} is outside the years 1 to 9999 (0001-01-03 to 9999-12-29 UTC)")
     return moment.timestamp()

@@ -10,10 +10,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Literal
 
 from checkin_protocol.reasons import Reason
+from checkin_protocol.times import parse_iso_datetime
 from kiosk.config import GuardConfig
 from kiosk.display.views import (
     GuardNameView,
@@ -95,9 +96,11 @@ class GuardConsole:
         cfg: GuardConfig,
         actions: GuardActions,
         clock: Callable[[], float] = time.monotonic,
+        verify: Callable[[str, str], bool] = verify_pin,
     ) -> None:
         self._cfg = cfg
         self._clock = clock
+        self._verify = verify  # PBKDF2 (verify_pin); slow on a Pi, so run off the UI thread
         self._wrong = 0  # wrong PINs in a row (a right one starts again)
         self._locked_until = 0.0
         self._actions = actions
@@ -220,7 +223,7 @@ class GuardConsole:
             self.view = self._pin_view()
         elif name == "return" and self._pin:
             assert self._cfg.pin_hash is not None
-            self._check = self._pool.submit(verify_pin, self._pin, self._cfg.pin_hash)
+            self._check = self._pool.submit(self._verify, self._pin, self._cfg.pin_hash)
             self.view = self._pin_view(checking=True)
             self._pin = ""
         return self.view
@@ -260,11 +263,7 @@ def history_rows(outcomes: list[Outcome], tz: tzinfo) -> list[HistoryRow]:
     for o in outcomes[-10:]:
         d = o.decision
         when = o.record.created_utc if o.record else None
-        local = (
-            datetime.fromisoformat(when.replace("Z", "+00:00")).astimezone(tz).strftime("%H:%M:%S")
-            if when
-            else "--:--:--"
-        )
+        local = parse_iso_datetime(when).astimezone(tz).strftime("%H:%M:%S") if when else "--:--:--"
         masked = (d.code.masked_name if d.code else None) or (
             o.record.masked_name if o.record else None
         )

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, tzinfo
 
 from checkin_protocol.dcc import DccCertificate, Recovery, Test, Vaccination
 from checkin_protocol.reasons import Reason
+from checkin_protocol.times import parse_iso_datetime
 from kiosk.config import DccRules
 
 Failure = tuple[Reason, str]
@@ -24,10 +25,9 @@ def _date(text: str) -> date | None:
 
 def _instant(text: str) -> datetime | None:
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_iso_datetime(text, UTC)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _vaccination(rules: DccRules, v: Vaccination, now: datetime) -> Failure | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -17,6 +16,7 @@ from checkin_protocol.documents import (
     verify_document,
 )
 from checkin_protocol.keys import PublicKey, TrustStore
+from checkin_protocol.times import parse_iso
 from kiosk.passes.dcc import DccSigners
 from kiosk.policy.denylist import DenyList, RemoteDeny
 from kiosk.store import RecordStore
@@ -67,9 +67,7 @@ class ListState:
             except DocumentError as exc:
                 log.error("stored %s refused: %s", name, exc)
                 continue
-            self._install(
-                doc, etag, datetime.fromisoformat(fetched.replace("Z", "+00:00")).timestamp()
-            )
+            self._install(doc, etag, parse_iso(fetched))
 
     def etag(self, name: str) -> str | None:
         with self._lock:

@@ -182,7 +182,9 @@ class SyncWorker(Service):
         """Exponential with jitter (0.5–1.5×), capped; a Retry-After from the registry wins."""
         if retry_after is not None:
             return min(retry_after, self._cfg.backoff_max)
-        base = min(self._cfg.backoff_max, 1.0 * 2.0 ** min(self._failures - 1, 20))
+        # The workers' one doubling schedule (Restart), spread so that a venue's kiosks do not
+        # all come back at the same moment after an outage.
+        base = Restart(first=1.0, limit=self._cfg.backoff_max).delay(self._failures)
         return min(self._cfg.backoff_max, base * self._rng.uniform(0.5, 1.5))
 
     def step(self) -> float:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from checkin_protocol.times import parse_iso_datetime
 from registry.db import sessions
 from registry.db.models import AuditEntry, ListVersion
 
@@ -49,10 +50,7 @@ def iso_ms(ms: int) -> str:
 def parse_iso_ms(text: str) -> int:
     """Epoch ms of an ISO time; ValueError for anything else (a time out of range included)."""
     try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return int(when.timestamp() * 1000)
+        return int(parse_iso_datetime(text, UTC).timestamp() * 1000)
     except OverflowError:
         raise ValueError("time out of range") from None
 

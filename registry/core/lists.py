@@ -140,9 +140,11 @@ class Lists:
 
 
 def _trust_entries(s: Session, now: int) -> list[dict[str, Any]]:
+    """The issuer keys trusted at `now` (epoch seconds: the list's own issue time, as for
+    the DCC signers beside them)."""
     rows = s.scalars(
         select(IssuerKey)
-        .where((IssuerKey.trusted_until_ms.is_(None)) | (IssuerKey.trusted_until_ms > now_ms()))
+        .where((IssuerKey.trusted_until_ms.is_(None)) | (IssuerKey.trusted_until_ms > now * 1000))
         .order_by(IssuerKey.created_ms)
     )
     return [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,7 +53,7 @@ def opened(c: GuardConsole) -> GuardConsole:
 
 
 def console(
-    pin: str | None = "2468", ask_name: bool = True
+    pin: str | None = "2468", ask_name: bool = True, verify: Callable[[str, str], bool] = verify_pin
 ) -> tuple[GuardConsole, dict[str, list[object]]]:
     calls: dict[str, list[object]] = {"admit": [], "switch": [], "mute": []}
     state = {"muted": False, "dir": "entry"}
@@ -75,7 +75,7 @@ def console(
     actions = GuardActions(admit=admit, switch_direction=switch, toggle_mute=mute,
                            history=lambda: rows)  # fmt: skip
     cfg = GuardConfig(pin_hash=hash_pin(pin, rounds=1000) if pin else None, ask_name=ask_name)
-    return opened(GuardConsole(cfg, actions)), calls
+    return opened(GuardConsole(cfg, actions, verify=verify)), calls
 
 
 def answer(c: GuardConsole) -> View:
@@ -189,19 +189,17 @@ def test_any_key_sequence_leaves_the_console_in_a_known_state(keys: list[str]) -
         assert reason in GuardConfig().admit_reasons and (name is None or name.strip())
 
 
-def test_the_pin_is_checked_off_the_calling_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pin_is_checked_off_the_calling_thread() -> None:
     """PBKDF2 takes ~140 ms on a Pi: the screen must keep drawing while it runs."""
     release = threading.Event()
     checked_on: list[str] = []
-    real = guard_module.verify_pin
 
     def slow_verify(pin: str, stored: str) -> bool:
         checked_on.append(threading.current_thread().name)
         release.wait(10)
-        return real(pin, stored)
+        return verify_pin(pin, stored)
 
-    monkeypatch.setattr(guard_module, "verify_pin", slow_verify)
-    c, calls = console()
+    c, calls = console(verify=slow_verify)
     c.key("a")
     for k in "2468":
         c.key(k)
