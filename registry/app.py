@@ -91,7 +91,6 @@ def create_app(registry: Registry) -> FastAPI:
     app.state.limits = {
         "declare_address": TokenBuckets(*settings.declare_per_address),
         "declare_id": TokenBuckets(*settings.declare_per_id),
-        "login_address": TokenBuckets(*settings.login_per_address),
     }
     for area in ROUTERS:
         app.include_router(area.router)

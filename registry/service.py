@@ -23,6 +23,7 @@ from registry.core.lists import Lists
 from registry.core.passes import Passes
 from registry.core.retention import Retention
 from registry.core.selfcheckin import SelfCheckins
+from registry.core.signin import SignIns
 from registry.core.views import Views
 from registry.db import make_engine, schema_is_current, setup_lock, upgrade
 from registry.keys import RegistryKeys
@@ -60,6 +61,7 @@ class Registry:
         self.retention = Retention(self.db, settings)
         self.dcc = DccSigners(self.db)
         self.self_checkins = SelfCheckins(self.db, settings.self_checkin_cooldown * 1000)
+        self.signins = SignIns(self.db, *settings.login_failures, settings.signin_device_days)
 
     @property
     def engine(self) -> Engine:

@@ -45,7 +45,10 @@ class Settings:
     # Declarations: (burst, seconds to earn one back) per client address and per ID number.
     declare_per_address: tuple[int, int] = (20, 180)
     declare_per_id: tuple[int, int] = (3, 3600)
-    login_per_address: tuple[int, int] = (10, 60)
+    # Sign-in: wrong tokens per address (or per account, from its known browsers) in a window
+    # of seconds; then that address or account waits the window out. In the database.
+    login_failures: tuple[int, int] = (10, 600)
+    signin_device_days: int = 90  # a browser that signed in is known to its account this long
     session_lifetime: int = 12 * 3600  # s a browser stays signed in
     # s after a phone checks out before the same pass may check in there again by phone.
     self_checkin_cooldown: int = 300

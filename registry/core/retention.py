@@ -18,9 +18,11 @@ from registry.db.models import (
     Declaration,
     DenyEntry,
     IssuedPass,
+    LoginLimit,
     Record,
     RecordDay,
     SelfCheckin,
+    SigninDevice,
     WebSession,
 )
 from registry.db.partitions import days_before, drop_partition, ensure_partitions, wanted_days
@@ -77,6 +79,9 @@ class Retention:
         done["records"] += dropped
         # The districts' counts go with the venues' (and are not reported apart from them).
         self._purge(AreaDay, AreaDay.day < last_counted, deadline)
+        # Sign-in windows long over, and browsers no longer known to their account.
+        self._purge(LoginLimit, LoginLimit.window_ms < now - DAY * 1000, deadline)
+        self._purge(SigninDevice, SigninDevice.expires_ms <= now, deadline)
         # A phone's state at a venue (a pass id, in or out) matters for a day: two are kept.
         self._purge(SelfCheckin, SelfCheckin.entered_ms < now - 2 * DAY * 1000, deadline)
         if done["deny_entries"]:

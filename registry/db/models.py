@@ -245,3 +245,24 @@ class WebSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))  # the forms' token for this session
     created_ms: Mapped[int] = mapped_column(BigInteger)
     expires_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class LoginLimit(Base):
+    """Failed sign-ins in the current window, per address or per account: in the database, so
+    every worker process counts the same, and a restart forgets nothing."""
+
+    __tablename__ = "login_limits"
+    # "address:<keyed hash of the address or its /64>" or "account:<principal id>".
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_ms: Mapped[int] = mapped_column(BigInteger, index=True)  # when the window began
+    failures: Mapped[int] = mapped_column(Integer)
+
+
+class SigninDevice(Base):
+    """A browser that signed in to an account before (its cookie's secret, hashed): it is
+    counted apart from its address, so someone else's failures there never lock it out."""
+
+    __tablename__ = "signin_devices"
+    secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 hex
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"), index=True)
+    expires_ms: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from checkin_protocol.privacy import mask_name
 from registry.auth import Role, new_token
 from registry.core.common import RegistryError, now_ms
-from registry.core.declarations import DeclaredShareFull
+from registry.core.declarations import DeclaredShareFull, requester_key
 from registry.web import i18n
 from registry.web.declarations import DeclarationIn, declare
 from registry.web.deps import (
@@ -19,12 +19,13 @@ from registry.web.deps import (
     CSRF_COOKIE,
     RegistryDep,
     client_address,
-    limited,
     session_of,
 )
 from registry.web.render import message, page, texts
 
 router = APIRouter(include_in_schema=False)
+# A browser known to an account (it signed in to it before): its own sign-in limit.
+DEVICE_COOKIE = "registry_signin_device"
 
 # Where each role lands after signing in, unless the sign-in was for a given page.
 HOME = {
@@ -112,14 +113,22 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     # Tokens carry 256 bits, so guessing is hopeless anyway; the limit keeps it cheap too.
-    try:
-        limited(request, "login_address", client_address(request))
-    except HTTPException as exc:
-        return _wait_page(request, int((exc.headers or {}).get("Retry-After", "60")), next)
+    # A browser that signed in to an account before is counted by that account, which only
+    # its own browsers can spend; any other by its address (an IPv6 /64).
+    known = registry.signins.device_account(request.cookies.get(DEVICE_COOKIE, ""))
+    if known is not None:
+        key = f"account:{known}"
+    else:
+        where = registry.keys.hasher()(f"login:{requester_key(client_address(request))}")
+        key = f"address:{where.value}"
+    wait = registry.signins.wait(key)
+    if wait:
+        return _wait_page(request, wait, next)
     if not _form_token_ok(request, csrf):
         return refused_form(request)
     opened = registry.accounts.open_session(token, registry.settings.session_lifetime)
     if opened is None:
+        registry.signins.failed(key)
         title = texts(request).login_title
         return page(request, "login.html", 401, next=next, csrf=csrf, failed=True, title=title)
     secret, _ = opened
@@ -135,6 +144,16 @@ def login(
         secure=_https(request),
         path="/",
     )
+    if caller is not None and known != caller[0].id:
+        resp.set_cookie(
+            DEVICE_COOKIE,
+            registry.signins.trust_device(caller[0].id),
+            httponly=True,
+            samesite="strict",
+            max_age=registry.settings.signin_device_days * 86400,
+            secure=_https(request),
+            path="/login",
+        )
     return resp
 
 

@@ -487,6 +487,51 @@ def test_a_rate_limited_sign_in_is_a_page_in_the_reader_s_language(
         assert all(h in r.headers for h in SECURITY_HEADERS)
 
 
+# ------------------------------------------------------------------ 7: sign-in limits
+
+
+def sign_in_from(
+    session: requests.Session, server: RegistryServer, token: str, where: dict[str, str]
+) -> int:
+    csrf = form_token(session, f"{server.url}/login")
+    return session.post(
+        f"{server.url}/login",
+        data={"token": token, "csrf": csrf},
+        headers=where,
+        allow_redirects=False,
+        timeout=10,
+    ).status_code
+
+
+def test_sign_in_limits_hold_across_processes_and_lock_no_one_else_out(
+    registry: Registry, server: RegistryServer, own_server: RegistryServer
+) -> None:
+    """The limit was per address only, in each process's memory: one person behind an
+    office's NAT locked everyone there out, and with two workers the limit doubled. Two
+    server processes on one database count as one; a browser that signed in to its account
+    before is counted by that account, so nobody's failures at its address keep it out."""
+    controller = registry.add_user("ctl", Role.CONTROLLER, ["v1"])
+    office = own_address()
+    failures, _ = registry.settings.login_failures
+    colleague = requests.Session()
+    assert sign_in_from(colleague, server, controller, office) == 303
+    processes = (server, own_server)
+    with requests.Session() as someone:
+        codes = [
+            sign_in_from(someone, processes[n % 2], "wrong", office) for n in range(failures + 2)
+        ]
+    assert codes == [401] * failures + [429, 429]
+    # A browser new to the account waits with its address; the colleague's does not.
+    with requests.Session() as new:
+        assert sign_in_from(new, own_server, controller, office) == 429
+    assert sign_in_from(colleague, own_server, controller, office) == 303
+    assert sign_in_from(colleague, server, controller, office) == 303
+    # Elsewhere, nothing was spent.
+    with requests.Session() as away:
+        assert sign_in_from(away, server, controller, own_address()) == 303
+    colleague.close()
+
+
 # ------------------------------------------------------------------ 6: times and bodies
 
 

@@ -416,7 +416,7 @@ def test_users_are_listed_disabled_and_given_new_tokens(
     fresh = registry.accounts.reset_token("ctl")
     assert registry.caller(fresh) is not None and registry.caller(token) is None
     one = address()
-    burst, _ = registry.settings.login_per_address
+    burst, _ = registry.settings.login_failures
     with requests.Session() as s:
         csrf = form_token(s, f"{server.url}/login")
         codes = [s.post(f"{server.url}/login", data={"token": "wrong", "csrf": csrf},
