@@ -124,6 +124,6 @@ class Canvas:
         self.drawn.append(TextLine(text, rect, size, self.paragraph, self.floor))
         return rect
 
-    def icon(self, name: str, box: pygame.Rect, fg: Color, bg: Color) -> None:
-        icons.draw(self.surface, name, box, fg, bg)
+    def icon(self, name: str, box: pygame.Rect, fg: Color) -> None:
+        icons.draw(self.surface, name, box, fg)
         self.icons.append(name)

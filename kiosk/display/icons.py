@@ -7,14 +7,18 @@ from collections.abc import Callable
 import pygame
 
 Color = tuple[int, int, int]
-Drawer = Callable[[pygame.Surface, pygame.Rect, Color, Color], None]
+Drawer = Callable[[pygame.Surface, pygame.Rect, Color], None]
+
+# What a pictogram cuts out of itself (the gap beside a stroke through it, the exclamation
+# mark in the warning sign): drawn transparent, so the screen under the icon shows through.
+CUT = (0, 0, 0, 0)
 
 
 def _line_w(box: pygame.Rect) -> int:
     return max(2, box.w // 9)
 
 
-def _offline(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:
+def _offline(surf: pygame.Surface, box: pygame.Rect, fg: Color) -> None:
     """A Wi-Fi fan, struck through."""
     w = _line_w(box)
     base = (box.centerx, box.bottom - w)
@@ -24,11 +28,11 @@ def _offline(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> No
         arc.center = base
         pygame.draw.arc(surf, fg, arc, 0.8, 2.35, w)
     pygame.draw.circle(surf, fg, base, w)
-    pygame.draw.line(surf, bg, box.topleft, box.bottomright, w + 4)
+    pygame.draw.line(surf, CUT, box.topleft, box.bottomright, w + 4)
     pygame.draw.line(surf, fg, box.topleft, box.bottomright, w)
 
 
-def _inside(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:
+def _inside(surf: pygame.Surface, box: pygame.Rect, fg: Color) -> None:
     """A person."""
     r = box.h // 5
     pygame.draw.circle(surf, fg, (box.centerx, box.top + r), r)
@@ -42,7 +46,7 @@ def _inside(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> Non
     surf.set_clip(clip)
 
 
-def _queued(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:
+def _queued(surf: pygame.Surface, box: pygame.Rect, fg: Color) -> None:
     """An arrow going up: records waiting to be sent."""
     w = _line_w(box)
     cx = box.centerx
@@ -52,7 +56,7 @@ def _queued(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> Non
     )
 
 
-def _clock(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:
+def _clock(surf: pygame.Surface, box: pygame.Rect, fg: Color) -> None:
     w = _line_w(box)
     r = box.h // 2
     pygame.draw.circle(surf, fg, box.center, r, w)
@@ -60,22 +64,22 @@ def _clock(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None
     pygame.draw.line(surf, fg, box.center, (box.right - w * 2, box.centery), w)
 
 
-def _stale(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:
+def _stale(surf: pygame.Surface, box: pygame.Rect, fg: Color) -> None:
     """An hourglass: the lists are old."""
     x0, x1, cx, cy = box.left + 2, box.right - 2, box.centerx, box.centery
     pygame.draw.polygon(surf, fg, [(x0, box.top), (x1, box.top), (cx, cy)])
     pygame.draw.polygon(surf, fg, [(x0, box.bottom), (x1, box.bottom), (cx, cy)])
 
 
-def _reader(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:
+def _reader(surf: pygame.Surface, box: pygame.Rect, fg: Color) -> None:
     """A scanner, struck through."""
     w = _line_w(box)
     pygame.draw.rect(surf, fg, box.inflate(-box.w // 3, -box.h // 6), w)
-    pygame.draw.line(surf, bg, box.topleft, box.bottomright, w + 4)
+    pygame.draw.line(surf, CUT, box.topleft, box.bottomright, w + 4)
     pygame.draw.line(surf, fg, box.topleft, box.bottomright, w)
 
 
-def _muted(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:
+def _muted(surf: pygame.Surface, box: pygame.Rect, fg: Color) -> None:
     """A loudspeaker with a cross."""
     w = _line_w(box)
     x, cy, h = box.left, box.centery, box.h
@@ -93,7 +97,7 @@ def _muted(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None
     pygame.draw.line(surf, fg, (mx - d, cy + d), (mx + d, cy - d), w)
 
 
-def _phone(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:
+def _phone(surf: pygame.Surface, box: pygame.Rect, fg: Color) -> None:
     """A phone showing a QR code."""
     r = max(3, box.w // 7)
     pygame.draw.rect(surf, fg, box, border_radius=r)
@@ -117,7 +121,7 @@ def _phone(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None
 def _arrow(angle: int) -> Drawer:
     """A thick arrow pointing up (0), right (90), down (180) or left (270)."""
 
-    def draw(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:
+    def draw(surf: pygame.Surface, box: pygame.Rect, fg: Color) -> None:
         # Drawn pointing up in unit coordinates, then turned.
         shape = [(0, -1), (0.8, -0.1), (0.3, -0.1), (0.3, 1), (-0.3, 1), (-0.3, -0.1), (-0.8, -0.1)]
         turns = {0: (1, 0, 0, 1), 90: (0, -1, 1, 0), 180: (1, 0, 0, -1), 270: (0, 1, -1, 0)}
@@ -132,14 +136,14 @@ def _arrow(angle: int) -> Drawer:
     return draw
 
 
-def _warning(surf: pygame.Surface, box: pygame.Rect, fg: Color, bg: Color) -> None:
+def _warning(surf: pygame.Surface, box: pygame.Rect, fg: Color) -> None:
     """A warning triangle with an exclamation mark."""
     cx, top, side = box.centerx, box.top, box.h
     pygame.draw.polygon(
         surf, fg, [(cx, top), (cx - side * 0.58, top + side), (cx + side * 0.58, top + side)]
     )
-    pygame.draw.rect(surf, bg, (cx - side // 20, top + side * 0.3, max(2, side // 10), side * 0.4))
-    pygame.draw.circle(surf, bg, (cx, int(top + side * 0.82)), max(2, side // 16))
+    pygame.draw.rect(surf, CUT, (cx - side // 20, top + side * 0.3, max(2, side // 10), side * 0.4))
+    pygame.draw.circle(surf, CUT, (cx, int(top + side * 0.82)), max(2, side // 16))
 
 
 DRAWERS: dict[str, Drawer] = {
@@ -159,5 +163,11 @@ DRAWERS: dict[str, Drawer] = {
 }
 
 
-def draw(surf: pygame.Surface, name: str, box: pygame.Rect, fg: Color, bg: Color) -> None:
-    DRAWERS[name](surf, box, fg, bg)
+def draw(surf: pygame.Surface, name: str, box: pygame.Rect, fg: Color) -> None:
+    """The pictogram `name` in colour `fg`, sized to `box`, on whatever `surf` shows there."""
+    # On a layer of its own with half the box's room on each side (strokes reach past the
+    # box: the Wi-Fi fan's arcs, the warning sign's corners), then laid over the surface.
+    area = box.inflate(box.w, box.h)
+    layer = pygame.Surface(area.size, pygame.SRCALPHA)
+    DRAWERS[name](layer, box.move(-area.x, -area.y), fg)
+    surf.blit(layer, area)

@@ -126,7 +126,7 @@ def _icons(canvas: Canvas, status: StatusBar, font: pygame.font.Font, x: int, li
         if x + width > limit:
             break
         box = pygame.Rect(x, cy - size // 2, size, size)
-        canvas.icon(name, box, MUTED, STRIP_BG)
+        canvas.icon(name, box, MUTED)
         if count:
             _text(canvas, count, font, MUTED, box.right + 2, limit)
         x += width + size // 2

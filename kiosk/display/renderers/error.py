@@ -17,7 +17,7 @@ def draw_error(canvas: Canvas, view: ErrorView, u: float, dy: int) -> int:
     top = lay.body.top + lay.margin + dy
     side = int(u * 0.2)
     sign = pygame.Rect(cx - side // 2, top, side, side)
-    icons.draw(canvas.surface, "warning", sign, AMBER, ERROR_BG)
+    icons.draw(canvas.surface, "warning", sign, AMBER)
     y = top + side + int(u * 0.04)
     y = canvas.lines(t.lines(view.key), int(u * 0.11), AMBER, cx, y, w) + int(u * 0.03)
     return canvas.lines(t.lines("error.hint"), int(u * 0.07), WHITE, cx, y, w)

@@ -64,8 +64,8 @@ def _pictogram(canvas: Canvas, cx: int, y: int, h: int) -> int:
     else:
         phone.topleft = (left, y)
         arrow.topleft = (phone.right + gap, y + (h - arrow.h) // 2)
-    canvas.icon("phone", phone, WHITE, IDLE_BG)
-    canvas.icon(f"arrow-{side}", arrow, ARROW, IDLE_BG)
+    canvas.icon("phone", phone, WHITE)
+    canvas.icon(f"arrow-{side}", arrow, ARROW)
     return y + h
 
 

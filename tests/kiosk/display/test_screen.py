@@ -19,8 +19,6 @@ import pygame
 import pygame.freetype
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from checkin_protocol.reasons import Reason
 from checkin_protocol.records import CodeKind
@@ -40,9 +38,8 @@ from kiosk.display.gallery import (
     write_gallery,
 )
 from kiosk.display.messages import Language, Messages, keys
-from kiosk.display.renderers.history import history_cells
 from kiosk.display.screen import PreviewFrame, Rendered, Screen
-from kiosk.display.text import NO_BREAK, PUNCTUATION, balanced_lines
+from kiosk.display.text import NO_BREAK, PUNCTUATION
 from kiosk.display.views import (
     ErrorView,
     GuardPinView,
@@ -224,31 +221,6 @@ def test_both_languages_are_readable_from_two_metres_on_a_7_inch_panel() -> None
             assert title_px * lay.CAP_HEIGHT * mm_per_px >= 8.0, title_px
             icon_mm = 2 * int(s.layout.unit * 0.13) * mm_per_px
             assert icon_mm >= 20
-
-
-@settings(deadline=None)
-@given(st.lists(st.sampled_from([*keys(), "Nguyễn", "·", ",", "1990", "x" * 20]), max_size=12))
-def test_balanced_lines_keep_every_word_and_never_lead_with_punctuation(words: list[str]) -> None:
-    text = " ".join(Messages("vi")(w, n=1, year=1, mode="x", keys="x") if "." in w else w
-                    for w in words)  # fmt: skip
-    lines = balanced_lines(text, len, 24)
-    if any(len(w) > 24 for w in text.split()):
-        assert lines is None  # a word wider than the line: the caller draws smaller
-        return
-    assert lines is not None
-    assert " ".join(lines).split() == text.split()
-    assert all(len(line) <= 24 or " " not in line for line in lines)
-    assert all(not line or line[0] not in PUNCTUATION for line in lines[1:])
-
-
-def test_wrapping_is_balanced_and_prefers_a_break_after_a_dot() -> None:
-    assert balanced_lines("Toà nhà Bitexco Financial Tower · Tầng 1", len, 34) == [
-        "Toà nhà Bitexco Financial Tower ·",
-        "Tầng 1",
-    ]
-    assert balanced_lines("aaa bbb ccc ddd eee fff", len, 16) == ["aaa bbb ccc", "ddd eee fff"]
-    # A compound stays whole where the line allows it.
-    assert balanced_lines("Máy chưa cập nhật dữ liệu", len, 22) == ["Máy chưa", "cập nhật dữ liệu"]
 
 
 def test_the_masked_name_is_drawn(screen: Screen) -> None:
@@ -630,18 +602,6 @@ def test_the_guard_reads_their_own_language() -> None:
         assert "Vui lòng quét mã QR" in " ".join(line.text for line in drawn.lines)
         _, drawn = draw_with_text(s, GuardPinView())
         assert "press Enter" in " ".join(line.text for line in drawn.lines)
-
-
-@pytest.mark.parametrize("reason", [r for r in Reason if not r.public], ids=str)
-def test_every_private_reason_has_a_staff_text_on_the_unlocked_history(reason: Reason) -> None:
-    for lang in ("vi", "en"):
-        t = Messages(lang)
-        assert t.has(f"staff.{reason.value}"), reason
-        row = HistoryRow("09:30:00", "entry", "FAIL", "N*** V** A", reason.value)
-        cell = history_cells(row, t, unlocked=True)[4]
-        assert cell == t(f"staff.{reason.value}")
-        assert cell != f"staff.{reason.value}"  # never the raw key
-        assert history_cells(row, t, unlocked=False)[4] == t("guard.private")
 
 
 @pytest.mark.parametrize(
