@@ -213,13 +213,18 @@ class CsvRefused(Exception):
         self.issues = issues
 
 
-def read_requests(path: Path, now: float, zone: ZoneInfo) -> list[PassRequest]:
+def _decode(path: Path) -> str:
+    """The file's text: bounded, UTF-8 (a BOM from Excel is dropped)."""
     try:
-        text = read_limited(path, CSV_BYTES).decode("utf-8-sig")
+        return read_limited(path, CSV_BYTES).decode("utf-8-sig")
     except FileRefused as exc:
         raise CsvRefused([f"{path}: {exc}"]) from None
     except UnicodeDecodeError as exc:
         raise CsvRefused([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+
+
+def _header(path: Path, text: str) -> csv.DictReader[str]:
+    """A reader over the rows, its columns checked: known, each once, a name among them."""
     first = text.split("\n", 1)[0]
     # Excel in a Vietnamese (or European) locale saves CSV with semicolons.
     delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -238,6 +243,13 @@ def read_requests(path: Path, now: float, zone: ZoneInfo) -> list[PassRequest]:
             else "no name column"
         )  # fmt: skip
         raise CsvRefused([f"{path}:1: header: {why}; columns are {', '.join(COLUMNS)}"])
+    return reader
+
+
+def _rows(
+    path: Path, reader: csv.DictReader[str], now: float, zone: ZoneInfo
+) -> tuple[list[PassRequest], list[str]]:
+    """Each row as a request, or its problems as `FILE:LINE: column: message` lines."""
     requests: list[PassRequest] = []
     issues: list[str] = []
     try:
@@ -255,6 +267,12 @@ def read_requests(path: Path, now: float, zone: ZoneInfo) -> list[PassRequest]:
                 issues += [f"{path}:{line}: {p.field}: {p.message}" for p in exc.problems]
     except csv.Error as exc:
         issues.append(f"{path}:{reader.line_num}: row: {exc}")
+    return requests, issues
+
+
+def read_requests(path: Path, now: float, zone: ZoneInfo) -> list[PassRequest]:
+    """Every row of a CSV of passes to issue; CsvRefused with every problem, signing none."""
+    requests, issues = _rows(path, _header(path, _decode(path)), now, zone)
     if issues:
         raise CsvRefused(issues)
     if not requests:
