@@ -36,9 +36,13 @@ class EventLog:
 
     def write(self, outcome: Outcome) -> None:
         d = outcome.decision
-        line = {
+        # A decision that could not be recorded (disk full, database locked) was not given:
+        # the screen said "cannot record entries" and the door stayed shut. So its line has
+        # no verdict; `not_recorded` says why and `decided` what the policy would have said.
+        recorded = outcome.error is None
+        line: dict[str, object] = {
             "time": outcome.record.created_utc if outcome.record else utc_iso(time.time()),
-            "verdict": d.verdict.value,
+            "verdict": d.verdict.value if recorded else None,
             "reason": d.reason.value if d.reason else None,
             "code_kind": d.code_kind,
             "verified": bool(d.code and d.code.verified),
@@ -47,8 +51,9 @@ class EventLog:
             "source": outcome.record.source.value if outcome.record else None,
             "latency_ms": round(outcome.latency_ms, 3),
         }
-        if outcome.error:
-            line["error"] = outcome.error
+        if not recorded:
+            line["not_recorded"] = outcome.error
+            line["decided"] = d.verdict.value
         self._fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     def close(self) -> None:

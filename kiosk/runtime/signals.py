@@ -11,6 +11,8 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
+from kiosk.runtime.logs import RepeatingLog
+
 log = logging.getLogger(__name__)
 
 # Each of these stops the kiosk as a stop asked for: the workers stop in order, the last
@@ -19,9 +21,58 @@ log = logging.getLogger(__name__)
 # with the new config, which is what a reload could do, with none of its half-states.
 # SIGQUIT too: pygame-ce installs a "parachute" for it that aborts the process as if it had
 # crashed, unless a handler is already there (and ours is put back after pygame starts).
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
-# Their default would end the process without clean-up; the kiosk has no use for them.
-IGNORED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
+# SIGXCPU (the soft CPU limit; the hard one follows with SIGKILL) and SIGPWR (a UPS saying
+# the power is going) are warnings that the end is near: the last records are committed now.
+STOP_SIGNALS: tuple[int, ...] = (
+    signal.SIGTERM,
+    signal.SIGINT,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGXCPU,
+    signal.SIGPWR,
+)
+# Their default would end (or, for the terminal's job control, pause) the process without
+# clean-up, and the kiosk has no use for them: the kiosk sets no timers (SIGALRM, SIGVTALRM,
+# SIGPROF), does no signal-driven I/O (SIGIO, SIGSTKFLT), has no terminal to be paused from
+# (SIGTSTP, SIGTTIN, SIGTTOU: a paused door would hold its relay and a frozen screen) and
+# no use for the real-time signals. A handler, not SIG_IGN, because SIG_IGN would be
+# inherited by every program the kiosk starts.
+IGNORED_SIGNALS: tuple[int, ...] = (
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGALRM,
+    signal.SIGVTALRM,
+    signal.SIGPROF,
+    signal.SIGIO,
+    signal.SIGSTKFLT,
+    signal.SIGTSTP,
+    signal.SIGTTIN,
+    signal.SIGTTOU,
+    *range(signal.SIGRTMIN, signal.SIGRTMAX + 1),
+)
+# Left as they are, on purpose. The faults are the process's own (a bad memory access in C
+# code): a handler would return to the faulting instruction and loop on it, so they end the
+# process as the crash they are and systemd starts it again (the relay's pin falls back when
+# the process ends). SIGPIPE and SIGXFSZ Python already ignores (a failed write raises);
+# SIGCHLD, SIGCONT, SIGURG and SIGWINCH are ignored by default; SIGKILL and SIGSTOP cannot
+# be caught.
+LEFT_ALONE: tuple[int, ...] = (
+    signal.SIGILL,
+    signal.SIGTRAP,
+    signal.SIGABRT,
+    signal.SIGBUS,
+    signal.SIGFPE,
+    signal.SIGSEGV,
+    signal.SIGSYS,
+    signal.SIGPIPE,
+    signal.SIGXFSZ,
+    signal.SIGCHLD,
+    signal.SIGCONT,
+    signal.SIGURG,
+    signal.SIGWINCH,
+    signal.SIGKILL,
+    signal.SIGSTOP,
+)
 
 
 def _noted(signum: int, frame: FrameType | None) -> None:
@@ -41,6 +92,7 @@ class StopSignals:
         self._previous: dict[int, signal.Handlers | int | object] = {}
         self._previous_fd = -1
         self._watcher = threading.Thread(target=self._watch, name="signals", daemon=True)
+        self._ignored = RepeatingLog(log)
 
     def install(self) -> None:
         self._previous_fd = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
@@ -59,6 +111,7 @@ class StopSignals:
         signal.set_wakeup_fd(self._previous_fd)
         self._closed.set()
         self._watcher.join(2.0)
+        self._ignored.flush()
         os.close(self._read)
         os.close(self._write)
 
@@ -77,7 +130,9 @@ class StopSignals:
             log.info("signal %d: stopping", signum)
             self._stop.set()
         else:
-            log.info("signal %d: ignored", signum)
+            # A flood of them (a stray timer) would fill the journal: once a minute at most.
+            # One kind per signal, so each is named the first time it comes.
+            self._ignored.log(logging.INFO, f"signal {signum}: ignored")
 
 
 def catch_stop_signals(stop: threading.Event) -> StopSignals | None:

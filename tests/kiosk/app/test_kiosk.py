@@ -113,12 +113,20 @@ def test_unwritable_storage_shows_an_error_and_does_not_crash(
         path.read_text().replace("storage: {path: kiosk.db}", "storage: {path: blocked/kiosk.db}")
     )
     path.write_text(path.read_text().replace("loop: false}", "loop: false, pace: lockstep}"))
-    kiosk = Kiosk(load_config(path), RunOptions(screenshot_dir=venue_dir / "shots"))
+    events = venue_dir / "events.jsonl"
+    kiosk = Kiosk(load_config(path), RunOptions(screenshot_dir=venue_dir / "shots", events=events))
     assert kiosk.run() == 0
     assert sorted(p.name for p in (venue_dir / "shots").iterdir())[0] == "001-ERROR-signed_pass.png"
     # Each frame of the code was tried (so a recovered disk is used at once), none recorded.
     assert len(kiosk.outcomes) == 5
     assert all(o.error and "cannot open" in o.error and o.record is None for o in kiosk.outcomes)
+    # The event log gives no verdict for a decision that was not given: it says why not,
+    # and what the policy decided.
+    lines = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 5
+    for line in lines:
+        assert line["verdict"] is None and line["record_id"] is None
+        assert "cannot open" in line["not_recorded"] and line["decided"] == "PASS"
 
 
 def test_sigterm_stops_cleanly_and_keeps_records(
