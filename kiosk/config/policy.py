@@ -114,6 +114,16 @@ class DccRules(Strict):
 ScannableKind = Annotated[CodeKind, AfterValidator(_scannable_kind)]
 
 
+class IdentityRules(Strict):
+    """How the venue treats identity codes (national QR, chip ID card) beyond reading them."""
+
+    expired_cards: Literal["refuse", "warn"] = Field(
+        "refuse",
+        description="A chip ID card whose QR carries an expiry that has passed (2024 cards): "
+        "refuse it (FAIL, expired), or warn (PASS, the expiry logged for the guard).",
+    )
+
+
 class AntiPassbackConfig(Strict):
     """A pass already inside cannot enter again, at any door of the venue, until it exits
     (until_exit) or for `minutes` after its entry (minutes). Other doors' records come from
@@ -145,6 +155,10 @@ class PolicyConfig(Strict):
         None,
         description="Health rules for DCCs; absent = only the technical checks (signed by a "
         "trusted DSC, valid now, key usage).",
+    )
+    identity: IdentityRules = Field(
+        default_factory=IdentityRules,
+        description="Rules for identity codes: what an expired ID card gets.",
     )
     admit_categories: list[Label] | None = Field(
         None, description="Pass categories admitted (e.g. staff, visitor); absent = all."

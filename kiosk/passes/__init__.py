@@ -16,7 +16,7 @@ from checkin_protocol.reasons import Reason
 from checkin_protocol.records import Subject
 from kiosk.passes.dcc import DccSigners, read_dcc
 from kiosk.passes.errors import CodeRejected
-from kiosk.passes.identity import looks_like_cccd, looks_like_national, parse_cccd, parse_national
+from kiosk.passes.identity import identity_kind, read_identity, split_fields
 from kiosk.passes.model import CodeKind, IdNumber, PersonalCode
 
 __all__ = [
@@ -65,10 +65,7 @@ def looks_personal(payload: bytes) -> bool:
         return False
     if text.startswith((PREFIX, hc1.PREFIX)) or _FUTURE_VERSION.match(text):
         return True
-    if "|" not in text:
-        return False
-    fields = text.rstrip("\r\n").split("|")
-    return looks_like_cccd(fields) or looks_like_national(fields)
+    return "|" in text and identity_kind(split_fields(text)) is not None
 
 
 class SealingKey(Protocol):
@@ -132,13 +129,7 @@ class CodeReader:
         if _FUTURE_VERSION.match(text):
             raise CodeRejected(Reason.MALFORMED, "pass format version not supported")
         if "|" in text:
-            fields = text.rstrip("\r\n").split("|")
-            try:
-                if looks_like_cccd(fields):
-                    return parse_cccd(fields, self.sealing.sealing_key())
-                if looks_like_national(fields):
-                    return parse_national(fields)
-            except CodeRejected as err:
-                kind = CodeKind.CCCD if looks_like_cccd(fields) else CodeKind.NATIONAL_QR
-                raise CodeRejected(err.reason, err.detail, kind) from None
+            code = read_identity(split_fields(text), self.sealing.sealing_key())
+            if code is not None:
+                return code
         raise CodeRejected(Reason.NOT_PERSONAL_CODE, "not a known personal code format")

@@ -94,7 +94,16 @@ class VenuePolicy:
             if failed is not None:
                 reason, detail = failed
                 return Decision(Verdict.FAIL, reason, code, detail)
+        if self._expired(code, now):  # only an identity card the venue lets in expired
+            return Decision(Verdict.PASS, None, code, f"ID card expired at {code.expires_at}")
         return Decision(Verdict.PASS, None, code)
+
+    def _expired(self, code: PersonalCode, now: float) -> bool:
+        return code.expires_at is not None and now - self._cfg.clock_skew >= code.expires_at
+
+    def _warns_on_expiry(self, code: PersonalCode) -> bool:
+        identity = code.kind in (CodeKind.CCCD, CodeKind.NATIONAL_QR)
+        return identity and self._cfg.identity.expired_cards == "warn"
 
     def _lists(self, code: PersonalCode, now: float, occupancy: int) -> Failure | None:
         max_age = self._cfg.max_list_age
@@ -123,7 +132,7 @@ class VenuePolicy:
         skew = self._cfg.clock_skew
         if code.not_before is not None and now + skew < code.not_before:
             return Reason.NOT_YET_VALID, f"valid from {code.not_before}"
-        if code.expires_at is not None and now - skew >= code.expires_at:
+        if self._expired(code, now) and not self._warns_on_expiry(code):
             return Reason.EXPIRED, f"expired at {code.expires_at}"
         if self._categories is not None and code.category not in self._categories:
             return Reason.CATEGORY_NOT_ADMITTED, f"category {code.category!r}"
