@@ -293,3 +293,23 @@ def frames(cond: Condition, n: int, seed: int) -> list[tuple[bytes | None, Image
         payload = codes[i] if cond.code else None
         out.append((payload, render(payload, look, seed * 1000 + i)))
     return out
+
+
+def held_stream(n: int, seed: int) -> tuple[bytes, list[Image]]:
+    """`n` consecutive frames of one code held up: the same hand, the same (soft) focus, each
+    frame with its own shake, from none to a strong streak."""
+    rng = np.random.default_rng(seed)
+    (payload,) = payloads(1, seed)
+    look = _held(rng, Look(carrier="any", defocus=float(rng.uniform(2.0, 3.5))))
+    out = []
+    for i in range(n):
+        shake = float(rng.choice([0.0, 2.0, 4.0, 8.0, 12.0], p=[0.15, 0.2, 0.25, 0.25, 0.15]))
+        cx, cy = look.center
+        moved = replace(
+            look,
+            center=(cx + float(rng.normal(0, 0.005)), cy + float(rng.normal(0, 0.005))),
+            motion=shake,
+            motion_angle=float(rng.uniform(0, 180)),
+        )
+        out.append(render(payload, moved, seed * 1000 + i))
+    return payload, out
