@@ -29,17 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.doorframes import conditions, frames, held_stream
 from kiosk.config import ZxingDecoderConfig
 from kiosk.decode import Decoder, build_decoder
-from kiosk.decode.cascade import Cascade
+from kiosk.decode.cascade import Cascade, Corners, decode_frame
+from kiosk.decode.diagnose import Locator
+from kiosk.decode.finder import CnnFinder, OpenCVFinder
 from kiosk.decode.retries import measured
 
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "qr-photos"
 MODELS = Path(__file__).resolve().parents[1] / "kiosk" / "decode" / "wechat"
 Image = npt.NDArray[np.uint8]
 Reader = Callable[[Image], list[bytes]]
-
-
-def _payloads(d: Decoder) -> Reader:
-    return lambda img: [s.payload for s in d.decode(img) if s.error is None]
 
 
 def _zxing_alone() -> Reader:
@@ -75,14 +73,36 @@ def _wechat() -> Reader:
     return read
 
 
+class AtThirtyFps:
+    """The kiosk's decision thread on one frame after another, 30 a second: the decoder, the
+    full-resolution re-read (no full frame here) and the Locator at its own pace."""
+
+    def __init__(self, decoder: Decoder, find: Callable[[Image], Corners | None]) -> None:
+        self._decoder = decoder
+        self._locator = Locator(find=find)
+        self._frames = 0
+
+    def __call__(self, img: Image) -> list[bytes]:
+        at = self._frames / 30
+        self._frames += 1
+
+        def locate(luma: Image) -> Corners | None:
+            return self._locator.locate(luma, at)
+
+        symbols = decode_frame(self._decoder, img, None, locate)
+        return [s.payload for s in symbols if s.error is None]
+
+
 def readers(budget: float) -> dict[str, Reader]:
-    """The columns: the kiosk before the retries (zxing-cpp as configured by default), the kiosk
-    with them, and each open decoder alone."""
+    """The columns: the kiosk before (zxing-cpp as configured by default, OpenCV's Locator), the
+    kiosk now (with the retries and the CNN Locator), and each open decoder alone."""
     first = build_decoder(ZxingDecoderConfig(type="zxing-cpp", retries=False))
     return {
-        "kiosk before": _payloads(first),
+        "kiosk before": AtThirtyFps(first, OpenCVFinder()),
         # Each frame here is another code: no memory of earlier frames (window 0).
-        "kiosk": _payloads(Cascade(first, measured(first), budget=budget, window=0.0)),
+        "kiosk": AtThirtyFps(
+            Cascade(first, measured(first), budget=budget, window=0.0), CnnFinder()
+        ),
         "zxing-cpp": _zxing_alone(),
         "WeChat": _wechat(),
     }
@@ -158,10 +178,15 @@ def streams(n: int, length: int, seed: int, budget: float) -> list[str]:
     read at all, and after how many frames, frame by frame and with the kiosk's memory of the
     sharpest recent looks (the retries go on, frame after frame, on the best one)."""
     first = build_decoder(ZxingDecoderConfig(type="zxing-cpp", retries=False))
-    kinds: dict[str, Callable[[], Decoder]] = {
-        "kiosk before": lambda: first,
-        "kiosk, frame by frame": lambda: Cascade(first, measured(first), budget=budget, window=0),
-        "kiosk, with memory": lambda: Cascade(first, measured(first), budget=budget),
+    finder = CnnFinder()
+    kinds: dict[str, Callable[[], Reader]] = {
+        "kiosk before": lambda: AtThirtyFps(first, OpenCVFinder()),
+        "kiosk, frame by frame": lambda: AtThirtyFps(
+            Cascade(first, measured(first), budget=budget, window=0), finder
+        ),
+        "kiosk, with memory": lambda: AtThirtyFps(
+            Cascade(first, measured(first), budget=budget), finder
+        ),
     }
     lines = [
         "",
@@ -175,10 +200,10 @@ def streams(n: int, length: int, seed: int, budget: float) -> list[str]:
     for name, make in kinds.items():
         read, after, ms = 0, [], []
         for want, stream in held:
-            decoder = make()  # a new visitor: nothing remembered from the one before
+            reader = make()  # a new visitor: nothing remembered from the one before
             for k, img in enumerate(stream):
                 t0 = time.perf_counter()
-                got = [s.payload for s in decoder.decode(img) if s.error is None]
+                got = reader(img)
                 ms.append((time.perf_counter() - t0) * 1000)
                 if want in got:
                     read += 1
@@ -217,8 +242,7 @@ def main() -> None:
     ap.add_argument("--stream-frames", type=int, default=12, help="frames each code is held")
     args = ap.parse_args()
     cv2.setNumThreads(1)
-    rs = readers(args.budget / 1000)
-    names = list(rs)
+    names = list(readers(args.budget / 1000))
     lines = [
         f"Door frames: {args.frames} per condition, seed {args.seed}; retry budget "
         f"{args.budget:g} ms; "
@@ -240,6 +264,7 @@ def main() -> None:
         if args.only not in cond.name:
             continue  # the seed stays the condition's own, so a subset shows the same frames
         samples = frames(cond, args.frames, args.seed * 100 + k)
+        rs = readers(args.budget / 1000)  # a kiosk just started: its Locator at rest
         cells, union = run(samples, rs)
         n = len(samples)
         for name, c in cells.items():
@@ -302,6 +327,7 @@ def main() -> None:
                   "|---|---|" + "---|" * (2 * len(names) + 1)]  # fmt: skip
         for fit in (False, True):
             samples, coded = photo_samples(args.photos, fit)
+            rs = readers(args.budget / 1000)
             cells, union = run(samples, rs)
             empty = len(samples) - coded
             label = "at 640×480 (as the kiosk sees)" if fit else "native size"

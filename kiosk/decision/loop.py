@@ -30,7 +30,7 @@ from kiosk.camera.capture import FrameSlot
 from kiosk.decision.direction import DoorState
 from kiosk.decision.outcome import Outcome
 from kiosk.decode import Decoder, Symbol
-from kiosk.decode.cascade import decode_frame
+from kiosk.decode.cascade import Corners, Image, decode_frame
 from kiosk.decode.dedupe import RepeatSuppressor
 from kiosk.decode.diagnose import Locator, ScanFeedback, diagnose
 from kiosk.passes import CodeReader, CodeRejected, payload_text
@@ -155,15 +155,14 @@ class DecisionLoop(Service):
 
     def _help(self, frame: Frame, symbols: list[Symbol], readable: list[Symbol]) -> None:
         """Tell the screen where a code is and, if it does not read, why not."""
-        feedback, locator = self._recognition.feedback, self._recognition.locator
+        feedback = self._recognition.feedback
         if feedback is None:
             return
         if readable:
             feedback.seen(readable[0].corners, True)
             return
+        # Where the decoder found no code, the Locator has had its look (decode_frame).
         corners = next((s.corners for s in symbols if len(s.corners) >= 3), None)
-        if corners is None and locator is not None:
-            corners = locator.locate(frame.luma, frame.captured_mono_ns / 1e9)
         if corners:
             feedback.seen(corners, False, diagnose(frame.luma, corners))
 
@@ -210,8 +209,16 @@ class DecisionLoop(Service):
         self.frames += 1
         self._policy.direction = self.door.direction  # as the guard last set it
         outcomes = []
-        # Located but unread: read again from the full-resolution frame, then retried.
-        symbols = decode_frame(self._recognition.decoder, frame.luma, frame.full)
+        # Located but unread: read again from the full-resolution frame, then retried; where
+        # nothing was located, the Locator looks (at its own pace), so blurred codes get
+        # their retries and the visitor a hint.
+        locator = self._recognition.locator
+        at = frame.captured_mono_ns / 1e9
+
+        def locate(luma: Image) -> Corners | None:
+            return None if locator is None else locator.locate(luma, at)
+
+        symbols = decode_frame(self._recognition.decoder, frame.luma, frame.full, locate)
         readable = [s for s in symbols if s.error is None]
         self._help(frame, symbols, readable)
         for symbol in codes_to_decide(readable):

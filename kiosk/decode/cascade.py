@@ -20,6 +20,7 @@ Corners = tuple[tuple[int, int], ...]
 # Margin round a located code, as a share of its size: its quiet zone, and slack for corners
 # a blurred finder pattern puts a few pixels off.
 QUIET = 0.3
+LOCATED = "located, not decoded"  # the error of a code only the Locator found
 
 
 class Retry(Protocol):
@@ -50,14 +51,26 @@ def region_box(corners: Corners, shape: tuple[int, int]) -> tuple[int, int, int,
     )
 
 
-def decode_frame(decoder: Decoder, luma: Image, full: Image | None) -> list[Symbol]:
+def decode_frame(
+    decoder: Decoder,
+    luma: Image,
+    full: Image | None,
+    locate: Callable[[Image], Corners | None] | None = None,
+) -> list[Symbol]:
     """A camera frame's codes: the first pass on `luma`; a code located but unread there is
-    read from `full` (the same instant at a higher resolution), then, still unread, retried."""
-    if not isinstance(decoder, Cascade):
-        return reread(decoder, luma, full, decoder.decode(luma))
+    read from `full` (the same instant at a higher resolution); where the first pass found
+    nothing at all, `locate` (the kiosk's rate-limited Locator) may find a code; a code still
+    unread is retried. An unread code comes back with `error` set, for scan help."""
+    first = decoder.first if isinstance(decoder, Cascade) else decoder
     # The full-resolution re-read first: for a small code it is the cheapest and surest.
-    symbols = reread(decoder.first, luma, full, decoder.first.decode(luma))
-    return decoder.retry(luma, symbols)
+    symbols = reread(first, luma, full, first.decode(luma))
+    if not symbols and locate is not None:
+        corners = locate(luma)
+        if corners:
+            symbols = [Symbol(b"", "", corners, error=LOCATED)]
+    if isinstance(decoder, Cascade):
+        symbols = decoder.retry(luma, symbols)
+    return symbols
 
 
 def _inside(point: tuple[float, float], corners: Corners) -> bool:

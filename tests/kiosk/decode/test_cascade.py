@@ -12,6 +12,7 @@ from kiosk.camera.scenes import Pose, frame, qr_image
 from kiosk.config.decoder import ZxingDecoderConfig
 from kiosk.decode import Symbol, build_decoder
 from kiosk.decode.cascade import Cascade, decode_frame, sharpness
+from kiosk.decode.finder import CnnFinder
 from kiosk.decode.retries import Filtered, WeChat, measured, unsharp
 from kiosk.decode.zxing import ZxingDecoder
 
@@ -186,3 +187,30 @@ def test_a_frame_reads_a_small_code_from_the_full_frame_before_any_retry(
     # Without the full frame, the retries get the code.
     decode_frame(cascade, lores, None)
     assert len(spy.regions) == 1
+
+
+def test_a_code_too_blurred_to_locate_is_found_by_the_cnn_and_read(zxing: ZxingDecoder) -> None:
+    cascade = Cascade(zxing, measured(zxing, wechat=False), budget=1.0)
+    finder = CnnFinder()
+    for seed in (0, 1, 2):
+        img = blurred(seed, blur=2.5)
+        assert zxing.decode(img) == []  # not even located by its finder patterns
+        assert [s for s in decode_frame(cascade, img, None) if s.error is None] == []
+        read = [s for s in decode_frame(cascade, img, None, finder) if s.error is None]
+        assert [s.text for s in read] == [PAYLOAD]
+
+
+def test_an_empty_doorway_runs_no_retry_with_the_cnn_looking(zxing: ZxingDecoder) -> None:
+    spy = Recording()
+    cascade = Cascade(zxing, [spy], budget=1.0)
+    finder = CnnFinder()
+    looked = 0
+
+    def locate(luma: Image) -> tuple[tuple[int, int], ...] | None:
+        nonlocal looked
+        looked += 1
+        return finder(luma)
+
+    for seed in range(30):
+        assert decode_frame(cascade, frame(None, seed=seed), None, locate) == []
+    assert looked == 30 and spy.regions == []

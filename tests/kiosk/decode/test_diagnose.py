@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -120,3 +121,20 @@ def test_the_decision_loop_feeds_the_screen(tmp_path, trust) -> None:  # type: i
     loop.process(Frame(frame(CODE, Pose(), seed=1), 2, time.monotonic_ns()))
     assert fb.snapshot().read  # type: ignore[union-attr]
     store.close()
+
+
+def shaken(img: npt.NDArray[np.uint8], length: int = 13) -> npt.NDArray[np.uint8]:
+    """The frame smeared sideways, as a code waved past the camera is."""
+    k = np.zeros((length, length), np.float32)
+    k[length // 2, :] = 1 / length
+    return np.asarray(cv2.filter2D(img, -1, k), np.uint8)
+
+
+def test_a_shaken_code_is_found_and_the_visitor_asked_to_hold_still() -> None:
+    loc = Locator(interval=0)
+    for seed in range(3):
+        img = shaken(frame(CODE, Pose(size=0.5), seed=seed))
+        assert ZxingDecoder().decode(img) == []  # its finder patterns are smeared away
+        corners = loc.locate(img, float(seed))
+        assert corners is not None
+        assert diagnose(img, corners) == "help.blur"  # "Please hold the code still"
