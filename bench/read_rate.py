@@ -28,7 +28,7 @@ import zxingcpp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.doorframes import conditions, frames, held_stream
 from kiosk.config import ZxingDecoderConfig
-from kiosk.decode import Decoder, build_decoder
+from kiosk.decode import WECHAT_BUDGET, Decoder, build_decoder
 from kiosk.decode.cascade import Cascade, Corners, decode_frame
 from kiosk.decode.diagnose import Locator
 from kiosk.decode.finder import CnnFinder, OpenCVFinder
@@ -101,7 +101,10 @@ def readers(budget: float) -> dict[str, Reader]:
         "kiosk before": AtThirtyFps(first, OpenCVFinder()),
         # Each frame here is another code: no memory of earlier frames (window 0).
         "kiosk": AtThirtyFps(
-            Cascade(first, measured(first), budget=budget, window=0.0), CnnFinder()
+            Cascade(
+                first, measured(first, wechat=budget >= WECHAT_BUDGET), budget=budget, window=0.0
+            ),
+            CnnFinder(),
         ),
         "zxing-cpp": _zxing_alone(),
         "WeChat": _wechat(),
@@ -182,10 +185,13 @@ def streams(n: int, length: int, seed: int, budget: float) -> list[str]:
     kinds: dict[str, Callable[[], Reader]] = {
         "kiosk before": lambda: AtThirtyFps(first, OpenCVFinder()),
         "kiosk, frame by frame": lambda: AtThirtyFps(
-            Cascade(first, measured(first), budget=budget, window=0), finder
+            Cascade(
+                first, measured(first, wechat=budget >= WECHAT_BUDGET), budget=budget, window=0
+            ),
+            finder,
         ),
         "kiosk, with memory": lambda: AtThirtyFps(
-            Cascade(first, measured(first), budget=budget), finder
+            Cascade(first, measured(first, wechat=budget >= WECHAT_BUDGET), budget=budget), finder
         ),
     }
     lines = [

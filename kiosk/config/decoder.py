@@ -35,13 +35,13 @@ class ZxingDecoderConfig(DecoderBase):
     # 40 ms: on a Raspberry Pi 4 the cheap retries (sharpen, equalise, enlarge) and the
     # deconvolution fit in about two frames' budgets, and a frame with a hard code delays the
     # next by about one camera frame at 30 fps; WeChat's CNN (~45 ms here, several times that
-    # on a Pi) does not fit and is skipped there after its first run (bench/read_rate.py).
+    # on a Pi) does not fit: it joins the retries from a budget of 100 ms (bench/read_rate.py).
     retry_budget: Duration = Field(
         0.04,
         ge=0,
         le=1,
         description="Time the retries may spend on one camera frame; the next frame of the same "
-        "code goes on where it stopped.",
+        "code goes on where it stopped. From 100ms, WeChat's CNN reader is one of them.",
     )
 
 

@@ -32,6 +32,10 @@ class Decoder(Protocol):
         ...
 
 
+# The retry budget (seconds a frame) from which WeChat's CNN is among the retries.
+WECHAT_BUDGET = 0.1
+
+
 class DecoderUnavailable(RuntimeError):
     """The chosen decoder's library is not installed on this machine."""
 
@@ -46,7 +50,11 @@ def build_decoder(cfg: DecoderConfig) -> Decoder:
         from kiosk.decode.cascade import Cascade
         from kiosk.decode.retries import measured
 
-        return Cascade(first, measured(first), budget=cfg.retry_budget)
+        # WeChat's CNN takes ~50 ms a region on a desktop core and ~0.5 s on a Pi 4 (instruction
+        # counts, bench/read_rate.py), and 13 MB or more while it runs: only a kiosk given the
+        # time for it loads it, rather than stalling once on a Pi to learn it never fits.
+        wechat = cfg.retry_budget >= WECHAT_BUDGET
+        return Cascade(first, measured(first, wechat=wechat), budget=cfg.retry_budget)
     if isinstance(cfg, PyzbarDecoderConfig):
         from kiosk.decode.zbar import ZbarDecoder
 

@@ -130,14 +130,14 @@ class Cascade:
     ) -> None:
         self.name = f"{first.name} + retries"
         self.first = first  # the decoder without retries
-        self._retries = list(retries)
+        self.retries = tuple(retries)
         self._budget = budget
         self._window = window
         self._keep = keep
         self._clock = clock
         self._recent: list[_Sighting] = []
         # Mean seconds per pixel of each retry, learnt from its runs (None: never run).
-        self._cost: list[float | None] = [None] * len(self._retries)
+        self._cost: list[float | None] = [None] * len(self.retries)
 
     def decode(self, luma: Image) -> list[Symbol]:
         return self.retry(luma, self.first.decode(luma))
@@ -191,7 +191,7 @@ class Cascade:
 
     def _retry(self, deadline: float) -> Symbol | None:
         while True:
-            left = [s for s in self._recent if s.next_retry < len(self._retries)]
+            left = [s for s in self._recent if s.next_retry < len(self.retries)]
             if not left:
                 return None
             sighting = max(left, key=lambda s: s.score)
@@ -205,7 +205,7 @@ class Cascade:
             if now >= deadline or now + expected > deadline:
                 return None  # the next frame goes on from here
             sighting.next_retry += 1
-            found = self._retries[i].read(sighting.region)
+            found = self.retries[i].read(sighting.region)
             spent = (self._clock() - now) / max(sighting.region.size, 1)
             self._cost[i] = spent if cost is None else 0.8 * cost + 0.2 * spent
             if found:

@@ -164,6 +164,12 @@ def test_the_kiosk_decoder_retries_within_the_configured_budget() -> None:
     assert isinstance(decoder, Cascade)
     assert [s.text for s in decoder.decode(blurred()) if s.error is None] == [PAYLOAD]
     assert ZxingDecoderConfig(type="zxing-cpp").retry_budget == 0.04
+    # WeChat's CNN (~50 ms a region here, ~0.5 s on a Pi) only where the budget has room.
+    assert "wechat" not in [r.name for r in decoder.retries]
+    roomy = build_decoder(
+        ZxingDecoderConfig.model_validate({"type": "zxing-cpp", "retry_budget": "150ms"})
+    )
+    assert isinstance(roomy, Cascade) and roomy.retries[-1].name == "wechat"
     plain = build_decoder(ZxingDecoderConfig(type="zxing-cpp", retries=False))
     assert isinstance(plain, ZxingDecoder)
     assert [s for s in plain.decode(blurred()) if s.error is None] == []
