@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from checkin_protocol.times import parse_duration, utc_iso
 from registry.auth import Role
 from registry.settings import Settings
+from registry.subject_cli import add_subject_commands
 
 if TYPE_CHECKING:
     from registry.service import Registry
@@ -483,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("subject", help="pass:…/qid:…/idh:… or an ID number")
 
     add_dcc_commands(sub)
+    add_subject_commands(sub)
 
     ret = _group(sub, "retention")
     _command(

@@ -24,6 +24,7 @@ from registry.core.passes import Passes
 from registry.core.retention import Retention
 from registry.core.selfcheckin import SelfCheckins
 from registry.core.signin import SignIns
+from registry.core.subjects import Subjects
 from registry.core.views import Views
 from registry.db import make_engine, schema_is_current, setup_lock, upgrade
 from registry.keys import RegistryKeys
@@ -62,6 +63,7 @@ class Registry:
         self.dcc = DccSigners(self.db)
         self.self_checkins = SelfCheckins(self.db, settings.self_checkin_cooldown * 1000)
         self.signins = SignIns(self.db, *settings.login_failures, settings.signin_device_days)
+        self.subjects = Subjects(self.db, self.keys, settings)
 
     @property
     def engine(self) -> Engine:

@@ -23,9 +23,11 @@ from registry.db.models import (
     RecordDay,
     SelfCheckin,
     SigninDevice,
+    SubjectRequest,
     WebSession,
 )
 from registry.db.partitions import days_before, drop_partition, ensure_partitions, wanted_days
+from registry.db.scrub import scrub
 from registry.settings import DAY, Settings
 
 log = logging.getLogger(__name__)
@@ -84,10 +86,15 @@ class Retention:
         self._purge(SigninDevice, SigninDevice.expires_ms <= now, deadline)
         # A phone's state at a venue (a pass id, in or out) matters for a day: two are kept.
         self._purge(SelfCheckin, SelfCheckin.entered_ms < now - 2 * DAY * 1000, deadline)
+        # The record of a person's request is evidence, kept as long as the audit log.
+        self._purge(SubjectRequest, SubjectRequest.asked_ms < now - audit_keep, deadline)
         if done["deny_entries"]:
             # A new version, so kiosks fetch the smaller list instead of a 304.
             with self.db.session.begin() as s:
                 bump_list(s, DENY_LIST)
+        if any(done.values()) and not self.db.is_postgresql:
+            # Out of the -wal file too (PostgreSQL: autovacuum, and docs/privacy.md).
+            scrub(self.db.engine)
         return done
 
     def _purge(self, model: Any, condition: Any, deadline: float | None) -> int:

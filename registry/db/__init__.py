@@ -37,6 +37,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows and freed pages are overwritten with zeros: a purged or erased
+            # record is not left readable in the file (registry.db.scrub does the WAL).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine

@@ -266,3 +266,20 @@ class SigninDevice(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 hex
     principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"), index=True)
     expires_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class SubjectRequest(Base):
+    """A person's request about their data (find, export, erase), as the law wants it kept:
+    when it came, who recorded it, its deadlines, when it was answered and what was done.
+    Nothing in it names or keys the person: it outlives what it erased."""
+
+    __tablename__ = "subject_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asked_ms: Mapped[int] = mapped_column(BigInteger, index=True)  # when the person asked
+    recorded_by: Mapped[str] = mapped_column(String(100))  # the operator or admin
+    kind: Mapped[str] = mapped_column(String(16))  # find | export | erase
+    lookup: Mapped[str] = mapped_column(String(16))  # id_number | pass | declaration
+    reply_due_ms: Mapped[int] = mapped_column(BigInteger)
+    done_due_ms: Mapped[int] = mapped_column(BigInteger)
+    answered_ms: Mapped[int | None] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(Text, server_default="{}")  # JSON: rows per kind
