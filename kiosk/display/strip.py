@@ -60,9 +60,12 @@ def _words(canvas: Canvas, status: StatusBar, font: pygame.font.Font, x: int, li
         text = _staff_text(canvas, key, n=status.occupancy)
         items.append(((text, text), WHITE))
     warn = _warnings(canvas, status)
-    if warn and items and x + font.size(items[0][0][0])[0] + font.size(warn[0][1])[0] > limit:
-        items = []  # the count gives way to the most important warning
     pad = canvas.layout.margin + 8
+    # The count gives way to the most important warning: both, with the gap between them,
+    # must fit, or the warning (in its short form at least) is drawn alone.
+    count = font.size(items[0][0][0])[0] if items else 0
+    if warn and items and x + count + pad + font.size(warn[0][1])[0] > limit:
+        items = []
     for (text, short), color in [*items, *((w, AMBER) for w in warn)]:
         end = _text(canvas, text, font, color, x, limit)
         if end is None:

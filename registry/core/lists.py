@@ -59,7 +59,7 @@ class Lists:
     def _sign(self, s: Session, name: str, version: int, now: int) -> str:
         attributes: dict[str, Any] = {}
         if name == TRUST_LIST:
-            entries = _trust_entries(s, now)
+            entries = _trust_entries(s)
             # DCC signers ride along as an attribute: kiosks that do not know it ignore it.
             signers = trust_list_signers(s, now)
             if signers:
@@ -139,12 +139,12 @@ class Lists:
         return known
 
 
-def _trust_entries(s: Session, now: int) -> list[dict[str, Any]]:
-    """The issuer keys trusted at `now` (epoch seconds: the list's own issue time, as for
-    the DCC signers beside them)."""
+def _trust_entries(s: Session) -> list[dict[str, Any]]:
+    """The issuer keys trusted now, to the millisecond: a key revoked a moment ago is out of
+    the list signed next (the list's issue time is in whole seconds)."""
     rows = s.scalars(
         select(IssuerKey)
-        .where((IssuerKey.trusted_until_ms.is_(None)) | (IssuerKey.trusted_until_ms > now * 1000))
+        .where((IssuerKey.trusted_until_ms.is_(None)) | (IssuerKey.trusted_until_ms > now_ms()))
         .order_by(IssuerKey.created_ms)
     )
     return [

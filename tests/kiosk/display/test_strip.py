@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pygame
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kiosk.config import DisplayConfig
@@ -60,6 +60,10 @@ def strip(
     w=st.integers(320, 1920),
     lang=st.sampled_from(["vi", "en", "both"]),
     staff=st.booleans(),
+)
+# Found by this test in CI: the count and the warning fitted without the gap between them.
+@example(
+    status=StatusBar(direction="exit", occupancy=0, online=False), w=1263, lang="both", staff=True
 )
 def test_offline_is_always_shown_and_nothing_passes_the_edge(
     fonts: Fonts, status: StatusBar, w: int, lang: Language, staff: bool
