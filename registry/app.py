@@ -28,6 +28,7 @@ from registry.web import (
     officer_pages,
     pages,
     stats,
+    subject_pages,
     tracing,
     venue_pages,
 )
@@ -49,6 +50,7 @@ ROUTERS = (
     officer_pages,
     admin_pages,
     checkin_pages,
+    subject_pages,
 )
 STATIC = Path(__file__).parent / "static"
 

@@ -14,31 +14,6 @@ if TYPE_CHECKING:
     from registry.core.subjects import Answer, Lookup
     from registry.service import Registry
 
-CONTROLLER_ENV = "REGISTRY_CONTROLLER"
-
-
-def controller() -> str:
-    """Who the data controller is, as the venue's operator sets it (env REGISTRY_CONTROLLER)."""
-    return os.environ.get(CONTROLLER_ENV) or (
-        "Đơn vị vận hành hệ thống này (đặt REGISTRY_CONTROLLER) / "
-        "The operator of this registry (set REGISTRY_CONTROLLER)"
-    )
-
-
-def where_kept(registry: Registry) -> str:
-    """Where the registry keeps what it holds, in words for the person."""
-    url = registry.engine.url
-    store = (
-        f"PostgreSQL ({url.host or 'local'}/{url.database})"
-        if registry.engine.dialect.name == "postgresql"
-        else f"SQLite ({url.database})"
-    )
-    return (
-        f"Máy chủ đăng ký, cơ sở dữ liệu {store}; bản sao tạm trên máy kiểm soát ra vào của "
-        f"địa điểm / The registry server, database {store}; a short-lived copy on the "
-        "venue's check-in kiosks"
-    )
-
 
 def _lookup(args: argparse.Namespace) -> tuple[Lookup, str]:
     from registry.core.subjects import Lookup
@@ -81,10 +56,10 @@ def cmd_find(registry: Registry, args: argparse.Namespace) -> None:
 
 
 def cmd_export(registry: Registry, args: argparse.Namespace) -> None:
-    from registry.core.subject_export import export_csv
+    from registry.core.subject_export import controller, export_csv, where_kept
 
     answer = _answer(registry, args, "export")
-    _write_private(args.out, export_csv(answer, where_kept(registry), controller()))
+    _write_private(args.out, export_csv(answer, where_kept(registry.engine), controller()))
     print(json.dumps({"request": answer.request, "found": answer.held.counts()}, indent=2))
     print(f"export written to {args.out} (mode 0600): give it to the person", file=sys.stderr)
 

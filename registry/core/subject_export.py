@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import Engine
 
 from checkin_protocol.spreadsheet import SafeWriter
 from checkin_protocol.times import parse_iso_datetime
@@ -101,6 +104,32 @@ LOOKUPS = {
     "pass": "mã thẻ / pass id",
     "declaration": "số tờ khai / declaration no.",
 }
+
+
+CONTROLLER_ENV = "REGISTRY_CONTROLLER"
+
+
+def controller() -> str:
+    """Who the data controller is, as the venue's operator sets it (env REGISTRY_CONTROLLER)."""
+    return os.environ.get(CONTROLLER_ENV) or (
+        "Đơn vị vận hành hệ thống này (đặt REGISTRY_CONTROLLER) / "
+        "The operator of this registry (set REGISTRY_CONTROLLER)"
+    )
+
+
+def where_kept(engine: Engine) -> str:
+    """Where the registry keeps what it holds, in words for the person."""
+    url = engine.url
+    store = (
+        f"PostgreSQL ({url.host or 'local'}/{url.database})"
+        if engine.dialect.name == "postgresql"
+        else f"SQLite ({url.database})"
+    )
+    return (
+        f"Máy chủ đăng ký, cơ sở dữ liệu {store}; bản sao tạm trên máy kiểm soát ra vào của "
+        f"địa điểm / The registry server, database {store}; a short-lived copy on the "
+        "venue's check-in kiosks"
+    )
 
 
 def local(iso: str | None) -> str:

@@ -25,7 +25,7 @@ from registry.cli import main
 from registry.core.subjects import days_after, working_days_after
 from registry.db.models import Declaration
 from registry.service import Registry
-from support.registry import RegistryServer, make_record, own_address
+from support.registry import RegistryServer, form_token, make_record, own_address, sign_in
 
 VISITOR = "001090012345"
 OTHER = "079185000042"
@@ -270,3 +270,52 @@ def test_a_reply_is_due_two_to_four_days_later_never_on_a_weekend(when: datetime
     day = datetime.fromtimestamp(due / 1000, ZoneInfo("Asia/Ho_Chi_Minh"))
     assert day.weekday() < 5
     assert 2 * 86_400_000 <= due - asked < 5 * 86_400_000
+
+
+def test_the_admin_answers_requests_on_the_page(registry: Registry, server: RegistryServer) -> None:
+    seen = person_at_two_venues(registry, server)
+    admin = registry.add_user("ops", Role.ADMIN)
+    officer = registry.add_user("doc2", Role.HEALTH_OFFICER)
+    web = requests.Session()
+    assert sign_in(web, server.url, admin, "/admin/subjects").status_code == 303
+    url = f"{server.url}/admin/subjects"
+    csrf = form_token(web, url)
+    found = web.post(url, data={"csrf": csrf, "lookup": "id_number", "value": VISITOR,
+                                "action": "find"}, timeout=10)  # fmt: skip
+    assert found.status_code == 200
+    assert (
+        "Đang lưu về người này" in found.text
+        and '<th scope="row">Lượt ra vào</th><td>3</td>' in found.text
+    )
+    assert VISITOR not in found.text  # never shown back
+    copy = web.post(url, data={"csrf": csrf, "lookup": "pass", "value": seen["mine"]["pass_id"],
+                               "action": "export"}, timeout=10)  # fmt: skip
+    assert copy.status_code == 200 and copy.headers["content-type"].startswith("text/csv")
+    assert NAME in copy.content.decode("utf-8-sig")
+    # Erasing needs the box ticked; a bad time or an unknown kind is refused, saying why.
+    for data, why in (
+        ({"lookup": "id_number", "value": VISITOR, "action": "erase"}, "Đánh dấu ô xác nhận"),
+        ({"lookup": "id_number", "value": VISITOR, "action": "find", "asked": "x"}, "không hợp lệ"),
+        ({"lookup": "name", "value": VISITOR, "action": "find"}, "Không thực hiện được"),
+        ({"lookup": "id_number", "value": "123", "action": "find"}, "12 digits"),
+    ):
+        refused = web.post(url, data={"csrf": csrf, **data}, timeout=10)
+        assert refused.status_code == 422 and why in refused.text, data
+    assert registry.subjects.requests()[0]["kind"] == "export"  # refusals record nothing
+    # Without the session's CSRF token nothing is done.
+    forged = web.post(url, data={"csrf": "x", "lookup": "id_number", "value": VISITOR,
+                                 "action": "erase", "confirm": "yes"}, timeout=10)  # fmt: skip
+    assert forged.status_code == 403
+    erased = web.post(url, data={"csrf": csrf, "lookup": "id_number", "value": VISITOR,
+                                 "action": "erase", "confirm": "yes",
+                                 "asked": "2026-01-05T09:00"}, timeout=10)  # fmt: skip
+    assert erased.status_code == 200 and "Đã xóa" in erased.text
+    latest = registry.subjects.requests()[0]
+    assert latest["kind"] == "erase" and latest["recorded_by"] == "ops"
+    assert latest["asked"] == "2026-01-05T02:00:00.000Z"  # Vietnam time, as typed
+    assert latest["reply_due"] == "2026-01-07T16:59:59.999Z"  # end of Wed 7/1 in Hà Nội
+    assert "07/01/2026 23:59" in erased.text
+    # Only an admin: a health officer is refused the page.
+    other = requests.Session()
+    sign_in(other, server.url, officer, "/admin/subjects")
+    assert other.get(url, timeout=10).status_code == 403
