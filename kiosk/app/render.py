@@ -77,7 +77,10 @@ class RenderLoop:
                 parts.ui.presenter.clear()  # out-of-order at once, not after a verdict's hold
                 crash_until = now + CRASH_SHOWN
             fault = fault or self._clock_fault(parts) or self._camera_fault(parts, now - started)
-            idle = IdleView(hint=parts.decisions.feedback.hint(now, cfg.display.help_after))
+            idle = IdleView(
+                hint=parts.decisions.feedback.hint(now, cfg.display.help_after),
+                admits=tuple(cfg.policy.admit_kinds),
+            )
             self.view = parts.ui.presenter.current(now, fault, idle)
             self.strip = status
             parts.ui.screen.render(self.view, status, datetime.now(self._tz), self._preview(parts))
@@ -156,7 +159,10 @@ class RenderLoop:
         if outcome.error:
             view: View = ErrorView("error.storage", outcome.error)
         else:
-            view = dataclasses.replace(VerdictView.of(d), manual_reason=outcome.manual_reason)
+            admits = tuple(self._cfg.policy.admit_kinds)
+            view = dataclasses.replace(
+                VerdictView.of(d, admits), manual_reason=outcome.manual_reason
+            )
             if outcome.manual_reason and outcome.record is not None:
                 view = dataclasses.replace(view, masked_name=outcome.record.masked_name)
             now_local = datetime.now(self._tz).time()

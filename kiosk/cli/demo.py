@@ -33,7 +33,7 @@ from kiosk.config import Config
 
 DAY = 86400
 VENUE, KIOSK = "demo-tower", "door-1"
-VENUE_NAME = "Demo Tower · Tòa nhà Demo"
+VENUE_NAME = "Demo Tower · Toà nhà Demo"
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Scenario:
 
 CONFIG = """\
 # Written by `kiosk demo`; see config/venue.example.yaml for every key.
-venue: {{id: demo-tower, name: "Demo Tower · Tòa nhà Demo", timezone: Asia/Ho_Chi_Minh}}
+venue: {{id: demo-tower, name: "Demo Tower · Toà nhà Demo", timezone: Asia/Ho_Chi_Minh}}
 kiosk: {{id: door-1, direction: entry}}
 camera: {{type: replay, path: frames, fps: {fps}, loop: false, frame_timeout: 5s, pace: {pace}}}
 decoder: {{type: zxing-cpp, repeat_window: 5s}}

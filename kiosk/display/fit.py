@@ -97,7 +97,7 @@ class Fonts:
                 return size, [text]
             size = _smaller(size)
         # Smaller rather than a compound split ("Nhân / viên"); split only below the floor.
-        return self._fewest_lines(text, px, max_w, floor) or self._split(text, px, max_w)
+        return self._fewest_lines(text, px, max_w, floor) or self._split(text, px, max_w, floor)
 
     def _fewest_lines(self, text: str, px: int, max_w: int, floor: int) -> Fitted | None:
         """Down to 70 % of the size asked, the size with the fewest lines, compounds whole."""
@@ -112,11 +112,12 @@ class Fonts:
             size = _smaller(size)
         return best
 
-    def _split(self, text: str, px: int, max_w: int) -> Fitted:
+    def _split(self, text: str, px: int, max_w: int, floor: int) -> Fitted:
         """The largest size at which the text fits with compounds split where they must be."""
         size = px
         while True:
             lines = balanced_lines(text, self._measure(size), max_w)
             if lines is not None or size <= 8:
                 return size, lines or [text]
-            size = _smaller(size)
+            # The floor itself is tried: a step from above it must not skip past it.
+            size = floor if size > floor > _smaller(size) else _smaller(size)

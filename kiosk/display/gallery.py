@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from checkin_protocol.reasons import Reason
+from checkin_protocol.records import CodeKind
 from kiosk.camera.scenes import Pose, frame, qr_image
 from kiosk.config import DisplayConfig
 from kiosk.display.messages import Language, Messages
@@ -30,6 +31,17 @@ RESOLUTIONS = [(800, 480), (1024, 600), (1280, 720), (1920, 1080), (480, 800), (
 LANGUAGES: list[Language] = ["vi", "en", "both"]
 VENUE = "Toà nhà Bitexco Financial Tower · Tầng 1"
 NOW = datetime(2026, 11, 22, 9, 41)
+# The sample venue admits its own pass and ID cards; one idle screen shows a venue with all.
+ADMITS = (CodeKind.SIGNED_PASS, CodeKind.CCCD)
+EVERY_KIND = (CodeKind.SIGNED_PASS, CodeKind.NATIONAL_QR, CodeKind.CCCD, CodeKind.DCC)
+# Every reason a DCC can be refused for that is not also a pass's (the DCC's own screens).
+DCC_REASONS = (
+    Reason.KEY_USAGE, Reason.DCC_EXPIRED, Reason.REVOKED, Reason.DCC_TYPE_NOT_ACCEPTED,
+    Reason.VACCINATION_INCOMPLETE, Reason.VACCINATION_TOO_RECENT, Reason.VACCINATION_TOO_OLD,
+    Reason.PRODUCT_NOT_ACCEPTED, Reason.TEST_TYPE_NOT_ACCEPTED, Reason.TEST_TOO_OLD,
+    Reason.TEST_POSITIVE, Reason.RECOVERY_NOT_VALID, Reason.EXPIRED, Reason.NOT_YET_VALID,
+    Reason.UNKNOWN_ISSUER, Reason.BAD_SIGNATURE, Reason.MALFORMED,
+)  # fmt: skip
 
 
 def sample_views() -> dict[str, View]:
@@ -47,16 +59,34 @@ def sample_views() -> dict[str, View]:
                    manual=reasons[i % 5][1], staff_note=reasons[i % 5][2])
         for i in range(10)
     )  # fmt: skip
+    dcc = {
+        f"fail-dcc-{r.value}": VerdictView(
+            Verdict.FAIL, r, code_kind=CodeKind.DCC, admits=EVERY_KIND
+        )
+        for r in DCC_REASONS
+    }
     return {
-        "idle": IdleView(),
+        "idle": IdleView(admits=ADMITS),
+        "idle-pass-only": IdleView(),
+        "idle-every-kind": IdleView(admits=EVERY_KIND),
         "idle-help-glare": IdleView(hint="help.glare"),
         "idle-help-far": IdleView(hint="help.far"),
         "pass-staff": VerdictView(Verdict.PASS, None, "Nguyễn V** A", 1990, "staff", True),
         "pass-identity-code": VerdictView(Verdict.PASS, None, "Trần T** M** K", 1985, None, False),
         "pass-manual": VerdictView(Verdict.PASS, manual_reason="no_smartphone"),
         "fail-expired": VerdictView(Verdict.FAIL, Reason.EXPIRED),
-        "fail-not-personal": VerdictView(Verdict.FAIL, Reason.NOT_PERSONAL_CODE),
-        "fail-kind": VerdictView(Verdict.FAIL, Reason.KIND_NOT_ADMITTED),
+        "fail-not-personal": VerdictView(Verdict.FAIL, Reason.NOT_PERSONAL_CODE, admits=ADMITS),
+        "fail-kind": VerdictView(
+            Verdict.FAIL, Reason.KIND_NOT_ADMITTED, code_kind=CodeKind.DCC, admits=ADMITS
+        ),
+        "fail-already-inside": VerdictView(
+            Verdict.FAIL, Reason.ALREADY_INSIDE, code_kind=CodeKind.CCCD
+        ),
+        "fail-full": VerdictView(Verdict.FAIL, Reason.FULL),
+        "fail-malformed-card": VerdictView(Verdict.FAIL, Reason.MALFORMED, code_kind=CodeKind.CCCD),
+        "fail-card-expired": VerdictView(Verdict.FAIL, Reason.EXPIRED, code_kind=CodeKind.CCCD),
+        "clock-not-set": ErrorView("error.clock"),
+        "guard-pin-locked": GuardPinView(locked_for=45),
         "fail-private": VerdictView(Verdict.FAIL, Reason.DENIED),
         "out-of-order": ErrorView("error.camera"),
         "cannot-record": ErrorView("error.storage"),
@@ -70,6 +100,7 @@ def sample_views() -> dict[str, View]:
         "fail-closed": VerdictView(Verdict.FAIL, Reason.CLOSED),
         "fail-stale": VerdictView(Verdict.FAIL, Reason.LISTS_STALE),
         "guard-switched": NoticeView("guard.switched", "direction.exit"),
+        **dcc,
     }
 
 

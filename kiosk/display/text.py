@@ -20,6 +20,7 @@ NO_BREAK = (
     "mã định danh", "định danh", "lối vào", "lối ra", "tạm biệt", "xin mời", "vui lòng",
     "hết hạn", "kết nối",
     "quen mặt", "nhà thầu", "lý do", "y tế", "cập nhật", "trên VNeID",
+    "mặt sau", "giấy tờ", "đối chiếu", "chứng nhận", "thẩm quyền", "ra ngoài",
     "QR code", "ID card", "entry pass", "VNeID app", "identity code",
 )  # fmt: skip
 
@@ -31,7 +32,8 @@ _PREFERRED = ("·", ",", "—", "–", ":")
 @cache
 def _no_break_re() -> re.Pattern[str]:
     pairs = "|".join(re.escape(p).replace(r"\ ", " ") for p in sorted(NO_BREAK, key=len)[::-1])
-    return re.compile(rf"(?<!\S)(?:{pairs})(?=$|[\s{re.escape(PUNCTUATION)}])", re.IGNORECASE)
+    # A compound may open a parenthesis: "(mặt sau …".
+    return re.compile(rf"(?<![^\s(])(?:{pairs})(?=$|[\s{re.escape(PUNCTUATION)}])", re.IGNORECASE)
 
 
 def glue(text: str) -> str:

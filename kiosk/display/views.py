@@ -9,10 +9,15 @@ from checkin_protocol.records import CodeKind
 from kiosk.display.messages import keys
 from kiosk.policy.engine import Decision, Verdict
 
+# What a door admits unless told (policy.admit_kinds' default): the venue's own pass.
+DEFAULT_ADMITS: tuple[CodeKind, ...] = (CodeKind.SIGNED_PASS,)
+
 
 @dataclass(frozen=True)
 class IdleView:
     hint: str | None = None  # a `help.*` key while a code is seen but cannot be read
+    # The code kinds the venue admits (policy.admit_kinds): the screen names these only.
+    admits: tuple[CodeKind, ...] = DEFAULT_ADMITS
 
 
 @dataclass(frozen=True)
@@ -25,9 +30,11 @@ class VerdictView:
     verified: bool = True
     manual_reason: str | None = None  # set for a guard's manual admit
     code_kind: CodeKind = CodeKind.UNKNOWN
+    # What the venue admits: a refused visitor's hint names what to show instead.
+    admits: tuple[CodeKind, ...] = DEFAULT_ADMITS
 
     @classmethod
-    def of(cls, decision: Decision) -> VerdictView:
+    def of(cls, decision: Decision, admits: tuple[CodeKind, ...] = DEFAULT_ADMITS) -> VerdictView:
         code = decision.code
         return cls(
             verdict=decision.verdict,
@@ -37,6 +44,7 @@ class VerdictView:
             category=code.category if code else None,
             verified=code.verified if code else False,
             code_kind=decision.code_kind,
+            admits=admits,
         )
 
     @property
@@ -67,7 +75,8 @@ _CODE_PROBLEMS = frozenset(
     }
 )
 _TITLES = {
-    Reason.KIND_NOT_ADMITTED: "fail.title.refused",
+    # The person is welcome; the code they showed is not one this door reads.
+    Reason.KIND_NOT_ADMITTED: "fail.title.kind",
     Reason.CATEGORY_NOT_ADMITTED: "fail.title.refused",
     Reason.LISTS_STALE: "fail.title.kiosk",
 }

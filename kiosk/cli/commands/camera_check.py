@@ -79,7 +79,12 @@ def _camera_check(cfg: Config, seconds: float, *, windowed: bool) -> tuple[int, 
             read += bool(codes)
             corners = codes[0].corners if codes else ()
             preview = PreviewFrame(frame.luma, corners, bool(codes), frame.seq)
-            screen.render(IdleView(), StatusBar(), datetime.now(UTC), preview)
+            screen.render(
+                IdleView(admits=tuple(cfg.policy.admit_kinds)),
+                StatusBar(),
+                datetime.now(UTC),
+                preview,
+            )
         state = capture.camera.message
     return frames, read, f"{camera.type}: {state}"
 

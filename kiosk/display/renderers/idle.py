@@ -26,7 +26,7 @@ def draw_idle(canvas: Canvas, view: IdleView, u: float, dy: int) -> int:
     if view.hint:
         # A code is in view: what to show and how to aim give way to what to change.
         return _hint(canvas, view.hint, panel, u, y)
-    y = canvas.lines(t.lines("idle.subtitle"), int(u * 0.05), MUTED, pcx, y, pw)
+    y = canvas.lines(t.lines("idle.subtitle", admits=view.admits), int(u * 0.05), MUTED, pcx, y, pw)
     if preview and lay.pictogram is not None:
         room = lay.pictogram
         h = min(room.h, int(lay.unit * 0.25))

@@ -33,7 +33,7 @@ def draw_verdict(canvas: Canvas, view: VerdictView, status: StatusBar, u: float,
     y = canvas.lines(t.lines(f"reason.{reason.value}"), int(u * 0.08), WHITE, cx, y, w)
     y += int(u * 0.02)
     hint = view.hint or f"hint.{reason.value}"
-    return canvas.lines(t.lines(hint), int(u * 0.06), WHITE, cx, y, w)
+    return canvas.lines(t.lines(hint, admits=view.admits), int(u * 0.06), WHITE, cx, y, w)
 
 
 def _pass(canvas: Canvas, view: VerdictView, status: StatusBar, u: float, y: int) -> int:

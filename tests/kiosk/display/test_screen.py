@@ -415,6 +415,7 @@ def test_the_preview_is_scaled_and_drawn_once_per_camera_frame(
         (Reason.BAD_SIGNATURE, "Mã không hợp lệ"), (Reason.EXPIRED, "Mã không hợp lệ"),
         (Reason.CLOSED, "Chưa thể vào"), (Reason.FULL, "Chưa thể vào"),
         (Reason.CATEGORY_NOT_ADMITTED, "Không được vào"),
+        (Reason.KIND_NOT_ADMITTED, "Cần loại mã khác"),
         (Reason.LISTS_STALE, "Máy đang gặp sự cố — vui lòng gặp nhân viên"),
         (Reason.DENIED, "Chưa thể vào"), (None, "Chưa thể vào"),
         (Reason.ALREADY_INSIDE, "Chưa thể vào"), (Reason.KEY_USAGE, "Mã không hợp lệ"),
@@ -440,7 +441,8 @@ NAMES = "Nguyễn T** M** K V** A Trần Lê H"
 
 def catalogue_text(lang: Language) -> str:
     t = Messages(lang)
-    return "\n".join(t(k, year=1990, n=137, mode="x", keys="Esc") for k in keys())
+    kinds = [CodeKind.SIGNED_PASS, CodeKind.NATIONAL_QR, CodeKind.CCCD, CodeKind.DCC]
+    return "\n".join(t(k, year=1990, n=137, mode="x", keys="Esc", admits=kinds) for k in keys())
 
 
 @pytest.mark.parametrize("size", [(800, 480), (480, 800)], ids=["800x480", "480x800"])
@@ -476,9 +478,7 @@ def test_every_key_exists_in_both_languages_and_they_differ_where_they_should() 
     vi = catalogue_text("vi")
     for old in ("CCCD", "chứng minh", "Bên trong", "Kiosk", "Hãy ", "hòa", "lóa", "hủy", "Tòa"):
         assert old not in vi, old
-    assert "thẻ căn cước" in Messages("vi")("idle.subtitle")
-    assert "VNeID" in Messages("vi")("idle.subtitle")
-    assert "VNeID" in Messages("vi")("hint.not_personal_code")
+    assert "VNeID" not in vi  # its identity QR is a token the kiosk cannot read
     assert "Đang ở trong" in Messages("vi")("status.inside", n=1)
     assert "see the staff" not in catalogue_text("en")
 
@@ -629,10 +629,9 @@ def test_a_dccs_refusal_sends_the_visitor_to_the_staff_not_to_declare_again(
 
 def test_the_dcc_wording_follows_the_house_style() -> None:
     vi, en = Messages("vi"), Messages("en")
-    assert vi("reason.key_usage") == "Đơn vị cấp không có thẩm quyền cấp loại chứng nhận này"
-    assert (
-        en("reason.key_usage") == "The issuer is not authorised to issue this type of certificate"
-    )
+    assert vi("reason.key_usage") == "Chứng nhận do đơn vị không có thẩm quyền cấp"
+    assert vi("reason.key_usage").count("cấp") == 1
+    assert en("reason.key_usage") == "Issued by a body not authorised for this certificate"
     assert en("reason.expired") == "This code has expired"
     assert vi("staff.vaccination_too_recent") == "Chưa đủ số ngày kể từ mũi tiêm cuối"
     assert vi("staff.vaccination_too_old") == "Mũi tiêm cuối đã quá lâu"
@@ -653,3 +652,73 @@ def test_the_pin_screen_says_how_long_it_waits_after_too_many_wrong_pins() -> No
         assert "thử lại sau 30 giây" in text
         _, drawn = draw_with_text(s, GuardPinView(wrong=True))
         assert "30" not in " ".join(line.text for line in drawn.lines)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "vi", "en"),
+    [
+        ([CodeKind.SIGNED_PASS], "Nơi này nhận: thẻ ra vào", "Accepted here: entry pass"),
+        (
+            [CodeKind.CCCD],
+            "Nơi này nhận: thẻ căn cước (mặt sau có mã QR)",
+            "Accepted here: ID card (QR code on the back)",
+        ),
+        (
+            [CodeKind.SIGNED_PASS, CodeKind.CCCD],
+            "Nơi này nhận: thẻ ra vào hoặc thẻ căn cước (mặt sau có mã QR)",
+            "Accepted here: entry pass or ID card (QR code on the back)",
+        ),
+        (
+            [CodeKind.NATIONAL_QR, CodeKind.CCCD, CodeKind.DCC],
+            "Nơi này nhận: mã QR cá nhân, thẻ căn cước hoặc chứng nhận COVID của EU",
+            "Accepted here: personal QR code, ID card or EU COVID certificate",
+        ),
+    ],
+)
+def test_the_idle_screen_lists_what_this_venue_admits(
+    kinds: list[CodeKind], vi: str, en: str
+) -> None:
+    assert Messages("both").lines("idle.subtitle", admits=kinds) == [vi, en]
+    cfg = DisplayConfig(mode="headless", width=1920, height=1080)
+    with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
+        _, drawn = draw_with_text(s, IdleView(admits=tuple(kinds)))
+    shown = " ".join(line.text for line in drawn.lines).replace("\u00a0", " ")
+    assert vi in shown
+
+
+def test_a_refused_visitor_is_told_what_this_door_takes() -> None:
+    """Not "open VNeID" (its identity QR is a token the kiosk cannot read), not the building's
+    pass a venue may not have: what this venue admits, and a title that bans nobody."""
+    admits = (CodeKind.CCCD,)
+    t = Messages("both")
+    for reason in (Reason.NOT_PERSONAL_CODE, Reason.KIND_NOT_ADMITTED):
+        view = VerdictView(Verdict.FAIL, reason, code_kind=CodeKind.SIGNED_PASS, admits=admits)
+        assert view.hint is not None
+        assert t.lines(view.hint, admits=admits) == [
+            "Vui lòng quét thẻ căn cước (mặt sau có mã QR)",
+            "Please scan your ID card (QR code on the back)",
+        ]
+    assert Messages("vi")(fail_title(Reason.KIND_NOT_ADMITTED)) == "Cần loại mã khác"
+    assert Messages("vi")("reason.kind_not_admitted").count("này") <= 1
+    cfg = DisplayConfig(mode="headless", width=800, height=480)
+    with Screen(cfg, venue_name="V", messages=Messages("vi")) as s:
+        view = VerdictView(Verdict.FAIL, Reason.KIND_NOT_ADMITTED, admits=admits)
+        _, drawn = draw_with_text(s, view)
+    shown = " ".join(line.text for line in drawn.lines).replace("\u00a0", " ")
+    assert "thẻ căn cước" in shown and "toà nhà" not in shown and "Không được vào" not in shown
+
+
+def test_an_id_card_is_not_told_to_reload_or_declare_again() -> None:
+    for reason in (Reason.MALFORMED, Reason.EXPIRED):
+        card = VerdictView(Verdict.FAIL, reason, code_kind=CodeKind.CCCD).hint
+        assert card == f"hint.cccd.{reason.value}"
+        assert "khai báo" not in Messages("vi")(card) and "tải lại" not in Messages("vi")(card)
+
+
+def test_words_that_lead_somewhere() -> None:
+    vi, en = Messages("vi"), Messages("en")
+    assert "pass" not in en("reason.already_inside") and "pass" not in en("reason.not_yet_valid")
+    assert "nhân viên" in vi("hint.already_inside") and "nhân viên" in vi("hint.lists_stale")
+    assert "Sorry" not in en("hint.lists_stale")
+    assert "chưa xác thực" not in vi("pass.unverified")
+    assert "damaged" not in en("reason.malformed")
