@@ -83,13 +83,19 @@ def _trade(code: str, url: str, ca_file: Path | None) -> dict[str, Any]:
         wait = r.headers.get("Retry-After", "a while")
         raise EnrolError(f"too many tries; wait {wait} s and try again")
     if r.status_code != 200:
-        raise EnrolError(f"the registry answered {r.status_code}: {r.text[:200]}")
+        # On one line: a proxy's error page has newlines, and may not be text at all.
+        text = r.content[:200].decode("utf-8", "replace")
+        shown = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+        raise EnrolError(f"the registry answered {r.status_code}: {shown}")
     try:
         body = r.json()
+        if not isinstance(body, dict):
+            raise ValueError(f"a JSON {type(body).__name__}, not an object")
         for key in ("venue_id", "kiosk_id", "venue_name", "timezone", "token", "list_key"):
             if not isinstance(body[key], str) or not body[key]:
                 raise ValueError(key)
-    except (ValueError, KeyError) as exc:
+    # RecursionError: arrays nested deeper than the parser goes.
+    except (ValueError, KeyError, RecursionError) as exc:
         raise EnrolError(f"the registry's answer is not an enrolment ({exc})") from None
     return dict(body)
 

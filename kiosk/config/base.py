@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import time as dtime
 from pathlib import Path
@@ -23,11 +24,69 @@ from kiosk.config.yamlfile import FileRefused, read_limited
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
+# Linux's limits, in bytes of the file system's encoding (PATH_MAX counts the final NUL). A
+# longer path or name is refused here, with its key and line, rather than met as ENAMETOOLONG
+# from a stat in a validator, in `check-config` or at start.
+PATH_MAX_BYTES = 4095
+NAME_MAX_BYTES = 255
+_SHOWN = 60  # characters of an over-long path shown in the message
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "…")
+
+
+def _within_limits(value: Path) -> None:
+    text = str(value)
+    if "\x00" in text:
+        raise ValueError("a path cannot contain a NUL character")
+    try:
+        # Strict: a surrogate (a "\udcff" escape standing for a byte that is not UTF-8)
+        # would print as garbage in every message and log line that names the file.
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError(f"not UTF-8 text: {_shown(text)}; rename the file") from None
+    if size > PATH_MAX_BYTES:
+        raise ValueError(
+            f"path is {size:,} bytes long, over Linux's limit of {PATH_MAX_BYTES:,}: {_shown(text)}"
+        )
+    for part in value.parts:
+        length = len(part.encode("utf-8"))
+        if length > NAME_MAX_BYTES:
+            raise ValueError(
+                f"a name in the path is {length:,} bytes long, over Linux's limit of "
+                f"{NAME_MAX_BYTES}: {_shown(part)}"
+            )
+
+
+def _reachable(value: Path) -> None:
+    """Refuse a path that cannot even be looked at (a folder on the way not searchable): every
+    later check (exists, is_dir, open) would raise instead of answer. Missing is for the
+    key's own validator to judge (a database is created, a key file must be there)."""
+    try:
+        os.stat(value)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except PermissionError:
+        raise ValueError(
+            f"{_shown(str(value))}: permission denied (a folder on the way cannot be entered "
+            "by this user)"
+        ) from None
+    except OSError as exc:
+        raise ValueError(f"{_shown(str(value))}: {exc.strerror or exc}") from None
+
+
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    _within_limits(value)
     base = (info.context or {}).get("base_dir")
-    value = value.expanduser()
+    try:
+        value = value.expanduser()
+    except RuntimeError:  # ~name of a user this system does not have
+        raise ValueError(f"cannot expand {_shown(str(value))}: no such user") from None
     if base is not None and not value.is_absolute():
         value = Path(base) / value
+    _within_limits(value)  # joined to the config's folder it may have grown too long
+    _reachable(value)
     return value
 
 
@@ -55,6 +114,34 @@ def small_file(path: Path, limit: int = KEY_FILE_BYTES) -> bytes:
         return read_limited(path, limit)
     except FileRefused as exc:
         raise ValueError(f"{path}: {exc}") from exc
+
+
+def regular_file(path: Path) -> Path:
+    """`path` if it is a file this user can read; ValueError saying what it is instead."""
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a file")
+    if not path.exists():
+        raise ValueError(f"no such file: {path}")
+    if not path.is_file():  # a FIFO would block the reader, a device never end
+        raise ValueError(f"{path} is not a regular file (a device, a pipe or a socket)")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"cannot read {path} (no permission for this user)")
+    return path
+
+
+def readable_folder(path: Path, *, or_file: bool = False) -> Path:
+    """`path` if it is a folder (or, with `or_file`, a file) this user can read and enter."""
+    if path.is_dir():
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise ValueError(f"cannot read the folder {path} (no permission for this user)")
+        return path
+    if not path.exists():
+        raise ValueError(f"no such {'file or folder' if or_file else 'folder'}: {path}")
+    if not or_file:
+        raise ValueError(f"{path} is a file, not a folder")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a folder or a regular file")
+    return regular_file(path)
 
 
 _CLOCK = re.compile(r"^\s*([0-9]{1,2}):([0-5][0-9])(?::([0-5][0-9]))?\s*$")

@@ -14,6 +14,7 @@ from kiosk.config.base import (
     ConfigPath,
     Duration,
     Strict,
+    readable_folder,
 )
 
 
@@ -43,9 +44,7 @@ class ReplayCameraConfig(CameraBase):
     @field_validator("path")
     @classmethod
     def _exists(cls, value: Path) -> Path:
-        if not value.exists():
-            raise ValueError(f"no such file or folder: {value}")
-        return value
+        return readable_folder(value, or_file=True)
 
 
 class OpenCVCameraConfig(CameraBase):

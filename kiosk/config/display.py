@@ -19,6 +19,7 @@ from kiosk.config.base import (
     ConfigPath,
     Duration,
     Strict,
+    readable_folder,
     small_file,
 )
 
@@ -90,6 +91,11 @@ class DisplayConfig(Strict):
         if value is not None and not small_file(value, FONT_FILE_BYTES).startswith(FONT_MAGIC):
             raise ValueError(f"{value} is not a TrueType or OpenType font")
         return value
+
+    @field_validator("speech_clips")
+    @classmethod
+    def _clips_folder(cls, value: Path | None) -> Path | None:
+        return None if value is None else readable_folder(value)
 
     @field_validator("logo")
     @classmethod

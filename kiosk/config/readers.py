@@ -16,6 +16,7 @@ from kiosk.config.base import (
     ConfigPath,
     Duration,
     Strict,
+    regular_file,
 )
 
 # A device path: /dev/ttyACM0, /dev/input/by-id/usb-...-event-kbd (udev keeps by-id paths
@@ -57,9 +58,7 @@ class ReplayReaderConfig(Strict):
     @field_validator("path")
     @classmethod
     def _is_file(cls, value: Path) -> Path:
-        if not value.is_file():
-            raise ValueError(f"no such file: {value}")
-        return value
+        return regular_file(value)
 
 
 ReaderConfig = Annotated[

@@ -20,6 +20,7 @@ from checkin_protocol.records import SUBJECT_PATTERN
 from kiosk.config.base import (
     ConfigPath,
     Strict,
+    regular_file,
     small_file,
 )
 
@@ -70,9 +71,7 @@ class TrustConfig(Strict):
     @field_validator("deny_list")
     @classmethod
     def _deny_exists(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"no such file: {value}")
-        return value
+        return None if value is None else regular_file(value)
 
 
 # ---- the deny list file (trust.deny_list): its format, loaded with the config

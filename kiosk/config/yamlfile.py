@@ -325,6 +325,12 @@ def load_model(path: Path, model: type[M], context: dict[str, Any] | None = None
                 msg = msg[len("Value error, ") :]
             issues.append(ConfigIssue(str(path), line, _dotted(where), msg))
         raise ConfigError(issues) from exc
+    except OSError as exc:
+        # A validator that looked at a file the config names and met what it did not expect
+        # (every path is checked for length and reachability first): still one line, not a
+        # traceback, though without the key.
+        why = exc.strerror or str(exc)
+        raise ConfigError([ConfigIssue(str(path), 1, "", f"a file it names: {why}")]) from exc
     cross_check = getattr(result, "cross_check", None)
     if cross_check is not None:
         found = [

@@ -41,6 +41,24 @@ class BadResponse(SyncError):
     """An answer the kiosk cannot use (4xx other than the above, malformed JSON)."""
 
 
+def _excerpt(resp: requests.Response) -> str:
+    """The start of an answer's body on one line: a proxy's HTML error page has newlines and
+    may not be text at all, and this ends up in a log line and `kiosk sync`'s answer."""
+    text = resp.content[:200].decode("utf-8", "replace")
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def _why(exc: Exception) -> str:
+    """An unusable answer's fault on one line (pydantic's own text takes several)."""
+    if isinstance(exc, ValidationError):
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the body"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"{where}: {first['msg']}{more}"
+    return " ".join(str(exc).split())
+
+
 def _retry_after(resp: requests.Response) -> float | None:
     value = resp.headers.get("Retry-After")
     if not value:
@@ -82,17 +100,20 @@ class RegistryClient:
         except requests.RequestException as exc:
             raise Unavailable(f"request failed: {exc}") from exc
         if resp.status_code in (401, 403):
-            raise Refused(f"{resp.status_code}: {resp.text[:200]}")
+            raise Refused(f"{resp.status_code}: {_excerpt(resp)}")
         if resp.status_code == 429 or resp.status_code >= 500:
             raise Unavailable(f"HTTP {resp.status_code}", _retry_after(resp))
+        if resp.status_code == 404:
+            # No such API here: most often registry.url names another server or path.
+            raise BadResponse(f"HTTP 404 at {resp.url} (is registry.url right?): {_excerpt(resp)}")
         if resp.status_code >= 400:
-            raise BadResponse(f"HTTP {resp.status_code}: {resp.text[:200]}")
+            raise BadResponse(f"HTTP {resp.status_code}: {_excerpt(resp)}")
         return resp
 
     def _json(self, resp: requests.Response) -> Any:
         try:
             return resp.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested past the parser
             # A body cut mid-way arrives here as invalid JSON: the request may or may not
             # have been applied, so it is treated as "try again" (uploads are idempotent).
             raise Unavailable(f"unreadable response: {exc}") from exc
@@ -106,7 +127,7 @@ class RegistryClient:
             answer = UploadResponse.model_validate(self._json(resp))
             server = parse_iso(answer.server_time)
         except (ValidationError, ValueError) as exc:
-            raise BadResponse(f"unexpected upload response: {exc}") from exc
+            raise BadResponse(f"unexpected upload response: {_why(exc)}") from exc
         if len(answer.results) != len(records):
             raise BadResponse(f"{len(answer.results)} results for {len(records)} records")
         return answer.results, server, answer.occupancy
@@ -125,4 +146,4 @@ class RegistryClient:
             answer = HeartbeatResponse.model_validate(body)
             return parse_iso(answer.server_time), answer.occupancy
         except (ValidationError, ValueError) as exc:
-            raise BadResponse(f"unexpected heartbeat response: {exc}") from exc
+            raise BadResponse(f"unexpected heartbeat response: {_why(exc)}") from exc

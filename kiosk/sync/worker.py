@@ -254,3 +254,8 @@ class SyncWorker(Service):
                 log.error("registry refused this kiosk's token: %s; records are kept", exc)
                 self._set_state(online=False, refused=True, message="token refused")
                 return False
+            except SyncError as exc:
+                # The registry answered, but not as the protocol says (a 400, a wrong URL's
+                # 404, a proxy's page): asking again now would get the same answer.
+                self._set_state(online=False, message=f"unexpected answer from the registry: {exc}")
+                return False
