@@ -218,6 +218,7 @@ class Registry:
         device: str | None = None,
         previous: str | None = None,
         requester: str = "local",
+        consent: str | None,
     ) -> Declared:
         return self.declarations.declare(
             name=name,
@@ -228,6 +229,7 @@ class Registry:
             device=device,
             previous=previous,
             requester=requester,
+            consent=consent,
         )
 
     def purge(self, now: int | None = None) -> dict[str, int]:

@@ -356,7 +356,13 @@ class DemoRegistry:
             self._proc = None
 
     def declare(self, **declaration: object) -> str:
-        """A citizen's health declaration through the public API; returns the pass text."""
+        """A citizen's health declaration through the public API; returns the pass text.
+
+        The citizen is shown the consent text in force and ticks its box: its version goes
+        with the declaration (without it the registry refuses to take health answers)."""
+        shown = requests.get(f"{self.url}/api/v1/consent", timeout=(3, 30))
+        shown.raise_for_status()
+        declaration = {**declaration, "consent": shown.json()["version"]}
         resp = requests.post(f"{self.url}/api/v1/declarations", json=declaration, timeout=(3, 30))
         resp.raise_for_status()
         return str(resp.json()["pass_text"])

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from checkin_protocol.records import Subject, SubjectKind
 from registry.core.common import Database, RegistryError, now_ms
+from registry.core.consent import consent_problem
 from registry.core.passes import Passes
 from registry.db.models import Declaration, DenyEntry, IssuedPass
 from registry.keys import RegistryKeys
@@ -100,6 +101,7 @@ class Declarations:
         device: str | None = None,
         previous: str | None = None,
         requester: str = "local",
+        consent: str | None,
     ) -> Declared:
         """Record a declaration and issue a pass carrying its time, in one transaction.
 
@@ -114,6 +116,9 @@ class Declarations:
         per `requester` (a client address): when that is in use a pass is not superseded
         (it expires as it would), and an at-risk declaration raises DeclaredShareFull.
         """
+        problem = consent_problem(consent)
+        if problem:
+            raise RegistryError(problem)
         id_hash = str(self.keys.hasher()(id_number))
         declared = int(time.time())
         at_risk = symptoms or contact
@@ -172,6 +177,8 @@ class Declarations:
                     symptoms=symptoms,
                     contact=contact,
                     pass_id=pass_id,
+                    consent_version=consent,
+                    consent_ms=now,
                 )
             )
             pass_subject = Subject(SubjectKind.PASS, pass_id)

@@ -224,6 +224,9 @@ class Declaration(Base):
     symptoms: Mapped[bool] = mapped_column(Boolean)
     contact: Mapped[bool] = mapped_column(Boolean)
     pass_id: Mapped[str] = mapped_column(String(32))
+    # The evidence of consent (registry.core.consent): the text's version ticked, and when.
+    consent_version: Mapped[str | None] = mapped_column(String(16))
+    consent_ms: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AuditEntry(Base):

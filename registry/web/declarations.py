@@ -3,12 +3,13 @@
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from checkin_protocol.kp1 import PassRejected
 from checkin_protocol.privacy import normalize_id_number
 from registry.core.common import iso_ms, now_ms, text_problem
+from registry.core.consent import consent_problem
 from registry.core.declarations import device_hash
 from registry.core.idnumbers import id_number_problem
 from registry.service import Registry
@@ -57,6 +58,12 @@ class DeclarationIn(BaseModel):
         description="A random secret the declaring device keeps; it proves the pass is held "
         "by this device, never sent to a kiosk",
     )
+    consent: str | None = Field(
+        None,
+        max_length=16,
+        description="The version of the consent text the person ticked themselves (GET "
+        "/api/v1/consent); without the current one the declaration is refused",
+    )
     previous_pass: str | None = Field(
         None,
         max_length=2000,
@@ -93,6 +100,9 @@ def declare(registry: Registry, request: Request, d: DeclarationIn) -> Declarati
     or else the address. Anyone may type an ID number, so a bucket of the ID alone would be
     spent by strangers, and its holder's own declaration refused.
     """
+    problem = consent_problem(d.consent)
+    if problem:
+        raise HTTPException(422, problem)  # before any rate limit is spent on it
     address = client_address(request)
     limited(request, "declare_address", address)
     previous = _previous_id(registry, d.previous_pass) if d.device_secret else None
@@ -109,6 +119,7 @@ def declare(registry: Registry, request: Request, d: DeclarationIn) -> Declarati
         device=d.device_secret,
         previous=previous,
         requester=address,
+        consent=d.consent,
     )
     png = segno.make(declared.pass_text, error="m").png_data_uri(scale=6, border=4)
     return DeclarationOut(

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from checkin_protocol.privacy import mask_name
 from registry.auth import Role, new_token
 from registry.core.common import RegistryError, now_ms
+from registry.core.consent import consent_problem
+from registry.core.consent import words as consent_words
 from registry.core.declarations import DeclaredShareFull, requester_key
 from registry.web import i18n
 from registry.web.declarations import DeclarationIn, declare
@@ -197,6 +199,8 @@ def declare_form(
     # No default answer: a health question left unanswered is asked again, never assumed.
     symptoms: Annotated[str, Form(max_length=8)] = "",
     contact: Annotated[str, Form(max_length=8)] = "",
+    # The consent box: unticked, it sends nothing; ticked, its text's version.
+    consent: Annotated[str, Form(max_length=16)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
     # What declare.js adds from this phone's storage: its secret, and the pass it holds.
     device_secret: Annotated[str, Form(max_length=100)] = "",
@@ -206,7 +210,7 @@ def declare_form(
         return refused_form(request)
     t = texts(request)
     values = {"name": name, "id_number": id_number, "phone": phone}
-    values |= {"symptoms": symptoms, "contact": contact}
+    values |= {"symptoms": symptoms, "contact": contact, "consent": consent}
 
     def again(status: int, headers: dict[str, str] | None = None, **ctx: object) -> HTMLResponse:
         # The form comes back with what was typed, so nobody types it all again.
@@ -223,6 +227,8 @@ def declare_form(
         )
 
     errors = {q: t(f"err_{q}") for q in ("symptoms", "contact") if values[q] not in ("yes", "no")}
+    if consent_problem(consent):
+        errors["consent"] = consent_words(t.lang).error
     try:
         d = DeclarationIn(
             name=name.strip(),
@@ -230,6 +236,7 @@ def declare_form(
             phone=phone.strip(),
             symptoms=symptoms == "yes",
             contact=contact == "yes",
+            consent=consent or None,
             device_secret=device_secret or None,
             previous_pass=previous_pass or None,
         )
@@ -246,6 +253,7 @@ def declare_form(
             phone=phone.strip(),
             symptoms=symptoms == "yes",
             contact=contact == "yes",
+            consent=consent or None,
         )
     if errors or d is None:
         return again(422, errors=errors)

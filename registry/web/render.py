@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FunctionLoader
 
 from registry.auth import Caller, Role
+from registry.core import consent
 from registry.core.pagedata import PageData
 from registry.service import Registry
 from registry.web import i18n
@@ -23,7 +24,7 @@ def _load(name: str) -> str:
 
 # Autoescaped: whatever a request carries (a `next` URL, a venue id) is text, never markup.
 templates = Environment(loader=FunctionLoader(_load), autoescape=True, auto_reload=False)
-templates.globals.update(date_time=i18n.date_time, clock=i18n.clock)
+templates.globals.update(date_time=i18n.date_time, clock=i18n.clock, consent=consent.words)
 
 
 def lang_of(request: Request) -> i18n.Lang:

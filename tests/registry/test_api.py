@@ -249,6 +249,7 @@ def test_declaration_issues_a_pass_and_risk_bars_that_pass_only(
             "phone": "0912345678",
             "symptoms": False,
             "contact": False,
+            "consent": "2026-01",
         },
         timeout=10,
     ).json()
@@ -269,6 +270,7 @@ def test_declaration_issues_a_pass_and_risk_bars_that_pass_only(
             "phone": "0912345679",
             "symptoms": True,
             "contact": False,
+            "consent": "2026-01",
         },
         timeout=10,
     ).json()

@@ -177,14 +177,15 @@ def test_people_endpoints_never_fail(registry: Registry, server: RegistryServer)
         # An ID number of its own each time: the per-ID limit (and other tests' use of the
         # shared server) must not turn every later example into a 429.
         return {"name": "Trần Thị Hoa", "id_number": f"0010{uuid.uuid4().int % 10**8:08d}",
-                "phone": "0912345678", "symptoms": False, "contact": False}  # fmt: skip
+                "phone": "0912345678", "symptoms": False, "contact": False,
+                "consent": "2026-01"}  # fmt: skip
 
     @FUZZ
     @given(st.builds(declaration).flatmap(
                lambda d: one_field(d, ["name"]) | one_field(d) | mutated(d)),
            st.dictionaries(
-        st.sampled_from(["name", "id_number", "phone", "symptoms", "contact", "token", "next",
-                         "csrf"]),
+        st.sampled_from(["name", "id_number", "phone", "symptoms", "contact", "consent",
+                         "token", "next", "csrf"]),
         hostile_text, max_size=5))  # fmt: skip
     def declarations_and_forms(body: Any, fields: dict[str, str]) -> None:
         c.check("POST", "/api/v1/declarations", json=body, headers=an_address())
@@ -260,7 +261,7 @@ def test_a_refused_declaration_leaves_no_pass(registry: Registry, server: Regist
         r = requests.post(
             f"{server.url}/api/v1/declarations",
             json={"name": name, "id_number": "001090012345", "phone": "0912345678",
-                  "symptoms": False, "contact": False},
+                  "symptoms": False, "contact": False, "consent": "2026-01"},
             headers=an_address(),
             timeout=10,
         )  # fmt: skip
@@ -276,7 +277,8 @@ def test_the_server_log_holds_no_personal_data(registry: Registry, server: Regis
                   headers=kiosk, timeout=10)  # fmt: skip
     requests.post(f"{server.url}/api/v1/declarations",
                   json={"name": "Phạm Bí Mật", "id_number": "001090077777",
-                        "phone": "0987654321", "symptoms": True, "contact": False},
+                        "phone": "0987654321", "symptoms": True, "contact": False,
+                        "consent": "2026-01"},
                   headers=an_address(), timeout=10)  # fmt: skip
     log = server.log.read_text(errors="replace")
     for secret in ("Bí Mật", "001090077777", "0987654321"):

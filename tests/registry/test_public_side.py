@@ -56,7 +56,7 @@ def auth(token: str) -> dict[str, str]:
 
 def person(id_number: str, **kw: Any) -> dict[str, Any]:
     return {"name": "Trần Thị Hoa", "id_number": id_number, "phone": "0912345678",
-            "symptoms": False, "contact": False, **kw}  # fmt: skip
+            "symptoms": False, "contact": False, "consent": "2026-01", **kw}  # fmt: skip
 
 
 def declare(server: RegistryServer, body: dict[str, Any]) -> requests.Response:

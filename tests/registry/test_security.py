@@ -44,7 +44,7 @@ def address() -> dict[str, str]:
 
 def person(id_number: str, **kw: Any) -> dict[str, Any]:
     return {"name": "Trần Thị Hoa", "id_number": id_number, "phone": "0912345678",
-            "symptoms": False, "contact": False, **kw}  # fmt: skip
+            "symptoms": False, "contact": False, "consent": "2026-01", **kw}  # fmt: skip
 
 
 def declare(server: RegistryServer, body: dict[str, Any], **headers: str) -> requests.Response:
@@ -177,13 +177,13 @@ def test_the_deny_list_has_a_size_budget(registry: Registry) -> None:
     )
     for n in range(3):
         small.declare(name="Lê Văn Nam", id_number=f"00109005555{n}", phone="0912345678",
-                      symptoms=True, contact=False)  # fmt: skip
+                      symptoms=True, contact=False, consent="2026-01")  # fmt: skip
     with pytest.raises(DenyListFull):
         small.declare(name="Lê Văn Nam", id_number="001090055559", phone="0912345678",
-                      symptoms=True, contact=False)  # fmt: skip
+                      symptoms=True, contact=False, consent="2026-01")  # fmt: skip
     # A declaration that adds no entry still goes through.
     small.declare(name="Lê Văn Nam", id_number="001090055558", phone="0912345678",
-                  symptoms=False, contact=False)  # fmt: skip
+                  symptoms=False, contact=False, consent="2026-01")  # fmt: skip
     small.engine.dispose()
     status = Registry(replace(registry.settings, deny_list_budget=600)).status()
     assert status["deny_list"]["bytes"] > 450 and status["alarms"]
@@ -244,7 +244,7 @@ def test_retention_covers_everything_personal_in_batches(registry: Registry) -> 
     old = [make_record(created_utc="2020-01-01T00:00:00.000Z") for _ in range(7)]
     registry.ingest(caller, [*old, make_record()], None)
     registry.declare(name="Lê Văn Nam", id_number="001090066666", phone="0912345678",
-                     symptoms=True, contact=False)  # fmt: skip
+                     symptoms=True, contact=False, consent="2026-01")  # fmt: skip
     with registry.session.begin() as s:
         s.add(Declaration(created_ms=long_ago, name="Old", id_hash="idh:x", phone="1",
                           symptoms=False, contact=False, pass_id="0" * 32))  # fmt: skip

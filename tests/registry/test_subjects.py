@@ -55,7 +55,14 @@ def cli(
 
 
 def declare(server: RegistryServer, number: str, name: str, phone: str) -> dict[str, Any]:
-    body = {"name": name, "id_number": number, "phone": phone, "symptoms": True, "contact": False}
+    body = {
+        "name": name,
+        "id_number": number,
+        "phone": phone,
+        "symptoms": True,
+        "contact": False,
+        "consent": "2026-01",
+    }
     reply = requests.post(
         f"{server.url}/api/v1/declarations", json=body, headers=own_address(), timeout=10
     )

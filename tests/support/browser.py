@@ -438,6 +438,7 @@ def fill_declaration(
         answer = "yes" if risk else "no"
         driver.find_element(By.ID, f"symptoms-{answer}").click()
         driver.find_element(By.ID, "contact-no").click()
+        driver.find_element(By.ID, "consent").click()
     driver.find_element(By.ID, "submit").click()
     wait_for(
         driver, "return !!(document.getElementById('result') || document.getElementById('error'))"
