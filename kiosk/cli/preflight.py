@@ -170,6 +170,7 @@ def config_warnings(cfg: Config, config_file: Path, now: float) -> list[ConfigIs
     from checkin_protocol.dcc_trust import DccTrust, DccTrustError
 
     report = _Report(config_file)
+    _unknown_categories(cfg, report)
     for i, path in enumerate(cfg.trust.dcc_signers):
         try:
             dscs = DccTrust().add_path(path, now=0)
@@ -184,6 +185,26 @@ def config_warnings(cfg: Config, config_file: Path, now: float) -> list[ConfigIs
                     "it verifies no certificate",
                 )
     return report.issues
+
+
+def _unknown_categories(cfg: Config, report: _Report) -> None:
+    """A category the screen has no name for is most likely misspelt (`vistor`): passes of
+    the category meant would all be refused. Categories are the issuer's, so only warned of."""
+    import difflib
+
+    from kiosk.display.messages import keys
+
+    known = [k.removeprefix("category.") for k in keys() if k.startswith("category.")]
+    for i, category in enumerate(cfg.policy.admit_categories or []):
+        if category in known:
+            continue
+        close = difflib.get_close_matches(category, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        report.add(
+            ("policy", "admit_categories", i),
+            f"warning: {category!r} is not a category the kiosk knows ({', '.join(known)}): "
+            f"only passes issued with exactly this category are admitted{hint}",
+        )
 
 
 def _check_peers(cfg: Config, report: _Report, *, bind: bool) -> None:

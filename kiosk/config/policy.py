@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BeforeValidator,
     Field,
     model_validator,
@@ -45,12 +45,20 @@ class OpeningHours(Strict):
     close: Clock = Field(description="Closing time, HH:MM; before `open` means past midnight.")
 
 
-def _scannable_kind(kind: CodeKind) -> CodeKind:
-    if kind in (CodeKind.MANUAL, CodeKind.UNKNOWN):
-        raise ValueError(
-            f"{kind.value} is not a code format; use signed_pass, national_qr, cccd, dcc"
-        )
-    return kind
+SCANNABLE = tuple(k.value for k in CodeKind if k not in (CodeKind.MANUAL, CodeKind.UNKNOWN))
+
+
+def _scannable_kind(value: Any) -> Any:
+    """A code kind a door can scan: `manual` and `unknown` are what a record says, not formats
+    a venue can admit, so they are neither accepted nor offered."""
+    if isinstance(value, str) and value not in SCANNABLE:
+        known = ", ".join(SCANNABLE)
+        if value in (CodeKind.MANUAL.value, CodeKind.UNKNOWN.value):
+            raise ValueError(f"{value} is not a code format; use one of {known}")
+        close = difflib.get_close_matches(value, SCANNABLE, n=1, cutoff=0.6)
+        hint = f" — did you mean {close[0]}?" if close else ""
+        raise ValueError(f"{value!r} is not one of {known}{hint}")
+    return value
 
 
 TestType = Literal["NAAT", "RAT"]
@@ -111,7 +119,7 @@ class DccRules(Strict):
     )
 
 
-ScannableKind = Annotated[CodeKind, AfterValidator(_scannable_kind)]
+ScannableKind = Annotated[CodeKind, BeforeValidator(_scannable_kind)]
 
 
 class IdentityRules(Strict):
@@ -161,7 +169,9 @@ class PolicyConfig(Strict):
         description="Rules for identity codes: what an expired ID card gets.",
     )
     admit_categories: list[Label] | None = Field(
-        None, description="Pass categories admitted (e.g. staff, visitor); absent = all."
+        None,
+        description="Signed-pass categories admitted (e.g. staff, visitor); absent = all. Only "
+        "signed passes carry a category: set it only when admit_kinds is [signed_pass].",
     )
     clock_skew: Duration = Field(300.0, ge=0, le=3600, description="Tolerance for pass times.")
     max_declaration_age: Duration | None = Field(

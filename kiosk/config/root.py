@@ -83,6 +83,18 @@ class Config(Strict):
             and self.registry is None
         ):
             issues.append((("trust", "dcc_signers"), "dcc is admitted but no DSC is trusted"))
+        # Only a signed pass carries a category: with admit_categories set, every other
+        # kind admitted would be refused, always ("category None").
+        uncategorised = [k.value for k in self.policy.admit_kinds if k is not CodeKind.SIGNED_PASS]
+        if self.policy.admit_categories is not None and uncategorised:
+            names = ", ".join(uncategorised)
+            issues.append(
+                (
+                    ("policy", "admit_categories"),
+                    f"{names} codes carry no category, so with admit_categories set none would "
+                    f"ever be admitted: remove admit_categories, or {names} from admit_kinds",
+                )
+            )
         if self.policy.max_list_age is not None and self.registry is None:
             issues.append(
                 (("policy", "max_list_age"), "lists come from a registry, and none is set")

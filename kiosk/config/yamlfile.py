@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -238,16 +242,59 @@ def _decode(name: str, raw: bytes) -> str:
     return text
 
 
+def _plain_syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """The line of a YAML mistake and what it is, in an admin's words rather than the parser's.
+
+    PyYAML finds some mistakes only lines later: a key without its colon is noticed at the
+    next line, an unclosed list or quote at the end of the file. Those are reported where
+    they begin (the parser's context mark), which is where the admin has to look.
+    """
+    problem, context = exc.problem or "", exc.context or ""
+    at = exc.problem_mark or exc.context_mark
+    line = at.line + 1 if at else 1
+    began = exc.context_mark.line + 1 if exc.context_mark else line
+    if "'\\t'" in problem:
+        return line, "YAML syntax: a tab character: indent with spaces (YAML does not allow tabs)"
+    if problem == "could not find expected ':'":
+        return began, "YAML syntax: a key without ':' after it (write `key: value`)"
+    if problem.startswith("mapping values are not allowed"):
+        return line, (
+            "YAML syntax: a ':' where none can be: indentation? (a key under another lines up "
+            "with its neighbours), or quote a value that contains ': '"
+        )
+    if problem.startswith("expected <block end>"):
+        return line, (
+            "YAML syntax: this line's indentation does not match the lines above it "
+            "(indentation?), or a quoted value has text after its closing quote"
+        )
+    # Inside [ ] or { }, an unquoted ': ' in a value is met as the same mistake.
+    if problem.startswith("expected ',' or ']'"):
+        return began, (
+            "YAML syntax: the list opened here with '[' is not closed with ']' "
+            "(or a value in it has ': ': quote it)"
+        )
+    if problem.startswith("expected ',' or '}'"):
+        return began, (
+            "YAML syntax: the mapping opened here with '{' is not closed with '}' "
+            "(or a value in it has ': ': quote it)"
+        )
+    if "quoted scalar" in context:
+        return began, "YAML syntax: the quoted text begun here has no closing quote"
+    return line, f"YAML syntax: {problem}"
+
+
 def _compose(name: str, text: str) -> tuple[yaml.Node | None, Any]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        what = "YAML" if isinstance(exc, _Refused) else "YAML syntax"
-        raise ConfigError([ConfigIssue(name, line, "", f"{what}: {exc.problem}")]) from exc
+        if isinstance(exc, _Refused):
+            mark = exc.problem_mark
+            line, message = (mark.line + 1 if mark else 1), f"YAML: {exc.problem}"
+        else:
+            line, message = _plain_syntax_error(exc)
+        raise ConfigError([ConfigIssue(name, line, "", message)]) from exc
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigIssue(name, 1, "", f"YAML: {exc}")]) from exc
     finally:
@@ -307,7 +354,108 @@ def _locate(data: Any, loc: tuple[Any, ...], lines: dict[Path_, int]) -> tuple[P
 _FRIENDLY = {
     "extra_forbidden": "unknown key (a typo?)",
     "missing": "required key is missing",
+    "list_type": "must be a list: [a, b], or one '- item' per line under the key",
+    "model_type": "must be a mapping: `key: value` lines indented under it (indentation?)",
+    "model_attributes_type": "must be a mapping: `key: value` lines indented under it",
+    "dict_type": "must be a mapping: `key: value` lines indented under it (indentation?)",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be text (put it in quotes)",
 }
+_WHOLE = ("int_parsing", "int_type", "int_from_float", "int_parsing_size")
+_NUMBER = ("float_parsing", "float_type")
+_BOUNDS = {
+    "greater_than_equal": ("ge", "must be at least {}"),
+    "less_than_equal": ("le", "must be at most {}"),
+    "greater_than": ("gt", "must be more than {}"),
+    "less_than": ("lt", "must be less than {}"),
+}
+
+
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation holds (through Optional, list, dict, Annotated, unions)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        found.extend(_models(arg))
+    return found
+
+
+def _tagged(model: type[BaseModel], tag: Any) -> bool:
+    """Whether `tag` is the model's `type:` (a Literal), as discriminated unions name it."""
+    field = model.model_fields.get("type")
+    return field is not None and tag in typing.get_args(field.annotation)
+
+
+def _field_at(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[list[type[BaseModel]], Any]:
+    """The models that may hold the last key of `loc`, and that key's FieldInfo (or None).
+
+    Indexes and discriminator tags in `loc` are passed over: they are not fields.
+    """
+    current: list[type[BaseModel]] = [model]
+    info: Any = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        owner = next((m for m in current if part in m.model_fields), None)
+        if owner is None:  # a tag (camera type), or the unknown key itself
+            tagged = [m for m in current if _tagged(m, part)]
+            current, info = tagged or current, None
+            continue
+        info = owner.model_fields[part]
+        nested = _models(info.annotation)
+        if not nested:
+            return current, info
+        current = nested
+    return current, info
+
+
+def _example(info: Any, whole: bool) -> str:
+    default = info.default if isinstance(info, FieldInfo) else None
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        return str(default)
+    return "200" if whole else "2.5"
+
+
+def _suggest(given: Any, choices: list[str]) -> str:
+    close = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.6)
+    return f" — did you mean {close[0]}?" if close else ""
+
+
+def _plain(err: ErrorDetails, model: type[BaseModel]) -> str:
+    """A validation error in the admin's words, with a hint where one helps."""
+    kind, ctx, given = err["type"], err.get("ctx") or {}, err.get("input")
+    owners, info = _field_at(model, tuple(err["loc"]))
+    if kind == "extra_forbidden":
+        names = sorted({name for m in owners for name in m.model_fields})
+        return f"unknown key (a typo?){_suggest(err['loc'][-1], names)}"
+    if kind in _WHOLE:
+        return f"must be a whole number, e.g. {_example(info, True)} (got {given!r})"
+    if kind in _NUMBER:
+        return f"must be a number, e.g. {_example(info, False)} (got {given!r})"
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        bound = ctx.get(key)
+        return words.format(
+            int(bound) if isinstance(bound, float) and bound.is_integer() else bound
+        )
+    if kind in ("literal_error", "enum"):
+        expected = str(ctx.get("expected", ""))
+        choices = re.findall(r"'([^']*)'", expected)
+        return f"{given!r} is not one of {', '.join(choices)}{_suggest(given, choices)}"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        n = ctx.get("min_length")
+        return "must not be empty" if n == 1 else f"must be at least {n} characters"
+    if kind == "too_short":
+        n = ctx.get("min_length")
+        return "must not be empty" if n == 1 else f"needs at least {n} items"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} items"
+    msg = _FRIENDLY.get(kind, err["msg"])
+    return msg.removeprefix("Value error, ")
 
 
 def load_model(path: Path, model: type[M], context: dict[str, Any] | None = None) -> M:
@@ -320,10 +468,7 @@ def load_model(path: Path, model: type[M], context: dict[str, Any] | None = None
         issues = []
         for err in exc.errors(include_url=False):
             where, line = _locate(data, err["loc"], lines)
-            msg = _FRIENDLY.get(err["type"], err["msg"])
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, ") :]
-            issues.append(ConfigIssue(str(path), line, _dotted(where), msg))
+            issues.append(ConfigIssue(str(path), line, _dotted(where), _plain(err, model)))
         raise ConfigError(issues) from exc
     except OSError as exc:
         # A validator that looked at a file the config names and met what it did not expect

@@ -93,19 +93,30 @@ def test_opencv_camera_by_device_path(write_config: Callable[..., Path]) -> None
     [
         (
             "policy: {admit_kinds: [signed_pass, qr_whatever]}\n",
-            ":7: policy.admit_kinds[1]: Input should be",
+            ":7: policy.admit_kinds[1]: 'qr_whatever' is not one of signed_pass, national_qr, "
+            "cccd, dcc",
         ),
         (
-            "policy: {max_occupancy: 0}\n",
-            ":7: policy.max_occupancy: Input should be greater than or equal to 1",
+            "policy: {admit_kinds: [signed_pass, cccdd]}\n",
+            "policy.admit_kinds[1]: 'cccdd' is not one of signed_pass, national_qr, cccd, dcc "
+            "— did you mean cccd?",
         ),
+        ("policy: {max_occupancy: 0}\n", ":7: policy.max_occupancy: must be at least 1"),
         ("policy: {clock_skew: 5}\n", ":7: policy.clock_skew: a duration needs a unit"),
+        ("policy: {clock_skew: 2h}\n", ":7: policy.clock_skew: must be at most 3600"),
+        ("polcy: {}\n", ":7: polcy: unknown key (a typo?) — did you mean policy?"),
+        ("log_level: loud\n", ":7: log_level: 'loud' is not one of debug, info, warning, error"),
         (
-            "policy: {clock_skew: 2h}\n",
-            ":7: policy.clock_skew: Input should be less than or equal to 3600",
+            "policy: {max_occupancy: two hundred}\n",
+            ":7: policy.max_occupancy: must be a whole number, e.g. 200 (got 'two hundred')",
         ),
-        ("polcy: {}\n", ":7: polcy: unknown key (a typo?)"),
-        ("log_level: loud\n", ":7: log_level: Input should be"),
+        ("guard: {max_pin_digits: 6.5}\n", "guard.max_pin_digits: must be a whole number, e.g."),
+        (
+            "policy: {exit_checks: ful}\n",
+            "policy.exit_checks: 'ful' is not one of record_only, full — did you mean full?",
+        ),
+        ("policy: {identity: {expired_cards: allow}}\n", "'allow' is not one of refuse, warn"),
+        ("policy: {admit_kinds: cccd}\n", "policy.admit_kinds: must be a list: [a, b]"),
         (
             "policy:\n  opening_hours:\n    - {days: mon-fri, open: '07:00', close: '25:00'}\n",
             ":9: policy.opening_hours[0].close:",
@@ -138,6 +149,62 @@ def test_missing_sections_and_keys(tmp_path: Path) -> None:
     assert f"{path}:1: venue.id: required key is missing" in found  # the mapping that lacks it
     assert f"{path}:1: kiosk: required key is missing" in found
     assert f"{path}:1: camera: required key is missing" in found
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("venue:\n  id: a\n\tname: b\n", 3, "a tab character: indent with spaces"),
+        ("venue:\n  id: a\n  name b\n  timezone: UTC\n", 3, "a key without ':' after it"),
+        ("venue:\n  id: a\n  name b\n", 3, "a key without ':' after it"),
+        ("venue:\n    id: a\n  name: b\n", 3, "indentation?"),
+        ("venue:\n  id: a\n   name: b\n", 3, "indentation?"),
+        ("venue: {id: a: b}\n", 1, "a value in it has ': ': quote it"),
+        ("venue:\n  id: a: b\n", 2, "quote a value that contains ': '"),
+        ("venue:\n  id: [a, b\nkiosk: {}\n", 2, "the list opened here with '[' is not closed"),
+        ("venue:\n  id: {a: b\nkiosk: {}\n", 2, "the mapping opened here with '{' is not"),
+        ('venue:\n  name: "Toà nhà\nkiosk: {}\n', 2, "no closing quote"),
+    ],
+)
+def test_yaml_mistakes_in_plain_words_at_their_own_line(
+    tmp_path: Path, text: str, line: int, words: str
+) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text(text, encoding="utf-8")
+    (issue,) = issues_of(path)
+    assert issue.startswith(f"{path}:{line}: (file): YAML syntax: ") and words in issue, issue
+    assert "token" not in issue and "<block" not in issue and "scalar" not in issue
+
+
+@pytest.mark.parametrize("kind", ["manual", "unknown"])
+def test_a_record_s_kinds_are_not_offered_as_formats(
+    write_config: Callable[..., Path], kind: str
+) -> None:
+    (issue,) = issues_of(write_config(f"policy: {{admit_kinds: [signed_pass, {kind}]}}\n"))
+    assert f"{kind} is not a code format" in issue
+    other = issues_of(write_config("policy: {admit_kinds: [passport]}\n"))
+    assert "manual" not in other[0] and "unknown" not in other[0], other
+
+
+@pytest.mark.parametrize("kinds", ["[cccd]", "[signed_pass, national_qr]", "[signed_pass, dcc]"])
+def test_categories_with_a_kind_that_carries_none_are_refused(
+    write_config: Callable[..., Path], kinds: str
+) -> None:
+    """Every card would FAIL "category None": a config check-config passed, refusing a kind."""
+    path = write_config(f"policy:\n  admit_kinds: {kinds}\n  admit_categories: [staff]\n")
+    found = issues_of(path)
+    assert any(
+        i.startswith(f"{path}:9: policy.admit_categories: ") and "carry no category" in i
+        for i in found
+    ), found
+    load_config(write_config("policy: {admit_kinds: [signed_pass], admit_categories: [staff]}\n"))
+
+
+def test_a_misspelt_category_is_warned_of(write_config: Callable[..., Path]) -> None:
+    path = write_config("policy: {admit_categories: [staff, vistor]}\n")
+    result = run_kiosk("check-config", str(path))
+    assert f"{path}:7: policy.admit_categories[1]: warning: 'vistor'" in result.stderr
+    assert "did you mean visitor?" in result.stderr and "'staff'" not in result.stderr
 
 
 def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:

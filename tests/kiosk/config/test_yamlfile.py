@@ -264,7 +264,7 @@ def test_wrong_yaml_types_are_file_line_errors(
 
 def test_leading_zero_is_decimal_never_octal(write_config: Callable[..., Path]) -> None:
     path = write_config(camera="{type: opencv, fps: 0755}")
-    assert f"{path}:3: camera.fps: " in refused(path, says="less than or equal to 120")
+    assert f"{path}:3: camera.fps: " in refused(path, says="must be at most 120")
 
 
 def test_yaml_1_1_surprises_read_as_written(write_config: Callable[..., Path]) -> None:
