@@ -1,4 +1,4 @@
-"""`kiosk-registry subject`: a person's requests (find, export, erase), answered from the shell."""
+"""`kiosk-registry subject` (a person's requests, from the shell) and `kiosk-registry dpia`."""
 
 from __future__ import annotations
 
@@ -77,6 +77,15 @@ def cmd_requests(registry: Registry, args: argparse.Namespace) -> None:
     print(json.dumps(registry.subjects.requests(args.limit), indent=2))
 
 
+def cmd_dpia(registry: Registry, args: argparse.Namespace) -> None:
+    from datetime import UTC, datetime
+
+    from registry.core.dpia import markdown
+    from registry.core.subject_export import controller
+
+    sys.stdout.write(markdown(registry.settings, registry.engine, controller(), datetime.now(UTC)))
+
+
 def _who(c: argparse.ArgumentParser) -> None:
     which = c.add_mutually_exclusive_group(required=True)
     which.add_argument(
@@ -113,3 +122,8 @@ def add_subject_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     c = group.add_parser("requests", help="the requests recorded, with their deadlines")
     c.add_argument("--limit", type=int, default=100)
     c.set_defaults(handler=cmd_requests)
+    c = sub.add_parser(
+        "dpia",
+        help="the registry's data map for the venue's impact assessment (Markdown)",
+    )
+    c.set_defaults(handler=cmd_dpia)

@@ -27,6 +27,7 @@ COMMANDS = (
     "status",
     "sync",
     "export",
+    "dpia",
     "guard",
     "demo",
     "gallery",
