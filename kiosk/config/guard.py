@@ -76,3 +76,8 @@ class GuardConfig(Strict):
         description="After the reason, the guard may type who was admitted (stored masked, "
         "like a scanned name) so a manual admit can be traced; Enter skips it.",
     )
+    vietnamese_input: bool = Field(
+        True,
+        description="The name is typed as Vietnamese on a plain keyboard, Telex or VNI "
+        "(`Nguyeenx Thij Hoa` or `Nguye6n4 Thi5 Hoa` → Nguyễn Thị Hoa); false: letters as typed.",
+    )

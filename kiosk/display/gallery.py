@@ -96,7 +96,7 @@ def sample_views() -> dict[str, View]:
         ),
         "guard-history": HistoryView(history),
         "guard-history-unlocked": HistoryView(history, unlocked=True),
-        "guard-name": GuardNameView("nguyen van b"),
+        "guard-name": GuardNameView("nguyễn thị hoa"),
         "fail-closed": VerdictView(Verdict.FAIL, Reason.CLOSED),
         "fail-stale": VerdictView(Verdict.FAIL, Reason.LISTS_STALE),
         "guard-switched": NoticeView("guard.switched", "direction.exit"),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from checkin_protocol.reasons import Reason
 from checkin_protocol.times import parse_iso_datetime
 from kiosk.config import GuardConfig
+from kiosk.display.vietnamese_input import compose
 from kiosk.display.views import (
     GuardNameView,
     GuardPinView,
@@ -109,6 +110,7 @@ class GuardConsole:
         self._pin = ""
         self._purpose: Purpose = "admit"
         self._reason = ""
+        self._typed = ""  # the keys typed for the name; shown composed (Telex/VNI)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guard-pin")
         self._check: Future[bool] | None = None
         self.view: View | None = None  # a guard view on screen, or None
@@ -127,6 +129,7 @@ class GuardConsole:
     def _cancel(self) -> None:
         self._pin = ""
         self._reason = ""
+        self._typed = ""
         self._check = None  # a result still on its way is ignored
         self.view = None
 
@@ -240,20 +243,27 @@ class GuardConsole:
         return self.view
 
     def _name_key(self, view: GuardNameView, name: str) -> View | None:
-        text = view.text
+        typed = self._typed
         if name == "return":
-            reason, typed = self._reason, " ".join(text.split())
+            reason, text = self._reason, " ".join(view.text.split())
             self._cancel()
-            self._actions.admit(reason, typed.title() or None)
+            self._actions.admit(reason, text.title() or None)
             return None
+        # Backspace takes back the last key: after "Nguyeenx", the tone (x), then the
+        # circumflex (the second e), as a Vietnamese keyboard's undo does.
         if name == "backspace":
-            text = text[:-1]
-        elif name == "space" and text and not text.endswith(" "):
-            text += " "
+            typed = typed[:-1]
+        elif name == "space" and typed and not typed.endswith(" "):
+            typed += " "
         elif len(name) == 1 and name.isalnum() and name.isascii():
-            text += name
-        self.view = GuardNameView(text[:NAME_CHARS], self._cancel_label)
+            typed += name
+        if len(self._render(typed)) <= NAME_CHARS:
+            self._typed = typed
+        self.view = GuardNameView(self._render(self._typed), self._cancel_label)
         return self.view
+
+    def _render(self, typed: str) -> str:
+        return compose(typed) if self._cfg.vietnamese_input else typed
 
 
 def history_rows(outcomes: list[Outcome], tz: tzinfo) -> list[HistoryRow]:

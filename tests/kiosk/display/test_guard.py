@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checkin_protocol.privacy import mask_name
 from checkin_protocol.reasons import Reason
 from kiosk.config import GuardConfig
 from kiosk.decision.outcome import Outcome
@@ -132,6 +133,35 @@ def test_manual_admit_needs_the_pin_then_a_reason_then_an_optional_name() -> Non
     # Enter at once: no name.
     press(c, "a", "2", "4", "6", "8", "return", "1", "return")
     assert calls["admit"][-1] == ("no_smartphone", None)
+
+
+def test_the_guard_types_a_vietnamese_name_in_telex_or_vni() -> None:
+    """Recorded today as `Nguyn T** H`: the name must be typed as Vietnamese users type it."""
+    c, calls = console()
+    for keys in ("nguyeenx thij hoa", "nguye6n4 thi5 hoa"):
+        press(c, "+", "2", "4", "6", "8", "return", "2")
+        named = press(c, *("space" if k == " " else k for k in keys))
+        assert isinstance(named, GuardNameView) and named.text == "nguyễn thị hoa"
+        press(c, "return")
+    assert calls["admit"][-2:] == [("code_unreadable", "Nguyễn Thị Hoa")] * 2
+    assert mask_name("Nguyễn Thị Hoa") == "Nguyễn T** H"
+    # Backspace takes back the last key pressed: the tone first, then the circumflex.
+    press(c, "+", "2", "4", "6", "8", "return", "2", *"nguyeenx")
+    assert isinstance(v := press(c, "backspace"), GuardNameView) and v.text == "nguyên"
+    assert isinstance(v := press(c, "backspace"), GuardNameView) and v.text == "nguyê"
+    assert isinstance(v := press(c, "backspace"), GuardNameView) and v.text == "nguye"
+
+
+def test_plain_letters_where_the_venue_turns_vietnamese_input_off() -> None:
+    calls: list[tuple[str, str | None]] = []
+    actions = GuardActions(
+        admit=lambda r, n: calls.append((r, n)), switch_direction=lambda: "entry",
+        toggle_mute=lambda: False, history=list,
+    )  # fmt: skip
+    cfg = GuardConfig(pin_hash=hash_pin("2468", rounds=1000), vietnamese_input=False)
+    c = opened(GuardConsole(cfg, actions))
+    press(c, "+", "2", "4", "6", "8", "return", "1", *"hoaf", "return")
+    assert calls == [("no_smartphone", "Hoaf")]
 
 
 def test_without_the_name_step_the_reason_admits() -> None:
