@@ -30,6 +30,7 @@ from kiosk.display.sound import Sounds, default_clips
 from kiosk.display.views import HistoryRow, Presenter
 from kiosk.door.hook import DecisionHook
 from kiosk.door.relay import DoorRelay
+from kiosk.door.wiegand import WiegandOut
 from kiosk.peers import Peers, build_passback, build_peers
 from kiosk.policy.engine import Verdict
 from kiosk.readers import ReaderWorker, ScanQueue, build_readers
@@ -75,6 +76,7 @@ class Door:
 
     relay: DoorRelay | None
     hook: DecisionHook | None
+    wiegand: WiegandOut | None = None  # the building's access-control panel
 
 
 @dataclass
@@ -147,7 +149,12 @@ def build_storage(cfg: Config, opts: RunOptions) -> Storage:
 def build_door(cfg: Config, opts: RunOptions) -> Door:
     relay = DoorRelay(cfg.door.relay, pin_factory=opts.pin_factory) if cfg.door.relay else None
     hook = DecisionHook(cfg.door.hook) if cfg.door.hook is not None else None
-    return Door(relay, hook)
+    wiegand = (
+        WiegandOut(cfg.door.wiegand, cfg.door.credential, pin_factory=opts.pin_factory)
+        if cfg.door.wiegand is not None
+        else None
+    )
+    return Door(relay, hook, wiegand)
 
 
 def _sinks(cfg: Config, storage: Storage, door: Door) -> list[Sink]:
@@ -156,6 +163,8 @@ def _sinks(cfg: Config, storage: Storage, door: Door) -> list[Sink]:
     relay, hook, sync, peers = door.relay, door.hook, storage.sync, storage.peers
     if relay is not None:
         sinks.append(lambda o: _open_door(relay, o))
+    if door.wiegand is not None:
+        sinks.append(door.wiegand.offer)
     if hook is not None:
         sinks.append(lambda o: _notify(hook, cfg, o))
     if sync is not None:

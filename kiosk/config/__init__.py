@@ -16,7 +16,13 @@ from kiosk.config.camera import (
 )
 from kiosk.config.decoder import DecoderConfig, PyzbarDecoderConfig, ZxingDecoderConfig
 from kiosk.config.display import DisplayConfig, SoundConfig
-from kiosk.config.door import DoorConfig, HookConfig, RelayConfig
+from kiosk.config.door import (
+    CredentialConfig,
+    DoorConfig,
+    HookConfig,
+    RelayConfig,
+    WiegandConfig,
+)
 from kiosk.config.guard import GuardConfig
 from kiosk.config.peers import PeersConfig, split_host_port
 from kiosk.config.policy import AntiPassbackConfig, DccRules, OpeningHours, PolicyConfig
@@ -36,6 +42,7 @@ __all__ = [
     "AntiPassbackConfig",
     "CameraConfig",
     "Config",
+    "CredentialConfig",
     "DccRules",
     "DecoderConfig",
     "DisplayConfig",
@@ -62,6 +69,7 @@ __all__ = [
     "Strict",
     "TrustConfig",
     "VenueConfig",
+    "WiegandConfig",
     "ZxingDecoderConfig",
     "load_config",
     "small_file",

@@ -1,17 +1,23 @@
-"""The door outputs: the relay and the HTTP hook."""
+"""The door outputs: the relay, the HTTP hook, and the building's panel (Wiegand, OSDP)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     Field,
+    model_validator,
 )
 
+from checkin_protocol.records import SUBJECT_PATTERN
 from kiosk.config.base import (
     Duration,
+    Label,
     Strict,
 )
+
+CardNumber = Annotated[int, Field(ge=0, le=0xFFFF)]  # 16 bits in both Wiegand formats
+SubjectText = Annotated[str, Field(pattern=SUBJECT_PATTERN)]
 
 
 class RelayConfig(Strict):
@@ -35,8 +41,91 @@ class HookConfig(Strict):
     )
 
 
+class CredentialConfig(Strict):
+    """The card number the building's panel is sent for a decision: the panel knows cards,
+    not QR codes, so the venue maps its passes onto numbers the panel was enrolled with."""
+
+    facility: int = Field(
+        0,
+        ge=0,
+        le=0xFFFF,
+        description="Facility (site) code sent with every number (26 bit: 0-255; 34 bit: 0-65535).",
+    )
+    by_pass: dict[SubjectText, CardNumber] = Field(
+        default_factory=dict,
+        max_length=100_000,
+        description="A card number per pass, by its subject as recorded (e.g. `pass:3f2a…`); "
+        "looked up first.",
+    )
+    by_category: dict[Label, CardNumber] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description="A card number per pass category (staff, visitor, …); looked up second.",
+    )
+    fixed: CardNumber | None = Field(
+        None,
+        description="The card number for any other PASS; without it, a PASS that no mapping "
+        "names sends nothing (the panel does not open).",
+    )
+    denied: CardNumber | None = Field(
+        None,
+        description="A card number sent on FAIL, for panels that log refusals; "
+        "without it a FAIL sends nothing.",
+    )
+
+    def numbers(self) -> list[int]:
+        listed = [*self.by_pass.values(), *self.by_category.values()]
+        return listed + [n for n in (self.fixed, self.denied) if n is not None]
+
+
+class WiegandConfig(Strict):
+    """Wiegand out on two GPIO lines. Timing bounds are SIA AC-01-1996.10's: a pulse of
+    20-100 µs, 200 µs to 20 ms between pulses."""
+
+    data0: int | str = Field(description="GPIO pin driving the DATA0 line (BCM number or name).")
+    data1: int | str = Field(description="GPIO pin driving the DATA1 line (BCM number or name).")
+    bits: Literal[26, 34] = Field(
+        26, description="26 (HID H10301: 8-bit facility) or 34 (H10306: 16-bit facility)."
+    )
+    pulse_us: int = Field(50, ge=20, le=100, description="Pulse width in microseconds.")
+    interval_us: int = Field(
+        2000,
+        ge=200,
+        le=20_000,
+        description="From the start of one pulse to the start of the next, in microseconds.",
+    )
+    inverted: bool = Field(
+        False,
+        description="True when each pin drives a transistor that pulls its line low when the "
+        "pin is high (open collector); False for a direct drive through a level shifter, "
+        "where a pulse is the pin going low.",
+    )
+
+    @model_validator(mode="after")
+    def _distinct_pins(self) -> Self:
+        if str(self.data0) == str(self.data1):
+            raise ValueError("data0 and data1 must be different pins")
+        return self
+
+
 class DoorConfig(Strict):
     relay: RelayConfig | None = Field(
         None, description="Open a door relay on PASS (never on FAIL)."
     )
     hook: HookConfig | None = Field(None, description="Tell a building system about decisions.")
+    wiegand: WiegandConfig | None = Field(
+        None, description="Send the mapped card number to an access-control panel by Wiegand."
+    )
+    credential: CredentialConfig = Field(
+        default_factory=CredentialConfig,
+        description="The card number sent to the panel (Wiegand, OSDP) for a decision.",
+    )
+
+    @model_validator(mode="after")
+    def _credential_fits(self) -> Self:
+        if self.wiegand is not None and self.wiegand.bits == 26 and self.credential.facility > 0xFF:
+            raise ValueError(
+                f"credential.facility {self.credential.facility} does not fit Wiegand 26 "
+                "(0-255); use bits: 34"
+            )
+        return self
