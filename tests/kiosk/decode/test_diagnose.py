@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
 
+from checkin_protocol.keys import TrustStore
 from kiosk.camera import Frame
 from kiosk.camera.scenes import Pose, frame, qr_image
+from kiosk.config.decoder import ZxingDecoderConfig
+from kiosk.decode import Decoder, build_decoder
 from kiosk.decode.diagnose import Locator, ScanFeedback, diagnose
 from kiosk.decode.zxing import ZxingDecoder
 
@@ -87,7 +91,7 @@ def test_hint_appears_only_after_the_code_stayed_unread() -> None:
     assert fb.hint(time.monotonic(), after=0.0) is None
 
 
-def test_the_decision_loop_feeds_the_screen(tmp_path, trust) -> None:  # type: ignore[no-untyped-def]
+def decision_loop(tmp_path, trust, decoder: Decoder, fb: ScanFeedback):  # type: ignore[no-untyped-def]
     from checkin_protocol.records import Direction
     from kiosk.camera.capture import FrameSlot
     from kiosk.config import PolicyConfig
@@ -98,13 +102,11 @@ def test_the_decision_loop_feeds_the_screen(tmp_path, trust) -> None:  # type: i
     from kiosk.policy.engine import VenuePolicy
     from kiosk.store import RecordStore
 
-    fb = ScanFeedback()
     store = RecordStore(tmp_path / "k.db", min_free_mb=0)
     store.open()
     loop = DecisionLoop(
         Recognition(
-            FrameSlot(), ZxingDecoder(), RepeatSuppressor(5), feedback=fb,
-            locator=Locator(interval=0),
+            FrameSlot(), decoder, RepeatSuppressor(5), feedback=fb, locator=Locator(interval=0),
         ),
         Judgement(
             CodeReader(trust=trust, sealing=DenyList()),
@@ -112,6 +114,12 @@ def test_the_decision_loop_feeds_the_screen(tmp_path, trust) -> None:  # type: i
         ),
         Recording(store, "v", "k", lambda o: None),
     )  # fmt: skip
+    return loop, store
+
+
+def test_the_decision_loop_feeds_the_screen(tmp_path, trust) -> None:  # type: ignore[no-untyped-def]
+    fb = ScanFeedback()
+    loop, store = decision_loop(tmp_path, trust, ZxingDecoder(), fb)
     img = glare(frame(CODE, Pose(), seed=1))
     for _ in range(3):
         loop.process(Frame(img, 1, time.monotonic_ns()))
@@ -119,6 +127,27 @@ def test_the_decision_loop_feeds_the_screen(tmp_path, trust) -> None:  # type: i
     assert seen is not None and not seen.read and seen.hint == "help.glare"
     assert list(store.records()) == []  # an unread code is not a decision
     loop.process(Frame(frame(CODE, Pose(), seed=1), 2, time.monotonic_ns()))
+    assert fb.snapshot().read  # type: ignore[union-attr]
+    store.close()
+
+
+def test_the_kiosk_reads_a_blurred_code_and_asks_a_shaking_hand_to_hold_still(
+    tmp_path: Path, trust: TrustStore
+) -> None:
+    fb = ScanFeedback()
+    kiosk = build_decoder(ZxingDecoderConfig(type="zxing-cpp"))
+    loop, store = decision_loop(tmp_path, trust, kiosk, fb)
+    for seq in range(3):  # waved past the camera: found, not read, the hint is to hold still
+        img = shaken(frame(CODE, Pose(size=0.5), seed=seq))
+        assert loop.process(Frame(img, seq, time.monotonic_ns())) == []
+        seen = fb.snapshot()
+        assert seen is not None and not seen.read and seen.hint == "help.blur"
+    assert list(store.records()) == []
+    # Held still but out of focus: too blurred for zxing-cpp to find, read by the retries.
+    soft = frame(qr_image("KP1:" + "B" * 180, module_px=4), Pose(blur=2.5, size=0.5), seed=0)
+    assert ZxingDecoder().decode(soft) == []
+    (outcome,) = loop.process(Frame(soft, 9, time.monotonic_ns()))
+    assert outcome.record is not None  # decided (refused: it is no pass) and recorded
     assert fb.snapshot().read  # type: ignore[union-attr]
     store.close()
 
