@@ -282,13 +282,17 @@ class DecisionLoop(Service):
         latency = (time.monotonic_ns() - mono_ns) / 1e6
         outcome = Outcome(decision, record, latency, error)
         if record is not None:  # one not recorded is retried each frame: logged above
+            # A PASS's detail is what the venue admits despite (an expired ID card, warned of
+            # by policy.identity.expired_cards); a FAIL's may be a deny-list note: not logged.
+            passed = decision.verdict is Verdict.PASS
             log.info(
-                "%s %s %s %s (%.1f ms)",
+                "%s %s %s %s (%.1f ms)%s",
                 decision.verdict.value,
                 decision.code_kind.value,
                 decision.reason.value if decision.reason else "",
                 mask_subject(new.subject) or "",
                 latency,
+                f": {decision.detail}" if passed and decision.detail else "",
             )
         self._recording.on_outcome(outcome)
         return outcome

@@ -290,3 +290,29 @@ def test_codes_to_decide_keeps_candidates_in_order_and_drops_strays_beside_them(
             continue
         if text.startswith("KP1:") or "|" in text:
             assert s in chosen
+
+
+# A 2024 ID card (born 17/05/1990, issued 10/08/2012) whose QR carries its expiry, the
+# holder's birthday at 25: 17/05/2015 (Law 26/2023, Art. 21).
+EXPIRED_CARD = (
+    "001090012345||NGUYỄN VĂN AN|17051990|Nam|Thôn Đông, Hà Nội|10082012|TRẦN THỊ BÌNH|17052015|"
+)
+
+
+@pytest.mark.parametrize(("expired_cards", "verdict"), [("refuse", "FAIL"), ("warn", "PASS")])
+def test_an_expired_id_card_from_the_camera_to_its_record(
+    make_loop: Callable[..., LoopParts],
+    caplog: pytest.LogCaptureFixture,
+    expired_cards: str,
+    verdict: str,
+) -> None:
+    loop, store, _ = make_loop(identity={"expired_cards": expired_cards})
+    with caplog.at_level("INFO", logger="kiosk"):
+        loop.process(shot(EXPIRED_CARD, 1))
+    (row,) = store.records()
+    assert (row.verdict, row.code_kind) == (verdict, "cccd")
+    assert row.reason == (None if verdict == "PASS" else "expired")
+    assert row.masked_name == "Nguyễn V** A"
+    warned = "ID card expired at" in caplog.text
+    assert warned == (verdict == "PASS")
+    assert "TRẦN" not in caplog.text and "Trần" not in caplog.text
