@@ -43,7 +43,12 @@ class Registry:
         self.accounts = Accounts(self.db)
         self.passes = Passes(self.db, self.keys)
         self.lists = Lists(self.db, self.keys, settings.list_validity)
-        self.ingests = Ingest(self.db, settings.max_future_ms, self.keys.registry_subject)
+        self.ingests = Ingest(
+            self.db,
+            settings.max_future_ms,
+            self.keys.registry_subject,
+            routed_offset_ms=settings.routed_offset_ms,
+        )
         # Tracing and statistics read a replica where there is one; the audit is the primary's.
         self.replica = (
             Database(make_engine(settings.replica_url)) if settings.replica_url else self.db

@@ -36,6 +36,12 @@ class Settings:
     # anyone declares.
     declared_share_pct: int = 50
     declared_per_address: int = 20
+    # The largest kiosk clock offset (ms, either way) whose records tracing and the live view
+    # find through the day partitions of the times asked for alone; records from kiosks
+    # further off are listed by day in skewed_days (registry.db.pruning). Larger: more
+    # neighbouring days read by each query; smaller: more kiosks listed. Only ever raised in
+    # effect (the largest any process used is stored).
+    routed_offset_ms: int = 15 * 60 * 1000
     purge_interval: int = 600  # s between retention runs inside `serve`; 0: never
     purge_batch: int = 500  # rows per delete: SQLite has one writer, uploads wait for each batch
     # PostgreSQL locks rows, not the database: uploads never wait for a delete, so batches are
@@ -76,6 +82,8 @@ class Settings:
             declared_share_pct=_env_int("REGISTRY_DECLARED_SHARE_PCT", 50),
             declared_per_address=_env_int("REGISTRY_DECLARED_PER_ADDRESS", 20),
             purge_interval=_env_int("REGISTRY_PURGE_INTERVAL", 600),
+            routed_offset_ms=min(max(0, _env_int("REGISTRY_ROUTED_OFFSET_S", 900)), 10 * 366 * DAY)
+            * 1000,
             api_docs=os.environ.get("REGISTRY_API_DOCS", "") == "1",
             replica_url=os.environ.get("REGISTRY_REPLICA_DB") or None,
         )

@@ -25,8 +25,9 @@ from registry.core.common import (
     text_problem,
 )
 from registry.core.selfcheckin import phones_inside
-from registry.db.models import AreaDay, Kiosk, Record, RecordDay, Venue
+from registry.db.models import AreaDay, Kiosk, Record, RecordDay, SkewedDay, Venue
 from registry.db.partitions import DAY_MS, ensure_partitions, wanted_days
+from registry.db.pruning import raise_routed_offset, skewed_pairs
 
 # The columns the registry adds to a record: its kiosk time as a number, and the two clocks.
 REGISTRY_COLUMNS = ("created_ms", "clock_offset_ms", "received_ms", "kiosk_ms")
@@ -166,9 +167,13 @@ class Ingest:
         db: Database,
         max_future_ms: int,
         subjects: Callable[[Subject], Subject] | None = None,
+        routed_offset_ms: int = 15 * 60 * 1000,
     ) -> None:
         self.db = db
         self.max_future_ms = max_future_ms
+        # Records from kiosks off by more than this are listed in skewed_days (db.pruning).
+        self.routed_offset_ms = routed_offset_ms
+        self._offset_stored = False
         # How a subject is stored: a sealed ID number becomes the registry's own `idh:`.
         self.subjects = subjects
         # PostgreSQL: the days known to have a partition, or to be left to the DEFAULT one.
@@ -184,6 +189,13 @@ class Ingest:
             have = ensure_partitions(conn, wanted)
         # Days outside the window, or held by the DEFAULT partition, are asked about no more.
         self._partitioned |= have | (days - wanted) | (wanted - have)
+
+    def _store_offset(self) -> None:
+        """Once a process: the stored routed offset raised to ours before we route by it."""
+        if not self._offset_stored:
+            with self.db.engine.begin() as conn:
+                raise_routed_offset(conn, self.routed_offset_ms)
+            self._offset_stored = True
 
     def ingest(
         self,
@@ -226,9 +238,15 @@ class Ingest:
             rows.append(row)
         inserted: set[str] = set()
         if rows:
+            skewed: list[dict[str, int]] = []
             if self.db.is_postgresql:
                 self._ensure_partitions({row["kiosk_ms"] // DAY_MS for row in rows})
+                self._store_offset()
+                skewed = skewed_pairs(rows, self.routed_offset_ms)
             with self.db.engine.begin() as conn:
+                if skewed:
+                    # With the records: none is committed that tracing could not find.
+                    conn.execute(self.db.insert()(SkewedDay).on_conflict_do_nothing(), skewed)
                 inserted = set(self._insert(conn, rows))
                 # In the same transaction: the day counts never disagree with the records.
                 if counted:

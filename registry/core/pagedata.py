@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, select
 
 from checkin_protocol.records import mask_subject
 from registry.core.common import Database, now_ms
-from registry.core.views import day_counts
+from registry.core.views import day_counts, latest_records
 from registry.db.models import (
     Declaration,
     DenyEntry,
@@ -25,6 +25,8 @@ from registry.db.models import (
     Record,
     Venue,
 )
+from registry.db.pruning import kiosk_bound
+from registry.settings import Settings
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -69,9 +71,19 @@ def record_row(r: Record) -> dict[str, Any]:
 
 
 class PageData:
-    def __init__(self, db: Database, online_window_s: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        online_window_s: int,
+        *,
+        retention_days: int = Settings.retention_days,
+        max_future_ms: int = Settings.max_future_ms,
+    ) -> None:
         self.db = db
         self.online_window_ms = online_window_s * 1000
+        # How far back a venue's latest records are looked for, and how far ahead.
+        self.retention_days = retention_days
+        self.max_future_ms = max_future_ms
 
     def venues(self, ids: frozenset[str] | None = None) -> list[VenueRow]:
         """All venues, or those among `ids` (a controller's), by name."""
@@ -94,8 +106,14 @@ class PageData:
         """Today's counts at the whole venue (its own midnight), refusals, recent, kiosks."""
         now = now_ms()
         start, end = day_bounds(today_at(venue.timezone, now), venue.timezone)
-        today = (Record.venue_id == venue.id, Record.created_ms >= start, Record.created_ms < end)
         with self.db.session() as s:
+            bound = kiosk_bound(s, start, end)
+            today = (
+                Record.venue_id == venue.id,
+                Record.created_ms >= start,
+                Record.created_ms < end,
+                bound.within(Record.kiosk_ms, start, end),
+            )
             counts = day_counts(s, venue.id, start, end)
             fails = s.scalars(
                 select(Record)
@@ -103,12 +121,14 @@ class PageData:
                 .order_by(Record.created_ms.desc())
                 .limit(refusals)
             ).all()
-            latest = s.scalars(
-                select(Record)
-                .where(Record.venue_id == venue.id)
-                .order_by(Record.created_ms.desc())
-                .limit(recent)
-            ).all()
+            latest = latest_records(
+                s,
+                venue.id,
+                recent,
+                now,
+                retention_days=self.retention_days,
+                max_future_ms=self.max_future_ms,
+            )
         return {
             "now_ms": now,
             "entries": counts.entries,
@@ -146,8 +166,13 @@ class PageData:
     ) -> tuple[int, list[dict[str, Any]]]:
         """(how many, a page of them): a day's records at the venue, oldest first."""
         start, end = day_bounds(day, venue.timezone)
-        where = (Record.venue_id == venue.id, Record.created_ms >= start, Record.created_ms < end)
         with self.db.session() as s:
+            where = (
+                Record.venue_id == venue.id,
+                Record.created_ms >= start,
+                Record.created_ms < end,
+                kiosk_bound(s, start, end).within(Record.kiosk_ms, start, end),
+            )
             total = s.scalar(select(func.count()).select_from(Record).where(*where)) or 0
             q = select(Record).where(*where).order_by(Record.created_ms, Record.seq).offset(offset)
             rows = s.scalars(q.limit(limit) if limit is not None else q).all()
@@ -183,6 +208,7 @@ class PageData:
                     Record.venue_id == venue.id,
                     Record.created_ms >= start,
                     Record.created_ms < end,
+                    kiosk_bound(s, start, end).within(Record.kiosk_ms, start, end),
                     Record.verdict == "PASS",
                     Record.direction == "entry",
                 )
@@ -228,6 +254,7 @@ class PageData:
         if in_area is not None:
             rec_where.append(in_area)
         with self.db.session() as s:
+            rec_where.append(kiosk_bound(s, start, end).within(Record.kiosk_ms, start, end))
             created = s.scalars(select(Venue.created_ms).where(*where)).all()
             # One pass over the span's records for both figures (the span is most of the
             # table: a second scan would double the page's cost).

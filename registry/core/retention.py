@@ -23,10 +23,17 @@ from registry.db.models import (
     RecordDay,
     SelfCheckin,
     SigninDevice,
+    SkewedDay,
     SubjectRequest,
     WebSession,
 )
-from registry.db.partitions import days_before, drop_partition, ensure_partitions, wanted_days
+from registry.db.partitions import (
+    DAY_MS,
+    days_before,
+    drop_partition,
+    ensure_partitions,
+    wanted_days,
+)
 from registry.db.scrub import scrub
 from registry.settings import DAY, Settings
 
@@ -79,6 +86,8 @@ class Retention:
         for name, model, condition in plan:
             done[name] = self._purge(model, condition, deadline)
         done["records"] += dropped
+        # The skewed days of records no longer kept (day numbers: a day more, to be sure).
+        self._purge(SkewedDay, SkewedDay.created_day < records_before // DAY_MS - 1, deadline)
         # The districts' counts go with the venues' (and are not reported apart from them).
         self._purge(AreaDay, AreaDay.day < last_counted, deadline)
         # Sign-in windows long over, and browsers no longer known to their account.

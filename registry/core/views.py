@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
     union_all,
 )
@@ -28,6 +30,7 @@ from registry.auth import Caller
 from registry.core.common import Database, RegistryError, iso_ms, now_ms
 from registry.core.idnumbers import id_number_problem
 from registry.db.models import AreaDay, AuditEntry, Kiosk, Record, RecordDay, Venue
+from registry.db.pruning import KioskBound, kiosk_bound
 from registry.keys import RegistryKeys
 from registry.settings import DAY, Settings
 
@@ -58,11 +61,15 @@ class DayCounts:
         return max(0, self.entries - self.exits)
 
 
-def day_counts(s: Session, venue_id: str, start_ms: int, end_ms: int | None = None) -> DayCounts:
+def day_counts(s: Session, venue_id: str, start_ms: int, end_ms: int) -> DayCounts:
     """Counted by the database, for the API's live view and the controller's page alike."""
-    when = [Record.venue_id == venue_id, Record.created_ms >= start_ms]
-    if end_ms is not None:
-        when.append(Record.created_ms < end_ms)
+    bound = kiosk_bound(s, start_ms, end_ms)
+    when = [
+        Record.venue_id == venue_id,
+        Record.created_ms >= start_ms,
+        Record.created_ms < end_ms,
+        bound.within(Record.kiosk_ms, start_ms, end_ms),
+    ]
     passed = dict(
         s.execute(
             select(Record.direction, func.count())
@@ -106,12 +113,14 @@ class Views:
             if venue is None:
                 raise RegistryError(f"no venue {venue_id}")
             counts = today_counts(s, venue, now)
-            recent = s.scalars(
-                select(Record)
-                .where(Record.venue_id == venue_id)
-                .order_by(Record.created_ms.desc())
-                .limit(limit)
-            ).all()
+            recent = latest_records(
+                s,
+                venue_id,
+                limit,
+                now,
+                retention_days=self.settings.retention_days,
+                max_future_ms=self.settings.max_future_ms,
+            )
             kiosks = s.scalars(
                 select(Kiosk).where(Kiosk.venue_id == venue_id).order_by(Kiosk.id)
             ).all()
@@ -160,9 +169,10 @@ class Views:
         )
         who = str(subject)
         with self.replica.session() as replica:
-            rows = replica.execute(
-                _trace_query(who, since, window_min * 60_000, limit, offset)
-            ).all()
+            query = trace_statement(
+                replica, who, since, window_min * 60_000, limit, offset, self.settings
+            )
+            rows = replica.execute(query).all()
         # The audit on the primary: no answer leaves without its entry.
         with self.db.session.begin() as s:
             visits = sorted((r for r in rows if r.kind == "visit"), key=lambda r: r.at_ms)
@@ -346,36 +356,114 @@ _AREA_SUMS = (
 )
 
 
-def _trace_query(who: str, since: int, window_ms: int, limit: int, offset: int) -> Any:
+def latest_records(
+    s: Session, venue_id: str, limit: int, now: int, *, retention_days: int, max_future_ms: int
+) -> list[Record]:
+    """A venue's newest records: from the last day first (its partition or two), and only
+    for a venue with fewer than `limit` of them there, from the whole retention (and the
+    day more PostgreSQL's partitions may keep)."""
+    ahead = now + max_future_ms
+    found: list[Record] = []
+    for since in (now - DAY * 1000, now - (retention_days + 1) * DAY * 1000):
+        bound = kiosk_bound(s, since, ahead)
+        found = list(
+            s.scalars(
+                select(Record)
+                .where(
+                    Record.venue_id == venue_id,
+                    Record.created_ms >= since,
+                    bound.within(Record.kiosk_ms, since, ahead),
+                )
+                .order_by(Record.created_ms.desc())
+                .limit(limit)
+            ).all()
+        )
+        if len(found) >= limit:
+            break
+    return found
+
+
+def trace_statement(
+    s: Session, who: str, since: int, window_ms: int, limit: int, offset: int, settings: Settings
+) -> Any:
+    """The tracing statement, bounded to the partitions of the days it can find records on
+    (read from `s`, where it will run)."""
+    # No record is created later than this (ingest refuses those further ahead).
+    until = now_ms() + settings.max_future_ms
+    bound = kiosk_bound(s, since - window_ms, until + window_ms)
+    return _trace_query(who, since, until, window_ms, limit, offset, bound)
+
+
+def _trace_query(
+    who: str, since: int, until: int, window_ms: int, limit: int, offset: int, bound: KioskBound
+) -> Any:
     """One statement: the subject's visits, and a page of the others recorded at a visited
     venue within ±window of a visit, one row per (subject, venue) with the first sighting
-    and the nearest time apart. Rows: kind, venue_id, who, what, at_ms, apart_ms."""
+    and the nearest time apart. Rows: kind, venue_id, who, what, at_ms, apart_ms.
+
+    Every read of `records` bounds kiosk_ms as well: the visits to the days from `since`, each
+    visit's neighbours to its own ±window (PostgreSQL prunes as it joins); records from
+    kiosks whose clocks were far off, on the skewed days, in a branch of their own."""
     visits = (
         select(Record.venue_id, Record.kiosk_id, Record.direction, Record.created_ms)
-        .where(Record.subject == who, Record.created_ms >= since, Record.verdict == "PASS")
+        .where(
+            Record.subject == who,
+            Record.created_ms >= since,
+            Record.verdict == "PASS",
+            bound.within(Record.kiosk_ms, since, until),
+        )
         .cte("visits")
     )
-    near = aliased(Record, name="near")
-    page = (
-        select(
+
+    def around(kiosk_days: Callable[[Any], Any]) -> Any:
+        near = aliased(Record, name="near")
+        columns = (
             near.subject,
             near.venue_id,
-            func.min(near.created_ms).label("first_ms"),
-            func.min(func.abs(near.created_ms - visits.c.created_ms)).label("apart_ms"),
-            func.max(near.masked_name).label("masked_name"),
+            near.created_ms,
+            func.abs(near.created_ms - visits.c.created_ms).label("apart_ms"),
+            near.masked_name,
         )
-        .join_from(
-            visits,
-            near,
-            and_(
-                near.venue_id == visits.c.venue_id,
-                near.created_ms >= visits.c.created_ms - window_ms,
-                near.created_ms <= visits.c.created_ms + window_ms,
-            ),
+        when = (
+            near.venue_id == visits.c.venue_id,
+            near.created_ms >= visits.c.created_ms - window_ms,
+            near.created_ms <= visits.c.created_ms + window_ms,
+            kiosk_days(near.kiosk_ms),
+            near.verdict == "PASS",
+            near.subject.is_not(None),
+            near.subject != who,
         )
-        .where(near.verdict == "PASS", near.subject.is_not(None), near.subject != who)
-        .group_by(near.subject, near.venue_id)
-        .order_by(near.subject, near.venue_id)
+        if not bound.active:  # SQLite: no LATERAL, and no partitions to prune
+            return select(*columns).join_from(visits, near, and_(*when[:4])).where(*when[4:])
+        # PostgreSQL: a LATERAL join, so each visit's neighbours are read visit by visit and
+        # the partitions outside its own ±window pruned at each one; a hash join (which the
+        # planner may choose) would read every partition whole. OFFSET 0 keeps the planner
+        # from folding the subquery back into a plain join.
+        each = select(*columns).where(*when).offset(0).lateral("around")
+        return select(*each.c).select_from(visits).join(each, true())
+
+    def routed(column: Any) -> Any:
+        return bound.near(column, visits.c.created_ms, window_ms)
+
+    def skewed(column: Any) -> Any:
+        return bound.skewed_only(column)
+
+    nearby = around(routed)
+    if bound.skewed:
+        # A neighbour found twice (in both branches) changes neither its first sighting nor
+        # the nearest minutes apart.
+        nearby = nearby.union_all(around(skewed))
+    rows = nearby.subquery("nearby")
+    page = (
+        select(
+            rows.c.subject,
+            rows.c.venue_id,
+            func.min(rows.c.created_ms).label("first_ms"),
+            func.min(rows.c.apart_ms).label("apart_ms"),
+            func.max(rows.c.masked_name).label("masked_name"),
+        )
+        .group_by(rows.c.subject, rows.c.venue_id)
+        .order_by(rows.c.subject, rows.c.venue_id)
         .limit(limit + 1)
         .offset(offset)
         .subquery("page")

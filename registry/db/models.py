@@ -83,7 +83,17 @@ class Record(Base):
         Index("records_created", "created_ms"),
         # Covering: tracing reads a subject's visits and the others at each venue around them
         # from these alone, never the table; the live view's latest records come in order.
-        Index("records_venue_trace", "venue_id", "created_ms", "verdict", "subject", "masked_name"),
+        # kiosk_ms last: PostgreSQL checks the partition bound on it (db.pruning) without
+        # leaving the index (migration 0019).
+        Index(
+            "records_venue_trace",
+            "venue_id",
+            "created_ms",
+            "verdict",
+            "subject",
+            "masked_name",
+            "kiosk_ms",
+        ),
         Index(
             "records_subject_trace",
             "subject",
@@ -92,8 +102,29 @@ class Record(Base):
             "venue_id",
             "kiosk_id",
             "direction",
+            "kiosk_ms",
         ),
     )
+
+
+class SkewedDay(Base):
+    """A (registry day, kiosk day) that records from a kiosk whose clock was off by more than
+    the routed offset fall on: how tracing and the live view find them without visiting every
+    day's partition (db.pruning). Day numbers only, nothing personal."""
+
+    __tablename__ = "skewed_days"
+    created_day: Mapped[int] = mapped_column(Integer, primary_key=True)  # of created_ms, UTC
+    kiosk_day: Mapped[int] = mapped_column(Integer, primary_key=True)  # of kiosk_ms, UTC
+
+
+class RoutedOffset(Base):
+    """One row: the largest clock offset any registry process has left to the day partitions
+    alone (not listed in skewed_days). Only ever raised, so a bound on it misses nothing
+    ingested before."""
+
+    __tablename__ = "routed_offset"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offset_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class SelfCheckin(Base):

@@ -68,7 +68,12 @@ def page(
 
 
 def pagedata(registry: Registry) -> PageData:
-    return PageData(registry.db, registry.settings.online_window)
+    return PageData(
+        registry.db,
+        registry.settings.online_window,
+        retention_days=registry.settings.retention_days,
+        max_future_ms=registry.settings.max_future_ms,
+    )
 
 
 def message(

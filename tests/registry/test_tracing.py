@@ -142,11 +142,12 @@ def test_a_trace_is_one_statement_on_the_records(registry: Registry) -> None:
 def test_a_trace_reads_only_the_covering_indexes_on_sqlite(registry: Registry) -> None:
     import pytest
 
-    from registry.core.views import _trace_query
+    from registry.core.views import trace_statement
 
     if registry.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL's plan on a nearly empty table says nothing")
-    query = _trace_query("qid:CASE0001", 0, 1_800_000, 100, 0)
+    with registry.session() as s:
+        query = trace_statement(s, "qid:CASE0001", 0, 1_800_000, 100, 0, registry.settings)
     with registry.engine.connect() as conn:
         compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
         plan = " | ".join(
