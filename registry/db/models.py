@@ -84,7 +84,7 @@ class Record(Base):
         # Covering: tracing reads a subject's visits and the others at each venue around them
         # from these alone, never the table; the live view's latest records come in order.
         # kiosk_ms last: PostgreSQL checks the partition bound on it (db.pruning) without
-        # leaving the index (migration 0019).
+        # leaving the index (migration 0020).
         Index(
             "records_venue_trace",
             "venue_id",

@@ -1,7 +1,7 @@
 """Tracing pruned to its days: the kiosk's time in the covering indexes, and the skewed days.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 
 PostgreSQL keeps records in one partition per kiosk day, while tracing and the live view ask
 for registry times (created_ms). Each query now also bounds kiosk_ms (registry.db.pruning):
@@ -13,8 +13,8 @@ records from kiosks further off. This fills `skewed_days` from the records alrea
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
