@@ -30,7 +30,7 @@ def timing(n: int) -> None:
         for name, view in sample_views().items():
             first, steady = [], []
             for _ in range(n):
-                screen._base_key = None
+                screen.redraw()
                 t = time.perf_counter()
                 screen.render(view, SAMPLE_STATUS, NOW, preview)
                 first.append((time.perf_counter() - t) * 1000)

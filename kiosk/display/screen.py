@@ -109,6 +109,11 @@ class Screen:
         self._t = messages
         lang = self._cfg.guard_language
         self._guard_t = guard or (Messages(lang) if lang else messages)
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the next frame afresh, as if its view had changed (the font, a resized
+        window, a measurement of the first draw)."""
         self._base_key = None
 
     def events(self) -> list[pygame.event.Event]:

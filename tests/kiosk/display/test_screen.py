@@ -73,7 +73,7 @@ def draw_with_text(
     s: Screen, view: View, status: StatusBar = PLAIN, preview: PreviewFrame | None = None
 ) -> tuple[npt.NDArray[np.uint8], Rendered]:
     """The pixels (H×W×3), and where the frame put its text at what size."""
-    s._base_key = None
+    s.redraw()
     drawn = s.render(view, status, NOW, preview)
     return grab(s.surface), drawn
 
