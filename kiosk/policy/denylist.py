@@ -41,8 +41,8 @@ class Barred:
     reason: str
     expires: int | None = None
 
-    def live(self, now: float | None) -> bool:
-        return self.expires is None or now is None or now < self.expires
+    def live(self, now: float) -> bool:
+        return self.expires is None or now < self.expires
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class DenyList:
                 entries[Subject.parse(str(e.subject))] = e.reason
         return cls(entries, ids, dccs)
 
-    def reason_for_dcc(self, cert: DccCertificate, now: float | None = None) -> str | None:
+    def reason_for_dcc(self, cert: DccCertificate, now: float) -> str | None:
         """Whether a DCC is revoked, under any of the hash types its entries may use."""
         for key in dcc_keys(cert):
             local = self._dccs.get(key)
@@ -170,14 +170,14 @@ class DenyList:
                 return barred.reason
         return None
 
-    def reason_for(self, subject: Subject, now: float | None = None) -> str | None:
+    def reason_for(self, subject: Subject, now: float) -> str | None:
         local = self._entries.get(subject)
         if local is not None:
             return local
         barred = self._remote.subjects.get(subject)
         return barred.reason if barred is not None and barred.live(now) else None
 
-    def reason_for_id(self, id_number: str, now: float | None = None) -> str | None:
+    def reason_for_id(self, id_number: str, now: float) -> str | None:
         """Whether an ID number is barred: one scrypt derivation, then set lookups."""
         local = self._local_ids.get(self._local_key(id_number))
         if local is not None:

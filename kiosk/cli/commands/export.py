@@ -38,6 +38,7 @@ def _staff_notes(cfg: Config) -> Callable[[Record], str | None] | None:
     """
     from checkin_protocol.reasons import Reason
     from checkin_protocol.records import Verdict
+    from checkin_protocol.times import parse_iso_datetime
     from kiosk.config.yamlfile import ConfigError
     from kiosk.policy.denylist import DenyList
 
@@ -52,7 +53,8 @@ def _staff_notes(cfg: Config) -> Callable[[Record], str | None] | None:
     def note(r: Record) -> str | None:
         if r.verdict is not Verdict.FAIL or r.reason != Reason.DENIED or r.subject is None:
             return None
-        return deny.reason_for(r.subject)
+        # The note as it stood when the door decided (a registry entry may have ended since).
+        return deny.reason_for(r.subject, parse_iso_datetime(r.created_utc).timestamp())
 
     return note
 

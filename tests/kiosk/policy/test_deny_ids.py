@@ -25,6 +25,7 @@ KDF = IdKdf(b"list salt v7 ...", n=2**10)  # cheap here; the registry's is 2**13
 ADDRESS = "Số 1, Phố Huế, Hà Nội"
 BARRED = "001090077777"
 PASS_ID = "ab" * 16
+NOW = 1_800_000_000.0
 
 
 def cccd(number: str) -> bytes:
@@ -69,7 +70,7 @@ def test_a_barred_id_number_fails_privately_through_the_signed_list(trust: Any) 
 def test_only_the_barred_number_is_refused(number: str) -> None:
     deny = DenyList()
     deny.set_remote(deny_list([{"id_key": KDF.derive(BARRED)}], **NEW_LIST))
-    assert (deny.reason_for_id(number) is not None) == (number == BARRED)
+    assert (deny.reason_for_id(number, NOW) is not None) == (number == BARRED)
 
 
 def test_a_public_entry_keeps_its_reason_and_a_private_one_loses_it() -> None:
@@ -82,8 +83,8 @@ def test_a_public_entry_keeps_its_reason_and_a_private_one_loses_it() -> None:
     )
     deny = DenyList()
     deny.set_remote(remote)
-    assert deny.reason_for_id(BARRED) == "court_order"
-    assert deny.reason_for(Subject(SubjectKind.PASS, PASS_ID)) == "denied"
+    assert deny.reason_for_id(BARRED, NOW) == "court_order"
+    assert deny.reason_for(Subject(SubjectKind.PASS, PASS_ID), NOW) == "denied"
 
 
 def test_entries_expire_between_list_versions() -> None:
@@ -131,5 +132,5 @@ def test_bad_id_parameters_disable_id_entries_only() -> None:
     )
     deny = DenyList()
     deny.set_remote(remote)
-    assert deny.reason_for_id(BARRED) is None and deny.sealing_key() is None
-    assert deny.reason_for(Subject(SubjectKind.PASS, PASS_ID)) == "denied"
+    assert deny.reason_for_id(BARRED, NOW) is None and deny.sealing_key() is None
+    assert deny.reason_for(Subject(SubjectKind.PASS, PASS_ID), NOW) == "denied"

@@ -165,12 +165,12 @@ def test_deny_list_file(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     deny = DenyList.load(path)
-    assert deny.reason_for(Subject.parse("pass:" + "ab" * 16)) == "lost"
-    assert deny.reason_for(Subject.parse("qid:Q8F3K2M9")) == "barred"
-    assert deny.reason_for_id("001090012345") == "court order"
-    assert deny.reason_for_id("００１０９００１２３４５\n") == "court order"
-    assert deny.reason_for_id("001090012346") is None
-    assert deny.reason_for(Subject.parse("idh:0011")) == "copied from an export"
+    assert deny.reason_for(Subject.parse("pass:" + "ab" * 16), NOW) == "lost"
+    assert deny.reason_for(Subject.parse("qid:Q8F3K2M9"), NOW) == "barred"
+    assert deny.reason_for_id("001090012345", NOW) == "court order"
+    assert deny.reason_for_id("００１０９００１２３４５\n", NOW) == "court order"
+    assert deny.reason_for_id("001090012346", NOW) is None
+    assert deny.reason_for(Subject.parse("idh:0011"), NOW) == "copied from an export"
     assert len(deny) == 4
 
 
