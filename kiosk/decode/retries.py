@@ -141,19 +141,21 @@ class WeChat:
 
 
 def measured(decoder: Decoder, *, wechat: bool = True) -> list[Retry]:
-    """The retries in the order bench/read_rate.py measured them: most codes read per ms first.
-
-    On located-but-unread regions of door frames (seeds apart from the bench's): an unsharp
-    mask (σ 2, amount 5) read 12 of 79 at 0.5 ms; local equalisation 2 more at 0.4 ms; a milder
-    unsharp mask after equalising 2 more; a 2× scale-up 1 more at 0.8 ms; Wiener deconvolution
-    of a 3 px blur disc 5 more (hard focus blur) at ~2 ms; WeChat 2 more at ~45 ms.
+    """The retries in the order measured on door frames (bench/doorframes.py, seeds apart from
+    the bench's), on the regions the kiosk retries: 151 codes zxing-cpp located but could not
+    read, or the Locator's CNN found where it located nothing. Greedily, most codes read per ms
+    first: an unsharp mask (σ 2, amount 5) read 13; a 2× scale-up 6 more; Wiener deconvolution
+    of a 3 px blur disc 4 more; local equalisation and a milder unsharp mask 2 more; local
+    equalisation alone none more there (2 in an earlier set of zxing-located regions), so it
+    is last. WeChat's reader read 13 of them alone, but only 2 that the others did not, at
+    ~50 ms a region here (the others 0.5 to 2 ms).
     """
     retries: list[Retry] = [
         Filtered("unsharp", unsharp(2.0, 5.0), decoder),
-        Filtered("equalise", equalise, decoder),
-        Filtered("equalise+unsharp", then(equalise, unsharp(2.0, 3.0)), decoder),
         Filtered("enlarge", enlarge(2.0), decoder, scale=2.0),
         Filtered("deconvolve", deconvolve(3.0), decoder),
+        Filtered("equalise+unsharp", then(equalise, unsharp(2.0, 3.0)), decoder),
+        Filtered("equalise", equalise, decoder),
     ]
     if wechat:
         retries.append(WeChat())
