@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from checkin_protocol.times import parse_duration, utc_iso
 from registry.auth import Role
+from registry.backup_cli import add_backup_commands
 from registry.settings import Settings
 from registry.subject_cli import add_subject_commands
 
@@ -485,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_dcc_commands(sub)
     add_subject_commands(sub)
+    add_backup_commands(sub)
 
     ret = _group(sub, "retention")
     _command(
