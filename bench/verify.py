@@ -42,7 +42,7 @@ def main() -> None:
             t0 = time.perf_counter()
             verify_pass(text, trust)
             t1 = time.perf_counter()
-            reader.read(payload)
+            reader.read(payload, time.time())
             t2 = time.perf_counter()
             t_verify.append((t1 - t0) * 1000)
             t_read.append((t2 - t1) * 1000)

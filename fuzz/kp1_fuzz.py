@@ -63,7 +63,7 @@ READER = CodeReader(trust=TrustStore([k.public_key() for k in KEYS]))
 def read(payload: bytes) -> None:
     """The property: a code or CodeRejected. Anything else propagates, and is the finding."""
     with contextlib.suppress(CodeRejected):
-        READER.read(payload)
+        READER.read(payload, time.time())
 
 
 def signed_with(position: str, value: Any, key_index: int) -> bytes:

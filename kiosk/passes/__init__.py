@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -90,11 +89,12 @@ class CodeReader:
     # policy.clock_skew: how far a DCC's `iat` may lie ahead of this kiosk's clock.
     clock_skew: float = hc1.DEFAULT_SKEW
 
-    def read(self, payload: bytes, now: float | None = None) -> PersonalCode:
+    def read(self, payload: bytes, now: float) -> PersonalCode:
         """Raises CodeRejected for anything that is not a usable personal code.
 
-        `now` (epoch seconds, default the clock) judges what is checked while reading: a
-        DCC's signer certificate and its validity (a KP1 pass's times are the policy's).
+        `now` (epoch seconds) judges what is checked while reading: a DCC's signer
+        certificate and its validity (a KP1 pass's times are the policy's). It is required:
+        a default of "the clock" is how a test or a replay ends up judging the wrong time.
         """
         if _too_long(payload):
             if payload.startswith(hc1.PREFIX.encode()):  # a DCC, damaged or forged: say so
@@ -105,9 +105,8 @@ class CodeReader:
         if text is None:
             raise CodeRejected(Reason.NOT_PERSONAL_CODE, "payload is not UTF-8 text")
         if text.startswith(hc1.PREFIX):
-            when = time.time() if now is None else now
             return read_dcc(
-                text, self.dcc_signers.trust, when, self.sealing.sealing_key(), self.clock_skew
+                text, self.dcc_signers.trust, now, self.sealing.sealing_key(), self.clock_skew
             )
         if text.startswith(PREFIX):
             try:

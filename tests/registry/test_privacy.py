@@ -102,7 +102,7 @@ def test_a_stolen_kiosk_reveals_no_id_number_and_the_registry_still_traces(
         now = time.time()
         seen = []
         for number in (VISITOR, VISITOR, BARRED):
-            code = core.reader.read(cccd(number))
+            code = core.reader.read(cccd(number), time.time())
             decision = core.policy.decide(code, now, 0)
             seen.append((decision.verdict, decision.reason, decision.detail))
             new = NewRecord("test-venue", "k1", Direction.ENTRY, CodeKind.CCCD, code.subject,

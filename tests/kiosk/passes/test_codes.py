@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,12 +29,12 @@ def reader(trust: TrustStore) -> CodeReader:
 
 def rejected(reader: CodeReader, payload: bytes) -> CodeRejected:
     with pytest.raises(CodeRejected) as exc:
-        reader.read(payload)
+        reader.read(payload, time.time())
     return exc.value
 
 
 def test_cccd_with_commas_in_the_address(reader: CodeReader) -> None:
-    code = reader.read(CCCD.encode())
+    code = reader.read(CCCD.encode(), time.time())
     assert code.kind is CodeKind.CCCD
     assert code.verified is False
     assert code.masked_name == "Nguyễn V** A"
@@ -46,12 +47,12 @@ def test_cccd_with_commas_in_the_address(reader: CodeReader) -> None:
 
 def test_cccd_without_the_old_id_field(reader: CodeReader) -> None:
     six = f"001090012345|Trần Thị Bình|02021985|Nữ|{ADDRESS}|01012021"
-    code = reader.read(six.encode())
+    code = reader.read(six.encode(), time.time())
     assert (code.kind, code.birth_year, code.masked_name) == (CodeKind.CCCD, 1985, "Trần T** B")
 
 
 def test_cccd_with_empty_old_id(reader: CodeReader) -> None:
-    code = reader.read(CCCD.replace("|123456789|", "||").encode())
+    code = reader.read(CCCD.replace("|123456789|", "||").encode(), time.time())
     assert code.kind is CodeKind.CCCD
 
 
@@ -71,7 +72,7 @@ def test_malformed_cccd(reader: CodeReader, bad: str) -> None:
 
 
 def test_national_personal_qr(reader: CodeReader) -> None:
-    code = reader.read(NATIONAL.encode())
+    code = reader.read(NATIONAL.encode(), time.time())
     assert code.kind is CodeKind.NATIONAL_QR
     assert code.subject == Subject.parse("qid:Q8F3K2M9")
     assert code.masked_name == "Phạm T** H"
@@ -80,7 +81,7 @@ def test_national_personal_qr(reader: CodeReader) -> None:
 
 
 def test_national_qr_with_extras_containing_bars(reader: CodeReader) -> None:
-    code = reader.read(b"******012345|Le Van C|1990|2|QID12345|a|b")
+    code = reader.read(b"******012345|Le Van C|1990|2|QID12345|a|b", time.time())
     assert code.kind is CodeKind.NATIONAL_QR
 
 
@@ -90,7 +91,7 @@ def test_national_qr_bad_qid(reader: CodeReader) -> None:
 
 
 def test_signed_pass_dispatch(reader: CodeReader, make_pass: Callable[..., str]) -> None:
-    code = reader.read(make_pass(birth_year=1999, category="staff").encode())
+    code = reader.read(make_pass(birth_year=1999, category="staff").encode(), time.time())
     assert code.kind is CodeKind.SIGNED_PASS and code.verified
     assert code.subject is not None
     assert code.subject.kind is SubjectKind.PASS and len(code.subject.value) == 32
@@ -129,7 +130,7 @@ def test_future_pass_version_is_malformed(reader: CodeReader) -> None:
 def test_any_payload_gives_a_code_or_a_reason(data: bytes) -> None:
     reader = CodeReader(trust=TrustStore([]))
     try:
-        code = reader.read(data)
+        code = reader.read(data, time.time())
     except CodeRejected as err:
         assert isinstance(err.reason, Reason)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 
 import pytest
@@ -32,7 +33,7 @@ READER = CodeReader(trust=TrustStore([generate_key().public_key()]), sealing=Reg
 
 def opened(payload: bytes) -> str:
     """The number the registry finds in the code's sealed subject."""
-    subject = READER.read(payload).subject
+    subject = READER.read(payload, time.time()).subject
     assert subject is not None and subject.kind is SubjectKind.SEALED
     return open_sealed([SEAL], subject)
 
@@ -68,7 +69,7 @@ def test_cccd_number_in_any_digit_form_is_the_same_subject(
     data: st.DataObject, number: str
 ) -> None:
     written = data.draw(written_as(number))
-    code = READER.read(cccd(written))
+    code = READER.read(cccd(written), time.time())
     assert code.kind is CodeKind.CCCD
     assert opened(cccd(written)) == number == opened(cccd(number))
 
@@ -84,7 +85,7 @@ def test_cccd_number_with_a_non_digit_is_refused(
     lead = written[: len(written) - len(written.lstrip())]
     pos = min(at, len(core))
     with pytest.raises(CodeRejected):
-        READER.read(cccd(lead + core[:pos] + bad + core[pos:]))
+        READER.read(cccd(lead + core[:pos] + bad + core[pos:]), time.time())
 
 
 @PROVEN
@@ -93,7 +94,7 @@ def test_cccd_digits_nfkc_leaves_alone_are_malformed(number: str, at: int, digit
     """An Arabic-Indic or Devanagari digit is a digit, so the code is a CCCD; but one that
     cannot be brought to ASCII is refused, never hashed to a second subject."""
     with pytest.raises(CodeRejected) as exc:
-        READER.read(cccd(number[:at] + digit + number[at + 1 :]))
+        READER.read(cccd(number[:at] + digit + number[at + 1 :]), time.time())
     assert (exc.value.reason, exc.value.kind) == (Reason.MALFORMED, CodeKind.CCCD)
 
 
@@ -105,14 +106,14 @@ def test_cccd_number_with_trailing_whitespace_is_the_same_subject(suffix: str) -
 @PROVEN
 @given(data=st.data(), qid=qids)
 def test_national_qid_in_any_form_is_the_same_subject(data: st.DataObject, qid: str) -> None:
-    code = READER.read(national(data.draw(written_as(qid))))
+    code = READER.read(national(data.draw(written_as(qid))), time.time())
     assert code.kind is CodeKind.NATIONAL_QR
     assert code.subject == Subject(SubjectKind.QID, qid)
 
 
 def test_national_qid_with_a_trailing_newline_is_the_same_subject() -> None:
     # "Q8F3K2M9\n" used to match `^...$` and become a subject of its own.
-    code = READER.read(national("Q8F3K2M9\n"))
+    code = READER.read(national("Q8F3K2M9\n"), time.time())
     assert code.subject == Subject(SubjectKind.QID, "Q8F3K2M9")
 
 
@@ -125,7 +126,7 @@ def test_national_qid_with_a_foreign_character_is_refused(
     assume(not all(c in QID_CHARS for c in unicodedata.normalize("NFKC", bad).strip()))
     pos = min(at, len(qid))
     with pytest.raises(CodeRejected):
-        READER.read(national(qid[:pos] + bad + qid[pos:]))
+        READER.read(national(qid[:pos] + bad + qid[pos:]), time.time())
 
 
 @PROVEN
@@ -165,5 +166,5 @@ def test_names_with_control_or_invisible_characters_are_refused(at: int, bad: st
         national("Q8F3K2M9").replace("Phạm Thị Hoa".encode(), written.encode()),
     ):
         with pytest.raises(CodeRejected) as exc:
-            READER.read(payload)
+            READER.read(payload, time.time())
         assert exc.value.reason is Reason.MALFORMED

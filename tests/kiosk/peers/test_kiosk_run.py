@@ -62,7 +62,7 @@ def test_a_run_kiosk_holds_a_pass_another_door_let_in_and_tells_its_peers(
     path.write_text(text.replace("name: Test Venue}", f"name: Test Venue, timezone: {NOON}}}"))
     cfg = load_config(path)
     keys = VenueKeys(SECRET.encode(), "test-venue")
-    subject = CodeReader(trust=trust, sealing=DenyList()).read(inside.encode()).subject
+    subject = CodeReader(trust=trust, sealing=DenyList()).read(inside.encode(), time.time()).subject
     ledger = PeerLedger(ledger_path(cfg.storage.path), "k1")
     ledger.add([
         PeerRecord(

@@ -53,14 +53,14 @@ def test_a_barred_id_number_fails_privately_through_the_signed_list(trust: Any) 
     remote = deny_list([{"id_key": KDF.derive(BARRED), "public": False}], **NEW_LIST)
     reader, policy = kiosk(remote, trust)
     now = time.time()
-    code = reader.read(cccd(BARRED))
+    code = reader.read(cccd(BARRED), NOW)
     decision = policy.decide(code, now, 0)
     assert (decision.verdict, decision.reason, decision.detail) == (
         Verdict.FAIL,
         Reason.DENIED,
         "denied",  # no reason code reached the kiosk, so none can be shown or logged
     )
-    assert policy.decide(reader.read(cccd("001090012345")), now, 0).verdict is Verdict.PASS
+    assert policy.decide(reader.read(cccd("001090012345"), NOW), now, 0).verdict is Verdict.PASS
     # The record's subject is sealed to the registry, which alone can open it.
     assert code.subject is not None and code.subject.kind is SubjectKind.SEALED
     assert open_sealed([SEAL], code.subject) == BARRED
@@ -119,7 +119,7 @@ def test_an_old_format_list_still_works_and_bad_entries_are_skipped(trust: Any) 
     assert remote.kdf is None and remote.seal_key is None and not remote.ids
     reader, policy = kiosk(remote, trust)
     # Without a registry sealing key a CCCD leaves no ID-derived subject at all.
-    code = reader.read(cccd(BARRED))
+    code = reader.read(cccd(BARRED), NOW)
     assert code.subject is None
     assert policy.decide(code, time.time(), 0).verdict is Verdict.PASS
 

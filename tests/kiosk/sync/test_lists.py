@@ -58,16 +58,18 @@ def test_a_deny_list_entry_from_the_registry_fails_the_next_scan(
         core = build_core(cfg, store)
         worker = build_sync(cfg.registry, store, core.lists)  # type: ignore[arg-type]
         worker.refresh_lists()  # the registry's issuer key arrives through the trust list
-        code = core.reader.read(text.encode())
+        code = core.reader.read(text.encode(), time.time())
         assert core.policy.decide(code, time.time(), 0).verdict is Verdict.PASS
         registry.revoke_pass(pass_id, "lost")
         worker.refresh_lists()
-        decision = core.policy.decide(core.reader.read(text.encode()), time.time(), 0)
+        decision = core.policy.decide(core.reader.read(text.encode(), time.time()), time.time(), 0)
         assert decision.verdict is Verdict.FAIL and decision.reason is Reason.DENIED
         # A restart offline still knows the list it had.
         offline = build_core(cfg, store)
         assert (
-            offline.policy.decide(offline.reader.read(text.encode()), time.time(), 0).reason
+            offline.policy.decide(
+                offline.reader.read(text.encode(), time.time()), time.time(), 0
+            ).reason
             is Reason.DENIED
         )
 
@@ -78,7 +80,7 @@ def test_stale_lists_refuse_to_pass(
     cfg = kiosk.config(server.url, policy="policy: {max_list_age: 1h, stale_lists: refuse}\n")
     with open_store(cfg.storage) as store:
         core = build_core(cfg, store)
-        code = core.reader.read(make_pass().encode())
+        code = core.reader.read(make_pass().encode(), time.time())
         assert core.policy.decide(code, time.time(), 0).reason is Reason.LISTS_STALE
         kiosk.worker(cfg, store).refresh_lists()
         core = build_core(cfg, store)
