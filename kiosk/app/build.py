@@ -29,6 +29,7 @@ from kiosk.display.screen import Screen
 from kiosk.display.sound import Sounds, default_clips
 from kiosk.display.views import HistoryRow, Presenter
 from kiosk.door.hook import DecisionHook
+from kiosk.door.osdp import OsdpReader, PanelSignal
 from kiosk.door.relay import DoorRelay
 from kiosk.door.wiegand import WiegandOut
 from kiosk.peers import Peers, build_passback, build_peers
@@ -76,7 +77,10 @@ class Door:
 
     relay: DoorRelay | None
     hook: DecisionHook | None
-    wiegand: WiegandOut | None = None  # the building's access-control panel
+    wiegand: WiegandOut | None = None  # the building's access-control panel, by Wiegand
+    osdp: OsdpReader | None = None  # or as an OSDP reader it polls
+    # The panel's LED and buzzer commands, for the render loop to show and sound.
+    signals: queue.SimpleQueue[PanelSignal] = field(default_factory=queue.SimpleQueue)
 
 
 @dataclass
@@ -154,7 +158,13 @@ def build_door(cfg: Config, opts: RunOptions) -> Door:
         if cfg.door.wiegand is not None
         else None
     )
-    return Door(relay, hook, wiegand)
+    signals: queue.SimpleQueue[PanelSignal] = queue.SimpleQueue()
+    osdp = (
+        OsdpReader(cfg.door.osdp, cfg.door.credential, on_signal=signals.put)
+        if cfg.door.osdp is not None
+        else None
+    )
+    return Door(relay, hook, wiegand, osdp, signals)
 
 
 def _sinks(cfg: Config, storage: Storage, door: Door) -> list[Sink]:
@@ -165,6 +175,8 @@ def _sinks(cfg: Config, storage: Storage, door: Door) -> list[Sink]:
         sinks.append(lambda o: _open_door(relay, o))
     if door.wiegand is not None:
         sinks.append(door.wiegand.offer)
+    if door.osdp is not None:
+        sinks.append(door.osdp.offer)
     if hook is not None:
         sinks.append(lambda o: _notify(hook, cfg, o))
     if sync is not None:

@@ -138,8 +138,9 @@ class Kiosk:
             signals.reassert()  # pygame and SDL may have put their own handlers in place
         if door.relay is not None:
             stack.enter_context(door.relay)
-        if door.wiegand is not None:
-            stack.enter_context(door.wiegand)
+        for panel in (door.wiegand, door.osdp):
+            if panel is not None:
+                stack.enter_context(panel)
         storage.clock.check()  # before the decision loop's first frame: is the clock set?
         peers = storage.peers.worker if storage.peers is not None else None
         optional = (door.hook, storage.sync, peers)

@@ -20,6 +20,7 @@ from kiosk.config.door import (
     CredentialConfig,
     DoorConfig,
     HookConfig,
+    OsdpConfig,
     RelayConfig,
     WiegandConfig,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "NoCameraConfig",
     "OpenCVCameraConfig",
     "OpeningHours",
+    "OsdpConfig",
     "PeersConfig",
     "Picamera2CameraConfig",
     "PolicyConfig",

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from pydantic import (
     Field,
+    field_validator,
     model_validator,
 )
 
 from checkin_protocol.records import SUBJECT_PATTERN
 from kiosk.config.base import (
+    ConfigPath,
     Duration,
     Label,
     Strict,
+    small_file,
 )
 
 CardNumber = Annotated[int, Field(ge=0, le=0xFFFF)]  # 16 bits in both Wiegand formats
@@ -108,6 +112,54 @@ class WiegandConfig(Strict):
         return self
 
 
+class OsdpConfig(Strict):
+    """The kiosk as an OSDP v2 reader (a peripheral device) that the building's panel polls
+    over RS-485 or a serial line; card reads carry the mapped credential as Wiegand bits."""
+
+    port: ConfigPath = Field(
+        description="Serial device of the RS-485 adapter or UART, e.g. /dev/ttyUSB0."
+    )
+    baud: Literal[9600, 19200, 38400, 57600, 115200, 230400] = Field(
+        9600, description="The line speed the panel uses for this reader (OSDP's rates)."
+    )
+    address: int = Field(
+        0, ge=0, le=126, description="The reader's address on the bus, as set in the panel."
+    )
+    scbk_file: ConfigPath | None = Field(
+        None,
+        description="File holding the secure channel base key, 32 hex digits (mode 0600), "
+        "as installed in the panel; without it the channel is not encrypted.",
+    )
+    bits: Literal[26, 34] = Field(
+        26, description="The Wiegand format of the card data sent (26: H10301, 34: H10306)."
+    )
+    queue: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Card reads kept while the panel is away, sent in order when it returns; "
+        "beyond this the oldest are dropped (and logged).",
+    )
+
+    @field_validator("scbk_file")
+    @classmethod
+    def _key_private(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            read_scbk(value)
+        return value
+
+
+def read_scbk(path: Path) -> bytes:
+    """The 16-byte key in `path` (32 hex digits); ValueError naming the file otherwise."""
+    text = small_file(path, 1024).decode("ascii", "replace").strip()
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        raise ValueError(f"{path} is readable by others (mode {mode & 0o777:o}); chmod 600 {path}")
+    if len(text) != 32 or any(c not in "0123456789abcdefABCDEF" for c in text):
+        raise ValueError(f"{path}: the secure channel key is 32 hex digits")
+    return bytes.fromhex(text)
+
+
 class DoorConfig(Strict):
     relay: RelayConfig | None = Field(
         None, description="Open a door relay on PASS (never on FAIL)."
@@ -116,6 +168,11 @@ class DoorConfig(Strict):
     wiegand: WiegandConfig | None = Field(
         None, description="Send the mapped card number to an access-control panel by Wiegand."
     )
+    osdp: OsdpConfig | None = Field(
+        None,
+        description="Answer the building's panel as an OSDP reader: card reads on PASS, "
+        "its LED and buzzer commands shown and sounded.",
+    )
     credential: CredentialConfig = Field(
         default_factory=CredentialConfig,
         description="The card number sent to the panel (Wiegand, OSDP) for a decision.",
@@ -123,9 +180,10 @@ class DoorConfig(Strict):
 
     @model_validator(mode="after")
     def _credential_fits(self) -> Self:
-        if self.wiegand is not None and self.wiegand.bits == 26 and self.credential.facility > 0xFF:
-            raise ValueError(
-                f"credential.facility {self.credential.facility} does not fit Wiegand 26 "
-                "(0-255); use bits: 34"
-            )
+        for name, out in (("wiegand", self.wiegand), ("osdp", self.osdp)):
+            if out is not None and out.bits == 26 and self.credential.facility > 0xFF:
+                raise ValueError(
+                    f"credential.facility {self.credential.facility} does not fit Wiegand 26 "
+                    f"(0-255); use {name}.bits: 34"
+                )
         return self

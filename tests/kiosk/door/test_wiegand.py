@@ -149,7 +149,10 @@ def test_only_mapped_decisions_reach_the_lines(pins: MockFactory) -> None:
         ({"wiegand": {"data0": 5, "data1": 5}}, "different pins"),
         ({"wiegand": {"data0": 5, "data1": 6, "pulse_us": 5}}, "greater than or equal to 20"),
         ({"wiegand": {"data0": 5, "data1": 6, "interval_us": 100}}, "greater than or equal"),
-        ({"wiegand": {"data0": 5, "data1": 6}, "credential": {"facility": 256}}, "bits: 34"),
+        (
+            {"wiegand": {"data0": 5, "data1": 6}, "credential": {"facility": 256}},
+            "wiegand.bits: 34",
+        ),
         ({"credential": {"fixed": 65536}}, "less than or equal to 65535"),
         ({"credential": {"by_pass": {"someone": 1}}}, "pattern"),
     ],
