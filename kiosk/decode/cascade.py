@@ -20,6 +20,9 @@ Corners = tuple[tuple[int, int], ...]
 # Margin round a located code, as a share of its size: its quiet zone, and slack for corners
 # a blurred finder pattern puts a few pixels off.
 QUIET = 0.3
+# How a passed-over retry's cost estimate fades, each time: a 100 ms retry under a 40 ms
+# budget is measured again after ~30 frames with a hard code in view (about a second).
+FADE = 0.97
 LOCATED = "located, not decoded"  # the error of a code only the Locator found
 
 
@@ -103,14 +106,16 @@ class _Sighting:
 
 
 class Cascade:
-    """`first` (zxing-cpp) on every frame; the retries only where it located a code it could
-    not read, the sharpest recent sighting of that code first, within `budget` seconds a frame.
+    """`first` (zxing-cpp) on every frame; the retries only where a code was located but not
+    read (by `first`, or by the Locator through `decode_frame`), the sharpest recent sighting of
+    that code first, within `budget` seconds a frame.
 
     A frame in which `first` locates nothing unread costs `first` and a list scan: no filter,
     no crop, no clock. Retries run in the given order (cheapest and most useful first, as
     bench/read_rate.py measures them). A retry starts only when its expected cost (the mean of
     its past runs on this machine, scaled by the region's size) fits in what is left of the
-    budget; one never run before starts whenever budget is left, so it can overrun once.
+    budget; one never run before starts whenever budget is left, so it can overrun once, and one
+    measured at more than the whole budget is passed over (until its estimate has faded).
 
     A person holds a code up for about a second, 10 to 30 frames, some sharper than others: the
     sightings of the last `window` seconds are kept (at most `keep`), and each frame's budget
@@ -200,14 +205,19 @@ class Cascade:
             cost = self._cost[i]
             expected = 0.0 if cost is None else cost * sighting.region.size
             if expected > self._budget:
-                sighting.next_retry += 1  # can never fit a frame's budget on this machine
+                # Too slow for any frame's budget on this machine, as last measured. The
+                # estimate fades each time, so a cost taken during a load spike is measured
+                # again after a while rather than keeping the retry out for good.
+                self._cost[i] = cost * FADE if cost is not None else None
+                sighting.next_retry += 1
                 continue
             if now >= deadline or now + expected > deadline:
                 return None  # the next frame goes on from here
             sighting.next_retry += 1
             found = self.retries[i].read(sighting.region)
             spent = (self._clock() - now) / max(sighting.region.size, 1)
-            self._cost[i] = spent if cost is None else 0.8 * cost + 0.2 * spent
+            # A slower run counts at once (the budget is a promise), a faster one gradually.
+            self._cost[i] = spent if cost is None or spent > cost else 0.8 * cost + 0.2 * spent
             if found:
                 # Read: this code is done; its other sightings need no more work.
                 self._recent.clear()
