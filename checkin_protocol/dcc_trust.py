@@ -245,6 +245,48 @@ class DccTrust:
             raise DccTrustError(f"{path}: no certificate in this folder ({names})")
         return added
 
+    def add_usable(self, path: Path, *, now: int) -> tuple[list[Dsc], list[str]]:
+        """Like `add_path`, but a certificate this verifier cannot use (malformed, an
+        unsupported key, not a regular file, unreadable) is skipped and named with why, so
+        that one bad DSC never keeps the others, or the door, from working. A folder with no
+        certificate file at all is still refused: that is a mistyped path."""
+        if not path.is_dir():
+            return self._usable_file(path, now=now)
+        files = [i for i in sorted(path.iterdir()) if i.suffix.lower() in CERTIFICATE_SUFFIXES]
+        if not files:
+            names = ", ".join(f"*{s}" for s in CERTIFICATE_SUFFIXES)
+            raise DccTrustError(f"{path}: no certificate in this folder ({names})")
+        added: list[Dsc] = []
+        skipped: list[str] = []
+        for item in files:
+            dscs, problems = self._usable_file(item, now=now)
+            added.extend(dscs)
+            skipped.extend(problems)
+        return added, skipped
+
+    def _usable_file(self, path: Path, *, now: int) -> tuple[list[Dsc], list[str]]:
+        try:
+            data = read_certificate_file(path)
+        except DccTrustError as exc:
+            return [], [str(exc)]
+        if b"-----BEGIN CERTIFICATE-----" not in data:
+            ders = [data]
+        else:
+            try:
+                certs = x509.load_pem_x509_certificates(data)
+            except ValueError as exc:
+                return [], [f"{path}: not a valid PEM certificate file ({exc})"]
+            ders = [c.public_bytes(Encoding.DER) for c in certs]
+        added: list[Dsc] = []
+        skipped: list[str] = []
+        for n, der in enumerate(ders):
+            try:
+                added.append(self.add_der(der, now=now))
+            except DccTrustError as exc:
+                which = f" (certificate {n + 1} of {len(ders)})" if len(ders) > 1 else ""
+                skipped.append(f"{path}{which}: {exc}")
+        return added, skipped
+
     def add_trust_list(self, data: bytes | str, *, now: int) -> tuple[list[Dsc], list[str]]:
         """The EU gateway's public DSC list as JSON: entries {kid, rawData | certificate}.
 

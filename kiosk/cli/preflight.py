@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+from checkin_protocol.records import CodeKind
 from kiosk.config import Config, Picamera2CameraConfig, small_file
 from kiosk.config.yamlfile import ConfigError, ConfigIssue, Path_, _dotted, read_yaml
 
@@ -163,19 +164,27 @@ def preflight(
 
 
 def config_warnings(cfg: Config, config_file: Path, now: float) -> list[ConfigIssue]:
-    """What `run` starts with but the admin should hear of: trusted DSCs past their validity,
-    which verify no certificate (they load, as `kiosk scan --at` may judge an earlier time)."""
+    """What `run` starts with but the admin should hear of: DSCs it cannot use (skipped),
+    trusted DSCs past their validity, which verify no certificate (they load, as `kiosk scan
+    --at` may judge an earlier time), and categories no pass is likely to carry."""
     import datetime as dt
 
     from checkin_protocol.dcc_trust import DccTrust, DccTrustError
 
     report = _Report(config_file)
     _unknown_categories(cfg, report)
+    usable = 0
     for i, path in enumerate(cfg.trust.dcc_signers):
         try:
-            dscs = DccTrust().add_path(path, now=0)
+            dscs, skipped = DccTrust().add_usable(path, now=0)
         except (DccTrustError, OSError):
             continue  # loading the config reported it
+        usable += len(dscs)
+        for problem in skipped:
+            report.add(
+                ("trust", "dcc_signers", i),
+                f"warning: {problem}; skipped, the other DSCs are used",
+            )
         for dsc in dscs:
             if dsc.not_after < now:
                 when = dt.datetime.fromtimestamp(dsc.not_after, dt.UTC).date().isoformat()
@@ -184,6 +193,13 @@ def config_warnings(cfg: Config, config_file: Path, now: float) -> list[ConfigIs
                     f"warning: DSC {dsc.kid.hex()} in {path} expired on {when}; "
                     "it verifies no certificate",
                 )
+    # The registry's trust list may bring DSCs; without one, none usable refuses every DCC.
+    admits_dcc = CodeKind.DCC in cfg.policy.admit_kinds
+    if admits_dcc and cfg.trust.dcc_signers and not usable and cfg.registry is None:
+        report.add(
+            ("trust", "dcc_signers"),
+            "warning: no DSC can be used: every DCC will be refused (unknown issuer)",
+        )
     return report.issues
 
 

@@ -61,9 +61,10 @@ class TrustConfig(Strict):
             if not path.exists():
                 raise ValueError(f"no such file or folder: {path}")
             try:
-                # Malformed certificates are refused; validity is judged at each scan (at the
+                # A certificate the kiosk cannot use is skipped (check-config warns of it):
+                # one bad DSC must not stop the door. Validity is judged at each scan (at the
                 # time `kiosk scan --at` gives, too), so an expired DSC loads and signs nothing.
-                DccTrust().add_path(path, now=0)
+                DccTrust().add_usable(path, now=0)
             except (DccTrustError, OSError) as exc:
                 raise ValueError(str(exc)) from exc
         return value

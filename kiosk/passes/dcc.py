@@ -32,10 +32,12 @@ class DccSigners:
 
     @classmethod
     def from_paths(cls, paths: Iterable[Path], now: int) -> DccSigners:
-        """Raises DccTrustError naming the file; an expired DSC is refused like a bad one."""
+        """The venue's DSCs; one the kiosk cannot use is logged, naming its file and why, and
+        skipped. Raises DccTrustError only for a folder with no certificate file at all."""
         trust = DccTrust()
         for path in paths:
-            trust.add_path(path, now=now)
+            for problem in trust.add_usable(path, now=now)[1]:
+                log.warning("DSC skipped: %s", problem)
         return cls(trust)
 
     def set_remote(self, dscs: Iterable[Dsc]) -> None:

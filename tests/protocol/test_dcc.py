@@ -41,6 +41,7 @@ from support.dcc_cases import (
     kid_unprotected_only,
     make_signer,
     to_text,
+    unsupported_key_der,
     with_tags,
     zlib_bomb,
 )
@@ -340,6 +341,29 @@ def test_pem_and_der_files_and_folders(tmp_path: Path) -> None:
     (tmp_path / "c.der").write_bytes(b"garbage")
     with pytest.raises(DccTrustError, match=r"c\.der"):
         DccTrust().add_path(tmp_path, now=NOW)
+
+
+def test_a_certificate_that_cannot_be_used_is_skipped_and_named(tmp_path: Path) -> None:
+    """One bad DSC in a folder or a PEM bundle: the others are trusted, the bad one named."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    def pem(der: bytes) -> bytes:
+        return x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM)
+
+    (tmp_path / "a.pem").write_bytes(pem(PS.der) + pem(unsupported_key_der(ES)))
+    (tmp_path / "b.der").write_bytes(ES.der)
+    (tmp_path / "c.der").write_bytes(b"garbage")
+    trust = DccTrust()
+    added, skipped = trust.add_usable(tmp_path, now=NOW)
+    assert {d.kid for d in added} == {ES.kid, PS.kid} and len(trust) == 2
+    assert len(skipped) == 2
+    assert skipped[0].startswith(f"{tmp_path / 'a.pem'} (certificate 2 of 2): ")
+    assert "key algorithm is not supported" in skipped[0]
+    assert skipped[1].startswith(f"{tmp_path / 'c.der'}: ")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DccTrustError, match="no certificate in this folder"):
+        DccTrust().add_usable(tmp_path / "empty", now=NOW)
 
 
 def test_iat_and_exp_of_the_wrong_type_are_malformed() -> None:

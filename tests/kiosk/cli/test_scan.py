@@ -163,12 +163,31 @@ def test_scan_usage_errors(write_config: Callable[..., Path], venue_dir: Path) -
     assert bad_time.returncode == 2 and "not an ISO date/time" in bad_time.stderr
 
 
-def test_bad_dsc_file_is_a_config_error(write_config: Callable[..., Path], venue_dir: Path) -> None:
+def still_verifies(config: Path) -> None:
+    """The good DSCs beside a skipped one still verify: a DCC they signed PASSes."""
+    from kiosk.app.core import build_core
+    from kiosk.cli.scan import Scanner
+    from kiosk.config import load_config
+
+    core = build_core(load_config(config), None)
+    text = issue(make_signer("ES256"), good_parts(make_signer("ES256"), iat=NOW - 60))
+    decision = Scanner(core, None, NOW).decide(text.encode(), NOW)
+    assert (decision.verdict, decision.reason) == (Verdict.PASS, None)
+
+
+def test_a_bad_dsc_file_is_skipped_with_a_warning_naming_it(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    """One DSC the kiosk cannot use never refuses the trust folder, nor stops the door."""
     config = dcc_config(write_config, venue_dir)
-    (venue_dir / "dscs" / "junk.pem").write_text("-----BEGIN CERTIFICATE-----\nnope\n")
+    junk = venue_dir / "dscs" / "junk.pem"
+    junk.write_text("-----BEGIN CERTIFICATE-----\nnope\n")
     out = kiosk("check-config", str(config))
-    assert out.returncode == 2
-    assert out.stderr.startswith(f"{config}:5: trust.dcc_signers: ") and "junk.pem" in out.stderr
+    assert out.returncode == 0, out.stderr
+    (line,) = [ln for ln in out.stderr.splitlines() if "junk.pem" in ln]
+    assert line.startswith(f"{config}:5: trust.dcc_signers[0]: warning: {junk}: not a valid PEM")
+    assert line.endswith("skipped, the other DSCs are used")
+    still_verifies(config)
 
 
 def test_dcc_admitted_without_any_signer_is_a_config_error(
@@ -183,17 +202,15 @@ def test_dcc_admitted_without_any_signer_is_a_config_error(
     assert str(info.value) == f"{path}:5: trust.dcc_signers: dcc is admitted but no DSC is trusted"
 
 
-def test_a_fifo_among_the_signers_is_refused_unread(
+def test_a_fifo_among_the_signers_is_skipped_unread(
     write_config: Callable[..., Path], venue_dir: Path
 ) -> None:
-    from kiosk.config import load_config
-    from kiosk.config.yamlfile import ConfigError
-
     config = dcc_config(write_config, venue_dir)
     os.mkfifo(venue_dir / "dscs" / "pipe.pem")  # opened, it would block for ever
-    with pytest.raises(ConfigError) as info:
-        load_config(config)
-    assert "pipe.pem: not a regular file" in str(info.value)
+    out = kiosk("check-config", str(config))
+    assert out.returncode == 0, out.stderr
+    assert "pipe.pem: not a regular file; skipped" in out.stderr
+    still_verifies(config)
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -239,15 +256,17 @@ def test_an_id_card_is_shown_masked_never_whole(
         assert "001090012345" not in said and "NGUYỄN VĂN AN" not in said and "Phố Huế" not in said
 
 
-def test_a_dsc_with_an_unsupported_key_algorithm_is_a_config_error(
+def test_a_dsc_with_an_unsupported_key_algorithm_is_skipped_with_a_warning(
     write_config: Callable[..., Path], venue_dir: Path
 ) -> None:
     config = dcc_config(write_config, venue_dir)
     (venue_dir / "dscs" / "odd.der").write_bytes(unsupported_key_der(make_signer("ES256")))
     out = kiosk("check-config", str(config))
-    assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert out.stderr.startswith(f"{config}:5: trust.dcc_signers: ") and "odd.der" in out.stderr
-    assert "key algorithm is not supported" in out.stderr
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    (line,) = [ln for ln in out.stderr.splitlines() if "odd.der" in ln]
+    assert line.startswith(f"{config}:5: trust.dcc_signers[0]: warning: ")
+    assert "key algorithm is not supported" in line
+    still_verifies(config)
 
 
 class _Endless(io.RawIOBase):
@@ -446,7 +465,7 @@ def test_the_venues_clock_skew_forgives_a_dcc_issued_ahead_of_the_kiosk_clock(
     assert (decision.verdict, decision.reason) == want
 
 
-def test_signer_folders_and_files_that_trust_nobody_are_config_errors_naming_them(
+def test_signer_folders_with_no_certificate_file_are_config_errors_naming_them(
     write_config: Callable[..., Path], venue_dir: Path
 ) -> None:
     from kiosk.config import load_config
@@ -456,18 +475,34 @@ def test_signer_folders_and_files_that_trust_nobody_are_config_errors_naming_the
     (venue_dir / "odd").mkdir()
     (venue_dir / "odd" / "readme.txt").write_text("the DSCs go here\n")
     (venue_dir / "empty").mkdir()
-    bad = venue_dir / "bad_subject.der"
-    bad.write_bytes(bad_subject_der(make_signer("ES256")))
     text = config.read_text()
     for signers, says in [
         ("[empty]", f"{venue_dir / 'empty'}: no certificate in this folder"),
         ("[dscs, odd]", f"{venue_dir / 'odd'}: no certificate in this folder"),
-        ("[bad_subject.der]", f"{bad}: not a valid X.509 certificate"),
     ]:
         config.write_text(text.replace("dcc_signers: [dscs]", f"dcc_signers: {signers}"))
         with pytest.raises(ConfigError) as info:
             load_config(config)
         assert str(info.value).startswith(f"{config}:5: trust.dcc_signers: {says}"), info.value
+
+
+def test_a_named_signer_the_kiosk_cannot_use_is_a_warning_that_no_dcc_will_pass(
+    write_config: Callable[..., Path], venue_dir: Path
+) -> None:
+    config = dcc_config(write_config, venue_dir)
+    bad = venue_dir / "bad_subject.der"
+    bad.write_bytes(bad_subject_der(make_signer("ES256")))
+    config.write_text(
+        config.read_text().replace("dcc_signers: [dscs]", "dcc_signers: [bad_subject.der]")
+    )
+    out = kiosk("check-config", str(config))
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    assert (
+        f"{config}:5: trust.dcc_signers[0]: warning: {bad}: not a valid X.509 certificate"
+        in (lines[0])
+    )
+    assert any("no DSC can be used: every DCC will be refused" in ln for ln in lines), lines
 
 
 def test_an_expired_signer_is_a_warning_and_the_config_still_passes(
