@@ -80,7 +80,7 @@ def cmd_init(registry: Registry, args: argparse.Namespace) -> None:
     # subject.key stays here: kiosks seal ID numbers to the key the deny list carries.
     print(f"registry-only secrets, never copied to kiosks: {keys / 'subject.key'}, seal.key")
     try:
-        print(f"admin token (shown once): {registry.add_user('admin', Role.ADMIN)}")
+        print(f"admin token (shown once): {registry.add_user('admin', Role.ADMIN, by=_officer())}")
     except RegistryError:
         print("admin exists")
 
@@ -144,12 +144,13 @@ def cmd_venue_add(registry: Registry, args: argparse.Namespace) -> None:
         args.province,
         args.timezone,
         phone_occupancy=args.count_phones,
+        by=_officer(),
     )
     print(f"venue {args.id} added")
 
 
 def cmd_kiosk_add(registry: Registry, args: argparse.Namespace) -> None:
-    token = registry.add_kiosk(args.venue, args.kiosk)
+    token = registry.add_kiosk(args.venue, args.kiosk, by=_officer())
     if args.token_file:
         _write_token(args.token_file, token)
         print(f"kiosk {args.venue}/{args.kiosk} added; token in {args.token_file}")
@@ -178,12 +179,12 @@ def _print_enrolment_code(registry: Registry, venue: str, kiosk: str) -> None:
 
 
 def cmd_kiosk_revoke(registry: Registry, args: argparse.Namespace) -> None:
-    registry.revoke_kiosk(args.venue, args.kiosk)
+    registry.revoke_kiosk(args.venue, args.kiosk, by=_officer())
     print(f"kiosk {args.venue}/{args.kiosk} revoked")
 
 
 def cmd_user_add(registry: Registry, args: argparse.Namespace) -> None:
-    token = registry.add_user(args.name, Role(args.role), args.venue)
+    token = registry.add_user(args.name, Role(args.role), args.venue, by=_officer())
     print(f"{args.role} {args.name} token (shown once): {token}")
 
 
@@ -244,7 +245,11 @@ def cmd_deny_add(registry: Registry, args: argparse.Namespace) -> None:
 
 
 def cmd_deny_list(registry: Registry, args: argparse.Namespace) -> None:
-    print(json.dumps(registry.denials.entries(), indent=2))
+    from registry.core.audit import record_read
+
+    found = registry.denials.entries()
+    record_read(registry.db, _officer(), "deny_list_read", {}, len(found))
+    print(json.dumps(found, indent=2))
 
 
 def cmd_deny_lift(registry: Registry, args: argparse.Namespace) -> None:
@@ -346,12 +351,14 @@ def cmd_user_list(registry: Registry, args: argparse.Namespace) -> None:
 
 
 def cmd_user_disable(registry: Registry, args: argparse.Namespace) -> None:
-    registry.accounts.disable_user(args.name)
+    registry.accounts.disable_user(args.name, by=_officer())
     print(f"{args.name} disabled")
 
 
 def cmd_user_reset_token(registry: Registry, args: argparse.Namespace) -> None:
-    print(f"{args.name} token (shown once): {registry.accounts.reset_token(args.name)}")
+    print(
+        f"{args.name} token (shown once): {registry.accounts.reset_token(args.name, by=_officer())}"
+    )
 
 
 # ------------------------------------------------------------------ the command line

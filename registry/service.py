@@ -128,19 +128,22 @@ class Registry:
         timezone: str = "Asia/Ho_Chi_Minh",
         *,
         phone_occupancy: bool = False,
+        by: str = "cli",
     ) -> None:
         self.accounts.add_venue(
-            venue_id, name, district, province, timezone, phone_occupancy=phone_occupancy
+            venue_id, name, district, province, timezone, phone_occupancy=phone_occupancy, by=by
         )
 
-    def add_kiosk(self, venue_id: str, kiosk_id: str) -> str:
-        return self.accounts.add_kiosk(venue_id, kiosk_id)
+    def add_kiosk(self, venue_id: str, kiosk_id: str, *, by: str = "cli") -> str:
+        return self.accounts.add_kiosk(venue_id, kiosk_id, by=by)
 
-    def revoke_kiosk(self, venue_id: str, kiosk_id: str) -> None:
-        self.accounts.revoke_kiosk(venue_id, kiosk_id)
+    def revoke_kiosk(self, venue_id: str, kiosk_id: str, *, by: str = "cli") -> None:
+        self.accounts.revoke_kiosk(venue_id, kiosk_id, by=by)
 
-    def add_user(self, name: str, role: Role, venues: Iterable[str] = ()) -> str:
-        return self.accounts.add_user(name, role, venues)
+    def add_user(
+        self, name: str, role: Role, venues: Iterable[str] = (), *, by: str = "cli"
+    ) -> str:
+        return self.accounts.add_user(name, role, venues, by=by)
 
     def caller(self, token: str) -> Caller | None:
         return self.accounts.caller(token)

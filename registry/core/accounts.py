@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 
 from checkin_protocol.records import IDENTIFIER_PATTERN
 from registry.auth import Caller, Role, hash_token, new_token
-from registry.core.common import Database, RegistryError, now_ms, text_problem
+from registry.core.common import Database, RegistryError, audit, now_ms, text_problem
 from registry.db.models import Kiosk, Principal, Venue, WebSession
 
 
@@ -38,6 +38,7 @@ class Accounts:
         timezone: str = "Asia/Ho_Chi_Minh",
         *,
         phone_occupancy: bool = False,
+        by: str = "cli",
     ) -> None:
         """A venue; `phone_occupancy`: its phones' self check-ins count in the occupancy its
         kiosks enforce (off by default: only door records move that)."""
@@ -60,8 +61,9 @@ class Accounts:
                     created_ms=now_ms(),
                 )
             )
+            audit(s, by, "venue_add", {"venue": venue_id}, 1)
 
-    def add_kiosk(self, venue_id: str, kiosk_id: str) -> str:
+    def add_kiosk(self, venue_id: str, kiosk_id: str, *, by: str = "cli") -> str:
         """Register a kiosk; returns its token (shown once, stored hashed)."""
         check_identifier(venue_id, "venue id")
         check_identifier(kiosk_id, "kiosk id")
@@ -83,9 +85,10 @@ class Accounts:
                     created_ms=now_ms(),
                 )
             )
+            audit(s, by, "kiosk_add", {"venue": venue_id, "kiosk": kiosk_id}, 1)
         return token
 
-    def revoke_kiosk(self, venue_id: str, kiosk_id: str) -> None:
+    def revoke_kiosk(self, venue_id: str, kiosk_id: str, *, by: str = "cli") -> None:
         with self.db.session.begin() as s:
             done = s.execute(
                 update(Principal)
@@ -97,8 +100,13 @@ class Accounts:
             )
             if done.rowcount == 0:  # type: ignore[attr-defined]
                 raise RegistryError(f"no active kiosk {venue_id}/{kiosk_id}")
+            audit(s, by, "kiosk_revoke", {"venue": venue_id, "kiosk": kiosk_id}, 1)
 
-    def add_user(self, name: str, role: Role, venues: Iterable[str] = ()) -> str:
+    def add_user(
+        self, name: str, role: Role, venues: Iterable[str] = (), *, by: str = "cli"
+    ) -> str:
+        """A staff account; returns its token (shown once, stored hashed). Audited, as every
+        act on accounts is: `by` is who did it (an admin's name, `cli:<user>`)."""
         if role is Role.KIOSK:
             raise RegistryError("kiosks are added with 'kiosk add'")
         if not name or len(name) > 100 or text_problem(name) or name.startswith("kiosk:"):
@@ -124,6 +132,7 @@ class Accounts:
                     created_ms=now_ms(),
                 )
             )
+            audit(s, by, "user_add", {"name": name, "role": role.value, "venues": venue_list}, 1)
         return token
 
     def caller(self, token: str) -> Caller | None:
@@ -204,12 +213,13 @@ class Accounts:
             raise RegistryError(f"no user {name}")
         return p  # type: ignore[no-any-return]
 
-    def disable_user(self, name: str) -> None:
+    def disable_user(self, name: str, *, by: str = "cli") -> None:
         """The user's token stops working at once (sessions made with it too)."""
         with self.db.session.begin() as s:
             self._user(s, name).revoked_ms = now_ms()
+            audit(s, by, "user_disable", {"name": name}, 1)
 
-    def reset_token(self, name: str) -> str:
+    def reset_token(self, name: str, *, by: str = "cli") -> str:
         """A new token for a user (enabled again); the old one stops working at once."""
         token = new_token()
         with self.db.session.begin() as s:
@@ -218,6 +228,7 @@ class Accounts:
             p.revoked_ms = None
             # Sessions opened with the old token end with it.
             s.execute(delete(WebSession).where(WebSession.principal_id == p.id))
+            audit(s, by, "user_reset_token", {"name": name}, 1)
         return token
 
 

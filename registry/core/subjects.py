@@ -116,6 +116,24 @@ class Answer:
     erased: dict[str, int] | None = None
 
 
+def same_person(s: Session, subject: str) -> list[str]:
+    """`subject` and every other subject of the same person, `subject` first: an ID number's
+    `idh:` and the passes declared with it, whichever of them is given. Another subject
+    (a QID, a pass issued without a declaration) is only itself."""
+    kind, _, value = subject.partition(":")
+    id_hash: str | None = None
+    if kind == "idh":
+        id_hash = subject
+    elif kind == "pass":
+        issued = s.get(IssuedPass, value)
+        id_hash = issued.id_hash if issued is not None else None
+    if id_hash is None:
+        return [subject]
+    person = Person(id_hash)
+    person.passes |= set(s.scalars(select(IssuedPass.pass_id).where(IssuedPass.id_hash == id_hash)))
+    return [subject, *(x for x in person.subjects if x != subject)]
+
+
 class Subjects:
     """Find, export and erase one person's data; each request recorded and audited."""
 

@@ -28,7 +28,9 @@ from checkin_protocol.privacy import normalize_id_number
 from checkin_protocol.records import Subject, mask_subject
 from registry.auth import Caller
 from registry.core.common import Database, RegistryError, iso_ms, now_ms
+from registry.core.common import audit as audit_entry
 from registry.core.idnumbers import id_number_problem
+from registry.core.subjects import same_person
 from registry.db.models import AreaDay, AuditEntry, Kiosk, Record, RecordDay, Venue
 from registry.db.pruning import KioskBound, kiosk_bound
 from registry.keys import RegistryKeys
@@ -169,8 +171,10 @@ class Views:
         )
         who = str(subject)
         with self.replica.session() as replica:
+            # One person is one subject: their card's `idh:` and the passes declared with it.
+            same = same_person(replica, who)
             query = trace_statement(
-                replica, who, since, window_min * 60_000, limit, offset, self.settings
+                replica, same, since, window_min * 60_000, limit, offset, self.settings
             )
             rows = replica.execute(query).all()
         # The audit on the primary: no answer leaves without its entry.
@@ -193,6 +197,7 @@ class Views:
                             "since_ms": since,
                             "reason": reason,
                             "offset": offset,
+                            "same_person": len(same) - 1,
                         }
                     ),
                     results=len(visits) + len(contacts),
@@ -230,6 +235,7 @@ class Views:
         id_number: str,
         window_min: int,
         since_ms: int | None,
+        reason: str | None = None,
         *,
         limit: int = 1000,
         offset: int = 0,
@@ -241,10 +247,11 @@ class Views:
         if problem:
             raise RegistryError(problem)
         return self.trace(
-            caller, keys.hasher()(number), window_min, since_ms, limit=limit, offset=offset
+            caller, keys.hasher()(number), window_min, since_ms, reason, limit=limit, offset=offset
         )
 
     def audit(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest entries of the audit log, newest first (not audited: see read_audit)."""
         with self.db.session() as s:
             rows = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).all()
         return [
@@ -257,6 +264,14 @@ class Views:
             }
             for a in rows
         ]
+
+    def read_audit(self, reader: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The audit log as a person reads it: the read is itself an entry, written first,
+        so that it is the first line they see."""
+        with self.db.session.begin() as s:
+            shown = s.scalar(select(func.count()).select_from(AuditEntry)) or 0
+            audit_entry(s, reader, "audit_read", {"limit": limit}, min(limit, shown + 1))
+        return self.audit(limit)
 
     def stats(
         self, days: int = 7, limit: int = 1000, after: tuple[str, str] | None = None
@@ -384,7 +399,13 @@ def latest_records(
 
 
 def trace_statement(
-    s: Session, who: str, since: int, window_ms: int, limit: int, offset: int, settings: Settings
+    s: Session,
+    who: list[str],
+    since: int,
+    window_ms: int,
+    limit: int,
+    offset: int,
+    settings: Settings,
 ) -> Any:
     """The tracing statement, bounded to the partitions of the days it can find records on
     (read from `s`, where it will run)."""
@@ -395,11 +416,18 @@ def trace_statement(
 
 
 def _trace_query(
-    who: str, since: int, until: int, window_ms: int, limit: int, offset: int, bound: KioskBound
+    who: list[str],
+    since: int,
+    until: int,
+    window_ms: int,
+    limit: int,
+    offset: int,
+    bound: KioskBound,
 ) -> Any:
-    """One statement: the subject's visits, and a page of the others recorded at a visited
-    venue within ±window of a visit, one row per (subject, venue) with the first sighting
-    and the nearest time apart. Rows: kind, venue_id, who, what, at_ms, apart_ms.
+    """One statement: the person's visits (under any of their subjects `who`), and a page
+    of the others recorded at a visited venue within ±window of a visit, one row per
+    (subject, venue) with the first sighting and the nearest time apart. Rows: kind,
+    venue_id, who, what, at_ms, apart_ms.
 
     Every read of `records` bounds kiosk_ms as well: the visits to the days from `since`, each
     visit's neighbours to its own ±window (PostgreSQL prunes as it joins); records from
@@ -407,7 +435,7 @@ def _trace_query(
     visits = (
         select(Record.venue_id, Record.kiosk_id, Record.direction, Record.created_ms)
         .where(
-            Record.subject == who,
+            Record.subject.in_(who),
             Record.created_ms >= since,
             Record.verdict == "PASS",
             bound.within(Record.kiosk_ms, since, until),
@@ -431,7 +459,7 @@ def _trace_query(
             kiosk_days(near.kiosk_ms),
             near.verdict == "PASS",
             near.subject.is_not(None),
-            near.subject != who,
+            near.subject.not_in(who),
         )
         if not bound.active:  # SQLite: no LATERAL, and no partitions to prune
             return select(*columns).join_from(visits, near, and_(*when[:4])).where(*when[4:])

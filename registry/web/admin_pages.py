@@ -115,16 +115,18 @@ def _kiosk_rows(t: i18n.Texts, registry: RegistryDep, now: int) -> list[dict[str
     return kiosks
 
 
-def _audit_rows(registry: RegistryDep, now: int) -> list[dict[str, Any]]:
-    """The latest tracing searches: who, when, why, how much they saw (never the subject)."""
+def _audit_rows(registry: RegistryDep, reader: str) -> list[dict[str, Any]]:
+    """The latest audit entries (traces, account changes, exports, reads of this log): who,
+    what, when, why, how much they saw (never the subject). This read is one of them."""
     return [
         {
             "time": i18n.date_time(parse_iso_ms(a["time"])),
             "who": a["principal"],
+            "action": a["action"],
             "reason": str(a["params"].get("reason", "")) if isinstance(a["params"], dict) else "",
             "results": a["results"],
         }
-        for a in registry.audit(AUDIT_ROWS)
+        for a in registry.views.read_audit(reader, AUDIT_ROWS)
     ]
 
 
@@ -169,7 +171,7 @@ def _admin_page(
         charts=_overview_charts(t, registry, area, now),
         online=sum(k["online"] for k in kiosks),
         days=OVERVIEW_DAYS,
-        audit=_audit_rows(registry, now),
+        audit=_audit_rows(registry, got[0].name),
         roles=[r for r in Role if r is not Role.KIOSK],
         **extra,
     )
@@ -236,7 +238,7 @@ def add_user(
         words = {k: t(v) for k, v in errors.items()}
         return _admin_page(request, registry, got, status=422, form=form, errors=words)
     try:
-        token = registry.add_user(name, Role(role), venue_ids)
+        token = registry.add_user(name, Role(role), venue_ids, by=got[0].name)
     except RegistryError:
         # Checked above; only a race (the same name added meanwhile) gets here.
         return message(request, 409, "forbidden_title", "err_user_name", user=got)
@@ -256,7 +258,7 @@ def disable_user(
     if name == got[0].name:
         return message(request, 409, "forbidden_title", "err_user_self", user=got)
     try:
-        registry.accounts.disable_user(name)
+        registry.accounts.disable_user(name, by=got[0].name)
     except RegistryError:
         return message(request, 404, "not_found_title", "err_user_none", user=got)
     t = texts(request)
@@ -281,7 +283,7 @@ def reset_user(
     if isinstance(got, Response):
         return got
     try:
-        token = registry.accounts.reset_token(name)
+        token = registry.accounts.reset_token(name, by=got[0].name)
     except RegistryError:
         return message(request, 404, "not_found_title", "err_user_none", user=got)
     return _token_page(request, got, name, token)

@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from checkin_protocol.records import REASON_PATTERN, SUBJECT_PATTERN, Subject, SubjectKind
 from registry.auth import Caller, Role
+from registry.core.audit import record_read
 from registry.core.denials import MAX_DENY_DAYS
 from registry.core.idnumbers import id_number_problem
 from registry.web.deps import API, RegistryDep, require
@@ -49,13 +50,15 @@ def deny_id(body: DenyIdIn, c: Officer, registry: RegistryDep) -> dict[str, Any]
 
 @router.get("")
 def entries(
-    _: Annotated[Caller, require(Role.HEALTH_OFFICER, Role.ADMIN)],
+    c: Annotated[Caller, require(Role.HEALTH_OFFICER, Role.ADMIN)],
     registry: RegistryDep,
     kind: Annotated[SubjectKind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[dict[str, Any]]:
-    """Deny entries in force, newest first."""
-    return registry.denials.entries(kind, limit)
+    """Deny entries in force, newest first. Audited (who read the list, how many)."""
+    found = registry.denials.entries(kind, limit)
+    record_read(registry.db, c.name, "deny_list_read", {"kind": kind, "limit": limit}, len(found))
+    return found
 
 
 @router.delete("/{subject}")

@@ -8,13 +8,26 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checkin_protocol.records import SUBJECT_PATTERN, Subject
 from registry.auth import Caller, Role
-from registry.core.common import RegistryError, parse_iso_ms
+from registry.core.common import RegistryError, parse_iso_ms, text_problem
 from registry.web.deps import API, RegistryDep, require
 
 router = APIRouter(prefix=API)
 
 Limit = Field(1000, ge=1, le=5000, description="Contacts per page (visits come whole).")
 Offset = Field(0, ge=0, le=10_000_000, description="`next_offset` of the page before.")
+Reason = Field(
+    min_length=5,
+    max_length=200,
+    description="Why this person is traced (a case, an order): kept in the audit log as "
+    "evidence; required, as on the tracing page.",
+)
+
+
+def _check_reason(reason: str) -> None:
+    # A query's text is not checked by its length alone: no control characters in the log.
+    problem = text_problem(reason) or (None if reason.strip() else "reason: empty")
+    if problem or len(reason.strip()) < 5:
+        raise HTTPException(422, f"reason: {problem or 'at least 5 characters'}")
 
 
 @router.get(
@@ -33,6 +46,7 @@ def tracing(
     c: Annotated[Caller, require(Role.HEALTH_OFFICER)],
     registry: RegistryDep,
     subject: Annotated[str, Query(pattern=SUBJECT_PATTERN)],
+    reason: Annotated[str, Query(min_length=5, max_length=200, description=Reason.description)],
     window_minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 30,
     since: Annotated[
         str | None, Query(max_length=40, description="ISO time; default: the retention period")
@@ -50,10 +64,11 @@ def tracing(
             since_ms = parse_iso_ms(since)
         except ValueError:
             raise HTTPException(422, "since: not an ISO time") from None
+    _check_reason(reason)
     # Plain JSON values already: straight to the encoder, not walked through FastAPI's.
     return JSONResponse(
         registry.trace(
-            c, Subject.parse(subject), window_minutes, since_ms, limit=limit, offset=offset
+            c, Subject.parse(subject), window_minutes, since_ms, reason, limit=limit, offset=offset
         )
     )
 
@@ -65,6 +80,7 @@ class TraceByIdIn(BaseModel):
     id_number: str = Field(min_length=9, max_length=32, description="9 or 12 digits.")
     window_minutes: int = Field(30, ge=1, le=24 * 60)
     since: str | None = Field(None, max_length=40, description="ISO time; default: retention.")
+    reason: str = Reason
     limit: int = Limit
     offset: int = Offset
 
@@ -81,6 +97,7 @@ def tracing_by_id_number(
             since_ms = parse_iso_ms(body.since)
         except ValueError:
             raise HTTPException(422, "since: not an ISO time") from None
+    _check_reason(body.reason)
     try:
         return registry.views.trace_id(
             c,
@@ -88,6 +105,7 @@ def tracing_by_id_number(
             body.id_number,
             body.window_minutes,
             since_ms,
+            body.reason,
             limit=body.limit,
             offset=body.offset,
         )
@@ -96,5 +114,6 @@ def tracing_by_id_number(
 
 
 @router.get("/audit", tags=["admin"])
-def audit(_: Annotated[Caller, require(Role.ADMIN)], registry: RegistryDep) -> list[dict[str, Any]]:
-    return registry.audit()
+def audit(c: Annotated[Caller, require(Role.ADMIN)], registry: RegistryDep) -> list[dict[str, Any]]:
+    """The latest audit entries; reading them is audited too (the first entry shown)."""
+    return registry.views.read_audit(c.name)

@@ -13,6 +13,7 @@ from checkin_protocol.documents import DENY_LIST, TRUST_LIST
 from checkin_protocol.records import IDENTIFIER_PATTERN
 from checkin_protocol.spreadsheet import SafeWriter
 from registry.auth import Caller, Role
+from registry.core.audit import record_read
 from registry.core.common import now_ms
 from registry.core.pagedata import VenueRow, today_at
 from registry.web import i18n
@@ -199,6 +200,8 @@ def history(
     t = texts(request)
     when = _day(day, venue)
     total, rows = pagedata(registry).history(venue, when, (page_no - 1) * PAGE_SIZE, PAGE_SIZE)
+    shown = {"venue": venue.id, "day": when.isoformat(), "page": page_no}
+    record_read(registry.db, user[0].name, "history_read", shown, len(rows))
     pages = max(1, -(-total // PAGE_SIZE))
     return page(
         request,
@@ -226,10 +229,12 @@ def history_csv(
     got = _venue(request, registry, venue_id)
     if isinstance(got, Response):
         return got
-    _, venue = got
+    user, venue = got
     t = texts(request)
     when = _day(day, venue)
     _, rows = pagedata(registry).history(venue, when, 0, None)
+    shown = {"venue": venue.id, "day": when.isoformat()}
+    record_read(registry.db, user[0].name, "history_export", shown, len(rows))
     out = io.StringIO()
     # A name, a kiosk's reason or a manual admit's words come from outside: no cell of them
     # may open as a formula in the controller's spreadsheet.

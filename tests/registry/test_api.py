@@ -81,7 +81,10 @@ def test_tokens_roles_and_revocation(registry: Registry, server: RegistryServer)
     assert requests.get(f"{url}/venues/v1/live", headers=auth(kiosk), timeout=10).status_code == 403
     assert (
         requests.get(
-            f"{url}/tracing", params={"subject": "qid:ABCD"}, headers=auth(controller), timeout=10
+            f"{url}/tracing",
+            params={"subject": "qid:ABCD", "reason": "ca bệnh F0-2026-117"},
+            headers=auth(controller),
+            timeout=10,
         ).status_code
         == 403
     )
@@ -208,17 +211,23 @@ def test_tracing_finds_contacts_and_is_audited(registry: Registry, server: Regis
         f"{server.url}/api/v1/tracing",
         headers=auth(officer),
         timeout=10,
-        params={"subject": case, "window_minutes": "30", "since": iso(t0 - 86400)},
+        params={
+            "subject": case,
+            "window_minutes": "30",
+            "since": iso(t0 - 86400),
+            "reason": "ca bệnh F0-2026-117",
+        },
     )
     body = r.json()
     assert [v["venue_id"] for v in body["visits"]] == ["v1"]
     assert [c["subject"] for c in body["contacts"]] == [near]
     with registry.session() as s:
-        audit = s.scalars(select(AuditEntry)).all()
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "trace")).all()
     assert (
         len(audit) == 1
         and audit[0].principal == "doc"
         and json.loads(audit[0].params)["subject"] == case
+        and json.loads(audit[0].params)["reason"] == "ca bệnh F0-2026-117"
     )
 
 

@@ -201,7 +201,7 @@ def test_people_endpoints_never_fail(registry: Registry, server: RegistryServer)
     def queries(subject: str, window: str, since: str, venue: str, who: str) -> None:
         auth = bearer(t[who])
         q = f"subject={raw(subject)}&window_minutes={raw(window)}&since={raw(since)}"
-        c.check("GET", f"/api/v1/tracing?{q}", headers=auth)
+        c.check("GET", f"/api/v1/tracing?{q}&reason={raw(venue)}", headers=auth)
         c.check("GET", f"/api/v1/stats?days={raw(window)}", headers=auth)
         page = f"limit={raw(window)}&after_venue={raw(venue)}&after_day={raw(since)}"
         c.check("GET", f"/api/v1/stats?{page}", headers=auth)

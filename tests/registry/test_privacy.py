@@ -142,7 +142,8 @@ def test_a_stolen_kiosk_reveals_no_id_number_and_the_registry_still_traces(
     idh = str(registry.keys.hasher()(VISITOR))
     since = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now - 3600))
     r = requests.get(f"{server.url}/api/v1/tracing", headers=auth(officer), timeout=10,
-                     params={"subject": idh, "window_minutes": "30", "since": since})  # fmt: skip
+                     params={"subject": idh, "window_minutes": "30", "since": since,
+                             "reason": "ca bệnh F0-2026-117"})  # fmt: skip
     body = r.json()
     assert r.status_code == 200 and len(body["visits"]) == 2, body
     assert body["contacts"] == []  # the barred visitor was refused, so met nobody

@@ -50,7 +50,8 @@ def scanned(registry: Registry, query: Any) -> dict[str, set[str]]:
     """The partitions PostgreSQL read running `query` (EXPLAIN ANALYZE: a scan never
     executed does not count), by the alias that read them ("records" or "near")."""
     with registry.engine.connect() as conn:
-        compiled = query.compile(conn)
+        # Expanded: a list of subjects (IN) is bound value by value, as execute() binds it.
+        compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
         plan = conn.exec_driver_sql(
             f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.params
         ).scalar_one()
@@ -99,9 +100,9 @@ def test_a_trace_reads_no_partition_outside_its_days(registry: Registry) -> None
     assert {r.status for r in registry.ingest(door, batch, 0)} == {RecordStatus.ACCEPTED}
     with registry.session() as s:
         since = now - 21 * DAY_MS
-        whole = trace_statement(s, "qid:CASE0001", since, 30 * MINUTE, 100, 0, registry.settings)
+        whole = trace_statement(s, ["qid:CASE0001"], since, 30 * MINUTE, 100, 0, registry.settings)
         recent = trace_statement(
-            s, "qid:CASE0001", now - 3 * DAY_MS, 30 * MINUTE, 100, 0, registry.settings
+            s, ["qid:CASE0001"], now - 3 * DAY_MS, 30 * MINUTE, 100, 0, registry.settings
         )
     read = scanned(registry, whole)
     # The neighbours of a visit at noon: its own day's partition alone, of the 28 there.
@@ -113,7 +114,7 @@ def test_a_trace_reads_no_partition_outside_its_days(registry: Registry) -> None
     assert "near" not in read  # no visit there: no neighbour looked for
     # What the plan would read unbounded: every partition, for one visit's neighbours.
     unbounded = _trace_query(
-        "qid:CASE0001",
+        ["qid:CASE0001"],
         since,
         now + registry.settings.max_future_ms,
         30 * MINUTE,

@@ -98,11 +98,12 @@ def person_at_two_venues(registry: Registry, server: RegistryServer) -> dict[str
     idh = str(registry.keys.hasher()(VISITOR))
     traced = requests.get(
         f"{server.url}/api/v1/tracing",
-        params={"subject": idh},
+        params={"subject": idh, "reason": "ca bệnh F0-2026-117"},
         headers=auth(officer),
         timeout=10,
     )
-    assert traced.status_code == 200 and len(traced.json()["visits"]) == 2
+    # One person: the card at two venues and the pass at one.
+    assert traced.status_code == 200 and len(traced.json()["visits"]) == 3
     registry.denials.deny_id("doc", VISITOR, reason_code="health_order")
     return {"mine": mine, "theirs": theirs, "idh": idh, "sealed": sealed}
 

@@ -44,7 +44,8 @@ def test_an_officer_traces_by_id_number_and_the_number_is_kept_nowhere(
     )
     assert [r["status"] for r in up.json()["results"]] == ["accepted", "accepted"]
     url = f"{server.url}/api/v1/tracing/by-id-number"
-    body = {"id_number": f" {number}\n", "window_minutes": 30, "since": iso(t0 - 3600)}
+    body = {"id_number": f" {number}\n", "window_minutes": 30, "since": iso(t0 - 3600),
+            "reason": "ca bệnh F0-2026-117"}  # fmt: skip
     r = requests.post(url, json=body, headers={"Authorization": f"Bearer {officer}"}, timeout=10)
     assert r.status_code == 200, r.text
     found = r.json()
@@ -94,7 +95,8 @@ def test_contacts_are_one_row_per_subject_and_venue_paged_in_a_stable_order(
         assert up.status_code == 200
     url = f"{server.url}/api/v1/tracing"
     head = {"Authorization": f"Bearer {officer}"}
-    params: dict[str, str | int] = {"subject": case, "window_minutes": 30, "since": iso(t0 - 60)}
+    params: dict[str, str | int] = {"subject": case, "window_minutes": 30, "since": iso(t0 - 60),
+                                    "reason": "ca bệnh F0-2026-117"}  # fmt: skip
     whole = requests.get(url, params=params, headers=head, timeout=10).json()
     assert [(v["venue_id"], v["time"]) for v in whole["visits"]] == [
         ("v1", iso(t0)),
@@ -147,7 +149,8 @@ def test_a_trace_reads_only_the_covering_indexes_on_sqlite(registry: Registry) -
     if registry.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL's plan on a nearly empty table says nothing")
     with registry.session() as s:
-        query = trace_statement(s, "qid:CASE0001", 0, 1_800_000, 100, 0, registry.settings)
+        who = ["idh:" + "0" * 32, "pass:" + "1" * 32]  # one person: their card and a pass
+        query = trace_statement(s, who, 0, 1_800_000, 100, 0, registry.settings)
     with registry.engine.connect() as conn:
         compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
         plan = " | ".join(
