@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections import deque
 from zoneinfo import ZoneInfo
 
@@ -58,6 +59,13 @@ class Kiosk:
     def strip(self) -> StatusBar | None:
         """What the screen's status strip says now."""
         return self._render.strip if self._render is not None else None
+
+    @property
+    def panel_lamp(self) -> str | None:
+        """The colour the building's panel set this reader's LED to, as shown now (tests)."""
+        if self._render is None:
+            return None
+        return self._render.lamp.colour_at(time.monotonic())
 
     @property
     def crashed(self) -> list[str]:

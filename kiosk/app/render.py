@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from kiosk.app.build import Parts
 from kiosk.config import Config
 from kiosk.decision.outcome import Outcome
+from kiosk.display.lamp import ReaderLamp
 from kiosk.display.screen import PreviewFrame
 from kiosk.display.sound import spoken_key
 from kiosk.display.views import (
@@ -52,6 +53,7 @@ class RenderLoop:
         self.view: View | None = None  # what the screen shows now (status, tests)
         self.strip: StatusBar | None = None  # and what its status strip says
         self.crashed: list[str] = []  # the workers that crashed
+        self.lamp = ReaderLamp()  # the building panel's reader LED (OSDP), as it set it
 
     def run(self, notifier: SystemdNotifier) -> int:
         """Renders until stopped, ended or crashed; returns the exit status."""
@@ -83,7 +85,14 @@ class RenderLoop:
             )
             self.view = parts.ui.presenter.current(now, fault, idle)
             self.strip = status
-            parts.ui.screen.render(self.view, status, datetime.now(self._tz), self._preview(parts))
+            self._panel_signals(parts, now)
+            parts.ui.screen.render(
+                self.view,
+                status,
+                datetime.now(self._tz),
+                self._preview(parts),
+                lamp=self.lamp.colour_at(now),
+            )
             self._appliance(parts, notifier)
             if crash_until is not None and now >= crash_until:
                 return EXIT_CRASHED
@@ -91,6 +100,26 @@ class RenderLoop:
                 return EXIT_CLEAN  # a replay that does not loop has been decided and recorded
             self.stop.wait(tick)
         return EXIT_CRASHED if crash_until is not None else EXIT_CLEAN
+
+    def _panel_signals(self, parts: Parts, now: float) -> None:
+        """The panel's LED and buzzer commands since the last frame, shown and sounded."""
+        while True:
+            try:
+                signal = parts.door.signals.get_nowait()
+            except queue.Empty:
+                return
+            if signal.kind == "led":
+                self.lamp.set(
+                    signal.colour,
+                    signal.off_colour,
+                    on_ms=signal.on_ms,
+                    off_ms=signal.off_ms,
+                    lasting_ms=signal.lasting_ms,
+                    now=now,
+                )
+            else:
+                local = datetime.now(self._tz).time()
+                parts.ui.sounds.beep(signal.on_ms, signal.off_ms, signal.count, local)
 
     def _camera_fault(self, parts: Parts, running_for: float) -> ErrorView | None:
         if parts.decisions.capture is None:

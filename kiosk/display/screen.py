@@ -12,6 +12,7 @@ from kiosk.config import DisplayConfig
 from kiosk.display.canvas import Canvas, Rendered
 from kiosk.display.compose import compose
 from kiosk.display.fit import Fonts, default_font_path
+from kiosk.display.lamp import LAMP_RGB
 from kiosk.display.layout import Layout
 from kiosk.display.messages import Messages
 from kiosk.display.png import write_rgb
@@ -57,6 +58,7 @@ class Screen:
         self._base_key: tuple[object, ...] | None = None
         self._rendered = Rendered(())
         self._shown: tuple[object, ...] | None = None  # the preview frame drawn, and its outline
+        self._lamp: str | None = None  # the panel's LED colour drawn
         self._preview = PreviewPainter(cfg.mirror)
 
     # ------------------------------------------------------------ the window
@@ -126,10 +128,16 @@ class Screen:
     # ------------------------------------------------------------ the frame
 
     def render(
-        self, view: View, status: StatusBar, now: datetime, preview: PreviewFrame | None = None
+        self,
+        view: View,
+        status: StatusBar,
+        now: datetime,
+        preview: PreviewFrame | None = None,
+        lamp: str | None = None,
     ) -> Rendered:
         """Draw one frame: the view (cached until it, the status or the minute changes). Nothing
-        is drawn when nothing changed: the same view and status, and no new camera frame."""
+        is drawn when nothing changed: the same view and status, and no new camera frame.
+        `lamp`: the colour the building's panel set its reader's LED to (a band on top)."""
         key = (
             view, status, now.strftime("%Y-%m-%d %H:%M"), self.layout.w, self.layout.h,
             self._t.language, self._guard_t.language,
@@ -141,10 +149,14 @@ class Screen:
         if base is None or key != self._base_key:
             base = self._base = self._draw_base(view, status, now)
             self._base_key = key
-        elif shown == self._shown and not unknown_frame:
+        elif shown == self._shown and not unknown_frame and lamp == self._lamp:
             return self._rendered
         self._shown = shown
+        self._lamp = lamp
         self.surface.blit(base, (0, 0))
+        if lamp in LAMP_RGB:
+            band = max(6, self.layout.h // 60)
+            self.surface.fill(LAMP_RGB[lamp], pygame.Rect(0, 0, self.layout.w, band))
         if live and preview is not None:
             self._preview.draw(self.surface, self.layout, preview)
         pygame.display.flip()

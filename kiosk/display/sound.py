@@ -40,6 +40,7 @@ def tone(freqs: list[tuple[float, float]], volume: float) -> npt.NDArray[np.int1
 # Rising two-note chime for PASS; a low double buzz for FAIL: told apart without looking.
 PASS_NOTES = [(880.0, 0.09), (1318.5, 0.14)]
 FAIL_NOTES = [(220.0, 0.16), (0.0, 0.06), (196.0, 0.22)]
+BEEP_HZ = 2000.0  # a reader's buzzer: one high tone, told apart from the verdicts' two notes
 
 
 # What is spoken: the verdict's title, the words a visitor who cannot read needs most.
@@ -177,6 +178,27 @@ class Sounds:
         ):
             return False
         self._sounds[verdict].play()  # type: ignore[attr-defined]
+        return True
+
+    def beep(self, on_ms: int, off_ms: int, count: int, now: dtime) -> bool:
+        """The building panel's buzzer (OSDP): `count` beeps of `on_ms` with `off_ms` between
+        (at most ten; 0 is one), unless muted, in quiet hours or without audio; never blocks."""
+        quiet = self._cfg.quiet_hours
+        if (
+            on_ms <= 0
+            or self.muted
+            or not self.available
+            or (quiet and in_quiet_hours(now, quiet.start, quiet.end))
+        ):
+            return False
+        import pygame
+
+        on = tone([(BEEP_HZ, min(on_ms, 5000) / 1000)], self._cfg.volume)
+        gap = np.zeros((int(RATE * min(off_ms, 5000) / 1000), 2), dtype=np.int16)
+        parts = [on]
+        for _ in range(min(max(count, 1), 10) - 1):
+            parts += [gap, on]
+        pygame.mixer.Channel(2).play(pygame.sndarray.make_sound(np.concatenate(parts)))
         return True
 
     def say(self, key: str, now: dtime) -> bool:

@@ -1,4 +1,4 @@
-"""`kiosk run` with the building's panel as its door output: the mapped card number on the wire."""
+"""`kiosk run` with the building's panel as its door output: Wiegand and OSDP, end to end."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from pathlib import Path
 
 import cv2
 from gpiozero.pins.mock import MockFactory
+from osdp import Command, CommandLEDColor, KeyStore
 
 from kiosk.app.kiosk import Kiosk, RunOptions
 from kiosk.camera.scenes import Pose, frame, qr_image
 from kiosk.config import load_config
+from support.osdp_panel import ADDRESS, Panel, pty_bus, write_key
 from support.timing import wait_for
 from support.wiegand import EdgePin, decode, frames
 
@@ -49,3 +51,48 @@ def test_a_pass_sends_its_category_number_by_wiegand_and_a_fail_nothing(
     # One frame, for the PASS only: no "denied" number is configured.
     assert [decode(f.bits) for f in frames(d0, d1, 34)] == [(300, 4321)]
     assert (d0.state, d1.state) == (True, True)  # the lines are left idle
+
+
+def test_a_pass_goes_to_the_panel_by_osdp_and_its_led_shows_on_screen(
+    write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str]
+) -> None:
+    shown = (make_pass(category="visitor"), None)
+    n = 0
+    for payload in shown:
+        for _ in range(3):
+            image = frame(qr_image(payload) if payload else None, Pose(), seed=n)
+            cv2.imwrite(str(venue_dir / "frames" / f"{n:03d}.png"), image)
+            n += 1
+    scbk = KeyStore.gen_key()
+    write_key(venue_dir / "scbk", scbk)
+    with pty_bus() as (port, fd):
+        path = write_config(
+            f"""\
+            door:
+              osdp: {{port: "{port}", address: {ADDRESS}, scbk_file: scbk}}
+              credential: {{facility: 21, by_category: {{visitor: 600}}}}
+            """,
+            camera="{type: replay, path: frames, fps: 10, loop: true}",
+        )
+        kiosk = Kiosk(load_config(path))
+        t = threading.Thread(target=kiosk.run, daemon=True)
+        t.start()
+        panel = Panel(fd, scbk)
+        got: list[tuple[int, int]] = []
+        try:
+            assert wait_for(panel.secure, 30)
+            panel.reads(got, 1, timeout=60)
+            led = {
+                "command": Command.LED, "reader": 0, "led_number": 0, "control_code": 1,
+                "on_count": 10, "off_count": 0, "on_color": CommandLEDColor.Green,
+                "off_color": CommandLEDColor.Black, "temporary": False,
+            }  # fmt: skip
+            assert panel.cp.submit_command(ADDRESS, led)
+            assert wait_for(lambda: kiosk.panel_lamp == "green", 30)
+        finally:
+            panel.stop()
+            kiosk.stop.set()
+            t.join(10)
+    assert not t.is_alive()
+    assert got[0] == (21, 600)
+    assert kiosk.outcomes[0].decision.verdict.value == "PASS"
