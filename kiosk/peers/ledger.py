@@ -33,6 +33,7 @@ _COLUMNS = "id, kiosk_id, epoch, seq, direction, verdict, created_utc, tag"
 # delay: tens of milliseconds on a busy network. Correcting by such noise could put an exit
 # before the entry a moment earlier at another door; nobody walks between doors that fast,
 # so offsets below this are taken for synchronised clocks and not corrected.
+LEDGER_CACHE_KIB = 512  # SQLite's page cache for the ledger, in KiB
 CLOCK_NOISE = 2.0
 
 
@@ -71,6 +72,9 @@ class PeerLedger:
                                        check_same_thread=False)  # fmt: skip
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Two days of the venue's records at most (KEEP), looked up by subject tag and
+            # time: half the store's cache holds their indexes (see kiosk.store.CACHE_KIB).
+            self._db.execute(f"PRAGMA cache_size=-{LEDGER_CACHE_KIB}")
             columns = [r[1] for r in self._db.execute("PRAGMA table_info(peer_records)")]
             if columns and not {"epoch", "local_utc"} <= set(columns):
                 # A file from before epochs: peers' records are heard again, start afresh.

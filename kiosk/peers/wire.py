@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import hmac
 import json
@@ -144,34 +145,58 @@ class VenueKeys:
             raise Refused(f"malformed message: {str(exc).splitlines()[0][:200]}") from exc
 
 
+# Stamps remembered at most. A peer's summaries come every `interval` and, while records flow,
+# every 50 ms (the catch-up): 20 messages a second from each of two peers for the whole
+# window (twice the skew, 30 minutes) would be 72,000; a door's real rate is a few a second.
+# Past the bound the oldest stamp is forgotten: a replay of it within the skew is answered
+# as a summary would be (records the sender lacks: nothing it can read, nothing counted
+# twice, since records are kept by id).
+MAX_STAMPS = 32_768
+
+
 class Freshness:
     """Refuses a message sealed more than `max_skew` seconds off this kiosk's clock, and one
     already seen (by sender and counter) within that time: a captured datagram sent again
-    gets nothing back and refreshes nothing. Entries older than twice the window are
-    forgotten: by then the stamp check refuses the message anyway."""
+    gets nothing back and refreshes nothing. A stamp is kept for twice the window after it
+    was received, since by then the stamp check refuses the message anyway; and at most
+    `limit` stamps are kept, the oldest forgotten first."""
 
-    def __init__(self, max_skew: float, limit: int = 200_000) -> None:
+    def __init__(self, max_skew: float, limit: int = MAX_STAMPS) -> None:
         self.max_skew = max_skew
         self._limit = limit
-        self._seen: dict[tuple[str, int], float] = {}  # (sender, counter) → when received
+        # hash((sender, counter)) → when received, in the order received: the oldest first.
+        # The hash, not the pair: a third of the memory (no tuple, no copy of the sender's
+        # id per message). Two stamps sharing a 64-bit hash (odds ~1e-10 at the bound) would
+        # only refuse the second as replayed, and the anti-entropy sends its content again.
+        self._seen: collections.OrderedDict[int, float] = collections.OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def check(self, message: Stamped, now: float) -> str | None:
         """None for a fresh message (remembered from now on), else why it is refused."""
+        self._forget(now)
         off = message.sent - now
         if abs(off) > self.max_skew:
             return f"stale: sealed {off:+.0f} s off this kiosk's clock"
-        key = (message.sender, message.counter)
+        key = hash((message.sender, message.counter))
         if key in self._seen:
             return "replayed"
         if len(self._seen) >= self._limit:
-            self._forget(now)
+            self._seen.popitem(last=False)
         self._seen[key] = now
         return None
 
     def _forget(self, now: float) -> None:
-        old = [k for k, t in self._seen.items() if now - t > 2 * self.max_skew]
-        for k in old or list(self._seen)[: self._limit // 2]:
-            del self._seen[k]
+        # From the oldest: each stamp is looked at once more when it goes, so a check costs
+        # what it removes. A clock set back leaves newer stamps first; the bound still holds.
+        horizon = now - 2 * self.max_skew
+        seen = self._seen
+        while seen:
+            oldest = next(iter(seen.values()))
+            if oldest >= horizon:
+                break
+            seen.popitem(last=False)
 
 
 class Stamper:

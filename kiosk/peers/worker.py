@@ -310,6 +310,13 @@ class PeerWorker(Service):
         """Heard from `sender` now: its clock's offset is sampled (for times to compare)."""
         now = self._clock()
         with self._heard_lock:
+            if sender not in self._heard and len(self._heard) >= MAX_ORIGINS:
+                # Only the venue's kiosks can seal a message, but the ids are theirs to
+                # choose (a door renamed, a spare swapped in): the one heard least lately
+                # goes, so that ids come and go for a year without piling up.
+                gone = min(self._heard, key=self._heard.__getitem__)
+                del self._heard[gone]
+                self._samples.pop(gone, None)
             self._heard[sender] = now
             samples = self._samples.setdefault(sender, [])
             samples.append(sent - now)

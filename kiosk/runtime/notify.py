@@ -63,10 +63,16 @@ class SystemdNotifier(Service):
         self._status = status
         self._asked: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._ready = False
+        self._ready_asked = False  # on the asking (render) thread only
         self.sent: dict[str, int] = {}  # notifications sent, by name (status, logs)
 
     def ready(self) -> None:
-        """Everything is up: sent once, from this service's thread."""
+        """Everything is up: sent once, from this service's thread. The render loop asks on
+        every frame; only the first is queued (the queue would grow by one a frame, for
+        ever where no systemd reads it)."""
+        if self._ready_asked:
+            return
+        self._ready_asked = True
         self._asked.put("READY")
 
     def will_stop(self) -> None:

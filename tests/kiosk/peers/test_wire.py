@@ -128,3 +128,31 @@ def test_stamps_rise_with_each_message() -> None:
     stamp = Stamper()
     counters = [stamp(5.0)[1] for _ in range(100)]
     assert counters == sorted(set(counters)) and stamp(5.0)[0] == 5.0
+
+
+def stamped(counter: int, sent: float = 1e9) -> Summary:
+    return Summary(kind="summary", sender="k1", epoch=EPOCH, sent=sent, counter=counter, have={})
+
+
+def test_freshness_forgets_a_stamp_twice_the_skew_after_it_came_when_its_replay_is_stale() -> None:
+    fresh = Freshness(max_skew=900)
+    for counter in range(1, 101):
+        assert fresh.check(stamped(counter), 1e9) is None
+    assert len(fresh) == 100
+    assert fresh.check(stamped(1), 1e9 + 899) == "replayed"  # still within the skew
+    later = 1e9 + 1801
+    assert fresh.check(stamped(1), later) == "stale: sealed -1801 s off this kiosk's clock"
+    assert len(fresh) == 0  # forgotten: the stamp check refuses every one of them now
+    assert fresh.check(stamped(101, sent=later), later) is None and len(fresh) == 1
+
+
+def test_freshness_keeps_at_most_its_limit_of_stamps_the_newest() -> None:
+    fresh = Freshness(max_skew=900, limit=50)
+    for counter in range(1, 201):
+        assert fresh.check(stamped(counter), 1e9 + counter * 0.01) is None
+        assert len(fresh) <= 50
+    now = 1e9 + 2.01
+    assert all(fresh.check(stamped(c), now) == "replayed" for c in range(151, 201))
+    # The oldest were forgotten to make room: their replay is taken (and answered like any
+    # summary), the price of a bound on a flood from the venue's own kiosks.
+    assert fresh.check(stamped(1), now) is None

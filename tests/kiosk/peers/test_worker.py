@@ -16,7 +16,7 @@ from checkin_protocol.records import CodeKind, Direction, Subject, SubjectKind, 
 from checkin_protocol.times import utc_iso
 from kiosk.config import PeersConfig
 from kiosk.peers.ledger import PeerLedger
-from kiosk.peers.wire import PeerRecord, Records, Summary, VenueKeys
+from kiosk.peers.wire import MAX_ORIGINS, PeerRecord, Records, Summary, VenueKeys
 from kiosk.peers.worker import MAX_SKEW, PeerWorker
 from kiosk.store import NewRecord, RecordStore
 from support.timing import wait_for
@@ -271,3 +271,17 @@ def test_minutes_over_an_hour_see_entries_that_long_before_midnight(tmp_path: Pa
             workers[name].stop()
             ledgers[name].close()
             stores[name].close()
+
+
+def test_peers_heard_are_at_most_max_origins_the_latest(
+    door_a: tuple[PeerWorker, int], peer: socket.socket
+) -> None:
+    # A venue's kiosks choose their ids; over a year of renamed doors and swapped spares the
+    # ones heard from (and their clocks' samples) must not pile up.
+    worker, port = door_a
+    senders = [f"S{i}" for i in range(MAX_ORIGINS + 20)]
+    for counter, sender in enumerate(senders, start=1):
+        peer.sendto(records([], counter, sender=sender), ("127.0.0.1", port))
+    assert wait_for(lambda: senders[-1] in worker.heard(600))
+    assert sorted(worker.heard(600)) == sorted(senders[-MAX_ORIGINS:])
+    assert sorted(worker.offsets()) == sorted(senders[-MAX_ORIGINS:])

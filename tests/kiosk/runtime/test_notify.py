@@ -169,3 +169,19 @@ def test_a_stalled_decision_loop_stops_the_watchdog(
         kiosk.stop.set()
         thread.join(15)
     assert not thread.is_alive()
+
+
+def test_ready_asked_on_every_frame_for_a_year_holds_no_memory() -> None:
+    # The render loop asks on each frame (30 a second); without systemd nothing reads them.
+    import tracemalloc
+
+    notifier = SystemdNotifier(lambda: 0, lambda: "", env={})
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(100_000):
+            notifier.ready()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 10_000, grown  # one queued READY (a list of them was 800 kB)

@@ -279,3 +279,44 @@ def test_record_ids_are_uuidv7_in_the_order_records_were_made(store: RecordStore
     assert [i.version for i in ids] == [7, 7, 7]
     assert [r.id for r in made] == sorted(r.id for r in made)
     assert ids[0].int >> 80 == 1_700_000_000_000  # the record's time, in milliseconds
+
+
+def test_sqlites_page_cache_stays_within_the_size_set_for_it(tmp_path: Path) -> None:
+    # The library Python's sqlite3 module is linked to (the same one, already loaded): its
+    # count of the memory it holds, which the page cache dominates.
+    import ctypes
+    import ctypes.util
+    import uuid
+
+    from kiosk.store import CACHE_KIB
+
+    name = ctypes.util.find_library("sqlite3")
+    if name is None:
+        pytest.skip("Python's sqlite3 is not linked to a shared libsqlite3 here")
+    lib = ctypes.CDLL(name)
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    db = tmp_path / "kiosk.db"
+    with RecordStore(db, min_free_mb=0):
+        pass  # the schema
+    # Some 30,000 records (an 8 MB file, four times SQLite's default cache), in one go.
+    with sqlite3.connect(db, isolation_level=None) as con:
+        con.execute("BEGIN")
+        con.executemany(
+            "INSERT INTO records (id, seq, venue_id, kiosk_id, direction, code_kind, subject, "
+            "masked_name, verified, verdict, reason, manual, created_utc, created_mono_ns, "
+            "boot_id, sync_state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(str(uuid.uuid4()), i + 1, "v", "k", "entry", "signed_pass", f"pass:{i:032x}",
+              "Nguyễn V** A", 1, "PASS", None, 0, utc_iso(1.7e9 + i), i, "b", "pending")
+             for i in range(30_000)],
+        )  # fmt: skip
+        con.execute("COMMIT")
+    con.close()
+    assert db.stat().st_size > 4 * 2048 * 1024
+    before = lib.sqlite3_memory_used()
+    with RecordStore(db, min_free_mb=0) as store:
+        # Every page read through the store's connection: each record, the queue, the status.
+        assert sum(1 for _ in store.records()) == 30_000
+        assert store.queued() == 30_000 and store.status()["records"] == 30_000
+        held = lib.sqlite3_memory_used() - before
+    # The cache and the connection's own; SQLite's default cache (2,000 KiB) holds 2.1 MB here.
+    assert CACHE_KIB == 1024 and held < 1536 * 1024, held
