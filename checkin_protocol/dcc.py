@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import re
 import unicodedata
 import zlib
@@ -129,7 +130,7 @@ Entry = Vaccination | Test | Recovery
 @dataclass(frozen=True)
 class DccCertificate:
     kind: Kind
-    issuer: str
+    issuer: str | None  # the CWT's iss, optional: the issuing country's code
     issued_at: int
     expires_at: int
     version: str
@@ -154,7 +155,8 @@ class DccCertificate:
         if kind is HashType.UCI:
             data = self.entry.ci.encode()
         elif kind is HashType.COUNTRYCODEUCI:
-            data = (self.issuer + self.entry.ci).encode()
+            # Without the optional iss, the country part is empty (the UVCI alone).
+            data = ((self.issuer or "") + self.entry.ci).encode()
         else:
             data = self.signature[:32] if self.algorithm == "ES256" else self.signature
         return base64.b64encode(hashlib.sha256(data).digest()[:16]).decode("ascii")
@@ -377,10 +379,15 @@ def _small_int(m: Mapping[str, Any], key: str, what: str) -> int:
 
 
 def _time(claims: Mapping[int, Any], key: int, what: str) -> int:
+    """A NumericDate (RFC 8392 §2, as JWT's, RFC 7519 §2): seconds since the epoch, an integer
+    or a floating-point number (RFC 8949 §3.4.2's content of tag 1, the tag itself omitted).
+    Read to the whole second below: an `exp` of x.9 has passed at x+1."""
     value = claims.get(key)
-    if not _is_int(value) or not 0 <= value < 2**40:
-        raise DccRejected(DccReason.MALFORMED, f"claim {what} is missing or not a valid time")
-    return value
+    if _is_int(value) or (isinstance(value, float) and math.isfinite(value)):
+        seconds = math.floor(value)
+        if 0 <= seconds < 2**40:
+            return seconds
+    raise DccRejected(DccReason.MALFORMED, f"claim {what} is missing or not a valid time")
 
 
 def _vaccination(e: Mapping[str, Any]) -> Vaccination:
@@ -455,7 +462,7 @@ def _names(dcc: Mapping[str, Any]) -> Names:
 
 @dataclass(frozen=True)
 class _Claims:
-    issuer: str
+    issuer: str | None
     issued_at: int
     expires_at: int
     dcc: dict[str, Any]
@@ -464,9 +471,12 @@ class _Claims:
 def _claims(payload: bytes) -> _Claims:
     # claims map > hcert map > DCC map > v list > entry map > value: 6 levels, 8 allowed.
     claims = _int_keyed(_cbor(payload, "CWT claims", max_depth=8), "CWT claims")
+    # iss is optional (hcert spec v1.0.5 §3.3.1: it "MAY optionally hold" the issuing
+    # country's ISO 3166-1 alpha-2 code); present, it must be such a text.
     issuer = claims.get(CWT_ISS)
-    if not isinstance(issuer, str) or not 0 < len(issuer) <= 16 or not issuer.isprintable():
-        raise DccRejected(DccReason.MALFORMED, "claim iss is missing or not a country code")
+    bad = not isinstance(issuer, str) or not 0 < len(issuer) <= 16 or not issuer.isprintable()
+    if issuer is not None and bad:
+        raise DccRejected(DccReason.MALFORMED, "claim iss is not a country code")
     hcert = _int_keyed(claims.get(CWT_HCERT), "hcert claim")
     return _Claims(
         issuer=issuer,

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from checkin_protocol.dcc import (
     CWT_EXP,
     CWT_IAT,
+    CWT_ISS,
     DEFAULT_SKEW,
     MAX_COSE,
     DccCertificate,
@@ -367,10 +368,38 @@ def test_a_certificate_that_cannot_be_used_is_skipped_and_named(tmp_path: Path) 
 
 
 def test_iat_and_exp_of_the_wrong_type_are_malformed() -> None:
-    for key, value in [(CWT_IAT, float(NOW)), (CWT_EXP, True), (CWT_EXP, str(NOW + DAY))]:
+    wrong = [
+        (CWT_EXP, True), (CWT_EXP, str(NOW + DAY)), (CWT_IAT, float("nan")),
+        (CWT_EXP, float("inf")), (CWT_IAT, -1.5), (CWT_EXP, None),
+    ]  # fmt: skip
+    for key, value in wrong:
         parts = good_parts(ES)
         parts.claims[key] = value
-        assert reason(issue(ES, parts), trust_of(ES)) is DccReason.MALFORMED
+        assert reason(issue(ES, parts), trust_of(ES)) is DccReason.MALFORMED, (key, value)
+
+
+def test_a_numericdate_may_be_a_floating_point_number() -> None:
+    """RFC 8392 §2: a NumericDate is JWT's (RFC 7519 §2, "non-integer values can be
+    represented"), encoded as the content of CBOR tag 1, an integer or a float."""
+    parts = good_parts(ES)
+    parts.claims[CWT_IAT] = float(NOW - DAY) + 0.25
+    parts.claims[CWT_EXP] = float(NOW + DAY) + 0.9
+    cert = verify_dcc(issue(ES, parts), trust_of(ES), NOW)
+    assert (cert.issued_at, cert.expires_at) == (NOW - DAY, NOW + DAY)
+    parts.claims[CWT_EXP] = float(NOW) - 0.5  # passed, to the second
+    assert reason(issue(ES, parts), trust_of(ES)) is DccReason.DCC_EXPIRED
+
+
+def test_the_issuer_claim_is_optional() -> None:
+    """hcert spec §3.3.1: iss "MAY optionally hold" the issuing country's code."""
+    parts = good_parts(ES)
+    del parts.claims[CWT_ISS]
+    cert = verify_dcc(issue(ES, parts), trust_of(ES), NOW)
+    assert cert.issuer is None and cert.kind == "v"
+    assert cert.uvci_hash(HashType.COUNTRYCODEUCI) == cert.uvci_hash(HashType.UCI)
+    for bad in (7, "", "X" * 17, "N\x00L"):
+        parts.claims[CWT_ISS] = bad
+        assert reason(issue(ES, parts), trust_of(ES)) is DccReason.MALFORMED, bad
 
 
 @pytest.mark.parametrize("alg", ["ES256", "PS256"])
