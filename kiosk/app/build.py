@@ -151,17 +151,25 @@ def build_storage(cfg: Config, opts: RunOptions) -> Storage:
 
 
 def build_door(cfg: Config, opts: RunOptions) -> Door:
-    relay = DoorRelay(cfg.door.relay, pin_factory=opts.pin_factory) if cfg.door.relay else None
-    hook = DecisionHook(cfg.door.hook) if cfg.door.hook is not None else None
+    """The door's output (relay, Wiegand or OSDP; `door.output` chooses) and the hook."""
+    door, opener = cfg.door, cfg.door.opener()
+    for name in door.unused():
+        log.warning("door.%s is set but not used: door.output is %s", name, opener)
+    relay = (
+        DoorRelay(door.relay, pin_factory=opts.pin_factory)
+        if opener == "relay" and door.relay is not None
+        else None
+    )
+    hook = DecisionHook(door.hook) if door.hook is not None else None
     wiegand = (
-        WiegandOut(cfg.door.wiegand, cfg.door.credential, pin_factory=opts.pin_factory)
-        if cfg.door.wiegand is not None
+        WiegandOut(door.wiegand, door.credential, pin_factory=opts.pin_factory)
+        if opener == "wiegand" and door.wiegand is not None
         else None
     )
     signals: queue.SimpleQueue[PanelSignal] = queue.SimpleQueue()
     osdp = (
-        OsdpReader(cfg.door.osdp, cfg.door.credential, on_signal=signals.put)
-        if cfg.door.osdp is not None
+        OsdpReader(door.osdp, door.credential, on_signal=signals.put)
+        if opener == "osdp" and door.osdp is not None
         else None
     )
     return Door(relay, hook, wiegand, osdp, signals)

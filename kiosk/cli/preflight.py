@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from checkin_protocol.records import CodeKind
@@ -129,13 +130,53 @@ def _check_camera(cfg: Config, report: _Report, dev: Path) -> None:
 
 def _check_devices(cfg: Config, report: _Report, dev: Path) -> None:
     _check_camera(cfg, report, dev)
-    relay = cfg.door.relay
-    # A mock pin factory (where the config still has one) needs no GPIO chip.
-    mock = relay is not None and getattr(relay, "pin_factory", "default") == "mock"
-    if relay is not None and not mock and not any(dev.glob("gpiochip*")):
-        report.add(("door", "relay"), f"no GPIO chip in {dev} (is this a Raspberry Pi?)")
+    _check_door_devices(cfg, report, dev)
     if cfg.display.mode == "fullscreen" and not any((dev / "dri").glob("card*")):
         report.add(("display", "mode"), f"full screen needs a KMS/DRM display; none in {dev}/dri")
+
+
+def _check_door(cfg: Config, report: _Report) -> None:
+    """The door's output shares no device with the code readers."""
+    osdp = cfg.door.osdp
+    if osdp is None or cfg.door.opener() != "osdp":
+        return
+    for reader in cfg.readers:
+        device = getattr(reader, "device", None)
+        if device is not None and Path(device) == Path(osdp.port):
+            report.add(("door", "osdp", "port"), f"{osdp.port} is also a code reader's device")
+
+
+def _check_door_devices(cfg: Config, report: _Report, dev: Path) -> None:
+    opener = cfg.door.opener()
+    if opener in ("relay", "wiegand") and not any(dev.glob("gpiochip*")):
+        report.add(("door", opener), f"no GPIO chip in {dev} (is this a Raspberry Pi?)")
+    osdp = cfg.door.osdp
+    if opener == "osdp" and osdp is not None:
+        port = Path(osdp.port)
+        try:
+            is_char = stat.S_ISCHR(port.stat().st_mode)
+        except OSError:
+            report.add(("door", "osdp", "port"), f"no serial device at {osdp.port}")
+            return
+        if not is_char:
+            report.add(("door", "osdp", "port"), f"{osdp.port} is not a serial device")
+        elif not os.access(port, os.R_OK | os.W_OK):
+            report.add(
+                ("door", "osdp", "port"),
+                f"cannot open {osdp.port} (no permission; add the user to the dialout group)",
+            )
+
+
+def door_warnings(cfg: Config, report: _Report) -> None:
+    """Door outputs set but not used, and a panel link without encryption."""
+    door = cfg.door
+    for name in door.unused():
+        report.add(("door", name), f"warning: not used: door.output is {door.opener()}")
+    if door.opener() == "osdp" and door.osdp is not None and door.osdp.scbk_file is None:
+        report.add(
+            ("door", "osdp"),
+            "warning: no scbk_file: the panel's link is not encrypted (OSDP secure channel off)",
+        )
 
 
 def preflight(
@@ -157,6 +198,7 @@ def preflight(
     _check_keys(cfg, report)
     _check_registry(cfg, report)
     _check_replay(cfg, report)
+    _check_door(cfg, report)
     if devices:
         _check_devices(cfg, report, dev)
     _check_peers(cfg, report, bind=devices if bind is None else bind)
@@ -173,6 +215,7 @@ def config_warnings(cfg: Config, config_file: Path, now: float) -> list[ConfigIs
 
     report = _Report(config_file)
     _unknown_categories(cfg, report)
+    door_warnings(cfg, report)
     usable = 0
     for i, path in enumerate(cfg.trust.dcc_signers):
         try:

@@ -19,6 +19,7 @@ from kiosk.config.base import (
     Strict,
     small_file,
 )
+from kiosk.config.readers import DevicePath
 
 CardNumber = Annotated[int, Field(ge=0, le=0xFFFF)]  # 16 bits in both Wiegand formats
 SubjectText = Annotated[str, Field(pattern=SUBJECT_PATTERN)]
@@ -116,8 +117,9 @@ class OsdpConfig(Strict):
     """The kiosk as an OSDP v2 reader (a peripheral device) that the building's panel polls
     over RS-485 or a serial line; card reads carry the mapped credential as Wiegand bits."""
 
-    port: ConfigPath = Field(
-        description="Serial device of the RS-485 adapter or UART, e.g. /dev/ttyUSB0."
+    port: DevicePath = Field(
+        description="Serial device of the RS-485 adapter or UART, e.g. /dev/ttyUSB0 "
+        "(or a stable /dev/serial/by-id/… path)."
     )
     baud: Literal[9600, 19200, 38400, 57600, 115200, 230400] = Field(
         9600, description="The line speed the panel uses for this reader (OSDP's rates)."
@@ -160,7 +162,18 @@ def read_scbk(path: Path) -> bytes:
     return bytes.fromhex(text)
 
 
+DoorOutput = Literal["relay", "hook", "wiegand", "osdp"]
+OPENERS: tuple[DoorOutput, ...] = ("relay", "wiegand", "osdp")
+
+
 class DoorConfig(Strict):
+    output: DoorOutput | None = Field(
+        None,
+        description="Which output the door's decisions go to: relay, hook (the building "
+        "system opens), wiegand or osdp (the access-control panel). Without it, the one of "
+        "relay, wiegand and osdp that is set; with several set, this chooses and the others "
+        "stay unused. A hook that is set always hears of decisions too.",
+    )
     relay: RelayConfig | None = Field(
         None, description="Open a door relay on PASS (never on FAIL)."
     )
@@ -178,10 +191,35 @@ class DoorConfig(Strict):
         description="The card number sent to the panel (Wiegand, OSDP) for a decision.",
     )
 
+    def opener(self) -> DoorOutput | None:
+        """The output wired to open the door: the chosen one, or the only one set."""
+        if self.output is not None:
+            return self.output
+        present = [name for name in OPENERS if getattr(self, name) is not None]
+        return present[0] if present else None
+
+    def unused(self) -> list[DoorOutput]:
+        """Sections set but not wired, because `output` chose another."""
+        chosen = self.opener()
+        return [n for n in OPENERS if n != chosen and getattr(self, n) is not None]
+
+    @model_validator(mode="after")
+    def _one_output(self) -> Self:
+        present = [name for name in OPENERS if getattr(self, name) is not None]
+        if self.output is not None and getattr(self, self.output) is None:
+            raise ValueError(f"output is {self.output} but there is no door.{self.output} section")
+        if self.output is None and len(present) > 1:
+            raise ValueError(
+                f"{', '.join(present)} are set: choose the door's output with "
+                f"door.output (one of {', '.join(present)})"
+            )
+        return self
+
     @model_validator(mode="after")
     def _credential_fits(self) -> Self:
         for name, out in (("wiegand", self.wiegand), ("osdp", self.osdp)):
-            if out is not None and out.bits == 26 and self.credential.facility > 0xFF:
+            wired = out is not None and self.opener() == name
+            if wired and out is not None and out.bits == 26 and self.credential.facility > 0xFF:
                 raise ValueError(
                     f"credential.facility {self.credential.facility} does not fit Wiegand 26 "
                     f"(0-255); use {name}.bits: 34"

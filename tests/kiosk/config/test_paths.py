@@ -61,6 +61,7 @@ def path_keys(model: type[BaseModel], prefix: str = "", seen: set[type] | None =
 # longer read (only a path that cannot be one is refused).
 FILES = {
     "display.font",
+    "door.osdp.scbk_file",
     "display.logo",
     "peers.secret_file",
     "readers[0].path",
@@ -102,6 +103,8 @@ def make_venue(root: Path) -> Path:
     for name in ("kiosk.token", "venue.secret"):
         (root / name).write_text("a-secret-of-more-than-sixteen-bytes\n")
         (root / name).chmod(0o600)
+    (root / "scbk.hex").write_text("00112233445566778899aabbccddeeff\n")
+    (root / "scbk.hex").chmod(0o600)
     return root
 
 
@@ -126,6 +129,7 @@ def config_data(port: int) -> dict[str, Any]:
             "subject_key": "subject.key",
         },
         "storage": {"path": "kiosk.db"},
+        "door": {"osdp": {"port": "/dev/ttyUSB0", "scbk_file": "scbk.hex"}},
         "registry": {
             "url": "http://127.0.0.1:9",
             "token_file": "kiosk.token",
