@@ -76,4 +76,14 @@ class StatusPoller(Service):
             lists_stale=stale,
             # An unplugged reader is reopened when it returns; meanwhile staff should know.
             reader_down=any(not r.status.ok for r in self._readers),
+            registry_backup=self._backup_host(),
         )
+
+    def _backup_host(self) -> int | None:
+        """Which registry URL (counted from 1) the kiosk syncs through, when not the first."""
+        registry = self._cfg.registry
+        host = self._sync.state.host if self._sync is not None else None
+        if registry is None or host is None:
+            return None
+        urls = [u.rstrip("/") for u in registry.url]
+        return urls.index(host) + 1 if host in urls[1:] else None

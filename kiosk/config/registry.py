@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import (
     Field,
@@ -16,9 +17,16 @@ from kiosk.config.base import (
     small_file,
 )
 
+Url = Annotated[str, Field(pattern=r"^https?://[^\s/]+(/.*)?$")]
+
 
 class RegistryConfig(Strict):
-    url: str = Field(pattern=r"^https?://[^\s/]+(/.*)?$", description="The registry's base URL.")
+    url: list[Url] = Field(
+        min_length=1,
+        max_length=8,
+        description="The registry's base URL, or a list of them (the same registry on other "
+        "hosts): when one cannot be reached, the next is tried.",
+    )
     token_file: ConfigPath = Field(
         description="This kiosk's token; must not be readable by others."
     )
@@ -33,6 +41,18 @@ class RegistryConfig(Strict):
     heartbeat_interval: Duration = Field(60.0, gt=0, le=3600)
     list_refresh: Duration = Field(300.0, gt=0, le=86400, description="How often to fetch lists.")
     backoff_max: Duration = Field(300.0, gt=0, le=3600, description="Longest wait between retries.")
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len({u.rstrip("/") for u in value}) != len(value):
+            raise ValueError("a URL is listed twice")
+        return value
 
     @field_validator("token_file")
     @classmethod

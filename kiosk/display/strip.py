@@ -91,6 +91,8 @@ def _warnings(canvas: Canvas, status: StatusBar) -> list[tuple[str, str]]:
         warn.append(_warning(canvas, "status.waiting", n=status.queued))
     if status.muted:
         warn.append(_warning(canvas, "status.muted"))
+    if status.registry_backup is not None:
+        warn.append(_warning(canvas, "status.registry_backup", n=status.registry_backup))
     return warn
 
 

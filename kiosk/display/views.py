@@ -173,6 +173,8 @@ class StatusBar:
     muted: bool = False
     # The registry measured this clock off by more than display.max_clock_offset: seconds.
     clock_offset: int | None = None
+    # Syncing through the n-th registry URL (2 or more): the first did not answer.
+    registry_backup: int | None = None
 
 
 class Presenter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,10 @@ class Unavailable(SyncError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RateLimited(Unavailable):
+    """A 429: the host is up and says wait; another host would not be asked any more kindly."""
 
 
 class Refused(SyncError):
@@ -70,16 +75,26 @@ def _retry_after(resp: requests.Response) -> float | None:
 
 
 class RegistryClient:
+    """The registry at one or more hosts (the same registry: a failover pair, or hosts in
+    front of one database). A request that cannot reach a host, or that the host answers
+    with a 5xx, is tried at the next one at once; the host that answered is kept for the
+    next requests. Resending to another host is safe: uploads are idempotent by record id,
+    a record already stored comes back as a duplicate, and either answer marks it synced."""
+
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         token: str,
         *,
         connect_timeout: float,
         read_timeout: float,
         ca_file: Path | None = None,
     ) -> None:
-        self._base = url.rstrip("/") + "/api/v1"
+        urls = [url] if isinstance(url, str) else list(url)
+        if not urls:
+            raise ValueError("no registry URL")
+        self._hosts = [u.rstrip("/") for u in urls]
+        self._current = 0
         self._timeout = (connect_timeout, read_timeout)
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
@@ -90,19 +105,51 @@ class RegistryClient:
     def close(self) -> None:
         self._session.close()
 
+    @property
+    def host(self) -> str:
+        """The registry URL in use: the one that last answered (or will be asked first)."""
+        return self._hosts[self._current]
+
+    @property
+    def hosts(self) -> list[str]:
+        return list(self._hosts)
+
     def _request(self, method: str, path: str, **kw: Any) -> requests.Response:
+        """Each host once at most, from the one in use; the first to answer is kept."""
+        failure: Unavailable | None = None
+        for step in range(len(self._hosts)):
+            at = (self._current + step) % len(self._hosts)
+            try:
+                resp = self._at(self._hosts[at], method, path, **kw)
+            except RateLimited:
+                self._current = at
+                raise
+            except Unavailable as exc:
+                failure = exc
+                continue
+            self._current = at
+            return resp
+        assert failure is not None
+        if len(self._hosts) > 1:
+            raise Unavailable(f"no registry host answered; last: {failure}", failure.retry_after)
+        raise failure
+
+    def _at(self, host: str, method: str, path: str, **kw: Any) -> requests.Response:
+        url = host + "/api/v1" + path
         try:
-            resp = self._session.request(method, self._base + path, timeout=self._timeout, **kw)
+            resp = self._session.request(method, url, timeout=self._timeout, **kw)
         except requests.Timeout as exc:
             raise Unavailable(f"timeout: {exc}") from exc
         except requests.ConnectionError as exc:
             raise Unavailable(f"connection: {exc}") from exc
         except requests.RequestException as exc:
             raise Unavailable(f"request failed: {exc}") from exc
+        if resp.status_code == 429:
+            raise RateLimited("HTTP 429", _retry_after(resp))
         if resp.status_code in (401, 403):
             raise Refused(f"{resp.status_code}: {_excerpt(resp)}")
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise Unavailable(f"HTTP {resp.status_code}", _retry_after(resp))
+        if resp.status_code >= 500:
+            raise Unavailable(f"HTTP {resp.status_code} from {host}", _retry_after(resp))
         if resp.status_code == 404:
             # No such API here: most often registry.url names another server or path.
             raise BadResponse(f"HTTP 404 at {resp.url} (is registry.url right?): {_excerpt(resp)}")

@@ -30,6 +30,7 @@ class SyncState:
     refused: bool = False
     message: str = "not started"
     last_ok: float | None = None
+    host: str | None = None  # the registry URL that last answered
 
 
 class SyncWorker(Service):
@@ -209,9 +210,18 @@ class SyncWorker(Service):
             return self.backoff()
         self._failures = 0
         self._failing.flush()  # back online: how often it failed, and the next failure at once
-        self._set_state(online=True, refused=False, message="ok", last_ok=self._clock())
-        self._store.set_meta("last_sync_ok", utc_iso(self._clock()))
+        self._answered()
         return self._cfg.sync_interval
+
+    def _answered(self) -> None:
+        """Online, and through which host (for the strip and `kiosk status`)."""
+        host = self._client.host
+        if host != self.state.host:
+            if self.state.host is not None:
+                log.warning("registry: now syncing with %s (was %s)", host, self.state.host)
+            self._store.set_meta("registry_host", host)
+        self._set_state(online=True, refused=False, message="ok", last_ok=self._clock(), host=host)
+        self._store.set_meta("last_sync_ok", utc_iso(self._clock()))
 
     def serve(self) -> None:
         while not self.stopping:
@@ -237,8 +247,7 @@ class SyncWorker(Service):
                 progress(min(done, total), total)
                 if n == 0:
                     self.heartbeat()
-                    self._set_state(online=True, refused=False, message="ok", last_ok=self._clock())
-                    self._store.set_meta("last_sync_ok", utc_iso(self._clock()))
+                    self._answered()
                     return True
                 first = False
                 self._failures = 0

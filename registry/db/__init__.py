@@ -32,10 +32,11 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
-            # WAL lets the dashboard read while kiosks upload; NORMAL is durable across
-            # process crashes in WAL mode (an OS crash may lose the last commits).
+            # WAL lets the dashboard read while kiosks upload. FULL: the WAL is synced before
+            # a commit returns, so a record acknowledged to a kiosk (which then stops sending
+            # it) survives a power cut too; NORMAL could lose the last commits to one.
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             # Deleted rows and freed pages are overwritten with zeros: a purged or erased
             # record is not left readable in the file (registry.db.scrub does the WAL).

@@ -60,7 +60,7 @@ def test_a_code_enrols_a_kiosk_once(
     token = done.token_file.read_text().strip()
     # The config names the registry, token and key, under the ids the registry knows.
     cfg = load_config(config)
-    assert cfg.registry is not None and cfg.registry.url == server.url
+    assert cfg.registry is not None and cfg.registry.url == [server.url]
     assert cfg.registry.token_file == done.token_file and cfg.registry.list_key == done.list_key
     assert (cfg.venue.id, cfg.kiosk.id) == ("v1", "k1")
     assert check_config(config) == []

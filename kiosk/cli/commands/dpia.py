@@ -75,11 +75,11 @@ def rows(cfg: Config) -> list[tuple[str, str, str, str, str]]:
         ),
     ]
     if cfg.registry is not None:
-        secure = cfg.registry.url.startswith("https://")
+        secure = all(u.startswith("https://") for u in cfg.registry.url)
         out.append(
             (
                 "Records sent to the registry (as above)",
-                _cell(cfg.registry.url),
+                _cell(", ".join(cfg.registry.url)),
                 "the registry's controllers (masked), health officers (traces, audited)",
                 "the registry's own retention (`kiosk-registry dpia`)",
                 ("TLS" if secure else "PLAIN HTTP: use https:// outside a closed network")

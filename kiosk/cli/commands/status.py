@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
             entries, exits, refused = store.day_counts(*today_bounds(now, zone))
             snap = load_snapshot(store)
             stale = build_count(cfg, store).stale(now)  # as the door judges it
+            host = store.get_meta("registry_host")  # the one that last answered
     except StorageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAIL
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     status["timezone"] = cfg.venue.timezone
     status["today"] = {"entries": entries, "exits": exits, "refused": refused}
     status["registry"] = cfg.registry.url if cfg.registry is not None else None
+    status["registry_host"] = host if cfg.registry is not None else None
     status["venue_inside"] = (
         {"inside": snap.inside, "as_of": utc_iso(snap.as_of),
          "age_s": round(max(0.0, now - snap.received)), "stale": stale}
@@ -99,7 +101,11 @@ def _status_lines(status: dict[str, Any], zone: ZoneInfo) -> list[str]:
         lines.append("registry        no registry configured")
     else:
         lines += [
-            f"registry        {status['registry']}",
+            "registry        "
+            + ", ".join(
+                f"{u} (in use)" if u.rstrip("/") == status["registry_host"] else u
+                for u in status["registry"]
+            ),
             f"queued for sync {status['queued']}",
             f"oldest unsynced {local(status['oldest_unsynced'], zone)}",
             f"rejected        {status['rejected']}",

@@ -435,3 +435,35 @@ def test_signed_pass_without_local_keys_is_allowed_with_a_registry(venue_dir: Pa
     )
     cfg = load_config(path)  # no ConfigError
     assert cfg.trust.issuer_keys == [] and cfg.registry is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("'https://a.example'", None),
+        ("['https://a.example', 'https://b.example/']", None),
+        ("[]", "registry.url: must not be empty"),
+        ("['https://a.example', 'https://a.example/']", "registry.url: a URL is listed twice"),
+        ("['https://a.example', 'ftp://b.example']", "registry.url[1]: String should match"),
+    ],
+)
+def test_the_registry_is_one_url_or_a_list_of_its_hosts(
+    venue_dir: Path, url: str, problem: str | None
+) -> None:
+    token = venue_dir / "registry.token"
+    token.write_text("t0k3n\n", encoding="utf-8")
+    token.chmod(0o600)
+    (venue_dir / "lists.pub").write_bytes((venue_dir / "issuer.pub").read_bytes())
+    path = venue_dir / "v.yaml"
+    path.write_text(
+        "venue: {id: v, name: V}\nkiosk: {id: k}\ncamera: {type: replay, path: frames}\n"
+        f"registry: {{url: {url}, token_file: registry.token, list_key: lists.pub}}\n",
+        encoding="utf-8",
+    )
+    if problem is None:
+        cfg = load_config(path)
+        assert cfg.registry is not None and cfg.registry.url[0] == "https://a.example"
+        return
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert str(exc.value).startswith(f"{path}:4: {problem}"), str(exc.value)

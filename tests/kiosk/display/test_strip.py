@@ -30,6 +30,7 @@ statuses = st.builds(
     reader_down=st.booleans(),
     muted=st.booleans(),
     clock_offset=st.none() | st.integers(-3600, 3600),
+    registry_backup=st.none() | st.integers(2, 8),
 )
 
 
@@ -95,3 +96,13 @@ def test_the_date_gives_way_to_the_guards_warnings_on_a_narrow_strip(fonts: Font
     wide = [line.text for line in strip(fonts, 1280, "both", status, staff=True).drawn]
     narrow = [line.text for line in strip(fonts, 480, "both", status, staff=True, h=800).drawn]
     assert "22/11/2026  09:41" in wide and "09:41" in narrow
+
+
+def test_the_guard_sees_which_registry_host_the_kiosk_sends_through(fonts: Fonts) -> None:
+    status = StatusBar(online=True, registry_backup=2)
+    langs: list[tuple[Language, str]] = [("vi", "máy chủ dự phòng 2"), ("en", "backup registry 2")]
+    for lang, words in langs:
+        guard = [line.text for line in strip(fonts, 1280, lang, status, staff=True).drawn]
+        assert any(words in t.lower() for t in guard), guard
+        first = strip(fonts, 1280, lang, StatusBar(online=True), staff=True).drawn
+        assert not any(words in line.text.lower() for line in first)

@@ -95,7 +95,7 @@ def test_a_sync_crash_is_logged_and_the_sync_thread_restarts(
     store = RecordStore(tmp_path / "k.db", min_free_mb=0)
     store.open()
     cfg = RegistryConfig.model_construct(
-        url="http://registry.invalid", token_file=tmp_path / "t", list_key=tmp_path / "k"
+        url=["http://registry.invalid"], token_file=tmp_path / "t", list_key=tmp_path / "k"
     )
     # Real collaborators that are never asked anything: the sync cycle is replaced below.
     client = RegistryClient("http://registry.invalid", "t", connect_timeout=1, read_timeout=1)
