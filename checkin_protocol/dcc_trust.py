@@ -69,11 +69,86 @@ def _timestamp(value: dt.datetime) -> int:
     return int(value.timestamp())
 
 
+def _der_items(data: bytes) -> list[tuple[int, bytes]]:
+    """The (tag, content) of each DER element in `data`, in order; ValueError if malformed."""
+    items, i = [], 0
+    while i < len(data):
+        if i + 2 > len(data):
+            raise ValueError("truncated DER element")
+        tag, length, i = data[i], data[i + 1], i + 2
+        if length & 0x80:
+            count = length & 0x7F
+            if not 0 < count <= 4 or i + count > len(data):
+                raise ValueError("bad DER length")
+            length, i = int.from_bytes(data[i : i + count], "big"), i + count
+        if i + length > len(data):
+            raise ValueError("truncated DER element")
+        items.append((tag, data[i : i + length]))
+        i += length
+    return items
+
+
+_EKU_OID = bytes([0x06, 0x03, 0x55, 0x1D, 0x25])  # 2.5.29.37, extKeyUsage
+_EMPTY_SEQUENCE = bytes([0x30, 0x00])
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + content
+
+
+def _without_empty_key_usage(cert: x509.Certificate) -> x509.Certificate | None:
+    """The certificate with an extended key usage that lists no OID taken out, or None if it
+    has no such extension. RFC 5280 wants at least one OID; OpenSSL and the EU's reference
+    verifiers load such a DSC and read it as no restriction (the EU test data's CO15, "no
+    OID present"). Only that mistake is forgiven: the rest must still parse, which loading
+    the certificate without it then checks. (The copy's signature no longer matches; a DSC's
+    own signature is not what the kiosk trusts it by, and its kid stays that of the original.)"""
+    try:
+        return _rebuilt(cert)
+    except IndexError as exc:  # an extension with no parts
+        raise ValueError("malformed extensions") from exc
+
+
+def _rebuilt(cert: x509.Certificate) -> x509.Certificate | None:
+    ((_, tbs),) = _der_items(cert.tbs_certificate_bytes)
+    fields = _der_items(tbs)
+    rebuilt, found = [], False
+    for tag, content in fields:
+        if tag == 0xA3:  # [3] EXPLICIT extensions
+            ((_, extensions),) = _der_items(content)
+            kept = []
+            for ext_tag, extension in _der_items(extensions):
+                parts = _der_items(extension)
+                oid = _der(parts[0][0], parts[0][1])
+                if oid == _EKU_OID and parts[-1] == (0x04, _EMPTY_SEQUENCE):
+                    found = True
+                    continue
+                kept.append(_der(ext_tag, extension))
+            content = _der(0x30, b"".join(kept))
+        rebuilt.append(_der(tag, content))
+    if not found:
+        return None
+    ((_, whole),) = _der_items(cert.public_bytes(Encoding.DER))
+    _, algorithm, signature = _der_items(whole)
+    tbs_der = _der(0x30, b"".join(rebuilt))
+    der = _der(0x30, tbs_der + _der(*algorithm) + _der(*signature))
+    return x509.load_der_x509_certificate(der)
+
+
 def _kinds(cert: x509.Certificate) -> frozenset[Kind] | None:
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return None
+    except ValueError:
+        repaired = _without_empty_key_usage(cert)
+        if repaired is None:
+            raise
+        return _kinds(repaired)  # raises if another extension is malformed
     kinds = frozenset(_EKU_KIND[oid.dotted_string] for oid in eku if oid.dotted_string in _EKU_KIND)
     return kinds or None
 
@@ -108,7 +183,8 @@ def read_dsc(der: bytes, *, now: int, expected_kid: bytes | None = None) -> Dsc:
         not_after = _timestamp(cert.not_valid_after_utc)
         kinds = _kinds(cert)
         country = _country(cert)  # the subject is parsed only when read: read it here
-    except (ValueError, TypeError) as exc:
+    # InvalidVersion is no ValueError: a version field other than v1 or v3 raised it through.
+    except (ValueError, TypeError, x509.InvalidVersion) as exc:
         raise DccTrustError(f"not a valid X.509 certificate ({exc})") from exc
     kid = dsc_kid(der)
     # A gateway names each DSC by kid; one that does not match its DER is refused rather than

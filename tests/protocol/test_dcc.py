@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import tracemalloc
 import zlib
@@ -28,7 +29,7 @@ from checkin_protocol.dcc import (
     _inflate,
     verify_dcc,
 )
-from checkin_protocol.dcc_trust import DccTrust, DccTrustError, dsc_kid
+from checkin_protocol.dcc_trust import DccTrust, DccTrustError, dsc_kid, read_dsc
 from support.dcc_cases import (
     CWT_TAGS,
     DAY,
@@ -365,6 +366,66 @@ def test_a_certificate_that_cannot_be_used_is_skipped_and_named(tmp_path: Path) 
     (tmp_path / "empty").mkdir()
     with pytest.raises(DccTrustError, match="no certificate in this folder"):
         DccTrust().add_usable(tmp_path / "empty", now=NOW)
+
+
+def test_a_dsc_whose_key_usage_lists_no_oid_signs_every_kind() -> None:
+    """RFC 5280 wants an extended key usage to list at least one OID, and the library
+    refuses one that lists none; OpenSSL and the EU's verifiers load it as no restriction
+    (the EU test data's CO15, "VALID: no OID present"). Its kid is its own DER's."""
+    signer = make_signer("ES256", ())
+    assert bytes.fromhex("0603551d25") + bytes.fromhex("04023000") in signer.der
+    dsc = read_dsc(signer.der, now=NOW)
+    assert (dsc.kinds, dsc.kid, dsc.der) == (None, dsc_kid(signer.der), signer.der)
+    trust = DccTrust([dsc])
+    for kind in ("v", "t", "r"):
+        assert verify_dcc(issue(signer, kind=kind), trust, NOW).kind == kind
+
+
+def test_only_an_empty_key_usage_is_forgiven() -> None:
+    """A malformed extension beside it still refuses the DSC."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from support.dcc_cases import csca
+
+    ca_key, ca_cert = csca()
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_cert.subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(dt.datetime.fromtimestamp(NOW - DAY, dt.UTC))
+        .not_valid_after(dt.datetime.fromtimestamp(NOW + DAY, dt.UTC))
+        .add_extension(x509.ExtendedKeyUsage([]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    der = cert.public_bytes(Encoding.DER)
+    assert read_dsc(der, now=NOW).kinds is None
+    # The key identifier's OCTET STRING made a NULL of 20 bytes: not an extension one can read.
+    broken = der.replace(bytes.fromhex("04160414"), bytes.fromhex("04160514"), 1)
+    assert broken != der
+    with pytest.raises(DccTrustError, match=r"not a valid X\.509 certificate"):
+        read_dsc(broken, now=NOW)
+
+
+@settings(deadline=None, max_examples=300)
+@given(data=st.data())
+def test_a_damaged_dsc_with_an_empty_key_usage_is_read_or_refused(data: st.DataObject) -> None:
+    """Any byte of such a DSC changed: a Dsc or DccTrustError, nothing else (the repair walks
+    DER the library could not read). It found a version byte other than v1/v3 raising the
+    library's InvalidVersion, which is no ValueError, through read_dsc."""
+    der = bytearray(make_signer("ES256", ()).der)
+    at = data.draw(st.integers(0, len(der) - 1))
+    der[at] = data.draw(st.integers(0, 255))
+    with contextlib.suppress(DccTrustError):
+        read_dsc(bytes(der), now=NOW)
 
 
 def test_iat_and_exp_of_the_wrong_type_are_malformed() -> None:
