@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -27,16 +27,19 @@ from registry.web import (
     lists,
     live,
     officer_pages,
+    openapi,
     pages,
     stats,
     subject_pages,
     tracing,
     venue_pages,
 )
+from registry.web.deps import known_query
 from registry.web.guard import Guard, problems
 from registry.web.ratelimit import TokenBuckets
 
-ROUTERS = (
+# The API's routers (under /api/v1, in its schema), then the pages'.
+API_ROUTERS = (
     ingest,
     lists,
     live,
@@ -47,6 +50,9 @@ ROUTERS = (
     deny,
     enrolment,
     admin,
+)
+ROUTERS = (
+    *API_ROUTERS,
     pages,
     venue_pages,
     officer_pages,
@@ -97,9 +103,11 @@ def create_app(registry: Registry) -> FastAPI:
         "declare_id": TokenBuckets(*settings.declare_per_id),
     }
     for area in ROUTERS:
-        app.include_router(area.router)
+        strict = [Depends(known_query)] if area in API_ROUTERS else []
+        app.include_router(area.router, dependencies=strict)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Guard, registry=registry)
+    openapi.install(app)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -91,6 +91,10 @@ def audit(s: Session, principal: str, action: str, params: dict[str, Any], resul
     )
 
 
+# What text_problem lets through, as a schema's pattern: no control character but tab.
+TEXT_PATTERN = r"^[^\x00-\x08\x0a-\x1f\x7f-\x9f]*$"
+
+
 def text_problem(value: str) -> str | None:
     """Why a text from outside cannot be stored, or None.
 

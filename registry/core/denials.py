@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from checkin_protocol.documents import DENY_LIST
+from checkin_protocol.privacy import normalize_id_number
 from checkin_protocol.records import REASON_PATTERN, Subject, SubjectKind
 from checkin_protocol.sealing import seal_id_number
 from registry.core.common import Database, RegistryError, audit, bump_list, iso_ms, now_ms
@@ -18,6 +19,10 @@ from registry.keys import RegistryKeys
 from registry.settings import DAY
 
 MAX_DENY_DAYS = 366
+
+
+class NotDenied(RegistryError):
+    """The subject to lift has no entry on the deny list."""
 
 
 class Denials:
@@ -40,6 +45,9 @@ class Denials:
         problem = id_number_problem(id_number)
         if problem:
             raise RegistryError(problem)
+        # As typed or pasted (spaces, a newline, fullwidth digits): the one number, for the
+        # hash and for the sealed copy kiosks match a chip's number against.
+        id_number = normalize_id_number(id_number)
         if not re.fullmatch(REASON_PATTERN, reason_code):
             raise RegistryError("a reason code is 1-32 of a-z, 0-9 and _")
         days = self.default_days if days is None else days
@@ -110,7 +118,7 @@ class Denials:
         with self.db.session.begin() as s:
             entry = s.get(DenyEntry, str(subject))
             if entry is None:
-                raise RegistryError(f"{subject.masked()} is not on the deny list")
+                raise NotDenied(f"{subject.masked()} is not on the deny list")
             s.delete(entry)
             s.execute(delete(DenyEntry).where(DenyEntry.created_by == str(subject)))
             bump_list(s, DENY_LIST)

@@ -1,19 +1,19 @@
 """Public health declarations; each returns a signed pass carrying its time."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from checkin_protocol.kp1 import PassRejected
-from checkin_protocol.privacy import normalize_id_number
-from registry.core.common import iso_ms, now_ms, text_problem
-from registry.core.consent import consent_problem
+from registry.core.common import TEXT_PATTERN, iso_ms, now_ms, text_problem
+from registry.core.consent import CURRENT, consent_problem
 from registry.core.declarations import device_hash
-from registry.core.idnumbers import id_number_problem
+from registry.core.idnumbers import ID_NUMBER_PATTERN
 from registry.service import Registry
 from registry.web.deps import API, RegistryDep, client_address, limited
+from registry.web.jsontypes import JsonBool
 from registry.web.shown import DEVICE_PATTERN, verified
 
 router = APIRouter(prefix=API, tags=["public"])
@@ -26,44 +26,50 @@ def _printable(value: str) -> str:
     return value
 
 
-def _id_number(value: str) -> str:
-    problem = id_number_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return normalize_id_number(value)
+def _consent_required(schema: dict[str, Any]) -> None:
+    schema["required"] = [*schema.get("required", []), "consent"]
 
 
 class DeclarationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_consent_required)
 
     name: Annotated[
         str,
-        Field(min_length=2, max_length=100, description="The name the pass shows, masked"),
+        Field(
+            min_length=2,
+            max_length=100,
+            pattern=TEXT_PATTERN,
+            description="The name the pass shows, masked",
+        ),
         AfterValidator(_printable),
     ]
-    id_number: Annotated[
-        str,
-        Field(
-            max_length=40,
-            description="The ID card's number: a CCCD's 12 digits or a CMND's 9, as printed",
-        ),
-        AfterValidator(_id_number),
-    ]
+    id_number: str = Field(
+        pattern=ID_NUMBER_PATTERN,
+        description="The ID card's number: a CCCD's 12 digits (a province's code, century "
+        "and sex, birth year, 6 more: Thông tư 07/2016/TT-BCA) or a CMND's 9",
+    )
     phone: str = Field(pattern=r"^\+?[0-9 ]{8,16}$", description="A phone number to reach")
-    symptoms: bool = Field(description="Symptoms now")
-    contact: bool = Field(description="Contact with a case in the last 14 days")
+    symptoms: JsonBool = Field(description="Symptoms now")
+    contact: JsonBool = Field(description="Contact with a case in the last 14 days")
     device_secret: str | None = Field(
         None,
         pattern=DEVICE_PATTERN,
         description="A random secret the declaring device keeps; it proves the pass is held "
         "by this device, never sent to a kiosk",
     )
-    consent: str | None = Field(
-        None,
-        max_length=16,
-        description="The version of the consent text the person ticked themselves (GET "
-        "/api/v1/consent); without the current one the declaration is refused",
-    )
+    # Checked by the route (consent_problem), which says what is missing; the schema says
+    # what is taken: the current version, and nothing else.
+    consent: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": [CURRENT],
+                "description": "The version of the consent text the person ticked themselves "
+                "(GET /api/v1/consent); without the current one the declaration is refused",
+            }
+        ),
+    ] = Field(None, max_length=16)
     previous_pass: str | None = Field(
         None,
         max_length=2000,

@@ -3,35 +3,27 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from checkin_protocol.records import REASON_PATTERN, SUBJECT_PATTERN, Subject, SubjectKind
 from registry.auth import Caller, Role
 from registry.core.audit import record_read
-from registry.core.denials import MAX_DENY_DAYS
-from registry.core.idnumbers import id_number_problem
+from registry.core.denials import MAX_DENY_DAYS, NotDenied
+from registry.core.idnumbers import ID_NUMBER_PATTERN
 from registry.web.deps import API, RegistryDep, require
+from registry.web.jsontypes import JsonBool, JsonOptInt
 
 router = APIRouter(prefix=f"{API}/deny", tags=["health"])
 Officer = Annotated[Caller, require(Role.HEALTH_OFFICER)]
 
 
-def _id_number(value: str) -> str:
-    problem = id_number_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 class DenyIdIn(BaseModel):
-    id_number: Annotated[
-        str,
-        Field(max_length=40, description="A CCCD's 12 digits or a CMND's 9"),
-        AfterValidator(_id_number),
-    ]
+    id_number: str = Field(
+        pattern=ID_NUMBER_PATTERN, description="A CCCD's 12 digits or a CMND's 9"
+    )
     reason_code: str = Field("health_order", pattern=REASON_PATTERN)
-    days: int | None = Field(None, ge=1, le=MAX_DENY_DAYS, description="Default: the setting")
-    public: bool = Field(False, description="May the kiosk show the reason to the holder?")
+    days: JsonOptInt = Field(None, ge=1, le=MAX_DENY_DAYS, description="Default: the setting")
+    public: JsonBool = Field(False, description="May the kiosk show the reason to the holder?")
 
 
 class DenyEntryOut(BaseModel):
@@ -61,7 +53,7 @@ def entries(
     return found
 
 
-@router.delete("/{subject}")
+@router.delete("/{subject}", responses={404: {"description": "Not on the deny list"}})
 def lift(
     subject: Annotated[str, Path(pattern=SUBJECT_PATTERN)],
     c: Officer,
@@ -72,5 +64,8 @@ def lift(
         parsed = Subject.parse(subject)
     except ValueError:
         raise HTTPException(422, "not a subject (pass:…, qid:… or idh:…)") from None
-    registry.denials.lift(c.name, parsed)
+    try:
+        registry.denials.lift(c.name, parsed)
+    except NotDenied as exc:
+        raise HTTPException(404, str(exc)) from None
     return {"lifted": str(parsed)}

@@ -4,7 +4,8 @@
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from checkin_protocol.records import IDENTIFIER_PATTERN
 from registry.auth import Caller, Role
@@ -25,6 +26,24 @@ RegistryDep = Annotated[Registry, Depends(registry_of)]
 
 # A venue id in a path: the protocol's identifier, nothing else reaches a query.
 VenueId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, max_length=64)]
+
+
+def known_query(request: Request) -> None:
+    """422 for a query parameter the operation does not take: a misspelt one would be
+    ignored, and the caller would believe it asked for something it did not."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed: set[str] = set()
+    todo = [dependant]
+    while todo:  # the operation's own parameters, and its dependencies'
+        d = todo.pop()
+        allowed |= {p.alias for p in d.query_params}
+        todo += d.dependencies
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise HTTPException(422, f"unknown query parameter {unknown[0][:40]!r}")
 
 
 def client_address(request: Request) -> str:
@@ -50,10 +69,14 @@ def session_of(request: Request, registry: Registry) -> tuple[Caller, str] | Non
     return registry.accounts.session_caller(secret)
 
 
+# Documented as the API's security scheme; a missing or other header is ours to answer (401).
+BEARER = HTTPBearer(auto_error=False, description="A token from `kiosk-registry user add`")
+
+
 def caller(
     request: Request,
     registry: RegistryDep,
-    authorization: Annotated[str | None, Header()] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
 ) -> Caller:
     """A bearer token's holder; or, for reading only, a browser session's.
 
@@ -61,8 +84,8 @@ def caller(
     browser makes, so it is no proof that the person meant this one.
     """
     found = None
-    if authorization and authorization.lower().startswith("bearer "):
-        token = authorization[7:].strip()
+    if bearer is not None:
+        token = bearer.credentials.strip()
         found = registry.caller(token) if token and len(token) <= 200 else None
     elif request.method in ("GET", "HEAD"):
         session = session_of(request, registry)

@@ -8,7 +8,7 @@ from pydantic import Field, SkipValidation, model_validator
 from checkin_protocol import messages
 from checkin_protocol.messages import (
     MAX_BATCH,
-    HeartbeatRequest,
+    MAX_OFFSET_MS,
     HeartbeatResponse,
     RecordResult,
     UploadResponse,
@@ -16,10 +16,11 @@ from checkin_protocol.messages import (
 )
 from checkin_protocol.records import CheckinRecord
 from registry.auth import Caller, Role
-from registry.core.common import iso_ms, now_ms
+from registry.core.common import TEXT_PATTERN, iso_ms, now_ms
 from registry.core.ingest import venue_occupancy
 from registry.service import Registry
 from registry.web.deps import API, RegistryDep, require
+from registry.web.jsontypes import JsonOptInt
 
 router = APIRouter(prefix=API, tags=["kiosk"])
 
@@ -30,8 +31,18 @@ class UploadRequest(messages.UploadRequest):
     # so one bad record is answered `rejected` rather than a 422 for the whole batch.
     __doc__ = messages.UploadRequest.__doc__
 
-    records: Annotated[list[CheckinRecord], SkipValidation] = Field(
-        max_length=MAX_BATCH, description="Oldest first."
+    clock_offset_ms: JsonOptInt = Field(
+        None,
+        ge=-MAX_OFFSET_MS,
+        le=MAX_OFFSET_MS,
+        description="Registry time minus kiosk time, ms, as the kiosk last measured it.",
+    )
+    # Typed as CheckinRecord or anything: the batch is taken whatever its records are, and
+    # each that is not a CheckinRecord is answered `rejected` with why (the schema says so).
+    records: Annotated[list[CheckinRecord | Any], SkipValidation] = Field(
+        max_length=MAX_BATCH,
+        description="Oldest first; each one that is not a CheckinRecord is answered "
+        "`rejected`, with why, in results.",
     )
 
     @model_validator(mode="before")
@@ -42,6 +53,28 @@ class UploadRequest(messages.UploadRequest):
         if isinstance(data, dict) and not isinstance(data.get("records"), list):
             raise ValueError("records: a list of records")
         return data
+
+
+class HeartbeatRequest(messages.HeartbeatRequest):
+    # As published, its free text held to what the registry stores (no control characters).
+    __doc__ = messages.HeartbeatRequest.__doc__
+
+    version: str | None = Field(
+        None, max_length=32, pattern=TEXT_PATTERN, description="Kiosk software version."
+    )
+    queue_depth: JsonOptInt = Field(None, ge=0, le=2**31 - 1, description="Records not synced.")
+    clock_offset_ms: JsonOptInt = Field(
+        None, ge=-MAX_OFFSET_MS, le=MAX_OFFSET_MS, description="Registry minus kiosk time, ms."
+    )
+    trust_version: JsonOptInt = Field(
+        None, ge=0, le=2**31 - 1, description="Trust list version held."
+    )
+    deny_version: JsonOptInt = Field(
+        None, ge=0, le=2**31 - 1, description="Deny list version held."
+    )
+    last_decision: str | None = Field(
+        None, max_length=32, pattern=TEXT_PATTERN, description="Time of the last one."
+    )
 
 
 @router.post("/records", response_model=UploadResponse)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from checkin_protocol.privacy import mask_name
+from checkin_protocol.privacy import mask_name, normalize_id_number
 from registry.auth import Role, new_token
 from registry.core.common import RegistryError, now_ms
 from registry.core.consent import consent_problem
@@ -232,7 +232,8 @@ def declare_form(
     try:
         d = DeclarationIn(
             name=name.strip(),
-            id_number=id_number.strip(),
+            # A phone's keyboard may type fullwidth or other digits: the same number.
+            id_number=normalize_id_number(id_number),
             phone=phone.strip(),
             symptoms=symptoms == "yes",
             contact=contact == "yes",
@@ -249,7 +250,8 @@ def declare_form(
     if d is None and not errors:
         d = DeclarationIn(
             name=name.strip(),
-            id_number=id_number.strip(),
+            # A phone's keyboard may type fullwidth or other digits: the same number.
+            id_number=normalize_id_number(id_number),
             phone=phone.strip(),
             symptoms=symptoms == "yes",
             contact=contact == "yes",
