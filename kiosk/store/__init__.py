@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
+from checkin_protocol.erasure import erasure_digest, record_key
 from checkin_protocol.records import (
     RECORD_FIELDS,
     CheckinRecord,
@@ -160,6 +161,8 @@ class RecordStore:
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            # A purged or erased record is overwritten, not left readable in the file.
+            db.execute("PRAGMA secure_delete=ON")
             self._migrate(db)
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open {self.path}: {exc}") from exc
@@ -477,3 +480,31 @@ class RecordStore:
             sql += " AND sync_state = 'synced'"
         args = (utc_iso(before_utc),)
         return self._transaction("purge records", lambda db: db.execute(sql, args).rowcount)
+
+    def erase(self, digests: frozenset[str]) -> int:
+        """Delete the records a person's erasure names (checkin_protocol.erasure: by record id
+        or by subject, synced or not), then checkpoint the WAL so no copy stays in the files.
+        The set last applied is remembered: the same list again scans nothing."""
+        applied = erasure_digest(" ".join(sorted(digests)))
+        if not digests or self.get_meta("erased") == applied:
+            return 0
+
+        def work(db: sqlite3.Connection) -> int:
+            doomed = [
+                (rid,)
+                for rid, subject in db.execute("SELECT id, subject FROM records")
+                if erasure_digest(record_key(rid)) in digests
+                or (subject and erasure_digest(subject) in digests)
+            ]
+            db.executemany("DELETE FROM records WHERE id = ?", doomed)
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('erased', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (applied,),
+            )
+            return len(doomed)
+
+        erased = self._transaction("erase records", work)
+        if erased:
+            self._run("checkpoint", lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        return erased

@@ -15,11 +15,12 @@ from checkin_protocol.documents import (
     ListDocument,
     verify_document,
 )
+from checkin_protocol.erasure import ERASE_ATTRIBUTE
 from checkin_protocol.keys import PublicKey, TrustStore
 from checkin_protocol.times import parse_iso
 from kiosk.passes.dcc import DccSigners
 from kiosk.policy.denylist import DenyList, RemoteDeny
-from kiosk.store import RecordStore
+from kiosk.store import RecordStore, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,16 @@ class ListState:
                 self._dscs.set_remote(_dscs(doc))
         else:
             self._deny.set_remote(_deny_entries(doc))
+            erase = doc.attributes.get(ERASE_ATTRIBUTE)
+            if isinstance(erase, list):
+                # A person's erasure at the registry: their records go from this door too.
+                try:
+                    erased = self._store.erase(frozenset(str(d) for d in erase))
+                except StorageError as exc:  # the list stands; the next one tries again
+                    log.error("erasure not applied: %s", exc)
+                    erased = 0
+                if erased:
+                    log.info("erasure: %d records deleted", erased)
         with self._lock:
             self._docs[doc.type] = doc
             self._etags[doc.type] = etag

@@ -13,19 +13,22 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Table, case, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from checkin_protocol.documents import DENY_LIST
+from checkin_protocol.erasure import erasure_digest, record_key
 from checkin_protocol.messages import HeartbeatRequest, RecordStatus
 from checkin_protocol.records import CheckinRecord, Subject
 from registry.auth import Caller
 from registry.core.common import (
     Database,
     RegistryError,
+    bump_list,
     now_ms,
     parse_iso_ms,
     printable,
     text_problem,
 )
 from registry.core.selfcheckin import phones_inside
-from registry.db.models import AreaDay, Kiosk, Record, RecordDay, SkewedDay, Venue
+from registry.db.models import AreaDay, Erasure, Kiosk, Record, RecordDay, SkewedDay, Venue
 from registry.db.partitions import DAY_MS, ensure_partitions, wanted_days
 from registry.db.pruning import raise_routed_offset, skewed_pairs
 
@@ -236,6 +239,7 @@ class Ingest:
             positions[r.id] = len(results)
             results.append(None)
             rows.append(row)
+        rows = self._not_erased(rows, results, positions)
         inserted: set[str] = set()
         if rows:
             skewed: list[dict[str, int]] = []
@@ -255,6 +259,41 @@ class Ingest:
             status = RecordStatus.ACCEPTED if rid in inserted else RecordStatus.DUPLICATE
             results[pos] = Result(rid, status)
         return [r for r in results if r is not None]
+
+    def _not_erased(
+        self,
+        rows: list[dict[str, Any]],
+        results: list[Result | None],
+        positions: dict[str, int],
+    ) -> list[dict[str, Any]]:
+        """The rows whose person has not been erased since they were recorded. A kiosk that
+        was offline during an erasure uploads them later: they are answered as received and
+        never stored, and their ids join the erasure, so the next deny list deletes them at
+        that kiosk (an ID card's record is sealed there: only its id can name it)."""
+        wanted = {erasure_digest(r["subject"]) for r in rows if r["subject"]}
+        if not wanted:
+            return rows
+        with self.db.session() as s:
+            erased = {
+                e.digest: e for e in s.scalars(select(Erasure).where(Erasure.digest.in_(wanted)))
+            }
+        if not erased:
+            return rows
+        kept, late = [], []
+        for row in rows:
+            found = erased.get(erasure_digest(row["subject"])) if row["subject"] else None
+            if found is not None and row["created_ms"] <= found.created_ms:
+                results[positions.pop(row["id"])] = Result(row["id"], RecordStatus.DUPLICATE)
+                late.append({"digest": erasure_digest(record_key(row["id"])),
+                             "request_id": found.request_id, "created_ms": found.created_ms,
+                             "expires_ms": found.expires_ms})  # fmt: skip
+            else:
+                kept.append(row)
+        if late:
+            with self.db.session.begin() as s:
+                s.execute(self.db.insert()(Erasure).values(late).on_conflict_do_nothing())
+                bump_list(s, DENY_LIST)
+        return kept
 
     def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
         """Insert what is new, skip ids already there; returns the ids inserted."""

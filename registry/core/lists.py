@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin_protocol.documents import TRUST_LIST, sign_document
+from checkin_protocol.erasure import ERASE_ATTRIBUTE
 from checkin_protocol.records import Subject, SubjectKind
 from checkin_protocol.sealing import IdKdf, open_sealed, public_key_text
 from registry.core.common import Database, now_ms
 from registry.core.dcc import deny_list_entry, trust_list_signers
-from registry.db.models import DenyEntry, IssuerKey, ListVersion, SignedList
+from registry.db.models import DenyEntry, Erasure, IssuerKey, ListVersion, SignedList
 from registry.keys import RegistryKeys
 
 
@@ -71,6 +72,12 @@ class Lists:
                 "seal_key": public_key_text(self.keys.sealing_public()),
                 "id_kdf": kdf.to_json(),
             }
+            # People's erasures reach the kiosks here (sorted: no order of requests shows).
+            erased = s.scalars(
+                select(Erasure.digest).where(Erasure.expires_ms > now_ms()).order_by(Erasure.digest)
+            ).all()
+            if erased:
+                attributes[ERASE_ATTRIBUTE] = list(erased)
         return sign_document(
             self.keys.list_key(),
             type_=name,

@@ -17,6 +17,7 @@ from registry.db.models import (
     AuditEntry,
     Declaration,
     DenyEntry,
+    Erasure,
     IssuedPass,
     LoginLimit,
     Record,
@@ -97,6 +98,8 @@ class Retention:
         self._purge(SelfCheckin, SelfCheckin.entered_ms < now - 2 * DAY * 1000, deadline)
         # The record of a person's request is evidence, kept as long as the audit log.
         self._purge(SubjectRequest, SubjectRequest.asked_ms < now - audit_keep, deadline)
+        # An erasure leaves the deny list once no kiosk can hold what it erases.
+        done["deny_entries"] += self._purge(Erasure, Erasure.expires_ms <= now, deadline)
         if done["deny_entries"]:
             # A new version, so kiosks fetch the smaller list instead of a 304.
             with self.db.session.begin() as s:

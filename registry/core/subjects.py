@@ -13,6 +13,7 @@ from sqlalchemy import delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from checkin_protocol.documents import DENY_LIST
+from checkin_protocol.erasure import erasure_digest, record_key
 from checkin_protocol.privacy import normalize_id_number
 from checkin_protocol.records import mask_subject
 from registry.core.common import Database, RegistryError, audit, bump_list, iso_ms, now_ms
@@ -21,7 +22,11 @@ from registry.db.models import (
     AuditEntry,
     Declaration,
     DenyEntry,
+    Erasure,
     IssuedPass,
+    Kiosk,
+    ListVersion,
+    Principal,
     Record,
     SelfCheckin,
     SubjectRequest,
@@ -331,6 +336,21 @@ class Subjects:
 
     def _erase(self, s: Session, person: Person, request_id: int) -> dict[str, int]:
         subjects = person.subjects
+        # What kiosks still hold goes too: the deny list carries digests of the records
+        # (by id: an ID card's record is sealed at the kiosk, unlike here) and the subjects.
+        ids = s.scalars(select(Record.id).where(Record.subject.in_(subjects))).all()
+        digests = {erasure_digest(record_key(i)) for i in ids}
+        digests |= {erasure_digest(x) for x in subjects}
+        now = now_ms()
+        keep = now + self.settings.retention_days * DAY * 1000
+        s.execute(
+            self.db.insert()(Erasure)
+            .values([
+                {"digest": d, "request_id": request_id, "created_ms": now, "expires_ms": keep}
+                for d in sorted(digests)
+            ])
+            .on_conflict_do_update(index_elements=["digest"], set_={"expires_ms": keep})
+        )  # fmt: skip
         done = {
             "records": _deleted(s, delete(Record).where(Record.subject.in_(subjects))),
             "self_checkins": _deleted(
@@ -354,17 +374,40 @@ class Subjects:
                 params = params.replace(subject, replaced)
             s.execute(update(AuditEntry).where(AuditEntry.id == entry.id).values(params=params))
         done["audit_entries_anonymised"] = len(entries)
-        if done["deny_entries"]:
-            bump_list(s, DENY_LIST)  # kiosks fetch the list without them
+        # A new deny list: without the person's entries, with the erasure for the kiosks.
+        bump_list(s, DENY_LIST)
+        done["deny_list_version"] = (
+            s.scalar(select(ListVersion.version).where(ListVersion.name == DENY_LIST)) or 0
+        )
         return done
 
     def requests(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The requests recorded, newest first, with their deadlines."""
+        """The requests recorded, newest first, with their deadlines; an erasure with the
+        kiosks that confirmed it (their heartbeat reports the deny list that carries it)
+        and those that have not yet."""
         with self.db.session() as s:
             rows = s.scalars(
                 select(SubjectRequest).order_by(SubjectRequest.id.desc()).limit(limit)
             ).all()
-        return [_request(r) for r in rows]
+            kiosks = s.execute(
+                select(Kiosk.venue_id, Kiosk.id, Kiosk.deny_version)
+                .join(Principal, Principal.name == "kiosk:" + Kiosk.venue_id + "/" + Kiosk.id)
+                .where(Principal.revoked_ms.is_(None))
+                .order_by(Kiosk.venue_id, Kiosk.id)
+            ).all()
+        out = []
+        for r in rows:
+            request = _request(r)
+            version = (request["outcome"].get("erased") or {}).get("deny_list_version")
+            if version:
+                request["kiosks_confirmed"] = [
+                    f"{v}/{k}" for v, k, d in kiosks if d is not None and d >= version
+                ]
+                request["kiosks_pending"] = [
+                    f"{v}/{k}" for v, k, d in kiosks if d is None or d < version
+                ]
+            out.append(request)
+        return out
 
 
 def _deny_of(person: Person) -> Any:

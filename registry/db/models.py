@@ -317,3 +317,15 @@ class SubjectRequest(Base):
     done_due_ms: Mapped[int] = mapped_column(BigInteger)
     answered_ms: Mapped[int | None] = mapped_column(BigInteger)
     outcome: Mapped[str] = mapped_column(Text, server_default="{}")  # JSON: rows per kind
+
+
+class Erasure(Base):
+    """What a person's erasure removes on kiosks, as digests (checkin_protocol.erasure) carried
+    by the deny list until no kiosk can still hold it; ingest drops records that match (a
+    kiosk offline during the erasure uploads them later)."""
+
+    __tablename__ = "erasures"
+    digest: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_id: Mapped[int] = mapped_column(Integer)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_ms: Mapped[int] = mapped_column(BigInteger, index=True)
