@@ -84,6 +84,7 @@ def cascade() -> Cascade:
     return Cascade(zxing, measured(zxing), budget=1.0, window=0.0)
 
 
+@pytest.mark.slow
 def test_no_payload_from_thousands_of_code_like_clutter_frames() -> None:
     zxing = ZxingDecoder()
     # Every retry but WeChat's (~40 ms a region here, so taken on fewer frames below): all of
@@ -98,6 +99,7 @@ def test_no_payload_from_thousands_of_code_like_clutter_frames() -> None:
     assert located > 100
 
 
+@pytest.mark.slow
 def test_no_payload_from_clutter_with_every_retry(cascade: Cascade) -> None:
     for seed in range(2000, 2200):
         symbols = cascade.decode(clutter(seed))
