@@ -53,6 +53,9 @@ class RenderLoop:
         self.view: View | None = None  # what the screen shows now (status, tests)
         self.strip: StatusBar | None = None  # and what its status strip says
         self.crashed: list[str] = []  # the workers that crashed
+        # Why the camera gives no frames past its frame timeout, or None (read by the
+        # notifier's thread for the status line: one reference, replaced whole).
+        self.camera_missing: str | None = None
         self.lamp = ReaderLamp()  # the building panel's reader LED (OSDP), as it set it
 
     def run(self, notifier: SystemdNotifier) -> int:
@@ -71,6 +74,7 @@ class RenderLoop:
                 direction=parts.decisions.loop.direction,
                 muted=parts.ui.sounds.muted,
                 clock_offset=self._clock_offset(parts),
+                camera_missing=self._note_camera(parts, now - started),
             )
             self._drain_inbox(parts, status)
             fault = self._crash(parts)
@@ -93,7 +97,7 @@ class RenderLoop:
                 self._preview(parts),
                 lamp=self.lamp.colour_at(now),
             )
-            self._appliance(parts, notifier)
+            self._appliance(parts, notifier, now - started)
             if crash_until is not None and now >= crash_until:
                 return EXIT_CRASHED
             if crash_until is None and self._ended(parts):
@@ -121,18 +125,31 @@ class RenderLoop:
                 local = datetime.now(self._tz).time()
                 parts.ui.sounds.beep(signal.on_ms, signal.off_ms, signal.count, local)
 
-    def _camera_fault(self, parts: Parts, running_for: float) -> ErrorView | None:
+    def _camera_missing(self, parts: Parts, running_for: float) -> str | None:
+        """Why the camera gives no frames, once it has had its frame timeout to deliver a
+        first one (unplugged, a broken ribbon, a driver that will not open it); else None."""
         if parts.decisions.capture is None:
             return None
         camera = parts.decisions.capture.camera
         if camera.ok or parts.decisions.slot.ended:
             return None
-        # A camera gets its frame timeout to deliver a first frame before it is a fault.
         if camera.message in ("starting", "waiting for frames") and (
             running_for <= self._cfg.camera.frame_timeout
         ):
             return None
-        return ErrorView("error.camera", camera.message)
+        return camera.message
+
+    def _note_camera(self, parts: Parts, running_for: float) -> bool:
+        self.camera_missing = self._camera_missing(parts, running_for)
+        return self.camera_missing is not None
+
+    def _camera_fault(self, parts: Parts, running_for: float) -> ErrorView | None:
+        missing = self._camera_missing(parts, running_for)
+        # With readers the door goes on deciding on them: visitors see the idle screen, staff
+        # the strip's "camera missing". Without, nobody can scan: out of order.
+        if missing is None or parts.decisions.readers:
+            return None
+        return ErrorView("error.camera", missing)
 
     def _drain_inbox(self, parts: Parts, status: StatusBar) -> None:
         while True:
@@ -237,13 +254,17 @@ class RenderLoop:
             and parts.decisions.inbox.empty()
         )
 
-    def _appliance(self, parts: Parts, notifier: SystemdNotifier) -> None:
+    def _appliance(self, parts: Parts, notifier: SystemdNotifier, running_for: float) -> None:
         """READY=1 once the camera delivered a frame (or a replay ended) and the screen drew;
-        a kiosk with readers only is ready once it draws (its readers report on their own)."""
+        a kiosk with readers only is ready once it draws (its readers report on their own).
+        A camera that gives nothing within its frame timeout is ready too, degraded (the
+        status line says so): a restart does not bring a camera back, the reopening does,
+        and the readers and the guard's keypad work meanwhile."""
         if (
             parts.decisions.capture is None
             or parts.decisions.capture.camera.frames > 0
             or parts.decisions.slot.ended
+            or self._camera_missing(parts, running_for) is not None
         ):
             notifier.ready()  # sent once however often asked
 

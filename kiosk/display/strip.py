@@ -85,6 +85,8 @@ def _warnings(canvas: Canvas, status: StatusBar) -> list[tuple[str, str]]:
         warn.append(_warning(canvas, "status.clock_offset", n=status.clock_offset))
     if status.lists_stale:
         warn.append(_warning(canvas, "status.lists_stale"))
+    if status.camera_missing:
+        warn.append(_warning(canvas, "status.camera_missing"))
     if status.reader_down:
         warn.append(_warning(canvas, "status.reader_down"))
     if status.queued:

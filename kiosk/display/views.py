@@ -170,6 +170,8 @@ class StatusBar:
     online: bool | None = None  # None without a registry
     lists_stale: bool = False
     reader_down: bool = False  # a dedicated QR reader is unplugged or cannot be opened
+    # The camera is unplugged or broken; the door decides on its readers (and keypad) alone.
+    camera_missing: bool = False
     muted: bool = False
     # The registry measured this clock off by more than display.max_clock_offset: seconds.
     clock_offset: int | None = None

@@ -335,3 +335,72 @@ def test_a_database_locked_by_another_process_never_holds_up_the_screen(
     assert recorded[0].decision.verdict.value == "PASS"
     con = sqlite3.connect(cfg.storage.path)
     assert con.execute("SELECT COUNT(*) FROM records").fetchone()[0] == len(recorded)
+
+
+NO_CAMERA = "{type: opencv, device: /dev/video99, frame_timeout: 500ms, reopen_interval: 200ms}"
+
+
+def readers_config(
+    write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str]
+) -> Path:
+    """A door whose camera is not there, with a dedicated reader that scans two passes."""
+    codes = [make_pass(), make_pass("Lê Văn Bình")]
+    (venue_dir / "codes.txt").write_text("\n".join(codes) + "\n", encoding="utf-8")
+    return write_config(
+        "readers: [{type: replay, path: codes.txt, interval: 300ms, loop: true}]\n",
+        camera=NO_CAMERA,
+    )
+
+
+def test_a_door_without_its_camera_decides_on_its_reader_and_tells_staff(
+    write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str]
+) -> None:
+    kiosk = Kiosk(load_config(readers_config(write_config, venue_dir, make_pass)))
+    t = run_in_thread(kiosk)
+    try:
+        assert wait_for(lambda: kiosk.strip is not None and kiosk.strip.camera_missing)
+        assert wait_for(lambda: len([o for o in kiosk.outcomes if o.record]) >= 2)
+        assert not isinstance(kiosk.view, ErrorView)  # not out of order: the reader works
+        assert {o.record.source.value for o in kiosk.outcomes if o.record} == {"serial"}
+    finally:
+        kiosk.stop.set()
+        t.join(10)
+    assert not t.is_alive()
+
+
+@pytest.mark.slow
+def test_a_door_without_its_camera_tells_systemd_it_is_ready_but_degraded(
+    write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str]
+) -> None:
+    from support.notify import Listener
+
+    config = readers_config(write_config, venue_dir, make_pass)
+    events = venue_dir / "events.jsonl"
+    listener = Listener()
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "NOTIFY_SOCKET": listener.path}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(config), "--events", str(events)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        # Ready, not killed by TimeoutStartSec and restarted for ever: the camera comes back
+        # by being reopened, and the reader admits people meanwhile.
+        assert wait_for(lambda: bool(listener.seen("READY=1")), 60)
+        assert wait_for(
+            lambda: any(
+                s.startswith("STATUS=degraded: camera missing") and "readers" in s
+                for s in listener.seen("STATUS=")
+            ),
+            30,
+        ), listener.seen("STATUS=")
+        assert wait_for(lambda: events.exists() and events.read_text().count("\n") >= 2, 60)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        listener.close()
+    assert proc.stderr is not None and "Traceback" not in proc.stderr.read()

@@ -28,6 +28,7 @@ statuses = st.builds(
     online=st.sampled_from([None, True, False]),
     lists_stale=st.booleans(),
     reader_down=st.booleans(),
+    camera_missing=st.booleans(),
     muted=st.booleans(),
     clock_offset=st.none() | st.integers(-3600, 3600),
     registry_backup=st.none() | st.integers(2, 8),
@@ -106,3 +107,12 @@ def test_the_guard_sees_which_registry_host_the_kiosk_sends_through(fonts: Fonts
         assert any(words in t.lower() for t in guard), guard
         first = strip(fonts, 1280, lang, StatusBar(online=True), staff=True).drawn
         assert not any(words in line.text.lower() for line in first)
+
+
+def test_staff_are_told_the_camera_is_missing(fonts: Fonts) -> None:
+    t = Messages("both")
+    said = {" · ".join(t.lines("status.camera_missing")), t("status.camera_missing.short")}
+    for w in (480, 1280, 1920):
+        guard = strip(fonts, w, "both", StatusBar(camera_missing=True), staff=True)
+        assert said & {line.text for line in guard.drawn}, w
+    assert StatusBar().camera_missing is False  # and only then
