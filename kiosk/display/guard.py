@@ -236,7 +236,7 @@ class GuardConsole:
             reason = view.reasons[int(name) - 1]
             if self._cfg.ask_name:
                 self._reason = reason
-                self.view = GuardNameView("", self._cancel_label)
+                self.view = GuardNameView("", self._cancel_label, self._cfg.vietnamese_input)
             else:
                 self._cancel()
                 self._actions.admit(reason, None)
@@ -259,7 +259,9 @@ class GuardConsole:
             typed += name
         if len(self._render(typed)) <= NAME_CHARS:
             self._typed = typed
-        self.view = GuardNameView(self._render(self._typed), self._cancel_label)
+        self.view = GuardNameView(
+            self._render(self._typed), self._cancel_label, self._cfg.vietnamese_input
+        )
         return self.view
 
     def _render(self, typed: str) -> str:

@@ -118,6 +118,7 @@ class GuardNameView:
 
     text: str = ""
     cancel: str = "Esc"
+    vietnamese: bool = True  # typed as Telex or VNI (guard.vietnamese_input): the screen says so
 
 
 @dataclass(frozen=True)

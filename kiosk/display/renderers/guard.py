@@ -87,5 +87,6 @@ def _reasons(canvas: Canvas, view: GuardReasonView, u: float, y: int) -> int:
 def _name(canvas: Canvas, view: GuardNameView, u: float, y: int) -> int:
     lay = canvas.layout
     cx, w = lay.w // 2, lay.w - 2 * lay.margin
-    y = canvas.lines(canvas.guard_t.lines("guard.name"), int(u * 0.08), WHITE, cx, y, w)
+    key = "guard.name.vietnamese" if view.vietnamese else "guard.name"
+    y = canvas.lines(canvas.guard_t.lines(key), int(u * 0.08), WHITE, cx, y, w)
     return canvas.line(view.text + "_", int(u * 0.1), WHITE, cx, y + int(u * 0.04), w)

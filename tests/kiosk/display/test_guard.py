@@ -142,6 +142,7 @@ def test_the_guard_types_a_vietnamese_name_in_telex_or_vni() -> None:
         press(c, "+", "2", "4", "6", "8", "return", "2")
         named = press(c, *("space" if k == " " else k for k in keys))
         assert isinstance(named, GuardNameView) and named.text == "nguyễn thị hoa"
+        assert named.vietnamese  # the screen tells the guard to type Telex or VNI
         press(c, "return")
     assert calls["admit"][-2:] == [("code_unreadable", "Nguyễn Thị Hoa")] * 2
     assert mask_name("Nguyễn Thị Hoa") == "Nguyễn T** H"
@@ -160,7 +161,9 @@ def test_plain_letters_where_the_venue_turns_vietnamese_input_off() -> None:
     )  # fmt: skip
     cfg = GuardConfig(pin_hash=hash_pin("2468", rounds=1000), vietnamese_input=False)
     c = opened(GuardConsole(cfg, actions))
-    press(c, "+", "2", "4", "6", "8", "return", "1", *"hoaf", "return")
+    named = press(c, "+", "2", "4", "6", "8", "return", "1", *"hoaf")
+    assert isinstance(named, GuardNameView) and not named.vietnamese and named.text == "hoaf"
+    press(c, "return")
     assert calls == [("no_smartphone", "Hoaf")]
 
 
