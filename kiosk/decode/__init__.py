@@ -51,8 +51,9 @@ def build_decoder(cfg: DecoderConfig) -> Decoder:
         from kiosk.decode.retries import measured
 
         # WeChat's CNN takes ~50 ms a region on a desktop core and ~0.5 s on a Pi 4 (instruction
-        # counts, bench/read_rate.py), and 13 MB or more while it runs: only a kiosk given the
-        # time for it loads it, rather than stalling once on a Pi to learn it never fits.
+        # counts, bench/decode_instructions.py), and 13 MB or more while it runs: only a kiosk
+        # given the time for it loads it, rather than stalling once on a Pi to learn it never
+        # fits.
         wechat = cfg.retry_budget >= WECHAT_BUDGET
         return Cascade(first, measured(first, wechat=wechat), budget=cfg.retry_budget)
     if isinstance(cfg, PyzbarDecoderConfig):
