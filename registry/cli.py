@@ -149,6 +149,12 @@ def cmd_venue_add(registry: Registry, args: argparse.Namespace) -> None:
     print(f"venue {args.id} added")
 
 
+def cmd_venue_phones(registry: Registry, args: argparse.Namespace) -> None:
+    registry.accounts.set_phone_occupancy(args.id, args.count == "on")
+    where = "door records and phones" if args.count == "on" else "door records only"
+    print(f"venue {args.id}: its kiosks enforce max_occupancy from {where}")
+
+
 def cmd_kiosk_add(registry: Registry, args: argparse.Namespace) -> None:
     token = registry.add_kiosk(args.venue, args.kiosk, by=_officer())
     if args.token_file:
@@ -426,6 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="self check-ins by phone count in the occupancy the kiosks enforce (default: "
         "door records only)",
     )
+    c = _command(
+        venue,
+        "phones",
+        cmd_venue_phones,
+        "whether the venue's self check-ins by phone count in the occupancy its kiosks enforce",
+    )
+    c.add_argument("id")
+    c.add_argument("count", choices=("on", "off"))
 
     kiosk = _group(sub, "kiosk")
     c = _command(

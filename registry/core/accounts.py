@@ -63,6 +63,15 @@ class Accounts:
             )
             audit(s, by, "venue_add", {"venue": venue_id}, 1)
 
+    def set_phone_occupancy(self, venue_id: str, counted: bool, *, by: str = "cli") -> None:
+        """Whether the venue's phones' self check-ins count in its kiosks' occupancy."""
+        with self.db.session.begin() as s:
+            venue = s.get(Venue, venue_id)
+            if venue is None:
+                raise RegistryError(f"no venue {venue_id}")
+            venue.phone_occupancy = counted
+            audit(s, by, "venue_phones", {"venue": venue_id, "counted": counted}, 1)
+
     def add_kiosk(self, venue_id: str, kiosk_id: str, *, by: str = "cli") -> str:
         """Register a kiosk; returns its token (shown once, stored hashed)."""
         check_identifier(venue_id, "venue id")

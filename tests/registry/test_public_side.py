@@ -30,6 +30,7 @@ from checkin_protocol.messages import MAX_OFFSET_MS
 from checkin_protocol.reasons import Reason
 from checkin_protocol.records import Subject, Verdict
 from registry.auth import Role
+from registry.cli import main as cli_main
 from registry.core.common import MAX_SHOWN_MS, MIN_SHOWN_MS, iso_ms, parse_iso_ms
 from registry.core.declarations import DENY_ENTRY_BYTES
 from registry.core.idnumbers import CCCD_PROVINCES, ID_NUMBER_PATTERN, id_number_problem
@@ -243,6 +244,11 @@ def test_a_venue_that_counts_phones_counts_each_pass_once(
     again = self_check_in(server, first["pass_text"], "entry", one, venue="hall")
     assert "ghi nhận vào lại từ" in again
     assert occupancy(server, kiosk) == 1
+    # The venue changes its mind: door records only from now on.
+    settings = registry.settings
+    args = ["--data", str(settings.data_dir), "--db", settings.database_url]
+    assert cli_main([*args, "venue", "phones", "hall", "off"]) == 0
+    assert occupancy(server, kiosk) == 0
 
 
 def test_a_real_kiosk_s_full_decision_moves_with_its_doors_only(
