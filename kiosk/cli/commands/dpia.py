@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.cli.options import EXIT_OK, add_config, load
@@ -26,6 +28,17 @@ def _days(seconds: float) -> str:
 def _cell(text: str) -> str:
     # A config's words (a venue's name) must not break the table.
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _mode(path: Path) -> str:
+    """The database file's mode as it is on disk: a claim the map can back."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except OSError:
+        return "not created yet"
+    if mode & 0o077:
+        return f"mode {mode:o}: READABLE BY OTHERS, run chmod 600 {path}"
+    return f"mode {mode:o}"
 
 
 def rows(cfg: Config) -> list[tuple[str, str, str, str, str]]:
@@ -53,7 +66,7 @@ def rows(cfg: Config) -> list[tuple[str, str, str, str, str]]:
         (
             "Check-in records: masked name, subject (pass id, QID or sealed ID), time, "
             "direction, verdict, reason",
-            f"SQLite {cfg.storage.path} (0600)",
+            f"SQLite {cfg.storage.path} ({_mode(cfg.storage.path)})",
             "the venue's admin on the device; the registry once synced",
             f"{kept} (storage.retention), purged hourly",
             "no ID number and no key that could check one on the kiosk; logs show "
@@ -74,6 +87,17 @@ def rows(cfg: Config) -> list[tuple[str, str, str, str, str]]:
             "signed by the registry; ID entries as scrypt keys salted per version, with no reason",
         ),
     ]
+    if cfg.trust.deny_list is not None:
+        out.append(
+            (
+                "The venue's own deny list: pass ids, QIDs, ID numbers and reasons the venue wrote",
+                f"{cfg.trust.deny_list} (YAML, the venue's file)",
+                "the venue's admin; the kiosk's policy",
+                "until the venue removes an entry",
+                "an ID number written there is in clear in that file: prefer a health "
+                "officer's bar at the registry (sealed, expiring)",
+            )
+        )
     if cfg.registry is not None:
         secure = all(u.startswith("https://") for u in cfg.registry.url)
         out.append(

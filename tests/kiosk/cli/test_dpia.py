@@ -34,7 +34,7 @@ def test_the_example_config_gives_its_data_map(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert all(len(r) == 5 and all(r) for r in rows)
     records = rows[2]
-    assert records[1] == f"SQLite {tmp_path / 'kiosk.db'} (0600)"
+    assert records[1] == f"SQLite {tmp_path / 'kiosk.db'} (not created yet)"
     assert records[3].startswith("21 days (storage.retention)")
     assert "never written to disk" in rows[0][3]
     assert "not legal advice" in out
@@ -48,6 +48,13 @@ def test_the_map_follows_what_the_config_turns_on(write_config: Callable[..., Pa
     rows = table(done.stdout)
     assert done.returncode == 0 and len(rows) == 5  # no registry, peers, hook or guard PIN
     assert rows[2][3].startswith("7 days")
+    # What the map says of the file is what is on disk.
+    database = plain.parent / "kiosk.db"
+    database.write_bytes(b"")
+    database.chmod(0o644)
+    assert "READABLE BY OTHERS" in table(run_kiosk("dpia", "--config", str(plain)).stdout)[2][1]
+    database.chmod(0o600)
+    assert table(run_kiosk("dpia", "--config", str(plain)).stdout)[2][1].endswith("(mode 600)")
     folder = plain.parent
     (folder / "kiosk.token").write_text("t\n")
     (folder / "peers.key").write_text("ab" * 32)
