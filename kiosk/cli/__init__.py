@@ -27,6 +27,7 @@ COMMANDS = (
     "status",
     "sync",
     "export",
+    "roll_call",
     "dpia",
     "guard",
     "demo",

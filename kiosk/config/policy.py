@@ -18,6 +18,7 @@ from kiosk.config.base import (
     Label,
     Strict,
 )
+from kiosk.config.rollcall import RollCallConfig
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -201,6 +202,9 @@ class PolicyConfig(Strict):
     )
     anti_passback: AntiPassbackConfig | None = Field(
         None, description="Refuse a second entry of a pass that has not left; absent = off."
+    )
+    roll_call: RollCallConfig = Field(
+        default_factory=RollCallConfig, description="Who is inside now (`kiosk roll-call`)."
     )
     exit_checks: Literal["record_only", "full"] = Field(
         "record_only",

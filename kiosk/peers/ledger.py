@@ -23,12 +23,13 @@ _SCHEMA = (
         created_utc TEXT NOT NULL,
         local_utc TEXT NOT NULL,
         tag TEXT,
+        name TEXT,
         UNIQUE (kiosk_id, epoch, seq)
     )""",
     "CREATE INDEX IF NOT EXISTS peer_records_time ON peer_records (created_utc)",
     "CREATE INDEX IF NOT EXISTS peer_records_tag ON peer_records (tag, local_utc)",
 )
-_COLUMNS = "id, kiosk_id, epoch, seq, direction, verdict, created_utc, tag"
+_COLUMNS = "id, kiosk_id, epoch, seq, direction, verdict, created_utc, tag, name"
 # A door's clock offset is estimated from when its messages arrive, so it carries their
 # delay: tens of milliseconds on a busy network. Correcting by such noise could put an exit
 # before the entry a moment earlier at another door; nobody walks between doors that fast,
@@ -48,9 +49,9 @@ def ledger_path(store_path: Path) -> Path:
 
 
 def _record(row: tuple[Any, ...]) -> PeerRecord:
-    rid, kiosk, epoch, seq, direction, verdict, created, tag = row
+    rid, kiosk, epoch, seq, direction, verdict, created, tag, name = row
     return PeerRecord(id=rid, kiosk=kiosk, epoch=epoch, seq=seq, direction=direction,
-                      verdict=verdict, time=created, tag=tag)  # fmt: skip
+                      verdict=verdict, time=created, tag=tag, name=name)  # fmt: skip
 
 
 class PeerLedger:
@@ -81,6 +82,9 @@ class PeerLedger:
                 self._db.execute("DROP TABLE peer_records")
             for statement in _SCHEMA:
                 self._db.execute(statement)
+            if {"epoch", "local_utc"} <= set(columns) and "name" not in columns:
+                # A file from before the roll call: its records stay, nameless.
+                self._db.execute("ALTER TABLE peer_records ADD COLUMN name TEXT")
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open {path}: {exc}") from exc
 
@@ -101,7 +105,7 @@ class PeerLedger:
         offsets = offsets or {}
         rows = [
             (r.id, r.kiosk, r.epoch, r.seq, r.direction.value, r.verdict.value, r.time, r.tag,
-             _shifted(r.time, -offsets.get(r.kiosk, 0.0)))
+             r.name, _shifted(r.time, -offsets.get(r.kiosk, 0.0)))
             for r in records
             if r.kiosk != self._own
         ]  # fmt: skip
@@ -113,7 +117,7 @@ class PeerLedger:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
                     f"INSERT OR IGNORE INTO peer_records ({_COLUMNS}, local_utc) "  # noqa: S608
-                    "VALUES (?,?,?,?,?,?,?,?,?)",
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
                 self._db.execute("COMMIT")

@@ -61,6 +61,13 @@ class PeerRecord(BaseModel):
     tag: str | None = Field(
         None, pattern=r"^[0-9a-f]{32}$", description="Keyed hash of the subject, or none."
     )
+    name: str | None = Field(
+        None,
+        max_length=64,
+        pattern=r"^[^\x00-\x1f\x7f-\x9f]+$",
+        description="The name as masked on that door's screen (`Nguyễn V** A`), for the roll "
+        "call; a door before the roll call sends none.",
+    )
 
 
 Range = tuple[Seq, Seq]

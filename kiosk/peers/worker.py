@@ -212,13 +212,21 @@ class PeerWorker(Service):
             self._send(sock, self._keys.seal(message), to)
 
     def _peer_record(
-        self, rid: str, seq: int, direction: str, verdict: str, created: str, subject: str | None
+        self,
+        rid: str,
+        seq: int,
+        direction: str,
+        verdict: str,
+        created: str,
+        subject: str | None,
+        name: str | None = None,
     ) -> PeerRecord:
-        """One of this door's records as peers get it: the subject only as a keyed tag."""
+        """One of this door's records as peers get it: the subject only as a keyed tag, the
+        name only masked, as the screen showed it (for every door's roll call)."""
         return PeerRecord(
             id=rid, kiosk=self._kiosk, epoch=self._epoch, seq=seq, direction=Direction(direction),
             verdict=Verdict(verdict), time=created,
-            tag=self._keys.tag(subject) if subject else None,
+            tag=self._keys.tag(subject) if subject else None, name=name,
         )  # fmt: skip
 
     def _push_new(self, sock: socket.socket) -> None:
@@ -232,7 +240,7 @@ class PeerWorker(Service):
             return
         records = [
             self._peer_record(r.id, r.seq, r.direction, r.verdict, r.created_utc,
-                              str(r.subject) if r.subject else None)
+                              str(r.subject) if r.subject else None, r.masked_name)
             for r in new
         ]  # fmt: skip
         for peer in self._peers:

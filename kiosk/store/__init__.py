@@ -340,15 +340,18 @@ class RecordStore:
         )[0]
         return int(row[0]), int(row[1]), int(row[2])
 
-    def brief_since(self, since_utc: float) -> list[tuple[str, int, str, str, str, str | None]]:
-        """(id, seq, direction, verdict, created_utc, subject) of the records from `since_utc`
-        on, in sequence order: what the LAN peers are told, read without building Records."""
+    def brief_since(
+        self, since_utc: float
+    ) -> list[tuple[str, int, str, str, str, str | None, str | None]]:
+        """(id, seq, direction, verdict, created_utc, subject, masked_name) of the records from
+        `since_utc` on, in sequence order: what the LAN peers are told, read without building
+        Records."""
         rows = self._query(
-            "SELECT id, seq, direction, verdict, created_utc, subject FROM records "
+            "SELECT id, seq, direction, verdict, created_utc, subject, masked_name FROM records "
             "WHERE created_utc >= ? ORDER BY seq",
             (utc_iso(since_utc),),
         )
-        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
     def get(self, record_id: str) -> Record | None:
         sql = f"SELECT {_COLUMNS} FROM records WHERE id = ?"  # noqa: S608 (constant columns)

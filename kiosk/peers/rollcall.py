@@ -1,0 +1,110 @@
+"""Who is inside now, at every door: a view of this door's records and those heard from peers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from checkin_protocol.records import SubjectKind
+from checkin_protocol.times import parse_iso, utc_iso
+from kiosk.decision.occupancy import start_of_day
+from kiosk.peers.ledger import PeerLedger
+from kiosk.peers.wire import VenueKeys
+from kiosk.store import RecordStore
+
+
+@dataclass(frozen=True)
+class Inside:
+    """One person inside: their latest PASS today was an entry. `unsure`: that entry is older
+    than `assume_left_after`, or cannot be matched with an exit (no subject: a guard's admit
+    without a code, an ID card sealed afresh each time), so they may have left unscanned."""
+
+    name: str | None  # masked, as the door's screen showed it
+    door: str
+    entered_utc: str
+    unsure: bool
+
+
+@dataclass(frozen=True)
+class RollCall:
+    """The list, and how current it is: when it was made, and per door the latest record
+    this door holds from it (its own: now)."""
+
+    made_utc: str
+    kiosk: str
+    inside: list[Inside]
+    doors: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def sure(self) -> list[Inside]:
+        return [p for p in self.inside if not p.unsure]
+
+    @property
+    def unsure(self) -> list[Inside]:
+        return [p for p in self.inside if p.unsure]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "made_utc": self.made_utc,
+            "kiosk": self.kiosk,
+            "doors": self.doors,
+            "inside": [
+                {"name": p.name, "door": p.door, "entered_utc": p.entered_utc, "unsure": p.unsure}
+                for p in self.inside
+            ],
+        }
+
+
+# (person key, time, direction, name, door): one PASS, from either source.
+_Pass = tuple[str, str, str, str | None, str]
+
+
+def roll_call(
+    store: RecordStore,
+    kiosk: str,
+    zone: ZoneInfo,
+    now: float,
+    *,
+    assume_left_after: float,
+    ledger: PeerLedger | None = None,
+    keys: VenueKeys | None = None,
+) -> RollCall:
+    """Today's PASSes (the venue's day) at this door and every door heard from: each person's
+    latest decides; entries without a later exit are inside. A person is matched across
+    doors by the keyed tag of their subject (the anti-passback's), so an entry at one door
+    and an exit at another cancel out. Sorted by entry time, oldest first."""
+    since = start_of_day(now, zone)
+    passes: list[_Pass] = []
+    for rid, _seq, direction, verdict, created, subject, name in store.brief_since(since):
+        if verdict != "PASS":
+            continue
+        passes.append((_key(rid, subject, keys), created, direction, name, kiosk))
+    doors: dict[str, str | None] = {kiosk: utc_iso(now)}
+    if ledger is not None:
+        for r in ledger.records(since):
+            latest = doors.get(r.kiosk)
+            doors[r.kiosk] = r.time if latest is None or r.time > latest else latest
+            if r.verdict.value == "PASS":
+                key = f"tag:{r.tag}" if r.tag else f"record:{r.id}"
+                passes.append((key, r.time, r.direction.value, r.name, r.kiosk))
+    latest_by_key: dict[str, _Pass] = {}
+    for p in sorted(passes, key=lambda p: (p[1], p[2] == "exit")):  # an exit at the same ms last
+        latest_by_key[p[0]] = p
+    cutoff = now - assume_left_after * 3600
+    inside = [
+        Inside(name, door, created, parse_iso(created) < cutoff or key.startswith("record:"))
+        for key, created, direction, name, door in latest_by_key.values()
+        if direction == "entry"
+    ]
+    inside.sort(key=lambda p: (p.entered_utc, p.door, p.name or ""))
+    return RollCall(utc_iso(now), kiosk, inside, dict(sorted(doors.items())))
+
+
+def _key(record_id: str, subject: str | None, keys: VenueKeys | None) -> str:
+    """Who a record is of, comparable with the peers' records: the subject's keyed tag. A
+    record without a subject, or with a sealed ID number (new each time), is its own person."""
+    if subject is None or subject.startswith(SubjectKind.SEALED.value + ":"):
+        return f"record:{record_id}"
+    if keys is None:
+        return f"subject:{subject}"
+    return f"tag:{keys.tag(subject)}"

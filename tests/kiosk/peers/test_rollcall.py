@@ -1,0 +1,103 @@
+"""Roll call: three doors on a LAN, one cut off, every door's list the same once the cut heals."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from checkin_protocol.records import Verdict
+from kiosk.cli import main
+from kiosk.peers.rollcall import RollCall, roll_call
+from support.doors import Door
+from support.lan import LAYOUT, Venue, close_venue, make_venue
+from support.timing import wait_for
+
+
+@pytest.fixture
+def lan_venue(venue_dir: Path) -> Iterator[Venue]:
+    made = make_venue(venue_dir)
+    yield made
+    close_venue(made)
+
+
+def call_at(door: Door, now: float | None = None, assume_left_after: float = 12.0) -> RollCall:
+    assert door.peers is not None
+    return roll_call(
+        door.store, door.cfg.kiosk.id, ZoneInfo(door.cfg.venue.timezone),
+        time.time() if now is None else now, assume_left_after=assume_left_after,
+        ledger=door.peers.ledger, keys=door.peers.keys,
+    )  # fmt: skip
+
+
+def who(call: RollCall) -> list[tuple[str | None, str, str]]:
+    return [(p.name, p.door, p.entered_utc) for p in call.inside]
+
+
+def passed(door: Door, code: str) -> None:
+    assert door.scan(code).decision.verdict is Verdict.PASS
+
+
+def test_every_door_lists_the_same_people_once_a_cut_off_door_is_back(
+    lan_venue: Venue, make_pass: Callable[..., str], venue_dir: Path
+) -> None:
+    venue = lan_venue
+    a, b, c = (venue.doors[n] for n in LAYOUT)  # a1, b1 entries; c1 the exit
+    names = ["Trần Thị Bình", "Lê Văn Cường", "Phạm Minh Dũng", "Võ Thị Em"]
+    p1, p2, p3, p4 = (make_pass(name=n) for n in names)
+    passed(a, p1)
+    passed(b, p2)
+    passed(a, p3)
+    assert wait_for(lambda: venue.known("c1") >= venue.known("a1") | venue.known("b1"))
+    passed(c, p1)  # Trần leaves by the exit door
+    assert wait_for(lambda: all(venue.known(n) >= venue.known("c1") for n in ("a1", "b1")))
+
+    venue.cut_off("c1")
+    passed(c, p2)  # Lê leaves while the exit door is cut off: the others do not hear of it
+    passed(b, p4)  # Võ comes in: the exit door does not hear of it
+    assert wait_for(lambda: venue.known("a1") >= venue.known("b1"))
+    assert wait_for(lambda: venue.dropped("c1") > 0)
+    during = {name: [p[0] for p in who(call_at(d))] for name, d in venue.doors.items()}
+    assert during["a1"] == during["b1"] == ["Lê V** C", "Phạm M** D", "Võ T** E"]
+    assert during["c1"] == ["Phạm M** D"]
+
+    venue.heal()
+    everything = venue.all_ids()
+    assert wait_for(lambda: all(venue.known(n) == everything for n in LAYOUT), timeout=30)
+    calls = [call_at(d) for d in (a, b, c)]
+    assert who(calls[0]) == who(calls[1]) == who(calls[2])
+    assert [(p[0], p[1]) for p in who(calls[0])] == [("Phạm M** D", "a1"), ("Võ T** E", "b1")]
+    # Each list says which doors it holds records of: all three.
+    assert all(set(call.doors) == {"a1", "b1", "c1"} for call in calls)
+    # Two hours on, with exits assumed after one hour: the same people, listed as unsure.
+    later = call_at(a, now=time.time() + 7200, assume_left_after=1.0)
+    assert [p.name for p in later.unsure] == ["Phạm M** D", "Võ T** E"] and later.sure == []
+
+    # The command line: the same list from the files, as JSON, and as a PDF to tick off.
+    out = io.StringIO()
+    pdf = venue_dir / "roll-call.pdf"
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        status = main(
+            ["roll-call", "--config", str(venue_dir / "b1.yaml"), "--json", "--pdf", str(pdf)]
+        )
+    assert status == 0
+    listed = json.loads(out.getvalue())
+    assert [(p["name"], p["door"]) for p in listed["inside"]] == [
+        ("Phạm M** D", "a1"),
+        ("Võ T** E", "b1"),
+    ]
+    assert sorted(listed["doors"]) == ["a1", "b1", "c1"]
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=30
+    )
+    if text.returncode == 0:  # poppler-utils present: the PDF holds what the JSON said
+        assert "Phạm M** D" in text.stdout and "Võ T** E" in text.stdout
+        assert "Trần" not in text.stdout and "Lê V" not in text.stdout
+        assert "Điểm danh / Roll call" in text.stdout
