@@ -18,6 +18,7 @@ import platform
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -36,9 +37,22 @@ STATE = Path("/var/lib/qr-kiosk")
 UNIT = Path("/etc/systemd/system/qr-kiosk.service")
 SERVICE = "qr-kiosk.service"
 SYSTEM_PYTHON = "/usr/bin/python3"  # the one Pi OS's python3-picamera2 is built for
+# What the SDL bundled in pygame-ce's wheel opens at run time for its KMS/DRM video, by these
+# names (dlopen; `strings libSDL2-*.so` lists them), and the Debian package of each. libEGL
+# and libGLESv2 are glvnd's dispatchers: Mesa's EGL and its DRI drivers (vc4 and v3d, the Pi's
+# GPUs) do the drawing. Without them SDL cannot open its window under SDL_VIDEODRIVER=kmsdrm
+# and the door stays black; a Lite image installed with --no-install-recommends lacks some.
+SDL_KMSDRM = {
+    "libdrm.so.2": "libdrm2",
+    "libgbm.so.1": "libgbm1",
+    "libEGL.so.1": "libegl1",
+    "libGLESv2.so.2": "libgles2",
+    "libudev.so.1": "libudev1",  # input devices and displays coming and going
+}
+MESA = ("libegl-mesa0", "libgl1-mesa-dri")
 # picamera2 and libcamera's Python binding come from Pi OS (built against its libcamera and
-# numpy 1.24); the venv sees them. libgbm/libdrm/EGL are what SDL's KMS/DRM video opens; DejaVu
-# is the fallback font with Vietnamese glyphs; python3-lgpio is gpiozero's pin driver on a Pi 5.
+# numpy 1.24); the venv sees them. DejaVu is the fallback font with Vietnamese glyphs;
+# python3-lgpio is gpiozero's pin driver on a Pi 5.
 PACKAGES = (
     "python3-picamera2",
     "python3-libcamera",
@@ -47,12 +61,18 @@ PACKAGES = (
     "python3-evdev",  # keyboard-wedge readers; PyPI has no wheels for it
     "fonts-dejavu-core",
     "espeak-ng",  # spoken prompts (display.speech) where the venue recorded no clip
-    "libgbm1",
-    "libdrm2",
-    "libegl1",
+    *SDL_KMSDRM.values(),
+    *MESA,
 )
 PYZBAR_PACKAGES = ("libzbar0",)
 PLAN = ".install-plan"
+# The Pi's own UART, where a reader wired to the GPIO header is: the PL011 (ttyAMA*), the mini
+# UART (ttyS0), and serial0/serial1, the links Pi OS points at whichever the model uses.
+UART = re.compile(r"/dev/(?:serial[01]|ttyAMA[0-9]+|ttyS[0-9]+)\b")
+UART_DROPIN = Path("/etc/systemd/system/qr-kiosk.service.d/uart.conf")
+DISPLAY_MANAGER = Path("/etc/systemd/system/display-manager.service")
+DEFAULT_TARGET = Path("/etc/systemd/system/default.target")
+EXIT_REFUSED = 2
 
 
 @dataclass
@@ -178,10 +198,71 @@ def installed_config(example: str) -> str:
     return text
 
 
+def userland_bits() -> int:
+    """This Python's pointer size in bits: the userland's, which is what wheels are built for.
+    A 32-bit Pi OS on a 64-bit kernel (the default kernel on a Pi 4 since 2023) answers
+    aarch64 to uname, so uname cannot tell."""
+    return struct.calcsize("P") * 8
+
+
+def desktop(inst: Installer) -> str | None:
+    """The display manager that takes the screen at boot (lightdm on the desktop image), or
+    None on the Lite image or one set to boot to the console."""
+    manager = inst.path(DISPLAY_MANAGER)
+    if not (manager.exists() or manager.is_symlink()):
+        return None
+    target = inst.path(DEFAULT_TARGET)
+    # Without an override systemd boots graphical.target, Debian's default.
+    if target.is_symlink() and Path(os.readlink(target)).name != "graphical.target":
+        return None
+    return Path(os.readlink(manager)).stem if manager.is_symlink() else manager.stem
+
+
+def refusal(inst: Installer, boot_to_console: bool) -> str | None:
+    """Why this machine cannot take the kiosk as it is, before anything is changed."""
+    bits = userland_bits()
+    if bits != 64:
+        return (
+            f"this is a {bits}-bit Raspberry Pi OS (its programs are {bits}-bit, whatever "
+            "the kernel says): the kiosk's compiled packages (OpenCV, zxing-cpp, pygame-ce, "
+            "cryptography) have no wheels for it and would be built on the Pi for hours, some "
+            "not at all. Install Raspberry Pi OS Lite (64-bit) with Raspberry Pi Imager (a Pi "
+            "3, 4, 5 or Zero 2 W runs it) and run ./dev install there. Nothing was changed."
+        )
+    manager = desktop(inst)
+    if manager is not None and not boot_to_console:
+        return (
+            f"this is the desktop image: its display manager ({manager}) holds the screen, and "
+            "the kiosk, which draws on the console through KMS/DRM, would stay black. Use "
+            "Raspberry Pi OS Lite, or run again with --boot-to-console (the Pi then boots to "
+            "the console; the desktop stays installed, `sudo systemctl set-default "
+            "graphical.target` brings it back) and reboot. Nothing was changed."
+        )
+    return None
+
+
+def uart_devices(config_text: str) -> list[str]:
+    """The Pi's own UART devices the venue config names (a serial reader on the header)."""
+    lines = (line.split("#", 1)[0] for line in config_text.splitlines())
+    return sorted({m.group(0) for line in lines for m in UART.finditer(line)})
+
+
+def uart_dropin(devices: list[str]) -> str:
+    # The unit allows USB serial adapters (ttyUSB, ttyACM); the header's UART is a class of
+    # its own (ttyAMA), and serial0 may point at the mini UART (ttyS0) instead: each named
+    # device too, resolved by systemd when the unit starts.
+    allow = "".join(f"DeviceAllow={device} rw\n" for device in devices)
+    return (
+        "# Written by `./dev install`: the venue config names the Pi's UART for a serial\n"
+        f"# reader ({', '.join(devices)}). Installed again, it follows the config.\n"
+        f"[Service]\nDeviceAllow=char-ttyAMA rw\n{allow}"
+    )
+
+
 # ------------------------------------------------------------------ install and uninstall
 
 
-def install(inst: Installer, pyzbar: bool | None, start: bool) -> None:
+def install(inst: Installer, pyzbar: bool | None, start: bool, boot_to_console: bool) -> None:
     example = (SOURCE / "config" / "venue.example.yaml").read_text(encoding="utf-8")
     config = inst.path(CONFIG)
     kept = config.exists()
@@ -228,6 +309,14 @@ def install(inst: Installer, pyzbar: bool | None, start: bool) -> None:
 
     unit = (SOURCE / "systemd" / SERVICE).read_text(encoding="utf-8")
     inst.write(UNIT, unit, 0o644)
+    uart = uart_devices(config.read_text(encoding="utf-8") if kept else "")
+    if uart:
+        inst.write(UART_DROPIN, uart_dropin(uart), 0o644)
+    elif inst.path(UART_DROPIN).exists():
+        inst.remove(UART_DROPIN)  # the config no longer names one
+    if boot_to_console and desktop(inst) is not None:
+        inst.run("systemctl", "set-default", "multi-user.target")
+        print("qr-kiosk: the Pi now boots to the console (the desktop stays installed); reboot")
     inst.run("systemctl", "daemon-reload")
     inst.run("systemctl", "enable", SERVICE)
     # A config that does not pass would only exit 2 at start: say what to do instead.
@@ -246,6 +335,8 @@ def install(inst: Installer, pyzbar: bool | None, start: bool) -> None:
 def uninstall(inst: Installer, purge: bool) -> None:
     inst.run("systemctl", "disable", "--now", SERVICE)
     inst.remove(UNIT)
+    if inst.path(UART_DROPIN).exists():
+        inst.remove(UART_DROPIN.parent)
     inst.run("systemctl", "daemon-reload")
     inst.remove(PREFIX)
     if purge:
@@ -271,11 +362,28 @@ def main(argv: list[str] | None = None) -> int:
     z.add_argument("--pyzbar", dest="pyzbar", action="store_true", default=None)
     z.add_argument("--no-pyzbar", dest="pyzbar", action="store_false")
     p.add_argument("--no-start", dest="start", action="store_false", help="enable, do not start")
+    p.add_argument(
+        "--boot-to-console",
+        action="store_true",
+        help="on the desktop image: boot to the console from now on, where the kiosk draws",
+    )
+    p.add_argument(
+        "--preflight",
+        action="store_true",
+        help="only check that this machine can take the kiosk (./dev runs it before anything)",
+    )
     args = p.parse_args(argv)
     if args.purge and not args.uninstall:
         p.error("--purge goes with --uninstall")
 
     root: Path | None = args.root.resolve() if args.root else None
+    # First of all, before anything on the machine changes.
+    why = None if args.uninstall else refusal(Installer(root), args.boot_to_console)
+    if why is not None:
+        print(f"./dev install: {why}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.preflight:
+        return 0
     if root is None:
         if os.geteuid() != 0:
             print(
@@ -286,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         if not shutil.which("apt-get") or not shutil.which("systemctl"):
             print("./dev install: needs Debian (apt-get) with systemd", file=sys.stderr)
             return 2
-        if platform.machine() not in ("aarch64", "armv7l"):
+        if platform.machine() != "aarch64":
             print(
                 f"./dev install: note: {platform.machine()} is not a Raspberry Pi", file=sys.stderr
             )
@@ -298,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.uninstall:
             uninstall(inst, args.purge)
         else:
-            install(inst, args.pyzbar, args.start)
+            install(inst, args.pyzbar, args.start, args.boot_to_console)
     except subprocess.CalledProcessError as exc:
         print(f"./dev install: failed: {shlex.join(map(str, exc.cmd))}", file=sys.stderr)
         return 1

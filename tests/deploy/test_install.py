@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
+import pygame
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,3 +186,85 @@ def test_the_planned_venv_commands_build_a_kiosk_that_sees_system_packages(
     assert where.startswith(str(venv))  # installed, not a link back to the source tree
     assert int(numpy_version.split(".")[0]) < 2 and system == "True"
     assert (venv / "bin/kiosk").exists()
+
+
+# ------------------------------------------------------------------ the Pi it meets
+
+
+def installer_module() -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location("pi_installer", INSTALLER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_packages_cover_what_the_bundled_sdl_opens_for_kms_drm(root: Path) -> None:
+    apt = shlex.split(next(line for line in install(root) if "apt-get install" in line))
+    module = installer_module()
+    assert set(module.SDL_KMSDRM.values()) | {"libegl-mesa0", "libgl1-mesa-dri"} <= set(apt)
+    assert {"libgles2", "libgl1-mesa-dri"} <= set(apt)
+    # The names are the ones SDL itself asks for (it dlopens them; none is linked).
+    libs = Path(pygame.__file__).parent.parent / "pygame_ce.libs"
+    sdl = next(libs.glob("libSDL2-*.so*"), None) if libs.is_dir() else None
+    if sdl is None:
+        pytest.skip("this pygame-ce wheel bundles no SDL (a system SDL is used)")
+    text = sdl.read_bytes()
+    assert all(name.encode() + b"\0" in text for name in module.SDL_KMSDRM), module.SDL_KMSDRM
+
+
+def test_a_32_bit_userland_is_refused_before_anything_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = installer_module()
+    # What struct says on armhf Pi OS, whose uname says aarch64 under a 64-bit kernel.
+    monkeypatch.setattr(module, "userland_bits", lambda: 32)
+    root = tmp_path / "root"
+    assert module.main(["--root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "32-bit" in err and "Raspberry Pi OS Lite (64-bit)" in err and "Nothing was changed" in err
+    )
+    assert not root.exists()  # not even the dry run's folder
+    assert module.userland_bits() == 32 and installer_module().userland_bits() == 64
+
+
+def test_the_desktop_image_is_refused_with_what_to_do_or_set_to_boot_to_the_console(
+    root: Path,
+) -> None:
+    systemd = root / "etc/systemd/system"
+    systemd.mkdir(parents=True)
+    (systemd / "display-manager.service").symlink_to("/lib/systemd/system/lightdm.service")
+    proc = subprocess.run(
+        [sys.executable, str(INSTALLER), "--root", str(root), "--uv", "uv"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "desktop image" in proc.stderr and "lightdm" in proc.stderr
+    assert "--boot-to-console" in proc.stderr and "Nothing was changed" in proc.stderr
+    assert not (root / ".install-plan").exists() and not (root / "opt").exists()
+    plan = install(root, "--boot-to-console")
+    assert "systemctl set-default multi-user.target" in plan
+    # Booting to the console already: nothing to refuse, nothing to set.
+    (systemd / "default.target").symlink_to("/lib/systemd/system/multi-user.target")
+    assert "systemctl set-default multi-user.target" not in install(root)
+
+
+def test_a_reader_on_the_pis_uart_gets_it_allowed_in_the_unit_and_only_then(root: Path) -> None:
+    install(root)
+    dropin = root / "etc/systemd/system/qr-kiosk.service.d/uart.conf"
+    assert not dropin.exists()  # the example config names no UART
+    config = root / "etc/qr-kiosk/venue.yaml"
+    text = config.read_text()
+    config.write_text(
+        text + "readers:\n  - {type: serial, device: /dev/serial0}  # the GPIO header\n"
+    )
+    install(root)
+    lines = dropin.read_text().splitlines()
+    assert "[Service]" in lines
+    assert {"DeviceAllow=char-ttyAMA rw", "DeviceAllow=/dev/serial0 rw"} <= set(lines)
+    config.write_text(text + "# readers: [{type: serial, device: /dev/ttyAMA0}]\n")
+    install(root)
+    assert not dropin.exists()  # commented out: the allowance goes with it
