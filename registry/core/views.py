@@ -10,8 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BigInteger,
     and_,
     case,
+    cast,
     false,
     func,
     literal_column,
@@ -31,7 +33,16 @@ from registry.core.common import Database, RegistryError, iso_ms, now_ms
 from registry.core.common import audit as audit_entry
 from registry.core.idnumbers import id_number_problem
 from registry.core.subjects import same_person
-from registry.db.models import AreaDay, AuditEntry, Kiosk, Record, RecordDay, Venue
+from registry.db.models import (
+    AreaDay,
+    AuditEntry,
+    Kiosk,
+    Record,
+    RecordDay,
+    SkewedDay,
+    Venue,
+)
+from registry.db.partitions import DAY_MS
 from registry.db.pruning import KioskBound, kiosk_bound
 from registry.keys import RegistryKeys
 from registry.settings import DAY, Settings
@@ -443,7 +454,18 @@ def _trace_query(
         .cte("visits")
     )
 
-    def around(kiosk_days: Callable[[Any], Any]) -> Any:
+    # The skewed days paired with each visit's own ±window: the partitions where records
+    # from far-off kiosks created around that visit can be, and only those.
+    sd = aliased(SkewedDay, name="sd")
+    paired = visits.join(
+        sd,
+        and_(
+            sd.created_day >= (visits.c.created_ms - window_ms) // DAY_MS,
+            sd.created_day <= (visits.c.created_ms + window_ms) // DAY_MS,
+        ),
+    )
+
+    def around(kiosk_days: Callable[[Any], Any], source: Any = visits) -> Any:
         near = aliased(Record, name="near")
         columns = (
             near.subject,
@@ -468,19 +490,20 @@ def _trace_query(
         # planner may choose) would read every partition whole. OFFSET 0 keeps the planner
         # from folding the subquery back into a plain join.
         each = select(*columns).where(*when).offset(0).lateral("around")
-        return select(*each.c).select_from(visits).join(each, true())
+        return select(*each.c).select_from(source).join(each, true())
 
     def routed(column: Any) -> Any:
         return bound.near(column, visits.c.created_ms, window_ms)
 
     def skewed(column: Any) -> Any:
-        return bound.skewed_only(column)
+        first = cast(sd.kiosk_day, BigInteger) * DAY_MS
+        return and_(column >= first, column < first + DAY_MS)
 
     nearby = around(routed)
     if bound.skewed:
         # A neighbour found twice (in both branches) changes neither its first sighting nor
         # the nearest minutes apart.
-        nearby = nearby.union_all(around(skewed))
+        nearby = nearby.union_all(around(skewed, paired))
     rows = nearby.subquery("nearby")
     page = (
         select(

@@ -62,12 +62,6 @@ class KioskBound:
         reach = window_ms + self.offset_ms
         return and_(column >= created - reach, column <= created + reach)
 
-    def skewed_only(self, column: Any) -> ColumnElement[bool] | None:
-        """`column` on one of the skewed kiosk days, or None when there are none."""
-        if not (self.active and self.skewed):
-            return None
-        return or_(*(and_(column >= d * DAY_MS, column < (d + 1) * DAY_MS) for d in self.skewed))
-
 
 def kiosk_bound(s: Session, lo_ms: int, hi_ms: int) -> KioskBound:
     """The bound for records created in [lo_ms, hi_ms] (two small reads on PostgreSQL)."""

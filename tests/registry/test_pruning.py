@@ -98,6 +98,10 @@ def test_a_trace_reads_no_partition_outside_its_days(registry: Registry) -> None
         record_at(door, visit + 5 * MINUTE, 0, "qid:NEAR0001"),
     ]
     assert {r.status for r in registry.ingest(door, batch, 0)} == {RecordStatus.ACCEPTED}
+    # A kiosk three days behind, on another day: its kiosk day is for that day's visits only.
+    late = kiosk(registry, "late")
+    off = 3 * DAY_MS
+    registry.ingest(late, [record_at(late, visit + 5 * DAY_MS, off, "qid:LATE0001")], off)
     with registry.session() as s:
         since = now - 21 * DAY_MS
         whole = trace_statement(s, ["qid:CASE0001"], since, 30 * MINUTE, 100, 0, registry.settings)
@@ -105,12 +109,13 @@ def test_a_trace_reads_no_partition_outside_its_days(registry: Registry) -> None
             s, ["qid:CASE0001"], now - 3 * DAY_MS, 30 * MINUTE, 100, 0, registry.settings
         )
     read = scanned(registry, whole)
-    # The neighbours of a visit at noon: its own day's partition alone, of the 28 there.
+    # The neighbours of a visit at noon: its own day's partition alone, of the 31 there.
     assert read["near"] == {partition_name(today - 10)}, read
     assert read["records"] <= days(today - 22, today + 1), read
-    # Three days back: the visits read only those days (and the next, within the bound).
+    # Three days back: the visits read only those days (and the next, within the bound), and
+    # the far-off kiosk's day of the records created in them.
     read = scanned(registry, recent)
-    assert read["records"] <= days(today - 4, today + 1), read
+    assert read["records"] <= days(today - 4, today + 1) | {partition_name(today - 8)}, read
     assert "near" not in read  # no visit there: no neighbour looked for
     # What the plan would read unbounded: every partition, for one visit's neighbours.
     unbounded = _trace_query(
