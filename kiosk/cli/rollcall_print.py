@@ -34,23 +34,45 @@ def text_lines(call: RollCall, zone: ZoneInfo, venue: str) -> list[str]:
         f"Người đang ở trong / Who is inside — {venue} — {made}",
         f"Theo dữ liệu của các cửa (bản ghi mới nhất) / From the records of (latest): "
         f"{doors_line(call, zone)}",
-        f"Trong / Inside: {len(call.sure)}"
-        + (f"   Có thể còn ở trong / May be inside: {len(call.unsure)}" if call.unsure else ""),
+        _summary(call),
         "",
     ]
-    for p in call.sure:
-        lines.append(_row(p, zone))
+    for i, p in enumerate(call.sure, 1):
+        lines.append(_row(i, p, zone))
     if call.unsure:
         lines += [
             "",
             "Có thể còn ở trong — không quét khi ra / May be inside — no exit was scanned:",
         ]
-        lines += [_row(p, zone) for p in call.unsure]
+        lines += [_row(i, p, zone) for i, p in enumerate(call.unsure, len(call.sure) + 1)]
     return lines
 
 
-def _row(p: Inside, zone: ZoneInfo) -> str:
-    return f"  {local(p.entered_utc, zone):>5}  {p.door:<12} {p.name or NO_NAME}"
+def _summary(call: RollCall) -> str:
+    text = f"Trong / Inside: {len(call.sure)}"
+    if call.unsure:
+        text += f"    Có thể còn ở trong / May be inside: {len(call.unsure)}"
+    accounted = sum(p.mark is not None for p in call.inside)
+    if accounted:
+        text += f"    Đã điểm danh / Accounted for: {accounted}"
+    return text
+
+
+def numbered(call: RollCall) -> list[Inside]:
+    """The people in the order they are numbered on the list (from 1): the sure, the unsure."""
+    return call.sure + call.unsure
+
+
+def tick(p: Inside, zone: ZoneInfo) -> str:
+    """A mark as printed: ✓, who, where, when."""
+    if p.mark is None:
+        return ""
+    return f"✓ {p.mark.by} ({p.mark.kiosk} {local(p.mark.time, zone)})"
+
+
+def _row(i: int, p: Inside, zone: ZoneInfo) -> str:
+    row = f"{i:>4}  {local(p.entered_utc, zone):>5}  {p.door:<12} {p.name or NO_NAME}"
+    return row + (f"   {tick(p, zone)}" if p.mark is not None else "")
 
 
 def roll_call_pdf(call: RollCall, path: Path, zone: ZoneInfo, venue: str) -> int:
@@ -73,12 +95,9 @@ def roll_call_pdf(call: RollCall, path: Path, zone: ZoneInfo, venue: str) -> int
         f"{doors_line(call, zone)}",
         new_x="LMARGIN", new_y="NEXT",
     )  # fmt: skip
-    summary = f"Trong / Inside: {len(call.sure)}"
-    if call.unsure:
-        summary += f"    Có thể còn ở trong / May be inside: {len(call.unsure)}"
     pdf.set_font("dejavu", "B", 11)
-    pdf.cell(0, 8, summary, new_x="LMARGIN", new_y="NEXT")
-    _table(pdf, call.sure, zone)
+    pdf.cell(0, 8, _summary(call), new_x="LMARGIN", new_y="NEXT")
+    _table(pdf, call.sure, zone, 1)
     if call.unsure:
         pdf.ln(4)
         pdf.set_font("dejavu", "B", 11)
@@ -86,16 +105,16 @@ def roll_call_pdf(call: RollCall, path: Path, zone: ZoneInfo, venue: str) -> int
             0, 6, "Có thể còn ở trong — không quét khi ra / May be inside — no exit was scanned",
             new_x="LMARGIN", new_y="NEXT",
         )  # fmt: skip
-        _table(pdf, call.unsure, zone)
+        _table(pdf, call.unsure, zone, len(call.sure) + 1)
     pdf.output(str(path))
     return int(pdf.page_no())
 
 
-_WIDTHS = (10.0, 82.0, 40.0, 28.0, 20.0)  # #, name, door, time in, tick: 180 mm of 190
+_WIDTHS = (10.0, 62.0, 32.0, 18.0, 58.0)  # #, name, door, time in, tick: 180 mm of 190
 _HEADS = ("#", "Tên / Name", "Cửa / Door", "Vào / In", "✓")
 
 
-def _table(pdf: object, people: list[Inside], zone: ZoneInfo) -> None:
+def _table(pdf: object, people: list[Inside], zone: ZoneInfo, first: int) -> None:
     from fpdf import FPDF
 
     assert isinstance(pdf, FPDF)
@@ -105,8 +124,9 @@ def _table(pdf: object, people: list[Inside], zone: ZoneInfo) -> None:
         pdf.cell(w, 7, head, border=1, fill=True, align="C" if head in ("#", "✓") else "L")
     pdf.ln()
     pdf.set_font("dejavu", "", 10)
-    for i, p in enumerate(people, 1):
-        cells = (str(i), p.name or NO_NAME, p.door, local(p.entered_utc, zone), "")
+    for i, p in enumerate(people, first):
+        cells = (str(i), p.name or NO_NAME, p.door, local(p.entered_utc, zone), tick(p, zone))
         for w, text in zip(_WIDTHS, cells, strict=True):
+            pdf.set_font("dejavu", "", 10 if pdf.get_string_width(text) < w - 2 else 7)
             pdf.cell(w, 7, text, border=1)
         pdf.ln()

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk.config import Config
 from kiosk.peers.ledger import PeerLedger, ledger_path
+from kiosk.peers.marks import MarkBook, marks_path
 from kiosk.peers.passback import AntiPassback
 from kiosk.peers.wire import VenueKeys
 from kiosk.peers.worker import PeerWorker
@@ -20,6 +21,7 @@ class Peers:
     keys: VenueKeys
     ledger: PeerLedger
     worker: PeerWorker
+    marks: MarkBook | None = None  # the roll call's evacuation marks
 
 
 def build_peers(cfg: Config, store: RecordStore) -> Peers | None:
@@ -27,13 +29,14 @@ def build_peers(cfg: Config, store: RecordStore) -> Peers | None:
         return None
     keys = VenueKeys(cfg.peers.secret_file.read_bytes().strip(), cfg.venue.id)
     ledger = PeerLedger(ledger_path(cfg.storage.path), cfg.kiosk.id)
+    marks = MarkBook(marks_path(cfg.storage.path))
     rule = cfg.policy.anti_passback
     worker = PeerWorker(
         cfg.peers, kiosk_id=cfg.kiosk.id, keys=keys, store=store, ledger=ledger,
         zone=ZoneInfo(cfg.venue.timezone),
-        lookback=60.0 * (rule.minutes or 0) if rule is not None else 0.0,
+        lookback=60.0 * (rule.minutes or 0) if rule is not None else 0.0, marks=marks,
     )  # fmt: skip
-    return Peers(keys, ledger, worker)
+    return Peers(keys, ledger, worker, marks)
 
 
 def build_passback(cfg: Config, store: RecordStore, peers: Peers | None) -> AntiPassback | None:

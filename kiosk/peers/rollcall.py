@@ -9,7 +9,8 @@ from checkin_protocol.records import SubjectKind
 from checkin_protocol.times import parse_iso, utc_iso
 from kiosk.decision.occupancy import start_of_day
 from kiosk.peers.ledger import PeerLedger
-from kiosk.peers.wire import VenueKeys
+from kiosk.peers.marks import MarkBook
+from kiosk.peers.wire import Mark, VenueKeys
 from kiosk.store import RecordStore
 
 
@@ -23,6 +24,8 @@ class Inside:
     door: str
     entered_utc: str
     unsure: bool
+    key: str = ""  # whom, as marks name them (a keyed tag or a record): no identity
+    mark: Mark | None = None  # accounted for in an evacuation: by whom, where, when
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,22 @@ class RollCall:
             "made_utc": self.made_utc,
             "kiosk": self.kiosk,
             "doors": self.doors,
-            "inside": [
-                {"name": p.name, "door": p.door, "entered_utc": p.entered_utc, "unsure": p.unsure}
-                for p in self.inside
-            ],
+            "inside": [_person_json(p) for p in self.inside],
         }
+
+
+def _person_json(p: Inside) -> dict[str, object]:
+    marked = (
+        None if p.mark is None else {"by": p.mark.by, "door": p.mark.kiosk, "at_utc": p.mark.time}
+    )
+    return {
+        "name": p.name,
+        "door": p.door,
+        "entered_utc": p.entered_utc,
+        "unsure": p.unsure,
+        "key": p.key,
+        "marked": marked,
+    }
 
 
 # (person key, time, direction, name, door): one PASS, from either source.
@@ -68,11 +82,13 @@ def roll_call(
     assume_left_after: float,
     ledger: PeerLedger | None = None,
     keys: VenueKeys | None = None,
+    marks: MarkBook | None = None,
 ) -> RollCall:
     """Today's PASSes (the venue's day) at this door and every door heard from: each person's
     latest decides; entries without a later exit are inside. A person is matched across
     doors by the keyed tag of their subject (the anti-passback's), so an entry at one door
-    and an exit at another cancel out. Sorted by entry time, oldest first."""
+    and an exit at another cancel out. A guard's mark made after a person's entry, at any
+    door, says they are accounted for. Sorted by entry time, oldest first."""
     since = start_of_day(now, zone)
     passes: list[_Pass] = []
     for rid, _seq, direction, verdict, created, subject, name in store.brief_since(since):
@@ -91,8 +107,18 @@ def roll_call(
     for p in sorted(passes, key=lambda p: (p[1], p[2] == "exit")):  # an exit at the same ms last
         latest_by_key[p[0]] = p
     cutoff = now - assume_left_after * 3600
+    marked: dict[str, list[Mark]] = {}
+    for m in marks.since(since) if marks is not None else []:
+        marked.setdefault(m.person, []).append(m)
     inside = [
-        Inside(name, door, created, parse_iso(created) < cutoff or key.startswith("record:"))
+        Inside(
+            name,
+            door,
+            created,
+            parse_iso(created) < cutoff or key.startswith("record:"),
+            key,
+            next((m for m in marked.get(key, []) if m.time >= created), None),
+        )
         for key, created, direction, name, door in latest_by_key.values()
         if direction == "entry"
     ]

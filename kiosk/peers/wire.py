@@ -102,7 +102,37 @@ class Records(Stamped):
     records: list[PeerRecord] = Field(max_length=RECORDS_PER_DATAGRAM * 4)
 
 
-Message = Summary | Records
+# Whom a mark is of, as the roll call keys people: the keyed tag of their subject, or the
+# record of an entry that no exit can match (a guard's admit without a code).
+PERSON_PATTERN = r"^(tag:[0-9a-f]{32}|record:[0-9a-f-]{36})$"
+MARKS_PER_DATAGRAM = 20
+
+
+class Mark(BaseModel):
+    """A guard's tick on the roll call during an evacuation: this person is accounted for.
+    Kept like a decision: who marked, at which door, when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The mark's id (UUID4).")
+    person: str = Field(pattern=PERSON_PATTERN, description="Whom: the roll call's key.")
+    kiosk: Identifier = Field(description="The door where it was marked.")
+    time: str = Field(pattern=ISO_MS_PATTERN, description="When, on that door's clock (UTC).")
+    by: str = Field(
+        min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$",
+        description="Who marked: the guard's name as typed.",
+    )  # fmt: skip
+
+
+class Marks(Stamped):
+    """Every mark of the day the sender holds, its own and those heard: resent each interval,
+    so a door cut off during an evacuation has them all once it is back."""
+
+    kind: Literal["marks"]
+    marks: list[Mark] = Field(max_length=MARKS_PER_DATAGRAM)
+
+
+Message = Summary | Records | Marks
 
 
 class _Envelope(BaseModel):

@@ -18,13 +18,16 @@ from checkin_protocol.times import utc_iso
 from kiosk.config import PeersConfig, split_host_port
 from kiosk.decision.occupancy import start_of_day
 from kiosk.peers.ledger import PeerLedger
+from kiosk.peers.marks import MarkBook
 from kiosk.peers.wire import (
     EPOCH_PATTERN,
+    MARKS_PER_DATAGRAM,
     MAX_DATAGRAM,
     MAX_ORIGINS,
     MAX_RANGES,
     RECORDS_PER_DATAGRAM,
     Freshness,
+    Marks,
     PeerRecord,
     Records,
     Refused,
@@ -77,8 +80,10 @@ class PeerWorker(Service):
         zone: ZoneInfo,
         clock: Callable[[], float] = time.time,
         lookback: float = LATE,
+        marks: MarkBook | None = None,
     ) -> None:
         super().__init__("peers", restart=Restart(first=1.0, limit=30.0))
+        self._marks = marks  # the roll call's marks: sent to every peer with each summary
         self._cfg = cfg
         self._kiosk = kiosk_id
         self._keys = keys
@@ -267,11 +272,35 @@ class PeerWorker(Service):
             to = self._resolve(peer)
             if to is not None:
                 self._send(sock, datagram, to)
+        self._send_marks(sock)
+
+    def _send_marks(self, sock: socket.socket) -> None:
+        """Every mark of the day, each interval: an evacuation's few hundred at most, and a
+        door back from a cut gets them all without asking (none on an ordinary day)."""
+        if self._marks is None:
+            return
+        try:
+            marks = self._marks.since(self._window())
+        except StorageError as exc:
+            self._failing.error("peers: %s", exc)
+            return
+        for i in range(0, len(marks), MARKS_PER_DATAGRAM):
+            sent, counter = self._stamp(self._clock())
+            datagram = self._keys.seal(
+                Marks(kind="marks", sender=self._kiosk, epoch=self._epoch, sent=sent,
+                      counter=counter, marks=marks[i : i + MARKS_PER_DATAGRAM])
+            )  # fmt: skip
+            for peer in self._peers:
+                to = self._resolve(peer)
+                if to is not None:
+                    self._send(sock, datagram, to)
 
     def _purge(self) -> None:
         now = self._clock()
         if now >= self._next_purge:
             self._ledger.purge(now - KEEP)
+            if self._marks is not None:
+                self._marks.purge(now - KEEP)
             self._next_purge = now + PURGE_EVERY
 
     def _receive(self, sock: socket.socket) -> bool:
@@ -309,6 +338,10 @@ class PeerWorker(Service):
         try:
             if isinstance(message, Records):
                 return self._ledger.add(self._plausible(message.records), self.offsets()) > 0
+            if isinstance(message, Marks):
+                if self._marks is not None:
+                    self._marks.add(message.marks)
+                return False
             self._answer(sock, message, source)
         except StorageError as exc:
             self._failing.error("peers: %s", exc)

@@ -63,6 +63,8 @@ class Door:
         if self.peers is not None:
             self.peers.worker.stop()
             self.peers.ledger.close()
+            if self.peers.marks is not None:
+                self.peers.marks.close()
         if self.sync is not None:
             self.sync.close()
         self.store.close()
