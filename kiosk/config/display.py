@@ -15,6 +15,7 @@ from kiosk.config.base import (
     FONT_MAGIC,
     LOGO_FILE_BYTES,
     LOGO_MAGIC,
+    PRINTABLE,
     Clock,
     ConfigPath,
     Duration,
@@ -33,6 +34,19 @@ class SoundConfig(Strict):
     enabled: bool = Field(True, description="Short tones on PASS and FAIL (silent without audio).")
     volume: float = Field(0.6, ge=0, le=1, description="0 = silent, 1 = full.")
     quiet_hours: QuietHours | None = Field(None, description="When to stay silent.")
+
+
+class NoticeText(Strict):
+    """The idle screen's short privacy notice, in both languages (Luật 91/2025/QH15: people
+    are told before their data is processed); the poster carries the full notice."""
+
+    vi: str = Field(
+        min_length=1,
+        max_length=160,
+        pattern=PRINTABLE,
+        description="In Vietnamese: who records (the venue), why, for how long, where to ask.",
+    )
+    en: str = Field(min_length=1, max_length=160, pattern=PRINTABLE, description="In English.")
 
 
 class DisplayConfig(Strict):
@@ -72,6 +86,12 @@ class DisplayConfig(Strict):
     )
     logo: ConfigPath | None = Field(
         None, description="The venue's logo (PNG or JPEG, at most 4 MiB) on the idle screen."
+    )
+    notice: NoticeText | None = Field(
+        None,
+        description="A line on the idle screen saying who records entries, why, for how "
+        "long and where to ask (e.g. vi: 'Toà nhà HQ ghi lượt ra vào để kiểm soát an ninh, "
+        "giữ 21 ngày. Hỏi tại quầy lễ tân.'); shown in the screen's languages.",
     )
     speech: bool = Field(
         False,

@@ -36,7 +36,28 @@ def draw_idle(canvas: Canvas, view: IdleView, u: float, dy: int) -> int:
     if preview and len(t.languages) == 1:
         # The aiming frame's corners say it too: with two languages, room goes to them.
         y = canvas.lines(t.lines("idle.frame"), int(u * 0.05), MUTED, pcx, y + int(u * 0.03), pw)
+    if canvas.cfg.notice is not None:
+        y = _notice(canvas, u, y + int(u * 0.03), panel)
     return y
+
+
+def _notice(canvas: Canvas, u: float, top: int, panel: pygame.Rect) -> int:
+    """The venue's privacy notice, last and small (never below the 2 m floor): who records,
+    why, how long, where to ask; the poster has the rest. Where even the smallest scale
+    leaves no room for it in two languages (a portrait screen beside its preview), it is
+    shown in the first."""
+    from kiosk.display.compose import SCALES  # compose draws this module's views
+
+    notice = canvas.cfg.notice
+    assert notice is not None
+    words = [notice.vi if lang == "vi" else notice.en for lang in canvas.t.languages]
+    args = (int(u * 0.045), MUTED, panel.centerx, top, panel.w)
+    if len(words) > 1 and u <= canvas.layout.unit * SCALES[-1]:
+        with canvas.measured():
+            end = canvas.lines(words, *args)
+        if end > panel.bottom - canvas.layout.margin:
+            words = words[:1]
+    return canvas.lines(words, *args)
 
 
 def _logo(canvas: Canvas, logo: pygame.Surface, cx: int, y: int, max_w: int, h: int) -> int:
