@@ -21,6 +21,7 @@ from registry.core.denials import Denials
 from registry.core.ingest import Ingest, Result
 from registry.core.lists import Lists
 from registry.core.passes import Passes
+from registry.core.proofcodes import ProofCodes, sender_of
 from registry.core.retention import Retention
 from registry.core.selfcheckin import SelfCheckins
 from registry.core.signin import SignIns
@@ -54,6 +55,7 @@ class Registry:
             Database(make_engine(settings.replica_url)) if settings.replica_url else self.db
         )
         self.views = Views(self.db, settings, self.replica)
+        self.codes = ProofCodes(self.db, self.keys, sender_of(settings.code_sender))
         self.declarations = Declarations(
             self.db,
             self.keys,
@@ -62,6 +64,7 @@ class Registry:
             settings.deny_list_budget,
             declared_share_pct=settings.declared_share_pct,
             per_address=settings.declared_per_address,
+            codes=self.codes,
         )
         self.denials = Denials(self.db, self.keys, self.passes, settings.deny_id_days)
         self.retention = Retention(self.db, settings)
@@ -227,6 +230,7 @@ class Registry:
         previous: str | None = None,
         requester: str = "local",
         consent: str | None,
+        code: str | None = None,
     ) -> Declared:
         return self.declarations.declare(
             name=name,
@@ -238,6 +242,7 @@ class Registry:
             previous=previous,
             requester=requester,
             consent=consent,
+            code=code,
         )
 
     def purge(self, now: int | None = None) -> dict[str, int]:

@@ -36,6 +36,9 @@ class Settings:
     # anyone declares.
     declared_share_pct: int = 50
     declared_per_address: int = 20
+    # Where one-time codes to the phone on file go: "log" (the demo: the registry's log); an
+    # SMS or Zalo gateway is another registry.core.proofcodes.CodeSender.
+    code_sender: str = "log"
     # The largest kiosk clock offset (ms, either way) whose records tracing and the live view
     # find through the day partitions of the times asked for alone; records from kiosks
     # further off are listed by day in skewed_days (registry.db.pruning). Larger: more
@@ -81,6 +84,7 @@ class Settings:
             deny_list_budget=_env_int("REGISTRY_DENY_LIST_BUDGET", 2 * MIB),
             declared_share_pct=_env_int("REGISTRY_DECLARED_SHARE_PCT", 50),
             declared_per_address=_env_int("REGISTRY_DECLARED_PER_ADDRESS", 20),
+            code_sender=os.environ.get("REGISTRY_CODE_SENDER", "log"),
             purge_interval=_env_int("REGISTRY_PURGE_INTERVAL", 600),
             routed_offset_ms=min(max(0, _env_int("REGISTRY_ROUTED_OFFSET_S", 900)), 10 * 366 * DAY)
             * 1000,

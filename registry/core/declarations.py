@@ -14,6 +14,7 @@ from checkin_protocol.records import Subject, SubjectKind
 from registry.core.common import Database, RegistryError, now_ms
 from registry.core.consent import consent_problem
 from registry.core.passes import Passes
+from registry.core.proofcodes import ProofCodes
 from registry.db.models import Declaration, DenyEntry, IssuedPass
 from registry.keys import RegistryKeys
 
@@ -66,6 +67,7 @@ class Declarations:
         *,
         declared_share_pct: int = 50,
         per_address: int = 20,
+        codes: ProofCodes | None = None,
     ) -> None:
         self.db = db
         self.keys = keys
@@ -77,6 +79,7 @@ class Declarations:
         # is the health officers', which no declaration can take.
         self.declared_max = self.max_entries * declared_share_pct // 100
         self.per_address = per_address
+        self.codes = codes
 
     def _declared_room(self, s: Session, now: int, who: str, growth: int) -> bool:
         """Whether the declarations' share, and this requester's part of it, has room."""
@@ -90,6 +93,33 @@ class Declarations:
         ).one()
         return shared + growth <= self.declared_max and mine + growth <= self.per_address
 
+    def _proven(
+        self,
+        s: Session,
+        id_hash: str,
+        now: int,
+        previous: str | None,
+        device_of: str | None,
+        code: str | None,
+    ) -> IssuedPass | None:
+        """The pass in force of this ID number that the declarant proved to hold, if any:
+        shown with its device's secret, or named by the code its phone was sent."""
+        found = None
+        if previous and device_of:
+            shown = s.get(IssuedPass, previous, with_for_update=True)
+            if (
+                shown is not None
+                and shown.id_hash == id_hash
+                and shown.device_hash is not None
+                and hmac.compare_digest(shown.device_hash, device_of)
+            ):
+                found = shown
+        if found is None and code and self.codes is not None:
+            found = self.codes.redeem_in(s, id_hash, code, now)
+        if found is None or found.revoked_ms is not None or found.valid_until_ms <= now:
+            return None
+        return found
+
     def declare(
         self,
         *,
@@ -102,6 +132,7 @@ class Declarations:
         previous: str | None = None,
         requester: str = "local",
         consent: str | None,
+        code: str | None = None,
     ) -> Declared:
         """Record a declaration and issue a pass carrying its time, in one transaction.
 
@@ -111,6 +142,8 @@ class Declarations:
         Only the holder replaces their own pass: `previous` (a pass id) is superseded
         (revoked) when `device` is the secret of the device that pass was issued to — what
         the declaration page keeps beside the pass, and a photo of the QR does not carry.
+        Or `code`: a one-time code sent to the phone declared with a pass in force (see
+        ProofCodes.send) supersedes that pass.
 
         What a declaration adds to the deny list comes from the declarations' share, capped
         per `requester` (a client address): when that is in use a pass is not superseded
@@ -125,18 +158,7 @@ class Declarations:
         device_of = device_hash(device) if device else None
         with self.db.session.begin() as s:
             now = now_ms()
-            replaced = None
-            if previous and device_of:
-                found = s.get(IssuedPass, previous, with_for_update=True)
-                if (
-                    found is not None
-                    and found.id_hash == id_hash
-                    and found.revoked_ms is None
-                    and found.valid_until_ms > now
-                    and found.device_hash is not None
-                    and hmac.compare_digest(found.device_hash, device_of)
-                ):
-                    replaced = found
+            replaced = self._proven(s, id_hash, now, previous, device_of, code)
             who = str(self.keys.hasher()(f"address:{requester_key(requester)}"))
             # Checked for every at-risk declaration, barred ID or not: answered alike, so the
             # answer tells nothing of a bar.

@@ -20,6 +20,7 @@ from registry.db.models import (
     Erasure,
     IssuedPass,
     LoginLimit,
+    ProofCode,
     Record,
     RecordDay,
     SelfCheckin,
@@ -91,6 +92,8 @@ class Retention:
         self._purge(SkewedDay, SkewedDay.created_day < records_before // DAY_MS - 1, deadline)
         # The districts' counts go with the venues' (and are not reported apart from them).
         self._purge(AreaDay, AreaDay.day < last_counted, deadline)
+        # One-time codes live ten minutes; they are kept a day, to count a day's sends.
+        self._purge(ProofCode, ProofCode.created_ms < now - DAY * 1000, deadline)
         # Sign-in windows long over, and browsers no longer known to their account.
         self._purge(LoginLimit, LoginLimit.window_ms < now - DAY * 1000, deadline)
         self._purge(SigninDevice, SigninDevice.expires_ms <= now, deadline)

@@ -329,3 +329,18 @@ class Erasure(Base):
     request_id: Mapped[int] = mapped_column(Integer)
     created_ms: Mapped[int] = mapped_column(BigInteger)
     expires_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class ProofCode(Base):
+    """A one-time code sent to the phone declared with a pass (its keyed hash only): shown
+    with a new declaration, it supersedes that pass, as the pass and its device's secret do."""
+
+    __tablename__ = "proof_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id_hash: Mapped[str] = mapped_column(String(80), index=True)
+    pass_id: Mapped[str] = mapped_column(String(32), index=True)
+    code_hash: Mapped[str] = mapped_column(String(80))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    used_ms: Mapped[int | None] = mapped_column(BigInteger)

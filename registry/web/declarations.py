@@ -70,6 +70,12 @@ class DeclarationIn(BaseModel):
             }
         ),
     ] = Field(None, max_length=16)
+    code: str | None = Field(
+        None,
+        pattern=r"^[0-9]{6}$",
+        description="A one-time code sent to the phone declared with a pass in force of this "
+        "ID number (POST /api/v1/declarations/code): that pass is superseded",
+    )
     previous_pass: str | None = Field(
         None,
         max_length=2000,
@@ -126,6 +132,7 @@ def declare(registry: Registry, request: Request, d: DeclarationIn) -> Declarati
         previous=previous,
         requester=address,
         consent=d.consent,
+        code=d.code,
     )
     png = segno.make(declared.pass_text, error="m").png_data_uri(scale=6, border=4)
     return DeclarationOut(
@@ -156,3 +163,44 @@ def declaration(body: DeclarationIn, request: Request, registry: RegistryDep) ->
     pass was issued to; any other pass of the ID stays valid until it expires.
     """
     return declare(registry, request, body)
+
+
+class CodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(
+        pattern=ID_NUMBER_PATTERN, description="The ID number declared with the pass to replace"
+    )
+
+
+class CodeSent(BaseModel):
+    detail: str = Field(
+        description="The same words for every number: whether a pass was in "
+        "force for it is not said"
+    )
+
+
+CODE_SENT = (
+    "if a pass is in force for this ID number, a one-time code went to the phone declared "
+    "with it; it is valid 10 minutes"
+)
+
+
+def send_code(registry: Registry, request: Request, id_number: str) -> None:
+    """Rate-limited per address; each pass's phone gets a few codes a day, whoever asks."""
+    limited(request, "declare_address", client_address(request))
+    registry.codes.send(id_number)
+
+
+@router.post(
+    "/declarations/code",
+    response_model=CodeSent,
+    status_code=202,
+    responses={429: {"description": "Too many requests from this address"}},
+)
+def declaration_code(body: CodeIn, request: Request, registry: RegistryDep) -> CodeSent:
+    """A one-time code to the phone declared with each pass in force for the ID number: shown
+    with a new declaration (`code`), it supersedes that pass, for a holder whose phone no
+    longer keeps the pass (what the declaration page sends otherwise)."""
+    send_code(registry, request, body.id_number)
+    return CodeSent(detail=CODE_SENT)

@@ -17,7 +17,7 @@ BODY_LIMITS = {"/api/v1/records": 2 * MIB}
 DEFAULT_BODY = 64 * 1024
 BODY_SECONDS = 30  # a body trickled slower than this holds a worker: 408
 # API paths anyone may send a body to; every other one needs a valid token first.
-PUBLIC_WRITES = {"/api/v1/declarations", "/api/v1/enrol"}
+PUBLIC_WRITES = {"/api/v1/declarations", "/api/v1/declarations/code", "/api/v1/enrol"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 CSP = (

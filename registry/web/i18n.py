@@ -129,6 +129,29 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Vui lòng nhập số điện thoại gồm 8 đến 16 chữ số.",
         "Please enter a phone number of 8 to 16 digits.",
     ),
+    "err_code": (
+        "Mã xác nhận gồm 6 chữ số, như trong tin nhắn.",
+        "The code is 6 digits, as in the message.",
+    ),
+    "code_summary": (
+        "Điện thoại này không còn giữ mã QR cũ của bạn?",
+        "This phone no longer holds your previous pass?",
+    ),
+    "code_hint": (
+        "Nhập số định danh ở trên rồi bấm gửi: mã xác nhận đến số điện thoại đã khai cùng mã "
+        "QR cũ. Nhập mã ở đây khi gửi tờ khai, mã QR cũ sẽ hết hiệu lực.",
+        "Type your ID number above and press send: a code goes to the phone number declared "
+        "with your previous pass. Enter it here when you send the declaration, and that pass "
+        "stops working.",
+    ),
+    "code_label": ("Mã xác nhận (6 chữ số)", "Code (6 digits)"),
+    "code_send": ("Gửi mã đến số điện thoại đã khai", "Send a code to the phone on file"),
+    "code_sent": (
+        "Nếu số định danh này có mã QR còn hiệu lực, mã xác nhận đã được gửi đến số điện thoại "
+        "đã khai cùng nó (hiệu lực 10 phút).",
+        "If a pass is in force for this ID number, a code went to the phone declared with it "
+        "(valid 10 minutes).",
+    ),
     "err_symptoms": ("Vui lòng chọn Có hoặc Không.", "Please choose Yes or No."),
     "err_contact": ("Vui lòng chọn Có hoặc Không.", "Please choose Yes or No."),
     "err_busy": (

@@ -14,8 +14,9 @@ from registry.core.common import RegistryError, now_ms
 from registry.core.consent import consent_problem
 from registry.core.consent import words as consent_words
 from registry.core.declarations import DeclaredShareFull, requester_key
+from registry.core.idnumbers import id_number_problem
 from registry.web import i18n
-from registry.web.declarations import DeclarationIn, declare
+from registry.web.declarations import DeclarationIn, declare, send_code
 from registry.web.deps import (
     COOKIE,
     CSRF_COOKIE,
@@ -186,7 +187,43 @@ def declare_page(request: Request) -> Response:
     return _with_form_token(resp, request, token)
 
 
-FIELDS = ("name", "id_number", "phone", "symptoms", "contact")
+FIELDS = ("name", "id_number", "phone", "symptoms", "contact", "code")
+
+
+@router.post("/declare/code")
+def declare_code_form(
+    request: Request,
+    registry: RegistryDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    id_number: Annotated[str, Form(max_length=40)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    symptoms: Annotated[str, Form(max_length=8)] = "",
+    contact: Annotated[str, Form(max_length=8)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> HTMLResponse:
+    """The form's "send a code" button: a code to the phone declared with each pass in force
+    of the number typed, and the form back as it was, saying so (whatever the number)."""
+    if not _form_token_ok(request, csrf):
+        return refused_form(request)
+    t = texts(request)
+    values = {"name": name, "id_number": id_number, "phone": phone}
+    values |= {"symptoms": symptoms, "contact": contact, "code": ""}
+    number = normalize_id_number(id_number)
+
+    def again(status: int, headers: dict[str, str] | None = None, **ctx: object) -> HTMLResponse:
+        ctx.setdefault("errors", {})
+        return page(
+            request, "declare.html", status, headers, csrf=csrf, values=values,
+            title=t.declare_title, **ctx,
+        )  # fmt: skip
+
+    if id_number_problem(number):
+        return again(422, errors={"id_number": t.err_id_number})
+    try:
+        send_code(registry, request, number)
+    except HTTPException as exc:
+        return again(429, dict(exc.headers or {}), problem=t.err_busy)
+    return again(200, code_sent=True)
 
 
 @router.post("/declare")
@@ -205,11 +242,13 @@ def declare_form(
     # What declare.js adds from this phone's storage: its secret, and the pass it holds.
     device_secret: Annotated[str, Form(max_length=100)] = "",
     previous_pass: Annotated[str, Form(max_length=2000)] = "",
+    # The one-time code sent to the phone on file, for a phone that no longer keeps the pass.
+    code: Annotated[str, Form(max_length=16)] = "",
 ) -> HTMLResponse:
     if not _form_token_ok(request, csrf):
         return refused_form(request)
     t = texts(request)
-    values = {"name": name, "id_number": id_number, "phone": phone}
+    values = {"name": name, "id_number": id_number, "phone": phone, "code": code}
     values |= {"symptoms": symptoms, "contact": contact, "consent": consent}
 
     def again(status: int, headers: dict[str, str] | None = None, **ctx: object) -> HTMLResponse:
@@ -240,6 +279,7 @@ def declare_form(
             consent=consent or None,
             device_secret=device_secret or None,
             previous_pass=previous_pass or None,
+            code=code.strip() or None,
         )
     except ValidationError as exc:
         # A device field the script filled is no fault of the person: it is dropped below.
@@ -256,6 +296,7 @@ def declare_form(
             symptoms=symptoms == "yes",
             contact=contact == "yes",
             consent=consent or None,
+            code=code.strip() or None,
         )
     if errors or d is None:
         return again(422, errors=errors)

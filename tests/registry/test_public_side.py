@@ -288,6 +288,47 @@ def test_a_real_kiosk_s_full_decision_moves_with_its_doors_only(
         door.close()
 
 
+def ask_code(server: RegistryServer, id_number: str) -> requests.Response:
+    return requests.post(
+        f"{server.url}/api/v1/declarations/code",
+        json={"id_number": id_number},
+        headers=own_address(),
+        timeout=10,
+    )
+
+
+def test_a_code_to_the_phone_on_file_replaces_the_pass_of_that_phone_only(
+    registry: Registry, server: RegistryServer
+) -> None:
+    """The other proof, for a holder whose phone no longer keeps the pass: a one-time code to
+    the phone declared with it (the demo's sender writes it to the log). A stranger who asks
+    sends codes to the holder's phone, learns nothing from the answer, and guesses none."""
+    victim = "001090012360"
+    mine = declare(server, person(victim, phone="0912000731")).json()  # no device secret
+    denied = f"pass:{mine['pass_id']}"
+    answers = {ask_code(server, n).text for n in (victim, victim, "001090012361")}
+    assert len(answers) == 1, answers  # the same words whether a pass is in force or not
+    for guess in ("000000", "123456", "999999", "111111", "654321", "000001"):
+        r = declare(server, person(victim, name="Kẻ Lạ Mặt", code=guess))
+        assert r.status_code == 200 and r.json()["superseded"] is False
+    assert denied not in denied_subjects(registry)
+    assert ask_code(server, victim).status_code == 202
+    sent = re.findall(r"phone ending 731: .*?(\d{6})", server.log.read_text(errors="replace"))
+    assert sent, "no code in the log"
+    again = declare(server, person(victim, code=sent[-1])).json()
+    assert again["superseded"] is True
+    assert denied in denied_subjects(registry)
+    # Once only.
+    assert declare(server, person(victim, code=sent[-1])).json()["superseded"] is False
+    # The form's button does the same, and keeps what was typed.
+    with requests.Session() as s:
+        csrf = form_token(s, f"{server.url}/declare")
+        form = {"name": "Trần Thị Hoa", "id_number": victim, "phone": "0912000731", "csrf": csrf}
+        page = s.post(f"{server.url}/declare/code", data=form, headers=own_address(), timeout=10)
+    assert page.status_code == 200 and 'id="code-sent"' in page.text
+    assert 'value="0912000731"' in page.text
+
+
 # ------------------------------------------------------------------ 4: CSV formula injection
 
 
