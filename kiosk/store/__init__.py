@@ -510,4 +510,28 @@ class RecordStore:
         erased = self._transaction("erase records", work)
         if erased:
             self._run("checkpoint", lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
-        return erased
+        return erased + self._erase_heard(digests)
+
+    def _erase_heard(self, digests: frozenset[str]) -> int:
+        """The same records as this kiosk's LAN peers sent them (their ledger beside this
+        database, kiosk.peers.ledger.ledger_path: the store sits below the peers, so the name
+        is spelt here), by record id: a peer's copy carries a masked name and a keyed tag."""
+        ledger = self.path.with_name(self.path.stem + "-peers.db")
+        if not ledger.exists():
+            return 0
+        try:
+            with contextlib.closing(
+                sqlite3.connect(ledger, timeout=self._busy_timeout, isolation_level=None)
+            ) as db:
+                db.execute("PRAGMA secure_delete=ON")
+                doomed = [
+                    (rid,)
+                    for (rid,) in db.execute("SELECT id FROM peer_records")
+                    if erasure_digest(record_key(rid)) in digests
+                ]
+                if doomed:
+                    db.executemany("DELETE FROM peer_records WHERE id = ?", doomed)
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot erase from {ledger}: {exc}") from exc
+        return len(doomed)

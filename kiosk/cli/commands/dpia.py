@@ -113,13 +113,14 @@ def rows(cfg: Config) -> list[tuple[str, str, str, str, str]]:
     if cfg.peers is not None:
         out.append(
             (
-                "Peers' records: direction, verdict, time and a keyed tag of the subject "
-                "(anti-passback)",
+                "Peers' records: direction, verdict, time, masked name and a keyed tag of the "
+                "subject (anti-passback, roll call); roll-call marks (who ticked whom)",
                 f"the venue's LAN ({len(cfg.peers.addresses)} peers); a ledger beside "
                 f"{cfg.storage.path}",
-                "the venue's other kiosks",
-                kept,
-                "encrypted datagrams under the venue's peer secret; no name, no subject in clear",
+                "the venue's other kiosks; staff at the roll call",
+                "2 days",
+                "encrypted datagrams under the venue's peer secret; no subject in clear; an "
+                "erasure deletes the copies of the records the registry received",
             )
         )
     if cfg.door.hook is not None:
