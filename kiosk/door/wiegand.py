@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 # frames keeps two quick decisions from reading as one long frame.
 FRAME_GAP = 0.1
 # Sleeping is used up to this much before a pulse is due; the rest is spun, because a
-# thread's wake-up is late by up to a scheduler tick and the interval is as short as 200 µs.
-_SPIN_NS = 300_000
+# thread's wake-up (and the GIL's hand-back) is late by a millisecond or more on a busy
+# machine, and the interval is as short as 200 µs: bench/wiegand.py measures it.
+_SPIN_NS = 1_500_000
 
 
 def _wait_until(deadline_ns: int) -> None:
