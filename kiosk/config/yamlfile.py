@@ -280,7 +280,47 @@ def _plain_syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
         )
     if "quoted scalar" in context:
         return began, "YAML syntax: the quoted text begun here has no closing quote"
+    found = re.match(r"found character (\S+) that cannot start any token", problem)
+    if found:
+        return line, f"YAML syntax: a value cannot start with {found[1]}: put the value in quotes"
+    for start, words in _QUOTE_IT:
+        if problem.startswith(start):
+            return line, f"YAML syntax: {words}"
     return line, f"YAML syntax: {problem}"
+
+
+# Parser messages for a character YAML gives a meaning to, where the admin meant text.
+_QUOTE_IT = (
+    (
+        "expected alphabetic or numeric character",
+        "'&' and '*' start YAML anchors and aliases: put a value that has them in quotes",
+    ),
+    ("found undefined alias", "'*' starts a YAML alias: put a value that has it in quotes"),
+    ("expected chomping", "'|' and '>' start a block of text: put a value that has them in quotes"),
+    (
+        "expected a comment or a line break",
+        "'|' and '>' start a block of text: put a value that has them in quotes",
+    ),
+    ("expected URI", "'!' starts a YAML tag: put a value that has it in quotes"),
+    (
+        "could not determine a constructor",
+        "'!' starts a YAML tag: put a value that has it in quotes",
+    ),
+    (
+        "expected the node content",
+        "a value is missing here (an empty entry in a list or mapping?), or quote it",
+    ),
+    (
+        "sequence entries are not allowed",
+        "a '- item' where it cannot be: indentation? (list items go under their key)",
+    ),
+    ("mapping keys are not allowed", "a key must be a plain word (a '?' starts a complex key)"),
+    ("found unhashable key", "a key must be a plain word, not a [list] or {mapping}"),
+    (
+        "expected '<document start>'",
+        "a line that is not `key: value` at the top level (indentation?), or a stray '%'",
+    ),
+)
 
 
 def _compose(name: str, text: str) -> tuple[yaml.Node | None, Any]:

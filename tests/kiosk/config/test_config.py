@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from checkin_protocol.records import Direction
 from checkin_protocol.times import parse_duration
 from kiosk.config import Config, OpenCVCameraConfig, ReplayCameraConfig, load_config
-from kiosk.config.yamlfile import ConfigError
+from kiosk.config.yamlfile import ConfigError, read_yaml
 from kiosk.passes.model import CodeKind
 from support.cli import run_kiosk, run_kiosk_process
 
@@ -164,6 +164,14 @@ def test_missing_sections_and_keys(tmp_path: Path) -> None:
         ("venue:\n  id: [a, b\nkiosk: {}\n", 2, "the list opened here with '[' is not closed"),
         ("venue:\n  id: {a: b\nkiosk: {}\n", 2, "the mapping opened here with '{' is not"),
         ('venue:\n  name: "Toà nhà\nkiosk: {}\n', 2, "no closing quote"),
+        ("venue:\n  name: @home\n", 2, "a value cannot start with '@': put the value in quotes"),
+        ("venue:\n  name: & x\n", 2, "'&' and '*' start YAML anchors"),
+        ("venue:\n  name: *x\n", 2, "'*' starts a YAML alias"),
+        ("venue:\n  name: |x\n", 2, "'|' and '>' start a block of text"),
+        ("venue:\n  name: !x y\n", 2, "'!' starts a YAML tag"),
+        ("venue:\n  id: a\n  - b\n", 3, "indentation?"),
+        ("venue:\n  id: a\nkiosk: - b\n", 3, "a '- item' where it cannot be"),
+        ("venue: [a, , b]\n", 1, "a value is missing here"),
     ],
 )
 def test_yaml_mistakes_in_plain_words_at_their_own_line(
@@ -174,6 +182,45 @@ def test_yaml_mistakes_in_plain_words_at_their_own_line(
     (issue,) = issues_of(path)
     assert issue.startswith(f"{path}:{line}: (file): YAML syntax: ") and words in issue, issue
     assert "token" not in issue and "<block" not in issue and "scalar" not in issue
+
+
+PARSER_WORDS = ("token", "scalar", "<block", "node content", "chomping", "URI", "constructor",
+                "<document", "alphabetic", "unhashable", "simple key")  # fmt: skip
+EXAMPLE = (REPO / "config" / "venue.example.yaml").read_text(encoding="utf-8")
+YAML_MARKS = list(":\t\"'[]{}-#&*!|>%@`,? \n")
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.sampled_from(["insert", "delete", "replace"]),
+                  st.sampled_from(YAML_MARKS)),
+        min_size=1, max_size=3,
+    )
+)  # fmt: skip
+def test_any_yaml_mistake_in_the_example_is_told_in_plain_words(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[float, str, str]]
+) -> None:
+    """The example config with a few YAML marks typed in, deleted or replaced anywhere: a valid
+    file, or one FILE:LINE issue within the file, in words an admin reads."""
+    text = list(EXAMPLE)
+    for where, op, mark in edits:
+        at = min(int(where * len(text)), len(text) - 1)
+        if op == "insert":
+            text.insert(at, mark)
+        elif op == "delete":
+            del text[at]
+        else:
+            text[at] = mark
+    path = tmp_path_factory.mktemp("yaml") / "venue.yaml"
+    path.write_text("".join(text), encoding="utf-8")
+    try:
+        read_yaml(path)
+    except ConfigError as exc:
+        (issue,) = exc.issues
+        assert 1 <= issue.line <= len(text) and issue.message.startswith("YAML"), issue
+        event(issue.message[:40])
+        assert not any(w in issue.message for w in PARSER_WORDS), issue.message
 
 
 @pytest.mark.parametrize("kind", ["manual", "unknown"])
