@@ -1,11 +1,15 @@
-"""The registry at a province's scale: N synthetic records, measured through the HTTP API.
+"""The registry at a nation's shape: N synthetic records, measured through the HTTP API.
 
-Loads N records over 21 days at 20,000 venues into a database of its own (`scale_bench`,
-dropped afterwards unless --keep) through the real schema (`kiosk-registry migrate`), with
-COPY, then runs the real `kiosk-registry serve` on loopback and measures: tracing (a subject
-with ~20 visits, p50/p95), the heaviest subject (~1,000 visits), a venue's live view,
-`stats?days=7`, the purge of one day (and the VACUUM after it), and ingest from 20 kiosks
-uploading at once. Prints one table row, and the disk and WAL it took.
+Loads N records over 21 days at 20,000 venues in 700 districts into a database of its own
+(`scale_bench`, dropped afterwards unless --keep) through the real schema (`kiosk-registry
+migrate`), with COPY: each day with its morning and evening peaks (Vietnam time), one record in
+1,000 from a kiosk whose clock is 3 days behind (so `skewed_days` has a pair every day), and a
+heavy subject. Then, on the same data and in one run, tracing (a subject with ~20 visits,
+p50/p95), the heaviest subject (~1,000 visits) and a venue's latest records as the statements
+ran before pruning (no bound on the kiosk's clock) and after (registry.db.pruning), with the
+partitions each read (EXPLAIN ANALYZE); then the real `kiosk-registry serve` on loopback: the
+same through HTTP, `stats?days=7`, the purge of one day (and the VACUUM after it), and ingest
+from 20 kiosks uploading at once. Prints a table, and the disk and WAL it took.
 
     .venv/bin/python bench/scale.py --records 1000000 [--venues 20000] [--days 21] [--keep]
 """
@@ -13,6 +17,7 @@ uploading at once. Prints one table row, and the disk and WAL it took.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -28,9 +33,13 @@ from typing import Any
 
 import psycopg
 import requests
+from sqlalchemy import select, text
 
 from registry.auth import Role
+from registry.core.views import _trace_query, latest_records, trace_statement
+from registry.db.models import Record
 from registry.db.partitions import DAY_MS, ensure_partitions, wanted_days
+from registry.db.pruning import KioskBound
 from registry.service import Registry
 from registry.settings import DAY, Settings
 
@@ -39,6 +48,11 @@ from support.registry import free_port
 
 PG = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 VISITS = 20  # records per subject, on average
+SKEWED_EVERY = 1000  # one record in this many from a kiosk whose clock is SKEW_MS behind
+SKEW_MS = 3 * 86_400_000
+# Check-ins per local hour (Vietnam, UTC+7), relative: night, the morning and evening peaks.
+HOURLY = (1, 1, 1, 1, 1, 2, 6, 14, 12, 8, 7, 8, 9, 7, 6, 7, 9, 13, 11, 7, 5, 3, 2, 1)
+LOCAL_OFFSET_MS = 7 * 3_600_000
 HEAVY = 1000  # the heaviest subject's visits
 NULL = "\\N"  # COPY's text format
 COLUMNS = (
@@ -60,15 +74,28 @@ def uuid7(ms: int, rnd: random.Random) -> str:
     )
 
 
+def day_time(fraction: float) -> int:
+    """The ms into a local day at which `fraction` of its check-ins are done (HOURLY's shape)."""
+    target = fraction * sum(HOURLY)
+    for hour, weight in enumerate(HOURLY):
+        if target <= weight:
+            return int((hour + target / weight) * 3_600_000)
+        target -= weight
+    return 24 * 3_600_000 - 1
+
+
 def rows(n: int, venues: int, days: int, now: int, seed: int = 1) -> Iterator[str]:
     """COPY text lines, in time order (as kiosks upload them), UUIDv7 ids."""
     rnd = random.Random(seed)
-    start = now - days * DAY * 1000
-    span = days * DAY * 1000 - 120_000
+    # Local midnights, so each day's peaks fall at its own morning and evening.
+    first = (now - days * DAY * 1000 + LOCAL_OFFSET_MS) // DAY_MS * DAY_MS - LOCAL_OFFSET_MS
     subjects = max(1, n // VISITS)
     heavy_every = max(1, n // HEAVY)
+    per_day = max(1, n // days)
     for i in range(n):
-        ms = start + span * i // n
+        day, rank = divmod(i, per_day)
+        ms = min(first + day * DAY_MS + day_time(rank / per_day), now - 120_000)
+        skew = SKEW_MS if i % SKEWED_EVERY == 7 else 0
         venue = rnd.randrange(venues)
         who = "qid:HEAVY" if i % heavy_every == 0 else f"qid:S{rnd.randrange(subjects)}"
         fail = rnd.random() < 0.02
@@ -77,7 +104,7 @@ def rows(n: int, venues: int, days: int, now: int, seed: int = 1) -> Iterator[st
             f"{uuid7(ms, rnd)}\tv{venue}\tk1\t{i + 1}\t"
             f"{'exit' if i % 3 == 0 else 'entry'}\tsigned_pass\t{who}\tNguyễn V** A\t"
             f"t\t{verdict}\t{reason}\tf\tcamera\t"
-            f"{ms}\t{i}\tb\t0\t{ms + 2000}\t{ms}\n"
+            f"{ms}\t{i}\tb\t{skew}\t{ms + 2000}\t{ms - skew}\n"
         )
 
 
@@ -96,6 +123,12 @@ def load(url: str, n: int, venues: int, days: int, now: int) -> float:
                     cp.write("".join(chunk))
                     chunk = []
             cp.write("".join(chunk))
+        # The skewed days, as ingest lists them for records from kiosks far off.
+        cur.execute(
+            "INSERT INTO skewed_days (created_day, kiosk_day) SELECT DISTINCT "
+            "created_ms / 86400000, kiosk_ms / 86400000 FROM records "
+            "WHERE abs(clock_offset_ms) > (SELECT offset_ms FROM routed_offset)"
+        )
         # The day counts, as migration 0008 fills them for records already there.
         cur.execute(
             "INSERT INTO record_days (day, venue_id, direction, verdict, count) "
@@ -183,6 +216,114 @@ def wal_bytes(url: str) -> int:
 WHY = "bench: tracing time"
 
 
+def probes(reg: Registry, query: Any) -> tuple[int, int]:
+    """(partitions the visits were read from, partition scans for their neighbours in all)
+    of one statement, from EXPLAIN ANALYZE (scans executed, each rescan counted)."""
+    with reg.engine.connect() as conn:
+        compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
+        conn.exec_driver_sql("SET jit = off")
+        plan = conn.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.params
+        ).scalar_one()
+    visits: set[str] = set()
+    near = 0
+
+    def walk(node: dict[str, Any]) -> None:
+        nonlocal near
+        name = node.get("Relation Name", "")
+        loops = node.get("Actual Loops", 0)
+        if name.startswith("records_") and loops > 0:
+            if node["Alias"].startswith("near"):
+                near += loops
+            else:
+                visits.add(name)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+    return len(visits), near
+
+
+def before_after(reg: Registry, venues: int, n: int) -> dict[str, tuple[str, str]]:
+    """The statements as they ran before pruning and after, on the same data, alternately."""
+    settings = reg.settings
+    now = int(time.time() * 1000)
+    since = now - settings.retention_days * DAY * 1000
+    until = now + settings.max_future_ms
+    window = 30 * 60_000
+    unbounded = KioskBound(0, (), active=False)
+
+    def old_trace(who: str) -> Any:
+        return _trace_query([who], since, until, window, 1000, 0, unbounded)
+
+    def new_trace(who: str) -> Any:
+        with reg.session() as s:
+            return trace_statement(s, [who], since, window, 1000, 0, settings)
+
+    def run(make: Any, *args: Any) -> float:
+        t0 = time.monotonic()
+        with reg.session() as s:
+            s.execute(text("SET LOCAL jit = off"))  # as Views.trace runs it (both alike)
+            s.execute(make(*args)).all()
+        return (time.monotonic() - t0) * 1000
+
+    rnd = random.Random(11)
+    subjects = max(1, n // VISITS)
+    old, new = [], []
+    for _ in range(30):
+        who = f"qid:S{rnd.randrange(subjects)}"
+        old.append(run(old_trace, who))
+        new.append(run(new_trace, who))  # bound read included: what a request pays
+    heavy_old = [run(old_trace, "qid:HEAVY") for _ in range(3)]
+    heavy_new = [run(new_trace, "qid:HEAVY") for _ in range(3)]
+
+    def old_latest(venue: str) -> Any:
+        q = select(Record).where(Record.venue_id == venue).order_by(Record.created_ms.desc())
+        return q.limit(50)
+
+    def latest_ms(venue: str, fn: Any) -> float:
+        t0 = time.monotonic()
+        with reg.session() as s:
+            fn(s, venue)
+        return (time.monotonic() - t0) * 1000
+
+    def new_latest(s: Any, venue: str) -> None:
+        latest_records(
+            s, venue, 50, now, retention_days=settings.retention_days,
+            max_future_ms=settings.max_future_ms,
+        )  # fmt: skip
+
+    live_old, live_new = [], []
+    for _ in range(30):
+        venue = f"v{rnd.randrange(venues)}"
+        live_old.append(latest_ms(venue, lambda s, v: s.execute(old_latest(v)).all()))
+        live_new.append(latest_ms(venue, new_latest))
+    typical = f"qid:S{rnd.randrange(subjects)}"
+    parts = [
+        probes(reg, make(who)) for who in (typical, "qid:HEAVY") for make in (old_trace, new_trace)
+    ]
+
+    def p(values: list[float]) -> str:
+        return f"{pct(values, 0.5):.0f} / {pct(values, 0.95):.0f} ms"
+
+    return {
+        "tracing p50/p95 (SQL)": (p(old), p(new)),
+        "heaviest subject (SQL, median)": (
+            f"{statistics.median(heavy_old):.0f} ms",
+            f"{statistics.median(heavy_new):.0f} ms",
+        ),
+        "trace, typical: partitions of visits / neighbour partition scans": (
+            "{} / {}".format(*parts[0]),
+            "{} / {}".format(*parts[1]),
+        ),
+        "trace, heaviest: partitions of visits / neighbour partition scans": (
+            "{} / {}".format(*parts[2]),
+            "{} / {}".format(*parts[3]),
+        ),
+        "live: latest 50 at a venue p50/p95 (SQL)": (p(live_old), p(live_new)),
+    }
+
+
 def measure(reg: Registry, url: str, base: str, venues: int, n: int) -> dict[str, str]:
     officer = Client(base, reg.add_user("bench-officer", Role.HEALTH_OFFICER))
     admin = Client(base, reg.add_user("bench-admin", Role.ADMIN))
@@ -251,7 +392,8 @@ def main() -> None:
         now = int(time.time() * 1000)
         # The daily partitions of the days loaded, as ingest makes them for each new day.
         with reg.engine.begin() as conn:
-            first = (now - args.days * DAY * 1000) // DAY_MS
+            # From the days the far-off kiosks' clocks say, 3 days before the first.
+            first = (now - args.days * DAY * 1000 - SKEW_MS) // DAY_MS - 1
             ensure_partitions(conn, wanted_days(now, set(range(first, now // DAY_MS + 1))))
         wal0 = wal_bytes(url)
         load_s = load(url, args.records, args.venues, args.days, now)
@@ -264,6 +406,11 @@ def main() -> None:
             f"{size[0] / 2**30:.2f} GiB, load WAL {load_wal / 2**30:.2f} GiB",
             flush=True,
         )
+        compared = before_after(reg, args.venues, args.records)
+        print(f"| {args.records / 1e6:g} M records | before pruning | after |")
+        print("|---|---|---|")
+        for name, (was, now_is) in compared.items():
+            print(f"| {name} | {was} | {now_is} |", flush=True)
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "registry", "--data", str(data), "--db", url, "serve",

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, text, true
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from checkin_protocol.messages import MAX_OFFSET_MS
@@ -67,15 +67,24 @@ def kiosk_bound(s: Session, lo_ms: int, hi_ms: int) -> KioskBound:
     """The bound for records created in [lo_ms, hi_ms] (two small reads on PostgreSQL)."""
     if s.get_bind().dialect.name != "postgresql":
         return KioskBound(0, (), active=False)
-    stored = s.scalar(select(RoutedOffset.offset_ms).where(RoutedOffset.id == 1))
-    days = s.scalars(
-        select(SkewedDay.kiosk_day)
-        .where(SkewedDay.created_day >= lo_ms // DAY_MS, SkewedDay.created_day <= hi_ms // DAY_MS)
-        .distinct()
-    ).all()
+    # One round trip: the stored offset, and the kiosk days listed for the days asked for.
+    stored, days = s.execute(
+        select(
+            select(RoutedOffset.offset_ms).where(RoutedOffset.id == 1).scalar_subquery(),
+            func.array(
+                select(SkewedDay.kiosk_day)
+                .where(
+                    SkewedDay.created_day >= lo_ms // DAY_MS,
+                    SkewedDay.created_day <= hi_ms // DAY_MS,
+                )
+                .distinct()
+                .scalar_subquery()
+            ),
+        )
+    ).one()
     # No row: nothing says what was routed by time alone, so nothing is ruled out.
     offset = MAX_OFFSET_MS if stored is None else int(stored)
-    return KioskBound(offset, tuple(sorted(days)))
+    return KioskBound(offset, tuple(sorted(days or ())))
 
 
 def raise_routed_offset(conn: Connection, offset_ms: int) -> None:
