@@ -27,6 +27,7 @@ from registry.db.models import (
     Kiosk,
     ListVersion,
     Principal,
+    ProofCode,
     Record,
     SelfCheckin,
     SubjectRequest,
@@ -364,6 +365,8 @@ class Subjects:
                 s, delete(IssuedPass).where(IssuedPass.pass_id.in_(person.passes))
             ),
         }
+        # One-time codes sent for the person's passes (a day at most, keyed hashes): with them.
+        s.execute(delete(ProofCode).where(ProofCode.pass_id.in_(person.passes)))
         # The audit log is evidence and stays, with the person's reference replaced: who
         # traced or barred, when and why remain; whom, no longer.
         replaced = f"erased:request-{request_id}"

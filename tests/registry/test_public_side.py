@@ -35,7 +35,7 @@ from registry.core.common import MAX_SHOWN_MS, MIN_SHOWN_MS, iso_ms, parse_iso_m
 from registry.core.declarations import DENY_ENTRY_BYTES
 from registry.core.idnumbers import CCCD_PROVINCES, ID_NUMBER_PATTERN, id_number_problem
 from registry.core.pagedata import PageData
-from registry.db.models import Record
+from registry.db.models import ProofCode, Record
 from registry.service import Registry
 from registry.settings import Settings
 from registry.web import i18n
@@ -327,6 +327,13 @@ def test_a_code_to_the_phone_on_file_replaces_the_pass_of_that_phone_only(
         page = s.post(f"{server.url}/declare/code", data=form, headers=own_address(), timeout=10)
     assert page.status_code == 200 and 'id="code-sent"' in page.text
     assert 'value="0912000731"' in page.text
+    # Erased with the person: no code of theirs stays behind.
+    settings = registry.settings
+    args = ["--data", str(settings.data_dir), "--db", settings.database_url]
+    assert cli_main([*args, "subject", "erase", "--pass", again["pass_id"], "--yes"]) == 0
+    with registry.session() as db:
+        left = db.scalars(select(ProofCode.pass_id)).all()
+    assert mine["pass_id"] not in left and again["pass_id"] not in left
 
 
 # ------------------------------------------------------------------ 4: CSV formula injection
