@@ -85,13 +85,13 @@ class Panel:
 
 
 @contextmanager
-def pty_bus() -> Iterator[tuple[Path, int]]:
+def pty_bus() -> Iterator[tuple[str, int]]:
     """A serial line: the kiosk opens the path (the slave end), the panel uses the fd."""
     master, slave = os.openpty()
     os.set_blocking(master, False)
     tty.setraw(slave)
     try:
-        yield Path(os.ttyname(slave)), master
+        yield os.ttyname(slave), master
     finally:
         os.close(master)
         os.close(slave)

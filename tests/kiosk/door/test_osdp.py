@@ -17,7 +17,7 @@ from support.timing import wait_for
 
 
 @pytest.fixture
-def bus() -> Iterator[tuple[Path, int]]:
+def bus() -> Iterator[tuple[str, int]]:
     with pty_bus() as pair:
         yield pair
 
@@ -31,7 +31,7 @@ def key(tmp_path: Path) -> tuple[Path, bytes]:
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_thousand_reads_arrive_in_order_across_a_panel_restart(
-    bus: tuple[Path, int], key: tuple[Path, bytes]
+    bus: tuple[str, int], key: tuple[Path, bytes]
 ) -> None:
     port, fd = bus
     cfg = OsdpConfig(port=port, address=ADDRESS, scbk_file=key[0], bits=26)
@@ -56,7 +56,7 @@ def test_a_thousand_reads_arrive_in_order_across_a_panel_restart(
 
 
 def test_the_panels_led_and_buzzer_commands_reach_the_kiosk(
-    bus: tuple[Path, int], key: tuple[Path, bytes]
+    bus: tuple[str, int], key: tuple[Path, bytes]
 ) -> None:
     port, fd = bus
     signals: list[PanelSignal] = []
@@ -87,7 +87,7 @@ def test_the_panels_led_and_buzzer_commands_reach_the_kiosk(
 
 
 def test_a_panel_with_another_key_gets_no_reads(
-    bus: tuple[Path, int], key: tuple[Path, bytes]
+    bus: tuple[str, int], key: tuple[Path, bytes]
 ) -> None:
     port, fd = bus
     cfg = OsdpConfig(port=port, address=ADDRESS, scbk_file=key[0])
@@ -118,3 +118,22 @@ def test_a_bad_key_file_is_refused(tmp_path: Path, text: str, mode: int, message
     path.chmod(mode)
     with pytest.raises(ValueError, match=message):
         DoorConfig.model_validate({"osdp": {"port": "/dev/ttyUSB0", "scbk_file": str(path)}})
+
+
+def test_while_the_panel_is_away_the_newest_reads_are_kept_in_order(
+    bus: tuple[str, int], key: tuple[Path, bytes]
+) -> None:
+    port, fd = bus
+    cfg = OsdpConfig(port=port, address=ADDRESS, scbk_file=key[0], queue=3)
+    with OsdpReader(cfg, CredentialConfig()) as reader:
+        for n in range(5):  # no panel polls yet: the two oldest go
+            reader.send(Credential(4, n, True))
+        assert wait_for(lambda: reader.dropped == 2)
+        assert reader.waiting == 3
+        panel = Panel(fd, key[1])
+        got: list[tuple[int, int]] = []
+        try:
+            panel.reads(got, 3, timeout=60)
+        finally:
+            panel.stop()
+    assert got == [(4, 2), (4, 3), (4, 4)]
