@@ -79,7 +79,8 @@ class PgServer:
             raise RuntimeError(f"{tool} {' '.join(args)}: {done.stderr[-2000:]}")
         return done.stdout
 
-    def _settings(self, extra: str = "") -> None:
+    def configure(self, extra: str = "") -> None:
+        """Appended last: these win over what a base backup or a restore brought along."""
         with (self.data / "postgresql.auto.conf").open("a", encoding="utf-8") as conf:
             conf.write(
                 f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
@@ -89,7 +90,7 @@ class PgServer:
 
     def initdb(self, extra: str = "") -> None:
         self.run("initdb", "-D", str(self.data), "--auth=trust", "-U", "postgres", "-E", "UTF8")
-        self._settings(extra)
+        self.configure(extra)
 
     def standby_of(self, primary: PgServer, name: str) -> None:
         """A streaming standby of `primary` (pg_basebackup -R), known to it as `name`."""
@@ -97,7 +98,7 @@ class PgServer:
             "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
             "-D", str(self.data), "-R", "-X", "stream", "--checkpoint=fast",
         )  # fmt: skip
-        self._settings(f"cluster_name = '{name}'\n")
+        self.configure(f"cluster_name = '{name}'\n")
 
     def start(self) -> None:
         self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
@@ -113,3 +114,63 @@ class PgServer:
 
     def promote(self) -> None:
         self.run("pg_ctl", "-D", str(self.data), "-w", "-t", "60", "promote")
+
+
+def pgbackrest_unavailable() -> str | None:
+    """Why the archive drill cannot run here, or None."""
+    why = unavailable()
+    if why:
+        return why
+    if shutil.which("pgbackrest") is None:
+        return "pgBackRest is not installed (apt-get install pgbackrest; ./dev test installs it)"
+    return None
+
+
+class Archive:
+    """A pgBackRest repository on local disk for one server (stanza `registry`)."""
+
+    STANZA = "registry"
+
+    def __init__(self, folder: Path, server: PgServer) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
+        _own(folder)
+        self.conf = folder / "pgbackrest.conf"
+        self.conf.write_text(
+            "[global]\n"
+            f"repo1-path={folder / 'repo'}\nlog-path={folder}\nlock-path={folder}\n"
+            "start-fast=y\narchive-timeout=60\nlog-level-console=warn\n"
+            f"[{self.STANZA}]\npg1-path={server.data}\npg1-port={server.port}\n"
+            f"pg1-socket-path={server.folder}\n",
+            encoding="utf-8",
+        )
+        self.conf.chmod(0o644)
+
+    def archive_command(self) -> str:
+        return f"pgbackrest --config={self.conf} --stanza={self.STANZA} archive-push %p"
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            _as_owner(["pgbackrest", f"--config={self.conf}", f"--stanza={self.STANZA}", *args]),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            cwd=self.folder,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"pgbackrest {' '.join(args)}: {done.stdout[-1500:]}{done.stderr[-1500:]}"
+            )
+        return done.stdout
+
+    def restore_to(self, server: PgServer, target_time: str) -> None:
+        """A new server's data folder, restored from the last backup and the archived WAL up
+        to `target_time`, then promoted; it archives nothing itself."""
+        server.data.mkdir(mode=0o700)
+        _own(server.data)
+        self.run(
+            f"--pg1-path={server.data}", "--type=time", f"--target={target_time}",
+            "--target-action=promote", "restore",
+        )  # fmt: skip
+        server.configure("archive_mode = off\n")
