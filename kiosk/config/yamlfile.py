@@ -16,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from checkin_protocol.records import IDENTIFIER_PATTERN
+
 M = TypeVar("M", bound=BaseModel)
 
 # A venue config or a deny list is a few kilobytes; these limits are far above any real file
@@ -402,6 +404,13 @@ _FRIENDLY = {
     "bool_type": "must be true or false",
     "string_type": "must be text (put it in quotes)",
 }
+# The patterns the config's models use, said in words.
+_PATTERNS = {
+    IDENTIFIER_PATTERN: (
+        "must be letters, digits, '_', '.' or '-', starting with a letter or digit "
+        "(at most 64), e.g. hq-tower"
+    ),
+}
 _WHOLE = ("int_parsing", "int_type", "int_from_float", "int_parsing_size")
 _NUMBER = ("float_parsing", "float_type")
 _BOUNDS = {
@@ -463,39 +472,83 @@ def _suggest(given: Any, choices: list[str]) -> str:
     return f" — did you mean {close[0]}?" if close else ""
 
 
-def _plain(err: ErrorDetails, model: type[BaseModel]) -> str:
-    """A validation error in the admin's words, with a hint where one helps."""
-    kind, ctx, given = err["type"], err.get("ctx") or {}, err.get("input")
-    owners, info = _field_at(model, tuple(err["loc"]))
-    if kind == "extra_forbidden":
-        names = sorted({name for m in owners for name in m.model_fields})
-        return f"unknown key (a typo?){_suggest(err['loc'][-1], names)}"
+def _number_words(kind: str, ctx: dict[str, Any], given: Any, info: Any) -> str | None:
     if kind in _WHOLE:
         return f"must be a whole number, e.g. {_example(info, True)} (got {given!r})"
     if kind in _NUMBER:
         return f"must be a number, e.g. {_example(info, False)} (got {given!r})"
+    if kind == "finite_number":
+        return f"must be a finite number, e.g. {_example(info, False)}"
     if kind in _BOUNDS:
         key, words = _BOUNDS[kind]
         bound = ctx.get(key)
-        return words.format(
-            int(bound) if isinstance(bound, float) and bound.is_integer() else bound
-        )
-    if kind in ("literal_error", "enum"):
-        expected = str(ctx.get("expected", ""))
+        whole = isinstance(bound, float) and bound.is_integer()
+        return words.format(int(bound) if whole and isinstance(bound, float) else bound)
+    return None
+
+
+def _choice_words(kind: str, ctx: dict[str, Any], given: Any) -> str | None:
+    if kind in ("literal_error", "enum", "union_tag_invalid"):
+        expected = str(ctx.get("expected", ctx.get("expected_tags", "")))
         choices = re.findall(r"'([^']*)'", expected)
+        given = ctx.get("tag", given)
         return f"{given!r} is not one of {', '.join(choices)}{_suggest(given, choices)}"
+    if kind == "union_tag_not_found":
+        return "needs a `type:` saying which kind it is"
+    return None
+
+
+def _size_words(kind: str, ctx: dict[str, Any]) -> str | None:
+    n = ctx.get("max_length") if kind in ("string_too_long", "too_long") else ctx.get("min_length")
     if kind == "string_too_long":
-        return f"must be at most {ctx.get('max_length')} characters"
-    if kind == "string_too_short":
-        n = ctx.get("min_length")
-        return "must not be empty" if n == 1 else f"must be at least {n} characters"
-    if kind == "too_short":
-        n = ctx.get("min_length")
-        return "must not be empty" if n == 1 else f"needs at least {n} items"
+        return f"must be at most {n} characters"
+    if kind in ("string_too_short", "too_short"):
+        unit = "characters" if kind == "string_too_short" else "items"
+        return "must not be empty" if n == 1 else f"must be at least {n} {unit}"
     if kind == "too_long":
-        return f"must have at most {ctx.get('max_length')} items"
-    msg = _FRIENDLY.get(kind, err["msg"])
-    return msg.removeprefix("Value error, ")
+        return f"must have at most {n} items"
+    return None
+
+
+def _pattern_words(ctx: dict[str, Any], given: Any) -> str:
+    pattern = str(ctx.get("pattern"))
+    if pattern.startswith("^[^\\x00"):  # the no-control-characters patterns
+        return "must be text without control characters (tabs, line breaks, NUL)"
+    for start, words in _PATTERN_STARTS:
+        if pattern.startswith(start):
+            return words
+    return _PATTERNS.get(pattern, f"{given!r} is not in the form this key takes ({pattern})")
+
+
+# Patterns by how they begin (kiosk/config/*.py), said as what the value must be.
+_PATTERN_STARTS = (
+    ("^https?://", "must be an http:// or https:// URL"),
+    ("^pbkdf2_sha256", "must be a PIN hash as `kiosk guard hash-pin` prints it (pbkdf2_sha256$…)"),
+    ("^/\\S", "must be a device path, e.g. /dev/ttyACM0"),
+    ("^[0-9a-fA-F]{32}", "must be 32 hexadecimal digits"),
+    ("^[0-9]{9,12}", "must be 9 to 12 digits"),
+)
+
+
+def _plain(err: ErrorDetails, model: type[BaseModel]) -> str:
+    """A validation error in the admin's words, with a hint where one helps."""
+    kind, ctx, given = err["type"], dict(err.get("ctx") or {}), err.get("input")
+    owners, info = _field_at(model, tuple(err["loc"]))
+    if kind == "extra_forbidden":
+        names = sorted({name for m in owners for name in m.model_fields})
+        return f"unknown key (a typo?){_suggest(err['loc'][-1], names)}"
+    if kind == "path_type":
+        return "must be a path to a file or folder (text)"
+    if kind == "string_pattern_mismatch":
+        return _pattern_words(ctx, given)
+    words = (
+        _number_words(kind, ctx, given, info)
+        or _choice_words(kind, ctx, given)
+        or _size_words(kind, ctx)
+    )
+    if words is not None:
+        return words
+    return _FRIENDLY.get(kind, err["msg"]).removeprefix("Value error, ")
 
 
 def load_model(path: Path, model: type[M], context: dict[str, Any] | None = None) -> M:

@@ -117,6 +117,9 @@ def test_opencv_camera_by_device_path(write_config: Callable[..., Path]) -> None
         ),
         ("policy: {identity: {expired_cards: allow}}\n", "'allow' is not one of refuse, warn"),
         ("policy: {admit_kinds: cccd}\n", "policy.admit_kinds: must be a list: [a, b]"),
+        ("readers: [{type: serial, device: /dev/ttyACM0, baud: .inf}]\n", "readers[0].baud:"),
+        ('guard: {admit_reasons: ["a\\tb"]}\n', "must be text without control characters"),
+        ("peers: {listen: '0.0.0.0:7700', addresses: [], secret_file: [x]}\n", "must be a path"),
         (
             "policy:\n  opening_hours:\n    - {days: mon-fri, open: '07:00', close: '25:00'}\n",
             ":9: policy.opening_hours[0].close:",
@@ -491,7 +494,10 @@ def test_signed_pass_without_local_keys_is_allowed_with_a_registry(venue_dir: Pa
         ("['https://a.example', 'https://b.example/']", None),
         ("[]", "registry.url: must not be empty"),
         ("['https://a.example', 'https://a.example/']", "registry.url: a URL is listed twice"),
-        ("['https://a.example', 'ftp://b.example']", "registry.url[1]: String should match"),
+        (
+            "['https://a.example', 'ftp://b.example']",
+            "registry.url[1]: must be an http:// or https:// URL",
+        ),
     ],
 )
 def test_the_registry_is_one_url_or_a_list_of_its_hosts(
