@@ -32,6 +32,9 @@ SUBJECT_KEY = "subject.key"
 # X25519 private key (hex of the raw 32 bytes) that opens kiosks' sealed subjects. Keys that
 # were replaced stay as `seal-*.key` so records sealed to them still open.
 SEAL_KEY = "seal.key"
+# ChaCha20-Poly1305 key (hex) of declarations' personal fields (registry.core.sealed_fields):
+# in this folder, never in the database, so a database copy reads no name, phone or answer.
+DECLARATION_KEY = "declarations.key"
 
 
 class RegistryKeys:
@@ -50,6 +53,7 @@ class RegistryKeys:
             write_public_key(self.folder / LIST_PUB, key.public_key())
         ensure_secret(self.folder / SUBJECT_KEY)
         ensure_secret(self.folder / SEAL_KEY)
+        ensure_secret(self.folder / DECLARATION_KEY)
 
     def new_issuer_key(self) -> tuple[str, PrivateKey]:
         key = generate_key("ES256")

@@ -10,11 +10,13 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from checkin_protocol.privacy import mask_name
 from checkin_protocol.records import Subject, SubjectKind
 from registry.core.common import Database, RegistryError, now_ms
 from registry.core.consent import consent_problem
 from registry.core.passes import Passes
 from registry.core.proofcodes import ProofCodes
+from registry.core.sealed_fields import seal_fields
 from registry.db.models import Declaration, DenyEntry, IssuedPass
 from registry.keys import RegistryKeys
 
@@ -193,11 +195,14 @@ class Declarations:
             s.add(
                 Declaration(
                     created_ms=declared * 1000,
-                    name=name,
+                    # In clear only the masked name; the rest sealed under a key outside the
+                    # database (registry.core.sealed_fields).
+                    name=mask_name(name),
                     id_hash=id_hash,
-                    phone=phone,
-                    symptoms=symptoms,
-                    contact=contact,
+                    sealed=seal_fields(
+                        self.keys,
+                        {"name": name, "phone": phone, "symptoms": symptoms, "contact": contact},
+                    ),
                     pass_id=pass_id,
                     consent_version=consent,
                     consent_ms=now,

@@ -48,7 +48,9 @@ def rows(settings: Settings, engine: Engine) -> list[tuple[str, ...]]:
             "health officers through traces; the person (export)",
             f"{days} days",
             f"explicit consent (text version {CONSENT_VERSION}, unticked box)",
-            "the ID number never stored; erased on request with its consent evidence",
+            "in clear only the masked name; full name, phone and answers sealed "
+            "(ChaCha20-Poly1305) under keys/declarations.key, never in the database; the ID "
+            "number never stored; erased on request with its consent evidence",
         ),
         (
             "Issued passes: pass id, keyed ID hash, validity, device secret's hash",

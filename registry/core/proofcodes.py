@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.core.common import Database, RegistryError, now_ms
+from registry.core.sealed_fields import open_fields
 from registry.db.models import Declaration, IssuedPass, ProofCode
 from registry.keys import RegistryKeys
 
@@ -76,7 +77,7 @@ class ProofCodes:
         out: list[tuple[str, str]] = []
         with self.db.session.begin() as s:
             rows = s.execute(
-                select(IssuedPass.pass_id, Declaration.phone)
+                select(IssuedPass.pass_id, Declaration.phone, Declaration.sealed)
                 .join(Declaration, Declaration.pass_id == IssuedPass.pass_id)
                 .where(
                     IssuedPass.id_hash == id_hash,
@@ -84,7 +85,12 @@ class ProofCodes:
                     IssuedPass.valid_until_ms > now,
                 )
             ).all()
-            for pass_id, phone in rows:
+            for pass_id, clear, sealed in rows:
+                # The phone is sealed under a key outside the database (older rows: in clear).
+                opened = open_fields(self.keys, sealed) if sealed else None
+                phone = str(opened.get("phone") or "") if opened else clear
+                if not phone:
+                    continue
                 sent = s.scalar(
                     select(func.count())
                     .select_from(ProofCode)

@@ -18,6 +18,7 @@ from checkin_protocol.privacy import normalize_id_number
 from checkin_protocol.records import mask_subject
 from registry.core.common import Database, RegistryError, audit, bump_list, iso_ms, now_ms
 from registry.core.idnumbers import id_number_problem
+from registry.core.sealed_fields import open_fields
 from registry.db.models import (
     AuditEntry,
     Declaration,
@@ -237,10 +238,7 @@ class Subjects:
                     "id": d.id,
                     "time": iso_ms(d.created_ms),
                     "kept_until": iso_ms(d.created_ms + keep),
-                    "name": d.name,
-                    "phone": d.phone,
-                    "symptoms": d.symptoms,
-                    "contact": d.contact,
+                    **self._fields(d),
                     "pass_id": d.pass_id,
                 }
                 for d in declarations
@@ -287,6 +285,17 @@ class Subjects:
                 for a in seen
             ],
         )
+
+    def _fields(self, d: Declaration) -> dict[str, Any]:
+        """A declaration's name, phone and answers: opened from `sealed`, or the columns of
+        one made before they were sealed."""
+        if d.sealed is None:
+            return {"name": d.name, "phone": d.phone, "symptoms": d.symptoms, "contact": d.contact}
+        found = open_fields(self.keys, d.sealed)
+        if found is None:
+            unreadable = "(không đọc được / unreadable)"
+            return {"name": d.name, "phone": unreadable, "symptoms": None, "contact": None}
+        return {k: found.get(k) for k in ("name", "phone", "symptoms", "contact")}
 
     # ------------------------------------------------------------------ the requests
 

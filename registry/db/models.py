@@ -249,11 +249,15 @@ class Declaration(Base):
     __tablename__ = "declarations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     created_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    # The masked name (`Trần T** H`); the full name, phone and answers are in `sealed`
+    # (registry.core.sealed_fields). The three columns below hold them in clear only for
+    # declarations made before migration 0023.
     name: Mapped[str] = mapped_column(String(100))
     id_hash: Mapped[str] = mapped_column(String(80), index=True)  # keyed hash, never the number
-    phone: Mapped[str] = mapped_column(String(20))
-    symptoms: Mapped[bool] = mapped_column(Boolean)
-    contact: Mapped[bool] = mapped_column(Boolean)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    symptoms: Mapped[bool | None] = mapped_column(Boolean)
+    contact: Mapped[bool | None] = mapped_column(Boolean)
+    sealed: Mapped[str | None] = mapped_column(Text)
     pass_id: Mapped[str] = mapped_column(String(32))
     # The evidence of consent (registry.core.consent): the text's version ticked, and when.
     consent_version: Mapped[str | None] = mapped_column(String(16))
