@@ -428,6 +428,22 @@ class RecordStore:
             [(utc_iso(now), i) for i in ids],
         )
 
+    def resend_since(self, since_utc: str) -> int:
+        """Queue again the records the registry acknowledged at or after `since_utc` (this
+        kiosk's clock, `utc_iso` form): after the registry was restored to an earlier moment,
+        what it acknowledged later is gone there. The registry answers "duplicate" for what it
+        still has. Returns how many were queued."""
+        return self._transaction(
+            "write",
+            lambda db: (
+                db.execute(
+                    "UPDATE records SET sync_state = 'pending', synced_utc = NULL "
+                    "WHERE sync_state = 'synced' AND synced_utc >= ?",
+                    (since_utc,),
+                ).rowcount
+            ),
+        )
+
     def mark_rejected(self, items: list[tuple[str, str]]) -> None:
         """Kept, never retried, shown in `kiosk status`: the registry refused them for good."""
         self._write(

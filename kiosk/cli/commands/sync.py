@@ -44,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         with open_store(cfg.storage) as store:
+            if args.resend_since is not None:
+                again = store.resend_since(args.resend_since)
+                since = args.resend_since
+                print(f"queued again: {plural(again, 'record')} acknowledged since {since}")
             core = build_core(cfg, store)
             assert core.lists is not None
             worker = build_sync(cfg.registry, store, core.lists)
@@ -76,4 +80,21 @@ def register(sub: Any) -> None:
     )
     add_config(c)
     c.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
+    c.add_argument(
+        "--resend-since",
+        type=_utc,
+        metavar="TIME",
+        help="first queue again the records the registry acknowledged since TIME (ISO, e.g. "
+        "2026-12-08T01:00:00Z; this kiosk's clock): after the registry was restored to an "
+        "earlier moment. What it still has comes back as duplicate.",
+    )
     c.set_defaults(func=run)
+
+
+def _utc(value: str) -> str:
+    from checkin_protocol.times import parse_iso, utc_iso
+
+    try:
+        return utc_iso(parse_iso(value))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value[:40]!r}: {exc}") from None
