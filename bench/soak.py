@@ -10,6 +10,7 @@ and per hour, and the year at 2,000 decisions a day it projects.
 
     .venv/bin/python bench/soak.py [--minutes 12] [--every 10] [--warmup 0.3] [--codes 80]
                                    [--heap a] [--top 0] [--source DIR] [--json FILE]
+                                   [--env NAME=VALUE]...
 
 `--source DIR` runs the doors from another checkout (PYTHONPATH=DIR), e.g. a `git archive` of
 an older commit, to compare before and after with the same bench. tracemalloc slows a door
@@ -339,6 +340,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     if args.source:
         env["PYTHONPATH"] = str(Path(args.source).resolve())
+    env.update(dict(item.split("=", 1) for item in args.env))
     doors: dict[str, Door] = {}
     try:
         for name in DOORS:
@@ -377,6 +379,13 @@ def main() -> None:
     )
     ap.add_argument("--source", help="run the doors from this checkout (PYTHONPATH)")
     ap.add_argument("--json", help="write the results and every sample here")
+    ap.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set in both doors' environment (e.g. MALLOC_ARENA_MAX=2)",
+    )
     ap.add_argument("--verbose", action="store_true", help="print each sample")
     run(ap.parse_args())
 
