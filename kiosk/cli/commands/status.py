@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         {"id": rid, "time": created, "reason": reason} for rid, created, reason in rejected
     ]
     status["timezone"] = cfg.venue.timezone
+    # The one setting every record here is kept by (the registry's own: kiosk-registry status).
+    status["retention_days"] = round(cfg.storage.retention / 86400, 2)
     status["today"] = {"entries": entries, "exits": exits, "refused": refused}
     status["registry"] = cfg.registry.url if cfg.registry is not None else None
     status["registry_host"] = host if cfg.registry is not None else None
@@ -96,6 +98,7 @@ def _status_lines(status: dict[str, Any], zone: ZoneInfo) -> list[str]:
         f"today           entries {today['entries']} / exits {today['exits']} / "
         f"refused {today['refused']}",
         f"records         {status['records']}",
+        f"retention       {status['retention_days']:g} days (storage.retention)",
     ]
     if status["registry"] is None:
         lines.append("registry        no registry configured")

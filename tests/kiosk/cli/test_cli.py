@@ -113,6 +113,8 @@ def test_status_and_export_after_a_run(
     human = kiosk("status", "--config", cfg)
     assert "today           entries 1 / exits 0 / refused 1" in human.stdout
     assert "no registry configured" in human.stdout
+    # Retention is one setting, shown as the kiosk keeps by it.
+    assert st["retention_days"] == 21 and "retention       21 days" in human.stdout
     exported = kiosk("export", "--config", cfg, "--since", "2000-01-01")
     rows = list(csv.DictReader(io.StringIO(exported.stdout.removeprefix("\ufeff"))))
     assert [r["verdict"] for r in rows] == ["PASS", "FAIL"]
