@@ -264,3 +264,44 @@ def history_csv(
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get("/venues/{venue_id}/roll-call.csv")
+def roll_call_csv(
+    venue_id: str,
+    request: Request,
+    registry: RegistryDep,
+    assume_left_after: Annotated[float, Query(gt=0, le=168)] = 12.0,
+) -> Response:
+    """Who is inside now (today's PASS entries with no exit since, at every kiosk), with a
+    column to tick off in an evacuation; entries older than `assume_left_after` hours, or
+    with no code to match an exit, are marked as maybe gone."""
+    from registry.core.rollcall import inside_now
+
+    got = _venue(request, registry, venue_id)
+    if isinstance(got, Response):
+        return got
+    user, venue = got
+    t = texts(request)
+    now = now_ms()
+    people = inside_now(registry.db, venue, now, assume_left_after)
+    record_read(registry.db, user[0].name, "roll_call_export", {"venue": venue.id}, len(people))
+    out = io.StringIO()
+    w = SafeWriter(out)  # names come from outside: never a formula in the spreadsheet
+    w.writerow(
+        [t("csv_time", tz=t.tz_label(venue.timezone, now)), t.csv_kiosk, t.col_name,
+         t.col_may_have_left, t.col_tick]
+    )  # fmt: skip
+    for p in people:
+        w.writerow(
+            [i18n.date_time(p.entered_ms, venue.timezone), p.kiosk_id, p.masked_name,
+             t.yes if p.unsure else "", ""]
+        )  # fmt: skip
+    return Response(
+        ("\ufeff" + out.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{venue.id}-roll-call.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
