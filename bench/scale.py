@@ -216,9 +216,10 @@ def wal_bytes(url: str) -> int:
 WHY = "bench: tracing time"
 
 
-def probes(reg: Registry, query: Any) -> tuple[int, int]:
-    """(partitions the visits were read from, partition scans for their neighbours in all)
-    of one statement, from EXPLAIN ANALYZE (scans executed, each rescan counted)."""
+def probes(reg: Registry, query: Any) -> tuple[int, int, int]:
+    """(partitions the visits were read from, partition scans for their neighbours in all,
+    index entries those scans returned) of one statement, from EXPLAIN ANALYZE (scans
+    executed, each rescan counted)."""
     with reg.engine.connect() as conn:
         compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
         conn.exec_driver_sql("SET jit = off")
@@ -226,22 +227,23 @@ def probes(reg: Registry, query: Any) -> tuple[int, int]:
             f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.params
         ).scalar_one()
     visits: set[str] = set()
-    near = 0
+    near = rows = 0
 
     def walk(node: dict[str, Any]) -> None:
-        nonlocal near
+        nonlocal near, rows
         name = node.get("Relation Name", "")
         loops = node.get("Actual Loops", 0)
         if name.startswith("records_") and loops > 0:
             if node["Alias"].startswith("near"):
                 near += loops
+                rows += round(node.get("Actual Rows", 0) * loops)
             else:
                 visits.add(name)
         for child in node.get("Plans", []):
             walk(child)
 
     walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
-    return len(visits), near
+    return len(visits), near, rows
 
 
 def before_after(reg: Registry, venues: int, n: int) -> dict[str, tuple[str, str]]:
@@ -312,13 +314,13 @@ def before_after(reg: Registry, venues: int, n: int) -> dict[str, tuple[str, str
             f"{statistics.median(heavy_old):.0f} ms",
             f"{statistics.median(heavy_new):.0f} ms",
         ),
-        "trace, typical: partitions of visits / neighbour partition scans": (
-            "{} / {}".format(*parts[0]),
-            "{} / {}".format(*parts[1]),
+        "trace, typical: partitions of visits / neighbour partition scans / rows": (
+            "{} / {} / {}".format(*parts[0]),
+            "{} / {} / {}".format(*parts[1]),
         ),
-        "trace, heaviest: partitions of visits / neighbour partition scans": (
-            "{} / {}".format(*parts[2]),
-            "{} / {}".format(*parts[3]),
+        "trace, heaviest: partitions of visits / neighbour partition scans / rows": (
+            "{} / {} / {}".format(*parts[2]),
+            "{} / {} / {}".format(*parts[3]),
         ),
         "live: latest 50 at a venue p50/p95 (SQL)": (p(live_old), p(live_new)),
     }

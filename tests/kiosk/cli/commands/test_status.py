@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -103,3 +104,24 @@ def test_status_says_how_old_the_venue_count_is_and_when_the_door_calls_it_stale
         assert ("3 h ago" in line) == stale, line
         status = json.loads(kiosk("status", "--config", str(cfg), "--json").stdout)
         assert status["venue_inside"]["stale"] is stale
+
+
+def test_status_says_which_registry_host_the_kiosk_syncs_through(
+    write_config: Callable[..., Path], venue_dir: Path, venue_db: tuple[str, float]
+) -> None:
+    from kiosk.store import RecordStore
+
+    (venue_dir / "kiosk.token").write_text("t" * 40)
+    (venue_dir / "kiosk.token").chmod(0o600)
+    shutil.copy(venue_dir / "issuer.pub", venue_dir / "lists.pub")
+    cfg = write_config(
+        "registry: {url: ['http://127.0.0.1:9', 'http://127.0.0.1:10/'], "
+        "token_file: kiosk.token, list_key: lists.pub}\n",
+        name="two-hosts.yaml",
+    )
+    with RecordStore(venue_dir / "kiosk.db", min_free_mb=0) as store:
+        store.set_meta("registry_host", "http://127.0.0.1:10")  # as the sync worker keeps it
+    out = kiosk("status", "--config", str(cfg))
+    assert "registry        http://127.0.0.1:9, http://127.0.0.1:10/ (in use)" in out.stdout
+    shown = json.loads(kiosk("status", "--config", str(cfg), "--json").stdout)
+    assert shown["registry_host"] == "http://127.0.0.1:10"
