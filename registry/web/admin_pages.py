@@ -15,6 +15,7 @@ from checkin_protocol.privacy import mask_name
 from checkin_protocol.records import IDENTIFIER_PATTERN
 from registry.auth import Caller, Role
 from registry.core.common import RegistryError, now_ms, parse_iso_ms, text_problem
+from registry.core.notice import full_notice
 from registry.core.pagedata import today_at
 from registry.web import i18n
 from registry.web.badges import (
@@ -293,8 +294,9 @@ def _font() -> Path | None:
     return next((d for d in FONT_DIRS if (d / "DejaVuSans.ttf").exists()), None)
 
 
-def poster_pdf(venue_name: str, venue_id: str, base_url: str, t: i18n.Texts) -> bytes:
-    """An A4 poster: the venue's name, how to check in, a 16 cm QR of its self check-in page."""
+def poster_pdf(venue_name: str, venue_id: str, base_url: str, t: i18n.Texts, *, days: int) -> bytes:
+    """An A4 poster: the venue's name, how to check in, a 16 cm QR of its self check-in page;
+    a second page with the full privacy notice (records kept `days` days)."""
     fonts = _font()
     if fonts is None:
         raise RuntimeError("no DejaVu fonts (apt-get install fonts-dejavu-core)")
@@ -333,7 +335,28 @@ def poster_pdf(venue_name: str, venue_id: str, base_url: str, t: i18n.Texts) -> 
     pdf.set_y(y0 + QR_MM + 3)  # the address under the code, for whoever cannot scan
     pdf.set_font("dejavu", "", 10)
     pdf.cell(0, 6, f"{base_url}/checkin/{venue_id}", align="C", new_x="LMARGIN", new_y="NEXT")
+    _notice_page(pdf, venue_name, days)
     return bytes(pdf.output())
+
+
+def _notice_page(pdf: Any, venue_name: str, days: int) -> None:
+    """The poster's second page: the full privacy notice, Vietnamese then English (print it on
+    the back, or beside the first page)."""
+    pdf.add_page()
+    for lang in ("vi", "en"):
+        title, parts = full_notice(venue_name, days, lang)
+        pdf.set_text_color(11, 74, 139)
+        pdf.set_font("dejavu", "B", 16)
+        pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(27, 31, 36)
+        for heading, text in parts:
+            # 11 pt: both languages on one page, a venue's name of 80 characters included.
+            pdf.set_font("dejavu", "B", 11)
+            pdf.multi_cell(0, 5.5, heading, align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("dejavu", "", 11)
+            pdf.multi_cell(0, 5.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1.2)
+        pdf.ln(3)
 
 
 @router.get("/admin/venues/{venue_id}/poster.pdf")
@@ -345,7 +368,9 @@ def poster(venue_id: str, request: Request, registry: RegistryDep) -> Response:
     if venue is None:
         return message(request, 404, "not_found_title", "not_found", user=got)
     base = str(request.base_url).rstrip("/")
-    body = poster_pdf(venue.name, venue.id, base, texts(request))
+    body = poster_pdf(
+        venue.name, venue.id, base, texts(request), days=registry.settings.retention_days
+    )
     return Response(
         body,
         media_type="application/pdf",
