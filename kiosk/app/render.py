@@ -225,8 +225,11 @@ class RenderLoop:
 
     @staticmethod
     def _vital(parts: Parts) -> list[Service]:
-        """The workers without which the door cannot decide: a crash of one is not restarted."""
+        """The workers without which the door cannot decide, or cannot open (the Wiegand
+        line to the panel): a crash of one is not restarted."""
         vital: list[Service] = [parts.decisions.loop, parts.decisions.channel]
+        if parts.door.wiegand is not None:
+            vital.append(parts.door.wiegand)
         return vital if parts.decisions.capture is None else [parts.decisions.capture, *vital]
 
     def _crash(self, parts: Parts) -> ErrorView | None:

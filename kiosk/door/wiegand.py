@@ -39,7 +39,7 @@ class WiegandOut(Service):
     `interval_us` apart. Every wait is measured from after the pin was written, so a pulse is
     never shorter, nor an interval, than configured; a busy machine can only make them longer.
     Not restarted on a crash: a panel that no longer hears the kiosk is a door that does not
-    open, so the kiosk goes out of order like for the relay.
+    open, so the kiosk shows "out of order" and exits for systemd to start it again.
     """
 
     def __init__(
@@ -86,8 +86,11 @@ class WiegandOut(Service):
         stopped = super().stop(timeout)
         if stopped and self._lines is not None:
             for line in self._lines:
-                line.off()
-                line.close()
+                try:
+                    line.off()
+                    line.close()
+                except Exception as exc:  # a GPIO chip gone: the kiosk stops all the same
+                    log.warning("wiegand: line not released: %s", exc)
             self._lines = None
         return stopped
 

@@ -96,3 +96,38 @@ def test_a_pass_goes_to_the_panel_by_osdp_and_its_led_shows_on_screen(
     assert not t.is_alive()
     assert got[0] == (21, 600)
     assert kiosk.outcomes[0].decision.verdict.value == "PASS"
+
+
+class BrokenLine(EdgePin):
+    """A Wiegand line whose driver fails once it is used (a GPIO chip gone)."""
+
+    def _change_state(self, value: bool) -> bool:
+        if self.stamped:  # the first change is setting the line up; then it breaks
+            raise OSError("GPIO chip gone")
+        return super()._change_state(value)
+
+
+def test_a_wiegand_line_that_fails_puts_the_door_out_of_order(
+    write_config: Callable[..., Path], venue_dir: Path, make_pass: Callable[..., str]
+) -> None:
+    pins = MockFactory(pin_class=BrokenLine)
+    for n in range(3):
+        image = frame(qr_image(make_pass(category="staff")), Pose(), seed=n)
+        cv2.imwrite(str(venue_dir / "frames" / f"{n:03d}.png"), image)
+    path = write_config(
+        """\
+        door:
+          wiegand: {data0: 5, data1: 6}
+          credential: {fixed: 1}
+        """
+    )
+    kiosk = Kiosk(load_config(path), RunOptions(pin_factory=pins))
+    status: list[int] = []
+    t = threading.Thread(target=lambda: status.append(kiosk.run()), daemon=True)
+    t.start()
+    try:
+        assert wait_for(lambda: kiosk.crashed == ["wiegand"], 30)
+    finally:
+        kiosk.stop.set()
+        t.join(15)
+    assert status == [1]  # systemd starts it again
