@@ -59,7 +59,15 @@ def cmd_export(registry: Registry, args: argparse.Namespace) -> None:
     from registry.core.subject_export import controller, export_csv, where_kept
 
     answer = _answer(registry, args, "export")
-    _write_private(args.out, export_csv(answer, where_kept(registry.engine), controller()))
+    where = where_kept(registry.engine)
+    if args.out.suffix.lower() == ".pdf":
+        from registry.core.subject_pdf import export_pdf
+
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(export_pdf(answer, where, controller()))
+    else:
+        _write_private(args.out, export_csv(answer, where, controller()))
     print(json.dumps({"request": answer.request, "found": answer.held.counts()}, indent=2))
     print(f"export written to {args.out} (mode 0600): give it to the person", file=sys.stderr)
 
@@ -106,10 +114,16 @@ def add_subject_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     _who(c)
     c.set_defaults(handler=cmd_find)
     c = group.add_parser(
-        "export", help="the person's copy: a CSV with a cover sheet in Vietnamese (audited)"
+        "export",
+        help="the person's copy: a PDF or a CSV, a cover sheet in Vietnamese first (audited)",
     )
     _who(c)
-    c.add_argument("--out", type=Path, required=True, help="the CSV file to write (mode 0600)")
+    c.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the file to write (mode 0600): FILE.pdf for a PDF to read, else a CSV",
+    )
     c.set_defaults(handler=cmd_export)
     c = group.add_parser(
         "erase",

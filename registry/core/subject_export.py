@@ -226,11 +226,11 @@ def export_csv(answer: Answer, where: str, controller: str) -> str:
         w.writerow([title])
         w.writerow([label for _, label in columns])
         for row in getattr(answer.held, key):
-            w.writerow([_shown(k, row.get(k)) for k, _ in columns])
+            w.writerow([shown_value(k, row.get(k)) for k, _ in columns])
     return out.getvalue()
 
 
-def _shown(key: str, value: Any) -> Any:
+def shown_value(key: str, value: Any) -> Any:
     if key in TIME_KEYS:
         return local(value)
     if isinstance(value, bool):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request, Response
 from registry.auth import Caller, Role
 from registry.core.common import RegistryError, parse_iso_ms
 from registry.core.subject_export import controller, export_csv, local, where_kept
+from registry.core.subject_pdf import export_pdf
 from registry.core.subjects import Lookup, RequestKind
 from registry.service import Registry
 from registry.web.deps import RegistryDep
@@ -41,6 +42,7 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "find": ("Tìm", "Find"),
     "export": ("Tải bản sao (CSV)", "Download the copy (CSV)"),
+    "export_pdf": ("Tải bản sao (PDF)", "Download the copy (PDF)"),
     "erase": ("Xóa", "Erase"),
     "found": ("Đang lưu về người này", "Held about this person"),
     "erased": ("Đã xóa", "Erased"),
@@ -133,8 +135,9 @@ def subject_request(
     # The value is never shown back: it may be an ID number.
     form = {"lookup": lookup if lookup in Lookup.__members__.values() else "id_number"}
     form["asked"] = asked
+    as_pdf = action == "export_pdf"
     try:
-        kind, how = RequestKind(action), Lookup(lookup)
+        kind, how = RequestKind("export" if as_pdf else action), Lookup(lookup)
     except ValueError:
         return _page(request, registry, got, 422, problem=w("err_refused", why="?"), form=form)
     if kind is RequestKind.ERASE and confirm != "yes":
@@ -150,6 +153,15 @@ def subject_request(
         answer = registry.subjects.answer(got[0].name, kind, how, value, asked_ms=asked_ms)
     except RegistryError as exc:
         return _page(request, registry, got, 422, problem=w("err_refused", why=exc), form=form)
+    if as_pdf:
+        return Response(
+            export_pdf(answer, where_kept(registry.engine), controller()),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="request-{answer.request["id"]}.pdf"',
+                "Cache-Control": "no-store",
+            },
+        )
     if kind is RequestKind.EXPORT:
         body = export_csv(answer, where_kept(registry.engine), controller())
         return Response(

@@ -7,6 +7,8 @@ import base64
 import csv
 import io
 import json
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -329,3 +331,39 @@ def test_the_admin_answers_requests_on_the_page(registry: Registry, server: Regi
     other = requests.Session()
     sign_in(other, server.url, officer, "/admin/subjects")
     assert other.get(url, timeout=10).status_code == 403
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs pdftotext (poppler-utils)")
+def test_the_copy_as_a_pdf_reads_in_vietnamese(
+    registry: Registry,
+    server: RegistryServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    seen = person_at_two_venues(registry, server)
+    target = tmp_path / "copy.pdf"
+    code, _, err = cli(registry, capsys, monkeypatch, "subject", "export", "--pass",
+                       seen["mine"]["pass_id"], "--out", str(target))  # fmt: skip
+    assert code == 0, err
+    assert target.read_bytes().startswith(b"%PDF") and target.stat().st_mode & 0o777 == 0o600
+    text = subprocess.run(["pdftotext", str(target), "-"], check=True, capture_output=True,
+                          text=True, timeout=60).stdout  # fmt: skip
+    flat = " ".join(text.split())
+    assert "BẢN SAO DỮ LIỆU CÁ NHÂN" in flat and "Venue One; Venue Two" in flat
+    assert NAME in flat and PHONE in flat and "Lê Văn Nam" not in flat
+    assert "Lượt ra vào được ghi lại / Check-ins recorded (3)" in flat
+    assert "Ai đã xem hoặc xử lý dữ liệu của bạn" in flat and "doc" in flat
+    if shutil.which("pdftoppm"):  # looked at: tmp_path/copy-1.png
+        subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(target),
+                        str(tmp_path / "copy")], check=True, timeout=60)  # fmt: skip
+    # The same from the admin's page.
+    admin = registry.add_user("ops", Role.ADMIN)
+    web = requests.Session()
+    sign_in(web, server.url, admin, "/admin/subjects")
+    csrf = form_token(web, f"{server.url}/admin/subjects")
+    got = web.post(f"{server.url}/admin/subjects", data={"csrf": csrf, "lookup": "id_number",
+                   "value": VISITOR, "action": "export_pdf"}, timeout=30)  # fmt: skip
+    assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+    assert got.content.startswith(b"%PDF")
+    assert [r["kind"] for r in registry.subjects.requests()][:2] == ["export", "export"]
