@@ -23,8 +23,12 @@ def doors_line(call: RollCall, zone: ZoneInfo) -> str:
     """Which doors this list holds records of, and the latest from each."""
     parts = []
     for door, latest in call.doors.items():
-        when = "đây / here" if door == call.kiosk else local(latest, zone, "%d/%m %H:%M")
-        parts.append(f"{door} ({when})")
+        if door == call.kiosk:
+            parts.append(f"{door} (đây / here)")
+            continue
+        heard = call.heard.get(door)
+        answered = f", nghe / heard {local(heard, zone, '%H:%M')}" if heard else ""
+        parts.append(f"{door} ({local(latest, zone, '%d/%m %H:%M')}{answered})")
     return ", ".join(parts)
 
 

@@ -28,6 +28,9 @@ _SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS peer_records_time ON peer_records (created_utc)",
     "CREATE INDEX IF NOT EXISTS peer_records_tag ON peer_records (tag, local_utc)",
+    # When each door was last heard from (this kiosk's clock): the roll call says how current
+    # it is even for a door that recorded nothing today.
+    "CREATE TABLE IF NOT EXISTS peers_heard (kiosk_id TEXT PRIMARY KEY, heard_utc TEXT NOT NULL)",
 )
 _COLUMNS = "id, kiosk_id, epoch, seq, direction, verdict, created_utc, tag, name"
 # A door's clock offset is estimated from when its messages arrive, so it carries their
@@ -170,6 +173,21 @@ class PeerLedger:
             (tag, utc_iso(since)),
         )
         return (rows[0][0], rows[0][1]) if rows else None
+
+    def note_heard(self, kiosk: str, when: float) -> None:
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO peers_heard VALUES (?, ?) ON CONFLICT (kiosk_id) "
+                    "DO UPDATE SET heard_utc = excluded.heard_utc",
+                    (kiosk, utc_iso(when)),
+                )
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot write {self.path}: {exc}") from exc
+
+    def heard(self) -> dict[str, str]:
+        """Per door, when this kiosk last heard from it (UTC ISO, to the minute or so)."""
+        return dict(self._query("SELECT kiosk_id, heard_utc FROM peers_heard"))
 
     def purge(self, before: float) -> int:
         with self._lock:

@@ -37,6 +37,8 @@ class RollCall:
     kiosk: str
     inside: list[Inside]
     doors: dict[str, str | None] = field(default_factory=dict)
+    # Per other door, when this kiosk last heard from it on the LAN (None: not heard).
+    heard: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def sure(self) -> list[Inside]:
@@ -51,6 +53,7 @@ class RollCall:
             "made_utc": self.made_utc,
             "kiosk": self.kiosk,
             "doors": self.doors,
+            "heard": self.heard,
             "inside": [_person_json(p) for p in self.inside],
         }
 
@@ -96,7 +99,9 @@ def roll_call(
             continue
         passes.append((_key(rid, subject, keys), created, direction, name, kiosk))
     doors: dict[str, str | None] = {kiosk: utc_iso(now)}
+    heard: dict[str, str | None] = {}
     if ledger is not None:
+        heard.update(ledger.heard())
         for r in ledger.records(since):
             latest = doors.get(r.kiosk)
             doors[r.kiosk] = r.time if latest is None or r.time > latest else latest
@@ -123,7 +128,11 @@ def roll_call(
         if direction == "entry"
     ]
     inside.sort(key=lambda p: (p.entered_utc, p.door, p.name or ""))
-    return RollCall(utc_iso(now), kiosk, inside, dict(sorted(doors.items())))
+    for door in heard:
+        doors.setdefault(door, None)  # answered, but no record of it today
+    return RollCall(
+        utc_iso(now), kiosk, inside, dict(sorted(doors.items())), dict(sorted(heard.items()))
+    )
 
 
 def _key(record_id: str, subject: str | None, keys: VenueKeys | None) -> str:

@@ -58,6 +58,7 @@ KEEP = 2 * 86400.0  # peers' records older than this are dropped: only today's c
 MAX_SKEW = 15 * 60.0
 SKEW_WARNING = 30.0  # a peer's clock further off than this is logged and shown in the status
 SKEW_SAMPLES = 9  # the offset is the median of a peer's last messages (a delayed one is noise)
+HEARD_EVERY = 30.0  # when a peer was last heard is written at most this often (SD wear)
 
 
 class PeerWorker(Service):
@@ -98,6 +99,7 @@ class PeerWorker(Service):
         self._peers: dict[str, Address | None] = dict.fromkeys(cfg.addresses)
         self._heard_lock = threading.Lock()
         self._heard: dict[str, float] = {}  # peer kiosk id → when last heard (this clock)
+        self._heard_written: dict[str, float] = {}  # and when that was last written down
         self._refused = RepeatingLog(log)
         self._failing = RepeatingLog(log)
         self.refused = 0  # datagrams dropped: not from a peer, not sealed, stale or replayed
@@ -336,6 +338,7 @@ class PeerWorker(Service):
             return False  # our own, looped back
         self._note_clock(message.sender, message.sent)
         try:
+            self._write_heard(message.sender)
             if isinstance(message, Records):
                 return self._ledger.add(self._plausible(message.records), self.offsets()) > 0
             if isinstance(message, Marks):
@@ -346,6 +349,15 @@ class PeerWorker(Service):
         except StorageError as exc:
             self._failing.error("peers: %s", exc)
         return False
+
+    def _write_heard(self, sender: str) -> None:
+        """For the roll call, read by `kiosk roll-call` from the files: which doors answered."""
+        now = self._clock()
+        due = now - self._heard_written.get(sender, -HEARD_EVERY) >= HEARD_EVERY
+        room = len(self._heard_written) < MAX_ORIGINS or sender in self._heard_written
+        if due and room:
+            self._ledger.note_heard(sender, now)
+            self._heard_written[sender] = now
 
     def _note_clock(self, sender: str, sent: float) -> None:
         """Heard from `sender` now: its clock's offset is sampled (for times to compare)."""

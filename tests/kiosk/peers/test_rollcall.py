@@ -107,8 +107,9 @@ def test_every_door_lists_the_same_people_once_a_cut_off_door_is_back(
         ("Bùi V** H", "a1"),
         ("Võ T** E", "b1"),
     ]
-    # Each list says which doors it holds records of: all three.
+    # Each list says which doors it holds records of, and when each other door was heard.
     assert all(set(call.doors) == {"a1", "b1", "c1"} for call in calls)
+    assert [sorted(call.heard) for call in calls] == [["b1", "c1"], ["a1", "c1"], ["a1", "b1"]]
     # Two hours on, with exits assumed after one hour: the same people, listed as unsure.
     later = call_at(a, now=time.time() + 7200, assume_left_after=1.0)
     assert [p.name for p in later.unsure] == ["Phạm M** D", "Bùi V** H", "Võ T** E"]
@@ -124,7 +125,7 @@ def test_every_door_lists_the_same_people_once_a_cut_off_door_is_back(
         ("Bùi V** H", "a1", "Lan"),
         ("Võ T** E", "b1", None),
     ]
-    assert sorted(listed["doors"]) == ["a1", "b1", "c1"]
+    assert sorted(listed["doors"]) == ["a1", "b1", "c1"] and sorted(listed["heard"]) == ["a1", "c1"]
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=30
     )
