@@ -58,14 +58,20 @@ class BusyPanel(ControlPanel):  # type: ignore[misc]
 
 
 class Panel:
-    """A building's panel with this kiosk enrolled as reader ADDRESS under `key`."""
+    """A building's panel with this kiosk enrolled as reader ADDRESS under `key` (None: a
+    panel that speaks in clear, as before a secure channel is set up)."""
 
-    def __init__(self, fd: int, key: bytes) -> None:
-        self.cp = BusyPanel(
-            [PDInfo(ADDRESS, MasterEnd(fd), scbk=key, flags=[LibFlag.EnforceSecure])],
-            log_level=LogLevel.Warning,
+    def __init__(self, fd: int, key: bytes | None) -> None:
+        info = (
+            PDInfo(ADDRESS, MasterEnd(fd), scbk=key, flags=[LibFlag.EnforceSecure])
+            if key is not None
+            else PDInfo(ADDRESS, MasterEnd(fd))
         )
+        self.cp = BusyPanel([info], log_level=LogLevel.Warning)
         self.cp.start()
+
+    def online(self) -> bool:
+        return bool(self.cp.is_online(ADDRESS))
 
     def secure(self) -> bool:
         return bool(self.cp.is_online(ADDRESS) and self.cp.is_sc_active(ADDRESS))

@@ -137,3 +137,18 @@ def test_while_the_panel_is_away_the_newest_reads_are_kept_in_order(
         finally:
             panel.stop()
     assert got == [(4, 2), (4, 3), (4, 4)]
+
+
+def test_without_a_key_reads_go_in_clear_to_a_panel_without_one(bus: tuple[str, int]) -> None:
+    port, fd = bus
+    cfg = OsdpConfig(port=port, address=ADDRESS, bits=34)
+    with OsdpReader(cfg, CredentialConfig()) as reader:
+        panel = Panel(fd, None)
+        got: list[tuple[int, int]] = []
+        try:
+            assert wait_for(panel.online, 30)
+            reader.send(Credential(40000, 12, True))
+            panel.reads(got, 1, timeout=30)
+        finally:
+            panel.stop()
+    assert got == [(40000, 12)]  # 34 bit: a 16-bit facility
