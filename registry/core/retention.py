@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, or_, select, tuple_, update
 
 from checkin_protocol.documents import DENY_LIST
 from registry.core.common import Database, bump_list, now_ms
@@ -40,6 +41,10 @@ from registry.db.scrub import scrub
 from registry.settings import DAY, Settings
 
 log = logging.getLogger(__name__)
+
+# A subject as an audit entry quotes it (checkin_protocol.records.SUBJECT_PATTERN).
+SUBJECT_KINDS = ("pass", "qid", "idh", "sealed")
+SUBJECT_TEXT = re.compile(r"\b(?:pass|qid|idh|sealed):[0-9A-Za-z_-]+")
 
 
 class Retention:
@@ -107,10 +112,40 @@ class Retention:
             # A new version, so kiosks fetch the smaller list instead of a 304.
             with self.db.session.begin() as s:
                 bump_list(s, DENY_LIST)
-        if any(done.values()) and not self.db.is_postgresql:
+        # The audit log is kept longer than what it is about: past the retention it says who
+        # traced or barred, when and why, no longer whom.
+        forgotten = self._forget_subjects(now - keep, deadline)
+        if (any(done.values()) or forgotten) and not self.db.is_postgresql:
             # Out of the -wal file too (PostgreSQL: autovacuum, and docs/privacy.md).
             scrub(self.db.engine)
         return done
+
+    def _forget_subjects(self, before: int, deadline: float | None) -> int:
+        """Replace the subjects in audit entries older than `before` by `expired`; returns
+        how many entries changed. In batches, each its own transaction."""
+        size = self.settings.purge_batch
+        total = 0
+        named = or_(*(AuditEntry.params.contains(f"{kind}:") for kind in SUBJECT_KINDS))
+        while deadline is None or time.monotonic() < deadline:
+            with self.db.session.begin() as s:
+                rows = s.execute(
+                    select(AuditEntry.id, AuditEntry.params)
+                    .where(AuditEntry.at_ms < before, named)
+                    .limit(size)
+                ).all()
+                changed = 0
+                for entry_id, params in rows:
+                    kept = SUBJECT_TEXT.sub("expired", params)
+                    if kept != params:
+                        s.execute(
+                            update(AuditEntry).where(AuditEntry.id == entry_id).values(params=kept)
+                        )
+                        changed += 1
+            total += changed
+            # Rows whose text only looked like a subject change nothing: stop at them.
+            if len(rows) < size or changed == 0:
+                break
+        return total
 
     def _purge(self, model: Any, condition: Any, deadline: float | None) -> int:
         key = tuple_(*model.__table__.primary_key.columns)
