@@ -81,6 +81,23 @@ def cmd_erase(registry: Registry, args: argparse.Namespace) -> None:
     print(json.dumps({"request": answer.request, "erased": answer.erased}, indent=2))
 
 
+def cmd_correct(registry: Registry, args: argparse.Namespace) -> None:
+    from registry.core.common import parse_iso_ms
+    from registry.service import RegistryError
+
+    asked = None
+    if args.asked:
+        try:
+            asked = parse_iso_ms(args.asked)
+        except ValueError:
+            raise RegistryError(f"--asked: not an ISO time: {args.asked[:40]!r}") from None
+    lookup, value = _lookup(args)
+    answer = registry.subjects.correct(
+        f"cli:{getpass.getuser()}", lookup, value, name=args.name, phone=args.phone, asked_ms=asked
+    )
+    print(json.dumps({"request": answer.request}, indent=2))
+
+
 def cmd_requests(registry: Registry, args: argparse.Namespace) -> None:
     print(json.dumps(registry.subjects.requests(args.limit), indent=2))
 
@@ -133,6 +150,14 @@ def add_subject_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     _who(c)
     c.add_argument("--yes", action="store_true", help="yes, erase: it cannot be undone")
     c.set_defaults(handler=cmd_erase)
+    c = group.add_parser(
+        "correct",
+        help="correct the name or phone a person declared, in each of their declarations (audited)",
+    )
+    _who(c)
+    c.add_argument("--name", help="the name as it should be")
+    c.add_argument("--phone", help="the phone number as it should be")
+    c.set_defaults(handler=cmd_correct)
     c = group.add_parser("requests", help="the requests recorded, with their deadlines")
     c.add_argument("--limit", type=int, default=100)
     c.set_defaults(handler=cmd_requests)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -14,11 +15,19 @@ from sqlalchemy.orm import Session
 
 from checkin_protocol.documents import DENY_LIST
 from checkin_protocol.erasure import erasure_digest, record_key
-from checkin_protocol.privacy import normalize_id_number
+from checkin_protocol.privacy import mask_name, normalize_id_number
 from checkin_protocol.records import mask_subject
-from registry.core.common import Database, RegistryError, audit, bump_list, iso_ms, now_ms
+from registry.core.common import (
+    Database,
+    RegistryError,
+    audit,
+    bump_list,
+    iso_ms,
+    now_ms,
+    text_problem,
+)
 from registry.core.idnumbers import id_number_problem
-from registry.core.sealed_fields import open_fields
+from registry.core.sealed_fields import open_fields, seal_fields
 from registry.db.models import (
     AuditEntry,
     Declaration,
@@ -47,6 +56,20 @@ DONE_DAYS = 15
 LEGAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+UNREADABLE = "(không đọc được / unreadable)"
+PHONE = re.compile(r"\+?[0-9 ]{8,16}")
+
+
+def _correction_problem(name: str | None, phone: str | None) -> str | None:
+    if name is None and phone is None:
+        return "nothing to correct: give --name or --phone"
+    if name is not None and (not 2 <= len(name.strip()) <= 100 or text_problem(name)):
+        return "a name is 2-100 printable characters"
+    if phone is not None and not PHONE.fullmatch(phone.strip()):
+        return "a phone number is 8-16 digits (spaces and a leading + allowed)"
+    return None
+
+
 class Lookup(StrEnum):
     ID_NUMBER = "id_number"
     PASS = "pass"
@@ -57,6 +80,7 @@ class RequestKind(StrEnum):
     FIND = "find"
     EXPORT = "export"
     ERASE = "erase"
+    CORRECT = "correct"
 
 
 def working_days_after(ms: int, days: int, zone: ZoneInfo = LEGAL_ZONE) -> int:
@@ -293,8 +317,7 @@ class Subjects:
             return {"name": d.name, "phone": d.phone, "symptoms": d.symptoms, "contact": d.contact}
         found = open_fields(self.keys, d.sealed)
         if found is None:
-            unreadable = "(không đọc được / unreadable)"
-            return {"name": d.name, "phone": unreadable, "symptoms": None, "contact": None}
+            return {"name": d.name, "phone": UNREADABLE, "symptoms": None, "contact": None}
         return {k: found.get(k) for k in ("name", "phone", "symptoms", "contact")}
 
     # ------------------------------------------------------------------ the requests
@@ -343,6 +366,63 @@ class Subjects:
         if erased is not None:
             scrub(self.db.engine)
         return Answer(request, held, erased)
+
+    def correct(
+        self,
+        who: str,
+        lookup: Lookup,
+        value: str,
+        *,
+        name: str | None = None,
+        phone: str | None = None,
+        asked_ms: int | None = None,
+    ) -> Answer:
+        """Correct what a person declared (their name, their phone) in each of their
+        declarations, recorded and audited as a request. A pass already issued keeps the
+        masked name it was signed with: a new declaration gives one with the new name."""
+        problem = _correction_problem(name, phone)
+        if problem:
+            raise RegistryError(problem)
+        now = now_ms()
+        asked = asked_ms if asked_ms is not None else now
+        with self.db.session.begin() as s:
+            person = self.person(s, lookup, value)
+            if not person.declarations:
+                raise RegistryError("nothing to correct: no declaration of this person")
+            for d in s.scalars(select(Declaration).where(Declaration.id.in_(person.declarations))):
+                fields = self._fields(d)
+                if fields["phone"] == UNREADABLE:
+                    raise RegistryError("a declaration is sealed under another key")
+                fields |= {k: v for k, v in (("name", name), ("phone", phone)) if v is not None}
+                d.name = mask_name(str(fields["name"]))
+                d.sealed = seal_fields(self.keys, fields)
+                d.phone, d.symptoms, d.contact = None, None, None
+            row = SubjectRequest(
+                asked_ms=asked,
+                recorded_by=who,
+                kind=RequestKind.CORRECT.value,
+                lookup=lookup.value,
+                reply_due_ms=working_days_after(asked, REPLY_WORKING_DAYS),
+                done_due_ms=days_after(asked, DONE_DAYS),
+                answered_ms=now,
+                outcome=json.dumps(
+                    {
+                        "corrected": {
+                            "declarations": len(person.declarations),
+                            "fields": [
+                                k for k, v in (("name", name), ("phone", phone)) if v is not None
+                            ],
+                        }
+                    }
+                ),
+            )
+            s.add(row)
+            s.flush()
+            audit(s, who, "subject_correct", {"request": row.id, "lookup": lookup.value},
+                  len(person.declarations))  # fmt: skip
+            request = _request(row)
+            held = self.held(s, person)
+        return Answer(request, held)
 
     def _erase(self, s: Session, person: Person, request_id: int) -> dict[str, int]:
         subjects = person.subjects

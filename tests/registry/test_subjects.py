@@ -367,3 +367,38 @@ def test_the_copy_as_a_pdf_reads_in_vietnamese(
     assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
     assert got.content.startswith(b"%PDF")
     assert [r["kind"] for r in registry.subjects.requests()][:2] == ["export", "export"]
+
+
+def test_a_person_corrects_their_name_and_phone(
+    registry: Registry,
+    server: RegistryServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    seen = person_at_two_venues(registry, server)
+    for args, why in (
+        ((), "nothing to correct"),
+        (("--phone", "12"), "8-16 digits"),
+        (("--name", "x\u0007y"), "printable"),
+    ):
+        code, _, err = cli(registry, capsys, monkeypatch, "subject", "correct", "--pass",
+                           seen["mine"]["pass_id"], *args)  # fmt: skip
+        assert code == 1 and why in err, (args, err)
+    code, out, err = cli(registry, capsys, monkeypatch, "subject", "correct", "--id-number", "-",
+                         "--name", "Trần Thị Hòa", "--phone", "0987 000 111",
+                         stdin=VISITOR)  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["request"]["outcome"]["corrected"] == {
+        "declarations": 1, "fields": ["name", "phone"],
+    }  # fmt: skip
+    target = tmp_path / "copy.csv"
+    cli(registry, capsys, monkeypatch, "subject", "export", "--pass", seen["mine"]["pass_id"],
+        "--out", str(target))  # fmt: skip
+    text = target.read_text(encoding="utf-8-sig")
+    assert "Trần Thị Hòa" in text and "0987 000 111" in text
+    assert NAME not in text and PHONE not in text
+    assert "subject_correct" in {a["action"] for a in registry.audit(100)}
+    with registry.engine.connect() as c:
+        dump = str(c.exec_driver_sql("SELECT * FROM declarations").all())
+    assert "Trần Thị Hòa" not in dump and "0987 000 111" not in dump  # sealed as before
