@@ -1,18 +1,21 @@
 """The admin's page for a person's requests: find, export (CSV) or erase one person's data."""
 
 import hmac
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 
+from checkin_protocol.records import IDENTIFIER_PATTERN
 from registry.auth import Caller, Role
 from registry.core.common import RegistryError, parse_iso_ms
+from registry.core.notice import full_notice
 from registry.core.subject_export import controller, export_csv, local, where_kept
 from registry.core.subject_pdf import export_pdf
 from registry.core.subjects import Lookup, RequestKind
 from registry.service import Registry
 from registry.web.deps import RegistryDep
-from registry.web.render import lang_of, message, page, staff
+from registry.web.render import lang_of, message, page, pagedata, staff
 
 router = APIRouter(include_in_schema=False)
 
@@ -104,6 +107,19 @@ def _page(
     return page(
         request, "subjects.html", status, title=w.title, user=user, w=w, requests=rows, **context
     )
+
+
+@router.get("/privacy/{venue_id}")
+def privacy_notice(venue_id: str, request: Request, registry: RegistryDep) -> Response:
+    """The venue's full privacy notice, public, in the reader's language (the poster's back
+    page, for whoever scans or types its address)."""
+    if not re.fullmatch(IDENTIFIER_PATTERN, venue_id):
+        return message(request, 404, "not_found_title", "not_found")
+    venue = pagedata(registry).venue(venue_id)
+    if venue is None:
+        return message(request, 404, "not_found_title", "not_found")
+    title, parts = full_notice(venue.name, registry.settings.retention_days, lang_of(request))
+    return page(request, "privacy.html", title=title, parts=parts)
 
 
 @router.get("/admin/subjects")

@@ -8,10 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import requests
 
 from registry.core.notice import full_notice
+from registry.service import Registry
 from registry.web import i18n
 from registry.web.admin_pages import poster_pdf
+from support.registry import RegistryServer
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("pdftotext"), reason="needs pdftotext (apt-get install poppler-utils)"
@@ -54,3 +57,16 @@ def test_the_poster_has_the_full_notice_on_its_second_page(tmp_path: Path, days:
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "2", "-l", "2", str(pdf),
                         str(tmp_path / "notice")], check=True, timeout=60)  # fmt: skip
+
+
+def test_the_notice_is_a_public_page_in_the_readers_language(
+    registry: Registry, server: RegistryServer
+) -> None:
+    for lang, title in (("vi", "Thông báo về xử lý dữ liệu cá nhân"),
+                        ("en", "How we process personal data")):  # fmt: skip
+        page = requests.get(f"{server.url}/privacy/v1?lang={lang}", timeout=10)
+        assert page.status_code == 200 and title in page.text
+        assert "Venue One" in page.text and f"{registry.settings.retention_days}" in page.text
+    for odd in ("nowhere", "v1%3Cb%3E", "x" * 70):
+        missing = requests.get(f"{server.url}/privacy/{odd}", timeout=10)
+        assert missing.status_code == 404 and "<b>" not in missing.text
