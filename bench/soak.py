@@ -10,7 +10,7 @@ and per hour, and the year at 2,000 decisions a day it projects.
 
     .venv/bin/python bench/soak.py [--minutes 12] [--every 10] [--warmup 0.3] [--codes 80]
                                    [--heap a] [--top 0] [--source DIR] [--json FILE]
-                                   [--env NAME=VALUE]...
+                                   [--env NAME=VALUE]... [--no-peers]
 
 `--source DIR` runs the doors from another checkout (PYTHONPATH=DIR), e.g. a `git archive` of
 an older commit, to compare before and after with the same bench. tracemalloc slows a door
@@ -49,9 +49,11 @@ trust: {{issuer_keys: [../issuer.pub]}}
 storage: {{path: kiosk.db}}
 registry: {{url: "{url}", token_file: kiosk.token, list_key: ../lists.pub, sync_interval: 1s,
   heartbeat_interval: 30s, list_refresh: 60s}}
+log_level: warning
+"""
+PEERS = """\
 peers: {{listen: "127.0.0.1:{port}", addresses: ["127.0.0.1:{other}"],
   secret_file: ../venue.secret}}
-log_level: warning
 """
 
 
@@ -252,9 +254,12 @@ def summarise(door: Door, warmup: float) -> dict[str, float]:
     return out
 
 
-def table(results: dict[str, dict[str, float]], minutes: float, heap: list[str]) -> str:
+def table(
+    results: dict[str, dict[str, float]], minutes: float, heap: list[str], peers: bool
+) -> str:
     lines = [
-        f"soak: {minutes:g} min, doors a (entry) and b (exit) with LAN peers, headless, sync to "
+        f"soak: {minutes:g} min, doors a (entry) and b (exit) "
+        f"{'with LAN peers' if peers else 'without peers'}, headless, sync to "
         f"a real registry (SQLite); tracemalloc in: {', '.join(heap) or 'none'}",
         "",
         "| door | decisions | per s | RSS start → warm → end (MB) | RSS B/decision (late half) "
@@ -279,15 +284,16 @@ def table(results: dict[str, dict[str, float]], minutes: float, heap: list[str])
 
 def start_door(
     root: Path, name: str, url: str, token: str, ports: dict[str, int], env: dict[str, str],
-    heap: list[str], every: float, top: float,
+    heap: list[str], every: float, top: float, peers: bool,
 ) -> Door:  # fmt: skip
     folder = root / name
     folder.mkdir()
     write_private(folder / "kiosk.token", token)
     other = next(d for d in DOORS if d != name)
+    text = CONFIG + (PEERS if peers else "")
     (folder / "venue.yaml").write_text(
-        CONFIG.format(door=name, direction=DOORS[name], url=url, port=ports[name],
-                      other=ports[other]), encoding="utf-8",
+        text.format(door=name, direction=DOORS[name], url=url, port=ports[name],
+                    other=ports[other]), encoding="utf-8",
     )  # fmt: skip
     kiosk = ["run", "--config", str(folder / "venue.yaml"), "--events",
              str(folder / "events.jsonl")]  # fmt: skip
@@ -345,13 +351,14 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     try:
         for name in DOORS:
             doors[name] = start_door(
-                root, name, url, tokens[name], ports, env, heap, args.every, args.top
-            )
+                root, name, url, tokens[name], ports, env, heap, args.every, args.top,
+                not args.no_peers,
+            )  # fmt: skip
         watch(doors, args.minutes, args.every, args.verbose)
     finally:
         stop(doors, registry)
     results = {name: summarise(door, args.warmup) for name, door in doors.items()}
-    print(table(results, args.minutes, heap))
+    print(table(results, args.minutes, heap, not args.no_peers))
     if args.json:
         samples = {name: door.samples for name, door in doors.items()}
         Path(args.json).write_text(json.dumps({"results": results, "samples": samples}, indent=1))
@@ -379,6 +386,7 @@ def main() -> None:
     )
     ap.add_argument("--source", help="run the doors from this checkout (PYTHONPATH)")
     ap.add_argument("--json", help="write the results and every sample here")
+    ap.add_argument("--no-peers", action="store_true", help="two doors that do not talk")
     ap.add_argument(
         "--env",
         action="append",

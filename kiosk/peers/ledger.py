@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from checkin_protocol.times import iso_ms, parse_iso_ms, utc_iso
-from kiosk.peers.wire import PeerRecord, origin, to_ranges
+from kiosk.peers.wire import PeerRecord, origin
 from kiosk.store import StorageError
 
 _SCHEMA = (
@@ -131,15 +131,18 @@ class PeerLedger:
                 raise StorageError(f"cannot write {self.path}: {exc}") from exc
 
     def ranges(self, since: float) -> dict[str, list[tuple[int, int]]]:
-        """Per door's database ("kiosk/epoch"), the sequence numbers held from `since` on."""
-        seqs: dict[str, list[int]] = {}
-        for kiosk, epoch, seq in self._query(
-            "SELECT kiosk_id, epoch, seq FROM peer_records WHERE created_utc >= ? "
-            "ORDER BY kiosk_id, epoch, seq",
+        """Per door's database ("kiosk/epoch"), the sequence numbers held from `since` on, as
+        ranges SQLite finds (see RecordStore.seq_ranges_since): not a day's rows in memory."""
+        ranges: dict[str, list[tuple[int, int]]] = {}
+        for kiosk, epoch, low, high in self._query(
+            "SELECT kiosk_id, epoch, MIN(seq), MAX(seq) FROM (SELECT kiosk_id, epoch, seq, "
+            "seq - ROW_NUMBER() OVER (PARTITION BY kiosk_id, epoch ORDER BY seq) AS run "
+            "FROM peer_records WHERE created_utc >= ?) GROUP BY kiosk_id, epoch, run "
+            "ORDER BY kiosk_id, epoch, 3",
             (utc_iso(since),),
         ):
-            seqs.setdefault(origin(kiosk, epoch), []).append(seq)
-        return {k: to_ranges(v) for k, v in seqs.items()}
+            ranges.setdefault(origin(kiosk, epoch), []).append((int(low), int(high)))
+        return ranges
 
     def rows(self, since: float) -> list[tuple[Any, ...]]:
         """The records from `since` on as plain rows (id, kiosk, epoch, seq, direction, verdict,

@@ -259,5 +259,11 @@ def to_ranges(seqs: list[int]) -> list[tuple[int, int]]:
     return ranges
 
 
+def within(ranges: list[tuple[int, int]], cover: list[tuple[int, int]]) -> bool:
+    """Every number of `ranges` is in one range of `cover` (a sender's ranges are merged, as
+    `to_ranges` makes them; unmerged ones only make this answer False, never wrongly True)."""
+    return all(any(c <= a and b <= d for c, d in cover) for a, b in ranges)
+
+
 def covered(seq: int, ranges: list[tuple[int, int]]) -> bool:
     return any(a <= seq <= b for a, b in ranges)

@@ -36,7 +36,7 @@ from kiosk.peers.wire import (
     VenueKeys,
     covered,
     origin,
-    to_ranges,
+    within,
 )
 from kiosk.runtime.logs import RepeatingLog
 from kiosk.runtime.service import Restart, Service
@@ -259,7 +259,7 @@ class PeerWorker(Service):
         window = self._window()
         try:
             # This door first: were there more doors than a summary names, ours stays in it.
-            own = to_ranges([r[1] for r in self._store.brief_since(window)])
+            own = self._store.seq_ranges_since(window)
             have = {origin(self._kiosk, self._epoch): own}
             have.update(self._ledger.ranges(window))
             self._purge()
@@ -393,8 +393,14 @@ class PeerWorker(Service):
         """Send the asker what it lacks: this door's records and those heard from others."""
         window = self._window()
         theirs = summary.have.get(origin(self._kiosk, self._epoch), [])
-        # Rows first, records only for what is sent: a summary arrives every interval from
-        # each peer, and most of the time the asker lacks nothing.
+        # A summary arrives every interval from each peer, and most of the time the asker
+        # lacks nothing: the ranges say so without reading the day's records.
+        ours = {origin(self._kiosk, self._epoch): self._store.seq_ranges_since(window)}
+        ours |= {k: v for k, v in self._ledger.ranges(window).items()
+                 if k.split("/", 1)[0] != summary.sender}  # fmt: skip
+        if all(within(v, summary.have.get(k, [])) for k, v in ours.items()):
+            return
+        # Rows first, records only for what is sent.
         own = [row for row in self._store.brief_since(window) if not covered(row[1], theirs)]
         missing = [self._peer_record(*row) for row in own[:MAX_REPLY]]
         relayed = [

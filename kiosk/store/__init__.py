@@ -353,6 +353,18 @@ class RecordStore:
         )
         return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
+    def seq_ranges_since(self, since_utc: float) -> list[tuple[int, int]]:
+        """The sequence numbers of the records from `since_utc` on as sorted inclusive ranges
+        (what a summary tells the LAN peers). SQLite finds the runs of consecutive numbers
+        (each run's numbers minus their rank are one value), so a summary every interval does
+        not read the day's records into memory: that grew with the day's decisions."""
+        rows = self._query(
+            "SELECT MIN(seq), MAX(seq) FROM (SELECT seq, seq - ROW_NUMBER() OVER (ORDER BY seq) "
+            "AS run FROM records WHERE created_utc >= ?) GROUP BY run ORDER BY 1",
+            (utc_iso(since_utc),),
+        )
+        return [(int(low), int(high)) for low, high in rows]
+
     def get(self, record_id: str) -> Record | None:
         sql = f"SELECT {_COLUMNS} FROM records WHERE id = ?"  # noqa: S608 (constant columns)
         rows = self._query(sql, (record_id,))

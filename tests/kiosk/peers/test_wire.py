@@ -20,6 +20,7 @@ from kiosk.peers.wire import (
     VenueKeys,
     covered,
     to_ranges,
+    within,
 )
 
 EPOCH = "0123456789abcdef"
@@ -156,3 +157,12 @@ def test_freshness_keeps_at_most_its_limit_of_stamps_the_newest() -> None:
     # The oldest were forgotten to make room: their replay is taken (and answered like any
     # summary), the price of a bound on a flood from the venue's own kiosks.
     assert fresh.check(stamped(1), now) is None
+
+
+@given(st.sets(st.integers(1, 120), max_size=50), st.sets(st.integers(1, 120), max_size=80))
+def test_ranges_within_a_cover_are_exactly_those_all_of_whose_numbers_it_covers(
+    ours: set[int], theirs: set[int]
+) -> None:
+    # What spares a door reading its records for a peer that lacks nothing.
+    ranges, cover = to_ranges(sorted(ours)), to_ranges(sorted(theirs))
+    assert within(ranges, cover) == ours.issubset(theirs)

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk.store import NewRecord, RecordStore, StorageError, utc_iso
 from kiosk.store.export import write_csv
@@ -320,3 +322,21 @@ def test_sqlites_page_cache_stays_within_the_size_set_for_it(tmp_path: Path) -> 
         held = lib.sqlite3_memory_used() - before
     # The cache and the connection's own; SQLite's default cache (2,000 KiB) holds 2.1 MB here.
     assert CACHE_KIB == 1024 and held < 1536 * 1024, held
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    times=st.lists(st.integers(0, 50), min_size=0, max_size=40),
+    since=st.integers(0, 50),
+)
+def test_the_sequence_ranges_since_a_time_are_those_of_the_records_since_then(
+    tmp_path_factory: pytest.TempPathFactory, times: list[int], since: int
+) -> None:
+    # Records made out of time order (a clock set back) leave gaps in what a time selects.
+    from kiosk.peers.wire import to_ranges
+
+    db = tmp_path_factory.mktemp("ranges") / "kiosk.db"
+    with RecordStore(db, min_free_mb=0) as store:
+        made = [store.add(new(), now=1.7e9 + t, mono_ns=i) for i, t in enumerate(times)]
+        wanted = to_ranges(sorted(r.seq for r, t in zip(made, times, strict=True) if t >= since))
+        assert store.seq_ranges_since(1.7e9 + since) == wanted
