@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -438,6 +439,7 @@ def main() -> None:
         if not args.keep:
             with psycopg.connect(libpq(PG), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+            shutil.rmtree(data, ignore_errors=True)  # the bench's own keys
 
 
 if __name__ == "__main__":
