@@ -71,7 +71,7 @@ class Registry:
         self.dcc = DccSigners(self.db)
         self.self_checkins = SelfCheckins(self.db, settings.self_checkin_cooldown * 1000)
         self.signins = SignIns(self.db, *settings.login_failures, settings.signin_device_days)
-        self.subjects = Subjects(self.db, self.keys, settings)
+        self.subjects = Subjects(self.db, self.keys, settings, self.passes)
 
     @property
     def engine(self) -> Engine:

@@ -98,6 +98,21 @@ def cmd_correct(registry: Registry, args: argparse.Namespace) -> None:
     print(json.dumps({"request": answer.request}, indent=2))
 
 
+def cmd_withdraw(registry: Registry, args: argparse.Namespace) -> None:
+    from registry.core.common import parse_iso_ms
+    from registry.service import RegistryError
+
+    asked = None
+    if args.asked:
+        try:
+            asked = parse_iso_ms(args.asked)
+        except ValueError:
+            raise RegistryError(f"--asked: not an ISO time: {args.asked[:40]!r}") from None
+    lookup, value = _lookup(args)
+    answer = registry.subjects.withdraw(f"cli:{getpass.getuser()}", lookup, value, asked_ms=asked)
+    print(json.dumps({"request": answer.request}, indent=2))
+
+
 def cmd_requests(registry: Registry, args: argparse.Namespace) -> None:
     print(json.dumps(registry.subjects.requests(args.limit), indent=2))
 
@@ -158,6 +173,13 @@ def add_subject_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     c.add_argument("--name", help="the name as it should be")
     c.add_argument("--phone", help="the phone number as it should be")
     c.set_defaults(handler=cmd_correct)
+    c = group.add_parser(
+        "withdraw",
+        help="the person withdraws consent (or objects): their declarations deleted, the "
+        "passes from them revoked; door records stay (another basis) (audited)",
+    )
+    _who(c)
+    c.set_defaults(handler=cmd_withdraw)
     c = group.add_parser("requests", help="the requests recorded, with their deadlines")
     c.add_argument("--limit", type=int, default=100)
     c.set_defaults(handler=cmd_requests)

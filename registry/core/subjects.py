@@ -27,6 +27,7 @@ from registry.core.common import (
     text_problem,
 )
 from registry.core.idnumbers import id_number_problem
+from registry.core.passes import Passes
 from registry.core.sealed_fields import open_fields, seal_fields
 from registry.db.models import (
     AuditEntry,
@@ -81,6 +82,7 @@ class RequestKind(StrEnum):
     EXPORT = "export"
     ERASE = "erase"
     CORRECT = "correct"
+    WITHDRAW = "withdraw"
 
 
 def working_days_after(ms: int, days: int, zone: ZoneInfo = LEGAL_ZONE) -> int:
@@ -168,10 +170,13 @@ def same_person(s: Session, subject: str) -> list[str]:
 class Subjects:
     """Find, export and erase one person's data; each request recorded and audited."""
 
-    def __init__(self, db: Database, keys: RegistryKeys, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, keys: RegistryKeys, settings: Settings, passes: Passes
+    ) -> None:
         self.db = db
         self.keys = keys
         self.settings = settings
+        self.passes = passes
 
     # ------------------------------------------------------------------ who the person is
 
@@ -420,6 +425,48 @@ class Subjects:
             s.flush()
             audit(s, who, "subject_correct", {"request": row.id, "lookup": lookup.value},
                   len(person.declarations))  # fmt: skip
+            request = _request(row)
+            held = self.held(s, person)
+        return Answer(request, held)
+
+    def withdraw(
+        self, who: str, lookup: Lookup, value: str, *, asked_ms: int | None = None
+    ) -> Answer:
+        """The person withdraws their consent (or objects to what rests on it): their health
+        declarations are deleted and the passes issued from them revoked at every kiosk. What
+        rests on another basis (the door's records) stays, until its retention or an erasure."""
+        now = now_ms()
+        asked = asked_ms if asked_ms is not None else now
+        with self.db.session.begin() as s:
+            person = self.person(s, lookup, value)
+            declared = set(
+                s.scalars(
+                    select(Declaration.pass_id).where(Declaration.id.in_(person.declarations))
+                )
+            )
+            revoked = 0
+            for p in s.scalars(select(IssuedPass).where(IssuedPass.pass_id.in_(declared))):
+                if p.revoked_ms is None:
+                    self.passes.revoke_in(s, p, "consent_withdrawn")
+                    revoked += 1
+            deleted = _deleted(
+                s, delete(Declaration).where(Declaration.id.in_(person.declarations))
+            )
+            row = SubjectRequest(
+                asked_ms=asked,
+                recorded_by=who,
+                kind=RequestKind.WITHDRAW.value,
+                lookup=lookup.value,
+                reply_due_ms=working_days_after(asked, REPLY_WORKING_DAYS),
+                done_due_ms=days_after(asked, DONE_DAYS),
+                answered_ms=now,
+                outcome=json.dumps(
+                    {"withdrawn": {"declarations": deleted, "passes_revoked": revoked}}
+                ),
+            )
+            s.add(row)
+            s.flush()
+            audit(s, who, "subject_withdraw", {"request": row.id, "lookup": lookup.value}, deleted)
             request = _request(row)
             held = self.held(s, person)
         return Answer(request, held)

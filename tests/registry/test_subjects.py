@@ -25,7 +25,7 @@ from checkin_protocol.sealing import seal_id_number
 from registry.auth import Role
 from registry.cli import main
 from registry.core.subjects import days_after, working_days_after
-from registry.db.models import Declaration
+from registry.db.models import Declaration, IssuedPass
 from registry.service import Registry
 from support.registry import RegistryServer, form_token, make_record, own_address, sign_in
 
@@ -402,3 +402,29 @@ def test_a_person_corrects_their_name_and_phone(
     with registry.engine.connect() as c:
         dump = str(c.exec_driver_sql("SELECT * FROM declarations").all())
     assert "Trần Thị Hòa" not in dump and "0987 000 111" not in dump  # sealed as before
+
+
+def test_a_withdrawn_consent_takes_the_declaration_and_its_pass_not_the_door_records(
+    registry: Registry,
+    server: RegistryServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = person_at_two_venues(registry, server)
+    pass_id = seen["mine"]["pass_id"]
+    code, out, err = cli(registry, capsys, monkeypatch, "subject", "withdraw", "--pass", pass_id)
+    assert code == 0, err
+    assert json.loads(out)["request"]["outcome"]["withdrawn"] == {
+        "declarations": 1, "passes_revoked": 1,
+    }  # fmt: skip
+    code, out, _ = cli(registry, capsys, monkeypatch, "subject", "find", "--id-number", VISITOR)
+    found = json.loads(out)["found"]
+    assert found["declarations"] == 0 and found["records"] == 3  # the doors' basis is not consent
+    # The pass no longer opens a door: revoked, and on the deny list kiosks fetch.
+    with registry.session() as s:
+        issued = s.get(IssuedPass, pass_id)
+        assert issued is not None and issued.revoked_ms is not None
+    _, deny = registry.document(DENY_LIST)
+    payload = base64.urlsafe_b64decode(json.loads(deny)["payload"] + "==").decode()
+    assert f"pass:{pass_id}" in payload
+    assert "subject_withdraw" in {a["action"] for a in registry.audit(100)}
