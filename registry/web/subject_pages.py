@@ -12,7 +12,7 @@ from registry.core.common import RegistryError, parse_iso_ms
 from registry.core.notice import full_notice
 from registry.core.subject_export import controller, export_csv, local, where_kept
 from registry.core.subject_pdf import export_pdf
-from registry.core.subjects import Lookup, RequestKind
+from registry.core.subjects import Answer, Lookup, RequestKind
 from registry.service import Registry
 from registry.web.deps import RegistryDep
 from registry.web.render import lang_of, message, page, pagedata, staff
@@ -47,6 +47,18 @@ WORDS: dict[str, tuple[str, str]] = {
     "export": ("Tải bản sao (CSV)", "Download the copy (CSV)"),
     "export_pdf": ("Tải bản sao (PDF)", "Download the copy (PDF)"),
     "erase": ("Xóa", "Erase"),
+    "correct": ("Sửa tên, số điện thoại đã khai", "Correct the declared name, phone"),
+    "withdraw": ("Rút lại sự đồng ý", "Withdraw consent"),
+    "new_name": ("Họ tên đúng (để trống: giữ nguyên)", "Correct name (empty: unchanged)"),
+    "new_phone": ("Số điện thoại đúng (để trống: giữ nguyên)", "Correct phone (empty: unchanged)"),
+    "done_correct": (
+        "Đã sửa các tờ khai của người này.",
+        "This person's declarations were corrected.",
+    ),
+    "done_withdraw": (
+        "Đã xóa tờ khai và thu hồi thẻ cấp từ tờ khai; lượt ra vào vẫn giữ đến hết thời hạn.",
+        "Declarations deleted and their passes revoked; door records stay until retention.",
+    ),
     "found": ("Đang lưu về người này", "Held about this person"),
     "erased": ("Đã xóa", "Erased"),
     "requests": ("Các yêu cầu đã ghi", "Requests recorded"),
@@ -103,6 +115,7 @@ def _page(
     ]
     context.setdefault("problem", None)
     context.setdefault("counts", None)
+    context.setdefault("done", None)
     context.setdefault("form", {"lookup": "id_number", "asked": ""})
     return page(
         request, "subjects.html", status, title=w.title, user=user, w=w, requests=rows, **context
@@ -139,6 +152,8 @@ def subject_request(
     action: Annotated[str, Form(max_length=16)] = "",
     asked: Annotated[str, Form(max_length=40)] = "",
     confirm: Annotated[str, Form(max_length=8)] = "",
+    new_name: Annotated[str, Form(max_length=100)] = "",
+    new_phone: Annotated[str, Form(max_length=20)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Find, export or erase; the request recorded and audited under the admin's name."""
@@ -156,7 +171,7 @@ def subject_request(
         kind, how = RequestKind("export" if as_pdf else action), Lookup(lookup)
     except ValueError:
         return _page(request, registry, got, 422, problem=w("err_refused", why="?"), form=form)
-    if kind is RequestKind.ERASE and confirm != "yes":
+    if kind in (RequestKind.ERASE, RequestKind.WITHDRAW) and confirm != "yes":
         return _page(request, registry, got, 422, problem=w.err_confirm, form=form)
     asked_ms = None
     if asked.strip():
@@ -166,30 +181,13 @@ def subject_request(
         except ValueError:
             return _page(request, registry, got, 422, problem=w.err_asked, form=form)
     try:
-        answer = registry.subjects.answer(got[0].name, kind, how, value, asked_ms=asked_ms)
+        answer = _act(registry, got[0].name, kind, how, value, asked_ms, new_name, new_phone)
     except RegistryError as exc:
         return _page(request, registry, got, 422, problem=w("err_refused", why=exc), form=form)
-    if as_pdf:
-        return Response(
-            export_pdf(answer, where_kept(registry.engine), controller()),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="request-{answer.request["id"]}.pdf"',
-                "Cache-Control": "no-store",
-            },
-        )
     if kind is RequestKind.EXPORT:
-        body = export_csv(answer, where_kept(registry.engine), controller())
-        return Response(
-            body.encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": (
-                    f'attachment; filename="request-{answer.request["id"]}.csv"'
-                ),
-                "Cache-Control": "no-store",
-            },
-        )
+        return _file(registry, answer, as_pdf)
+    if kind in (RequestKind.CORRECT, RequestKind.WITHDRAW):
+        return _page(request, registry, got, done=w(f"done_{kind.value}"), form=form)
     counts = answer.erased if answer.erased is not None else answer.held.counts()
     return _page(
         request,
@@ -198,4 +196,42 @@ def subject_request(
         counts=[(w(k) if k in WORDS else k, n) for k, n in counts.items()],
         erased=answer.erased is not None,
         form=form,
+    )
+
+
+def _act(
+    registry: Registry,
+    who: str,
+    kind: RequestKind,
+    how: Lookup,
+    value: str,
+    asked_ms: int | None,
+    new_name: str,
+    new_phone: str,
+) -> Answer:
+    """The request done, recorded and audited under the admin's name."""
+    if kind is RequestKind.CORRECT:
+        name, phone = new_name.strip() or None, new_phone.strip() or None
+        return registry.subjects.correct(who, how, value, name=name, phone=phone, asked_ms=asked_ms)
+    if kind is RequestKind.WITHDRAW:
+        return registry.subjects.withdraw(who, how, value, asked_ms=asked_ms)
+    return registry.subjects.answer(who, kind, how, value, asked_ms=asked_ms)
+
+
+def _file(registry: Registry, answer: Answer, as_pdf: bool) -> Response:
+    """The person's copy to download: the PDF to read, or the CSV."""
+    where, by = where_kept(registry.engine), controller()
+    number = answer.request["id"]
+    if as_pdf:
+        body, kind, name = export_pdf(answer, where, by), "application/pdf", f"request-{number}.pdf"
+    else:
+        body = export_csv(answer, where, by).encode("utf-8")
+        kind, name = "text/csv; charset=utf-8", f"request-{number}.csv"
+    return Response(
+        body,
+        media_type=kind,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
     )

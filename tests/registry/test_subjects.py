@@ -428,3 +428,28 @@ def test_a_withdrawn_consent_takes_the_declaration_and_its_pass_not_the_door_rec
     payload = base64.urlsafe_b64decode(json.loads(deny)["payload"] + "==").decode()
     assert f"pass:{pass_id}" in payload
     assert "subject_withdraw" in {a["action"] for a in registry.audit(100)}
+
+
+def test_the_admin_corrects_and_withdraws_on_the_page(
+    registry: Registry, server: RegistryServer
+) -> None:
+    seen = person_at_two_venues(registry, server)
+    admin = registry.add_user("ops", Role.ADMIN)
+    web = requests.Session()
+    sign_in(web, server.url, admin, "/admin/subjects")
+    url = f"{server.url}/admin/subjects"
+    csrf = form_token(web, url)
+    who = {"csrf": csrf, "lookup": "pass", "value": seen["mine"]["pass_id"]}
+    bad = web.post(url, data={**who, "action": "correct", "new_phone": "12"}, timeout=10)
+    assert bad.status_code == 422 and "8-16 digits" in bad.text
+    done = web.post(url, data={**who, "action": "correct", "new_phone": "0987 000 111"},
+                    timeout=10)  # fmt: skip
+    assert done.status_code == 200 and "Đã sửa các tờ khai" in done.text
+    assert "0987 000 111" not in done.text  # the new value is not shown back either
+    unticked = web.post(url, data={**who, "action": "withdraw"}, timeout=10)
+    assert unticked.status_code == 422 and "Đánh dấu ô xác nhận" in unticked.text
+    gone = web.post(url, data={**who, "action": "withdraw", "confirm": "yes"}, timeout=10)
+    assert gone.status_code == 200 and "thu hồi thẻ" in gone.text
+    kinds = [r["kind"] for r in registry.subjects.requests()]
+    assert kinds[:2] == ["withdraw", "correct"]
+    assert all(r["recorded_by"] == "ops" for r in registry.subjects.requests()[:2])
