@@ -149,6 +149,9 @@ class RecordStore:
         self._refuse_read_only()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Created 0600 before SQLite opens it (which would follow the umask, 0644 in the
+            # demo); its -wal and -shm files take the database's mode.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             db = sqlite3.connect(
                 self.path,
                 timeout=self._busy_timeout,

@@ -59,3 +59,18 @@ def test_an_erasure_deletes_own_records_and_peers_copies(tmp_path: Path) -> None
         for name in ("Xóa T** A", "Xóa T** B", "Xóa T** D", str(ERASED), by_subject, gone.id):
             assert name.encode() not in raw, name
     assert "Giữ V** C".encode() in files(path)
+
+
+def test_a_new_database_is_the_owners_alone(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o022)  # a service's usual umask: files readable by all
+    try:
+        with RecordStore(tmp_path / "kiosk.db") as store:
+            add(store, KEPT, "Giữ V** C")
+    finally:
+        os.umask(old)
+    for name in ("kiosk.db", "kiosk.db-wal", "kiosk.db-shm"):
+        path = tmp_path / name
+        if path.exists():
+            assert path.stat().st_mode & 0o077 == 0, (name, oct(path.stat().st_mode))
