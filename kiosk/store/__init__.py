@@ -152,6 +152,12 @@ class RecordStore:
             # Created 0600 before SQLite opens it (which would follow the umask, 0644 in the
             # demo); its -wal and -shm files take the database's mode.
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            # One made before, readable by others, is closed to them (its owner keeps it).
+            for own in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                with contextlib.suppress(OSError):
+                    mode = own.stat().st_mode & 0o777
+                    if mode & 0o077:
+                        os.chmod(own, mode & 0o700)
             db = sqlite3.connect(
                 self.path,
                 timeout=self._busy_timeout,

@@ -74,3 +74,13 @@ def test_a_new_database_is_the_owners_alone(tmp_path: Path) -> None:
         path = tmp_path / name
         if path.exists():
             assert path.stat().st_mode & 0o077 == 0, (name, oct(path.stat().st_mode))
+
+
+def test_a_database_left_readable_by_others_is_closed_to_them(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.db"
+    with RecordStore(path) as store:
+        add(store, KEPT, "Giữ V** C")
+    path.chmod(0o644)  # as a kiosk installed before created it
+    with RecordStore(path) as store:
+        add(store, KEPT, "Giữ V** C")
+    assert path.stat().st_mode & 0o777 == 0o600
