@@ -67,6 +67,9 @@ def test_the_notice_is_a_public_page_in_the_readers_language(
         page = requests.get(f"{server.url}/privacy/v1?lang={lang}", timeout=10)
         assert page.status_code == 200 and title in page.text
         assert "Venue One" in page.text and f"{registry.settings.retention_days}" in page.text
+    # The self check-in page links to it.
+    checkin = requests.get(f"{server.url}/checkin/v1", timeout=10).text
+    assert 'href="/privacy/v1"' in checkin
     for odd in ("nowhere", "v1%3Cb%3E", "x" * 70):
         missing = requests.get(f"{server.url}/privacy/{odd}", timeout=10)
         assert missing.status_code == 404 and "<b>" not in missing.text
