@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import unicodedata
 from functools import cache
 from importlib import resources
 from typing import Literal
 
-import yaml
+from checkin_protocol.catalogue import load_catalogue
 
 Language = Literal["vi", "en", "both"]
 
 
 @cache
 def _catalogue() -> dict[str, dict[str, str]]:
+    # The registry's pages read theirs with the same loader, in the same format.
     text = resources.files("kiosk.display").joinpath("messages.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
-    # NFC: Vietnamese has letters that can be written precomposed or with combining marks;
-    # fonts and comparisons want one form.
-    return {
-        k: {lang: unicodedata.normalize("NFC", s) for lang, s in v.items()} for k, v in raw.items()
-    }
+    return load_catalogue(text, "kiosk/display/messages.yaml")
 
 
 def keys() -> list[str]:
