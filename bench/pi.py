@@ -112,7 +112,12 @@ def decode_times(cfg: Config, frames: Path) -> tuple[list[float], list[float], i
 
 
 def kiosk(work: Path, cfg: Config, *, pace: str, loop: bool) -> subprocess.Popen[bytes]:
-    decoder = json.dumps(cfg.decoder.model_dump(mode="json"))
+    # The venue's decoder as it loaded; its durations (seconds) written back with their unit.
+    settings = {
+        k: f"{v}s" if k in ("repeat_window", "retry_budget") else v
+        for k, v in cfg.decoder.model_dump(mode="json").items()
+    }
+    decoder = json.dumps(settings)
     (work / "venue.yaml").write_text(
         CONFIG.format(fps=camera_fps(cfg), loop=str(loop).lower(), pace=pace, decoder=decoder),
         encoding="utf-8",
@@ -120,15 +125,20 @@ def kiosk(work: Path, cfg: Config, *, pace: str, loop: bool) -> subprocess.Popen
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     events = work / "events.jsonl"
     events.unlink(missing_ok=True)
-    return subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "run", "--config", str(work / "venue.yaml"),
-         "--events", str(events)],
-        cwd=work, env=env, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    with (work / "kiosk.log").open("ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "run", "--config", str(work / "venue.yaml"),
+             "--events", str(events)],
+            cwd=work, env=env, stderr=log,
+        )  # fmt: skip
 
 
 def latencies(work: Path) -> list[float]:
-    lines = (work / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    events = work / "events.jsonl"
+    if not events.exists():
+        log = (work / "kiosk.log").read_text(encoding="utf-8", errors="replace")
+        raise SystemExit(f"kiosk run decided nothing; its log:\n{log[-3000:]}")
+    lines = events.read_text(encoding="utf-8").splitlines()
     return [float(json.loads(line)["latency_ms"]) for line in lines]
 
 
