@@ -6,6 +6,7 @@ import collections
 import contextlib
 import logging
 import queue
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,6 +29,10 @@ BUSY_TURN = 0.004
 # Reads handed to libosdp at once: each poll's reply carries one, and the next can go in the
 # reply to the poll that acknowledges the last. More gains nothing and resends more.
 WINDOW = 4
+# A panel polls many times a second: reads in libosdp's hands with no word of them for this
+# long were lost (a secure channel set up again between two turns, seen on a loaded machine,
+# leaves them undelivered and unanswered): they are taken back and sent again, in order.
+STALL = 5.0
 
 # OSDP's colours (IEC 60839-11-5 / SIA OSDP v2.2 §6.10, osdp_LED colour codes).
 _COLOURS = {
@@ -139,6 +144,7 @@ class OsdpReader(Service):
         self._pending: collections.deque[dict[str, Any]] = collections.deque()
         self._in_flight = 0  # how many of the first pending reads libosdp holds
         self._redo = False  # libosdp failed one: take them all back and send again
+        self._progress = time.monotonic()  # when libosdp last took or delivered a read
         self._flushing = False
         self._port: Any = None
         self._line: SerialLine | None = None
@@ -236,12 +242,15 @@ class OsdpReader(Service):
         assert line is not None
         self._take_new()
         ready = ctx.is_online() and (self._cfg.scbk_file is None or ctx.is_sc_active())
-        if self._in_flight and (self._redo or not ready):
+        stalled = ready and time.monotonic() - self._progress > STALL
+        if self._in_flight and (self._redo or not ready or stalled):
             # The panel went away (or a read failed) with reads in hand: libosdp's copies
             # are dropped and ours go again, in order, when the panel is there.
             self._take_back()
         if ready:
             while self._in_flight < min(WINDOW, len(self._pending)):
+                if not self._in_flight:
+                    self._progress = time.monotonic()
                 ctx.submit_event(self._pending[self._in_flight])
                 self._in_flight += 1
         elif self._pending:
@@ -303,6 +312,7 @@ class OsdpReader(Service):
             self._pending.popleft()
             self._in_flight -= 1
             self.sent += 1
+            self._progress = time.monotonic()
         else:
             self._redo = True  # failed or aborted: this one and those after it go again
 
