@@ -73,7 +73,7 @@ def _person_json(p: Inside) -> dict[str, object]:
 
 
 # (person key, time, direction, name, door): one PASS, from either source.
-_Pass = tuple[str, str, str, str | None, str]
+_Pass = tuple[str, str, str, str | None, str, int]  # key, time, direction, name, door, seq
 
 
 def roll_call(
@@ -94,10 +94,10 @@ def roll_call(
     door, says they are accounted for. Sorted by entry time, oldest first."""
     since = start_of_day(now, zone)
     passes: list[_Pass] = []
-    for rid, _seq, direction, verdict, created, subject, name in store.brief_since(since):
+    for rid, seq, direction, verdict, created, subject, name in store.brief_since(since):
         if verdict != "PASS":
             continue
-        passes.append((_key(rid, subject, keys), created, direction, name, kiosk))
+        passes.append((_key(rid, subject, keys), created, direction, name, kiosk, seq))
     doors: dict[str, str | None] = {kiosk: utc_iso(now)}
     heard: dict[str, str | None] = {}
     if ledger is not None:
@@ -107,7 +107,7 @@ def roll_call(
             doors[r.kiosk] = r.time if latest is None or r.time > latest else latest
             if r.verdict.value == "PASS":
                 key = f"tag:{r.tag}" if r.tag else f"record:{r.id}"
-                passes.append((key, r.time, r.direction.value, r.name, r.kiosk))
+                passes.append((key, r.time, r.direction.value, r.name, r.kiosk, r.seq))
     latest_by_key: dict[str, _Pass] = {}
     for p in sorted(passes, key=lambda p: (p[1], p[2] == "exit")):  # an exit at the same ms last
         latest_by_key[p[0]] = p
@@ -124,10 +124,12 @@ def roll_call(
             key,
             next((m for m in marked.get(key, []) if m.time >= created), None),
         )
-        for key, created, direction, name, door in latest_by_key.values()
+        for key, created, direction, name, door, _ in latest_by_key.values()
         if direction == "entry"
     ]
-    inside.sort(key=lambda p: (p.entered_utc, p.door, p.name or ""))
+    # Two entries in one millisecond at one door are listed in the order the door recorded them.
+    seqs = {p[0]: p[5] for p in latest_by_key.values()}
+    inside.sort(key=lambda p: (p.entered_utc, p.door, seqs.get(p.key, 0)))
     for door in heard:
         doors.setdefault(door, None)  # answered, but no record of it today
     return RollCall(

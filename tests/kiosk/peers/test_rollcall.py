@@ -134,3 +134,28 @@ def test_every_door_lists_the_same_people_once_a_cut_off_door_is_back(
         assert "✓ Hùng (a1" in text.stdout and "✓ Lan (c1" in text.stdout
         assert "Trần" not in text.stdout and "Lê V" not in text.stdout
         assert "Điểm danh / Roll call" in text.stdout
+
+
+def test_entries_in_one_millisecond_are_listed_in_the_order_the_door_recorded_them(
+    tmp_path: Path,
+) -> None:
+    """Found in a full run: two visitors let in within the same millisecond at one door
+    were listed by name, not in the order they came."""
+    from datetime import datetime
+
+    from checkin_protocol.records import CodeKind, Direction, Subject, SubjectKind
+    from kiosk.store import NewRecord, RecordStore
+
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    now = datetime.now(zone).replace(hour=12, minute=0, second=0, microsecond=0).timestamp()
+    names = ["Phạm M** D", "Bùi V** H", "Anh T** A"]  # by name they would sort otherwise
+    with RecordStore(tmp_path / "k.db", min_free_mb=0) as store:
+        for i, name in enumerate(names):
+            subject = Subject(SubjectKind.PASS, f"{i:032x}")
+            new = NewRecord(
+                "v", "a1", Direction.ENTRY, CodeKind.SIGNED_PASS, subject, name, True,
+                Verdict.PASS, None,
+            )  # fmt: skip
+            store.add(new, now=now - 60, mono_ns=i)  # one and the same millisecond
+        call = roll_call(store, "a1", zone, now, assume_left_after=12)
+    assert [p.name for p in call.inside] == names
