@@ -84,9 +84,11 @@ def test_every_door_lists_the_same_people_once_a_cut_off_door_is_back(
     passed(b, p4)  # Võ comes in: the exit door does not hear of it
     assert wait_for(lambda: venue.known("a1") >= venue.known("b1"))
     assert wait_for(lambda: venue.dropped("c1") > 0)
-    during = {name: [p[0] for p in who(call_at(d))] for name, d in venue.doors.items()}
-    assert during["a1"] == during["b1"] == ["Lê V** C", "Phạm M** D", "Bùi V** H", "Võ T** E"]
-    assert during["c1"] == ["Phạm M** D", "Bùi V** H"]
+    # Who, not in which order: a door lists another door's entry at the time it heard of it,
+    # so during the cut two doors may order people heard from each other differently.
+    during = {name: sorted(p[0] or "" for p in who(call_at(d))) for name, d in venue.doors.items()}
+    assert during["a1"] == during["b1"] == ["Bùi V** H", "Lê V** C", "Phạm M** D", "Võ T** E"]
+    assert during["c1"] == ["Bùi V** H", "Phạm M** D"]
     # The fire alarm: two guards tick people off at two doors, one of them cut off.
     mark(venue_dir, a, "Phạm M** D", "Hùng")
     mark(venue_dir, c, "Bùi V** H", "Lan")
