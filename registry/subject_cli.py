@@ -28,20 +28,25 @@ def _lookup(args: argparse.Namespace) -> tuple[Lookup, str]:
 
 
 def _answer(registry: Registry, args: argparse.Namespace, kind: str) -> Answer:
-    from registry.core.common import parse_iso_ms
     from registry.core.subjects import RequestKind
-    from registry.service import RegistryError
 
-    asked = None
-    if args.asked:
-        try:
-            asked = parse_iso_ms(args.asked)
-        except ValueError:
-            raise RegistryError(f"--asked: not an ISO time: {args.asked[:40]!r}") from None
     lookup, value = _lookup(args)
     return registry.subjects.answer(
-        f"cli:{getpass.getuser()}", RequestKind(kind), lookup, value, asked_ms=asked
+        f"cli:{getpass.getuser()}", RequestKind(kind), lookup, value, asked_ms=_asked(args)
     )
+
+
+def _asked(args: argparse.Namespace) -> int | None:
+    """--asked: when the person asked (epoch ms), if not now."""
+    from registry.core.common import parse_iso_ms
+    from registry.service import RegistryError
+
+    if not args.asked:
+        return None
+    try:
+        return parse_iso_ms(args.asked)
+    except ValueError:
+        raise RegistryError(f"--asked: not an ISO time: {args.asked[:40]!r}") from None
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -82,15 +87,7 @@ def cmd_erase(registry: Registry, args: argparse.Namespace) -> None:
 
 
 def cmd_correct(registry: Registry, args: argparse.Namespace) -> None:
-    from registry.core.common import parse_iso_ms
-    from registry.service import RegistryError
-
-    asked = None
-    if args.asked:
-        try:
-            asked = parse_iso_ms(args.asked)
-        except ValueError:
-            raise RegistryError(f"--asked: not an ISO time: {args.asked[:40]!r}") from None
+    asked = _asked(args)
     lookup, value = _lookup(args)
     answer = registry.subjects.correct(
         f"cli:{getpass.getuser()}", lookup, value, name=args.name, phone=args.phone, asked_ms=asked
@@ -99,15 +96,7 @@ def cmd_correct(registry: Registry, args: argparse.Namespace) -> None:
 
 
 def cmd_withdraw(registry: Registry, args: argparse.Namespace) -> None:
-    from registry.core.common import parse_iso_ms
-    from registry.service import RegistryError
-
-    asked = None
-    if args.asked:
-        try:
-            asked = parse_iso_ms(args.asked)
-        except ValueError:
-            raise RegistryError(f"--asked: not an ISO time: {args.asked[:40]!r}") from None
+    asked = _asked(args)
     lookup, value = _lookup(args)
     answer = registry.subjects.withdraw(f"cli:{getpass.getuser()}", lookup, value, asked_ms=asked)
     print(json.dumps({"request": answer.request}, indent=2))

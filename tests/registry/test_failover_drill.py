@@ -8,28 +8,17 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from kiosk.app.core import open_store
 from registry.service import Registry
 from registry.settings import Settings
 from support.kiosk_sync import KioskSide, add_records
-from support.pgcluster import PgServer, unavailable
+from support.pgcluster import PgServer, sql, unavailable
 from support.registry import RegistryServer
 from support.timing import wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
-def sql(url: str, query: str) -> list[tuple[object, ...]]:
-    with psycopg.connect(libpq(url), autocommit=True, connect_timeout=10) as conn:
-        cur = conn.execute(query)
-        return list(cur.fetchall()) if cur.description is not None else []
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from checkin_protocol.times import utc_iso
@@ -18,18 +17,10 @@ from registry.cli import main
 from registry.service import Registry
 from registry.settings import Settings
 from support.kiosk_sync import KioskSide, add_records
-from support.pgcluster import Archive, PgServer, pgbackrest_unavailable
+from support.pgcluster import Archive, PgServer, pgbackrest_unavailable, sql
 from support.registry import RegistryServer
 
 pytestmark = pytest.mark.slow
-
-
-def sql(url: str, query: str) -> list[tuple[object, ...]]:
-    with psycopg.connect(
-        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True, connect_timeout=10
-    ) as conn:
-        cur = conn.execute(query)
-        return list(cur.fetchall()) if cur.description is not None else []
 
 
 @pytest.fixture

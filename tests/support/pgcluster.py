@@ -174,3 +174,13 @@ class Archive:
             "--target-action=promote", "restore",
         )  # fmt: skip
         server.configure("archive_mode = off\n")
+
+
+def sql(url: str, query: str) -> list[tuple[object, ...]]:
+    """One statement on a drill's server (a SQLAlchemy URL), its rows if it returns any."""
+    import psycopg
+
+    libpq = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(libpq, autocommit=True, connect_timeout=10) as conn:
+        cur = conn.execute(query)
+        return list(cur.fetchall()) if cur.description is not None else []
